@@ -1,0 +1,42 @@
+// Package metrics computes the branch-specialization metrics that branchspec
+// logs at each checkpoint: pure functions of weights, activations and labels,
+// with no I/O and no imports from the rest of the project.
+//
+// The metrics follow /work/shared/docs/science.md ("Metrics to log at each
+// checkpoint"):
+//
+//	metric  what                             functions
+//	1       kernel chroma and frequency      Chroma, FrequencyCentroid
+//	2       colour selectivity index         CSI
+//	3       between-branch split, its null   EtaSquared, PermutationTest
+//	4       family concentration             FamilyLabels, HypergeomLogTail,
+//	                                         FamilyLogTails, NMI
+//	5       dependency at the rejoin         RejoinDependency, ExpandGroups
+//	6       n-cut clusterability             ChannelGraph, NCut, NCutShuffleTest
+//	7       linear CKA                       LinearCKA, CenteredGram, GramCKA
+//	8       lesions                          Accuracy, LesionDrop
+//	9       gradient share                   Shares
+//
+// plus AlignBranches (orders branches per seed for comparison across seeds)
+// and Probes / ProbeBank (a deterministic bank of gratings, colour blobs and
+// curves used to measure CSI and other probe responses).
+//
+// # Conventions
+//
+// Data come as flat row-major slices with explicit dimensions, in the
+// project's layouts: conv weights [O, C, K, K], linear weights [Out, In],
+// activations [examples, features]. Branch (group) labels are ints in
+// [0, nGroups).
+//
+// Misuse by the caller (a slice whose length disagrees with its stated
+// dimensions, a label out of range, a negative size) panics with a message
+// naming the function, as gonum's floats package does: such errors are
+// programming errors, not data. Degenerate but legal data (empty input,
+// constant input, zero weights) never panics; each function documents the
+// value it returns then. NaN in the input propagates to a NaN result unless
+// the doc comment says otherwise.
+//
+// Randomness (permutation and shuffle nulls) is injected as a *rand.Rand
+// from math/rand/v2; for a given generator state every result is
+// deterministic. The package holds no mutable state.
+package metrics
