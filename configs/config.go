@@ -1,0 +1,267 @@
+package configs
+
+// Config is one training run: the data, the branched model, the optimizer,
+// the schedule, when checkpoints are taken and kept, which metrics are logged
+// and which intervention regime applies.
+//
+// Every field has a snake_case TOML key (its toml tag). A zero-valued Config
+// is not valid; start from Defaults, a preset, or Parse, which decodes onto
+// Defaults. Empty slices are nil in configs this package returns, so two
+// configs that mean the same thing are reflect.DeepEqual.
+type Config struct {
+	// Name of the run: runs are written to OUT/NAME/seed-SEED.
+	// Allowed: 1..128 characters of [a-zA-Z0-9._-], not "." or "..".
+	Name string `toml:"name"`
+	// Seed is the master seed: every RNG stream of the run derives from it.
+	// Allowed: 0..9223372036854775807 (TOML integers are signed 64-bit).
+	Seed uint64 `toml:"seed"`
+
+	Data       Data       `toml:"data"`
+	Model      Model      `toml:"model"`
+	Optim      Optim      `toml:"optim"`
+	Schedule   Schedule   `toml:"schedule"`
+	Checkpoint Checkpoint `toml:"checkpoint"`
+	Metrics    Metrics    `toml:"metrics"`
+	Regime     Regime     `toml:"regime"`
+}
+
+// Data sources.
+const (
+	SourceSynthetic = "synthetic"
+	SourceCIFAR10   = "cifar10"
+	SourceIDX       = "idx"
+)
+
+// Data selects the dataset and how much of it is used.
+type Data struct {
+	// Source is "synthetic", "cifar10" or "idx".
+	Source string `toml:"source"`
+	// Path is the directory holding the files: for cifar10 data_batch_1.bin
+	// .. data_batch_5.bin and test_batch.bin; for idx train-images-idx3-ubyte,
+	// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte
+	// (each optionally .gz). Must be empty for synthetic, non-empty otherwise.
+	Path string `toml:"path"`
+	// TrainSize is the number of training examples; 0 means all the files
+	// hold (cifar10 <= 50000, idx <= 60000). Synthetic: 1..1000000.
+	TrainSize int `toml:"train_size"`
+	// TestSize is the number of held-out examples; 0 means all the files hold
+	// (cifar10, idx <= 10000). Synthetic: 1..1000000.
+	TestSize int `toml:"test_size"`
+	// Grayscale replaces every input by its Rec. 601 luminance replicated over
+	// the three channels (the colour control). Needs 3-channel data.
+	Grayscale bool `toml:"grayscale"`
+	// Synthetic configures the generated dataset; used when Source is
+	// "synthetic" (and validated always).
+	Synthetic Synthetic `toml:"synthetic"`
+}
+
+// Synthetic configures the generated form x hue dataset.
+type Synthetic struct {
+	// Forms is the number of form (shape) classes, 2..8.
+	Forms int `toml:"forms"`
+	// Hues is the number of hue classes, 2..8. The label is form*Hues + hue.
+	Hues int `toml:"hues"`
+	// Size is the image side in pixels, 16..64.
+	Size int `toml:"size"`
+	// Noise is the standard deviation of the additive pixel noise, 0..1.
+	Noise float64 `toml:"noise"`
+}
+
+// Layer is one convolution: Out output channels, an odd Kernel x Kernel
+// kernel with "same" zero padding and stride 1, then ReLU, then an optional
+// max pool.
+type Layer struct {
+	// Out is the number of output channels, 1..4096.
+	Out int `toml:"out"`
+	// Kernel is the odd kernel side, 1..11.
+	Kernel int `toml:"kernel"`
+	// Pool is 0 or 1 for no pooling, or 2..4 for a max pool of that size and
+	// stride; it must divide the spatial size of its input.
+	Pool int `toml:"pool"`
+}
+
+// Weight initialisations.
+const (
+	InitHe     = "he"
+	InitGlorot = "glorot"
+)
+
+// Model is the branched CNN:
+//
+//	input -> stem -> split into B branches -> concat channels -> trunk
+//	      -> flatten -> hidden (fully connected) -> out (logits)
+//
+// Parameter names (stable across packages): stem.I, branch.B.I, trunk.I,
+// hidden.I, out; tensors append ".w" and ".b".
+type Model struct {
+	// Branches is B, 1..8; 1 is the unbranched twin.
+	Branches int `toml:"branches"`
+	// Stem holds shared conv layers before the split; empty means the split
+	// is at the first conv (AlexNet-style: every branch reads the input).
+	Stem []Layer `toml:"stem"`
+	// Branch holds the conv layers of every branch: at least one, unless
+	// PerBranch is given, in which case Branch is ignored.
+	Branch []Layer `toml:"branch"`
+	// PerBranch optionally gives exactly B layer lists, one per branch
+	// (Inception-like heterogeneity). They may differ in kernel, width and
+	// depth, but their final spatial sizes must be equal for the concat.
+	PerBranch [][]Layer `toml:"per_branch"`
+	// Trunk holds conv layers after the rejoin (channel concatenation).
+	Trunk []Layer `toml:"trunk"`
+	// Hidden holds the widths (1..65536) of fully connected layers between
+	// the flattened trunk output and the logits layer.
+	Hidden []int `toml:"hidden"`
+	// Bias gives every layer a bias vector.
+	Bias bool `toml:"bias"`
+	// Init is the weight initialisation, "he" or "glorot".
+	Init string `toml:"init"`
+}
+
+// BranchLayers returns the conv layers of branch b: PerBranch[b] if PerBranch
+// is set, otherwise Branch. The result aliases the config; do not modify it.
+func (m Model) BranchLayers(b int) []Layer {
+	if len(m.PerBranch) > 0 {
+		return m.PerBranch[b]
+	}
+	return m.Branch
+}
+
+// Optimizer algorithms.
+const (
+	AlgorithmSGD  = "sgd"
+	AlgorithmAdam = "adam"
+)
+
+// Optim configures the optimizer.
+type Optim struct {
+	// Algorithm is "sgd" or "adam".
+	Algorithm string `toml:"algorithm"`
+	// LR is the peak learning rate, > 0.
+	LR float64 `toml:"lr"`
+	// Momentum is the SGD momentum, 0 <= momentum < 1 (ignored by adam).
+	Momentum float64 `toml:"momentum"`
+	// Nesterov selects Nesterov momentum; only for sgd with momentum > 0.
+	Nesterov bool `toml:"nesterov"`
+	// Beta1 and Beta2 are Adam's moment decay rates, each in [0, 1).
+	Beta1 float64 `toml:"beta1"`
+	Beta2 float64 `toml:"beta2"`
+	// Eps is Adam's denominator constant, > 0.
+	Eps float64 `toml:"eps"`
+	// WeightDecay is >= 0: decoupled (AdamW) for adam, an L2 term for sgd;
+	// applied to ".w" tensors only.
+	WeightDecay float64 `toml:"weight_decay"`
+	// BatchSize is 1..4096 and at most data.train_size when that is set.
+	BatchSize int `toml:"batch_size"`
+}
+
+// Learning-rate schedules.
+const (
+	LRConstant = "constant"
+	LRStep     = "step"
+	LRCosine   = "cosine"
+)
+
+// Schedule sets the length of training, the learning-rate schedule and how
+// often the run is evaluated and logged.
+type Schedule struct {
+	// Steps is the total number of optimizer steps, 1..100000000.
+	Steps int `toml:"steps"`
+	// LR is the learning-rate schedule after warmup: "constant", "step"
+	// (multiply by step_gamma every step_every steps) or "cosine" (from lr
+	// down to min_lr*lr at the last step).
+	LR string `toml:"lr"`
+	// Warmup is the number of linear warmup steps, 0 <= warmup < steps.
+	Warmup int `toml:"warmup"`
+	// StepEvery is the period of the "step" schedule, >= 1.
+	StepEvery int `toml:"step_every"`
+	// StepGamma is the factor of the "step" schedule, in (0, 1].
+	StepGamma float64 `toml:"step_gamma"`
+	// MinLR is the cosine floor as a fraction of lr, in [0, 1].
+	MinLR float64 `toml:"min_lr"`
+	// EvalEvery: evaluate on the held-out split every N steps (and at each
+	// checkpoint), >= 1.
+	EvalEvery int `toml:"eval_every"`
+	// LogEvery: record the training loss and accuracy every N steps, >= 1.
+	LogEvery int `toml:"log_every"`
+}
+
+// Metrics configures the specialization metrics logged at checkpoints. The
+// sample sizes trade precision for time; the minimums are those that make the
+// computation defined, not those that make it meaningful (see each field).
+type Metrics struct {
+	// Enabled turns the checkpoint metrics on.
+	Enabled bool `toml:"enabled"`
+	// Probes is the number of probe images per kind, >= 1.
+	Probes int `toml:"probes"`
+	// Permutations is the size of the branch-label permutation null of
+	// eta^2, >= 1; 200 is the minimum for reported science.
+	Permutations int `toml:"permutations"`
+	// Shuffles is the size of the within-layer weight-shuffle null of the
+	// n-cut, >= 1; 50 is the minimum for reported science.
+	Shuffles int `toml:"shuffles"`
+	// CKAExamples is the number of examples for linear CKA, >= 2.
+	CKAExamples int `toml:"cka_examples"`
+	// LesionExamples is the number of held-out examples for branch lesions,
+	// >= 1 and at most data.test_size when that is set.
+	LesionExamples int `toml:"lesion_examples"`
+	// CSITop is N of the colour selectivity index: the unit's top-N probes,
+	// 1..probes.
+	CSITop int `toml:"csi_top"`
+}
+
+// Regime holds the interventions that test the feedback-loop hypothesis. The
+// zero Regime is the baseline. Layer names are stem.I, branch.B.I,
+// branch.*.I (every branch), trunk.I, hidden.I and out; they must exist in
+// the model.
+type Regime struct {
+	// Freeze lists layers whose parameters are not updated for a step range.
+	Freeze []Freeze `toml:"freeze"`
+	// Rerandomize lists layers re-drawn from their initialisation
+	// periodically.
+	Rerandomize []Rerandomize `toml:"rerandomize"`
+	// Mixing adds cross-branch connections at one branch layer.
+	Mixing Mixing `toml:"mixing"`
+	// Bias adds a chromatic bias to one branch's first-layer kernels at init.
+	Bias Bias `toml:"bias"`
+}
+
+// Freeze keeps Layer's parameters fixed for steps in [From, To).
+type Freeze struct {
+	// Layer names the layer (branch.*.I allowed).
+	Layer string `toml:"layer"`
+	// From is the first frozen step, 0 <= from < schedule.steps.
+	From int `toml:"from"`
+	// To is the first step trained again, from < to <= schedule.steps, or
+	// -1 for "to the end". An omitted to is 0 and therefore an error.
+	To int `toml:"to"`
+}
+
+// Rerandomize re-draws Layer's weights from its initialisation every Every
+// steps (at steps Every, 2*Every, ...).
+type Rerandomize struct {
+	// Layer names the layer (branch.*.I allowed).
+	Layer string `toml:"layer"`
+	// Every is the period in steps, >= 1.
+	Every int `toml:"every"`
+}
+
+// Mixing gives branch layer I a fraction P of cross-branch input
+// connections: P = 0 is the branched net, P = 1 the dense one.
+type Mixing struct {
+	// Layer is "" (off) or "branch.*.I" with I >= 1, at which every branch
+	// has the same width and input shape. Needs model.branches >= 2.
+	Layer string `toml:"layer"`
+	// P is the fraction of cross-branch connections, in [0, 1]; 0 when
+	// layer is "".
+	P float64 `toml:"p"`
+}
+
+// Bias is the biased-initialisation regime: a chromatic bias of size Epsilon
+// added to branch Branch's first-layer kernels at init. Epsilon = 0 is off.
+type Bias struct {
+	// Branch is the biased branch, 0..branches-1.
+	Branch int `toml:"branch"`
+	// Epsilon is the bias size, >= 0 (to bias the other way, name the other
+	// branch). When > 0 the input must have 3 channels and the model no stem.
+	Epsilon float64 `toml:"epsilon"`
+}

@@ -1,0 +1,312 @@
+package configs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsMatchDefaultTOML(t *testing.T) {
+	text, err := os.ReadFile("default.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decode onto a zero Config, not onto Defaults(), so that a key missing
+	// from default.toml cannot pass unnoticed.
+	var got Config
+	if err := got.decodeText("default.toml", string(text)); err != nil {
+		t.Fatal(err)
+	}
+	if want := Defaults(); !reflect.DeepEqual(&got, want) {
+		t.Errorf("default.toml decodes to\n%s\nDefaults() is\n%s", got.Canonical(), want.Canonical())
+	}
+	// Every key of the schema is spelt out in default.toml.
+	lines := indexLines(string(text))
+	for _, line := range strings.Split(string(Defaults().Canonical()), "\n") {
+		key, _, ok := strings.Cut(line, " = ")
+		if !ok {
+			continue
+		}
+		found := false
+		for k := range lines {
+			if k == key || strings.HasSuffix(k, "."+key) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("default.toml lacks key %q", key)
+		}
+	}
+}
+
+func TestPresets(t *testing.T) {
+	want := []string{"cifar10", "default", "fashion-mnist", "tiny"}
+	if got := Presets(); !slices.Equal(got, want) {
+		t.Fatalf("Presets() = %v; want %v", got, want)
+	}
+	for _, name := range want {
+		t.Run(name, func(t *testing.T) {
+			c, err := Preset(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Name != name {
+				t.Errorf("preset %s has name %q", name, c.Name)
+			}
+			if err := c.Validate(); err != nil {
+				t.Error(err)
+			}
+			if _, err := Preset(name + ".toml"); err != nil {
+				t.Errorf("Preset(%q): %v", name+".toml", err)
+			}
+			disk, err := os.ReadFile(name + ".toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text, _ := PresetText(name); string(text) != string(disk) {
+				t.Errorf("embedded %s.toml differs from the file", name)
+			}
+		})
+	}
+	for _, bad := range []string{"", "nope", "../configs/default", "configs/default"} {
+		if _, err := Preset(bad); err == nil {
+			t.Errorf("Preset(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestPresetFacts pins what the presets promise in their comments.
+func TestPresetFacts(t *testing.T) {
+	tiny, _ := Preset("tiny")
+	if got := tiny.Checkpoint.Steps(tiny.Schedule.Steps); !slices.Equal(got, []int{0, 1, 2, 4, 8, 10, 20, 30}) {
+		t.Errorf("tiny checkpoints = %v", got)
+	}
+	fm, _ := Preset("fashion-mnist")
+	if ch, h, w := fm.InputShape(); ch != 1 || h != 28 || w != 28 || fm.Classes() != 10 {
+		t.Errorf("fashion-mnist input %dx%dx%d, %d classes", ch, h, w, fm.Classes())
+	}
+	cf, _ := Preset("cifar10")
+	if ch, h, w := cf.InputShape(); ch != 3 || h != 32 || w != 32 || cf.Data.Path != "data/cifar-10-batches-bin" {
+		t.Errorf("cifar10 input %dx%dx%d, path %q", ch, h, w, cf.Data.Path)
+	}
+	d := Defaults()
+	if ch, h, w := d.InputShape(); ch != 3 || h != 32 || w != 32 || d.Classes() != 16 {
+		t.Errorf("default input %dx%dx%d, %d classes", ch, h, w, d.Classes())
+	}
+}
+
+// TestArrayReplacesDefault checks the BurntSushi pitfall: decoding an array
+// of tables onto an existing slice fills the old elements in place, so a
+// layer that omits a key would inherit the default layer's value.
+func TestArrayReplacesDefault(t *testing.T) {
+	tests := []struct {
+		name, text string
+		check      func(c *Config) bool
+	}{
+		{"inline array of tables", "[model]\nbranch = [{out = 8, kernel = 3}]\n", func(c *Config) bool {
+			return reflect.DeepEqual(c.Model.Branch, []Layer{{Out: 8, Kernel: 3}})
+		}},
+		{"array of tables", "[[model.branch]]\nout = 8\nkernel = 7\n[[model.branch]]\nout = 4\nkernel = 1\npool = 2\n", func(c *Config) bool {
+			return reflect.DeepEqual(c.Model.Branch, []Layer{{Out: 8, Kernel: 7}, {Out: 4, Kernel: 1, Pool: 2}})
+		}},
+		{"empty array", "[model]\ntrunk = []\n", func(c *Config) bool { return c.Model.Trunk == nil }},
+		{"longer array", "[model]\nhidden = [32, 16, 8]\n", func(c *Config) bool {
+			return slices.Equal(c.Model.Hidden, []int{32, 16, 8})
+		}},
+		{"table merges", "[data.synthetic]\nhues = 2\n", func(c *Config) bool {
+			return c.Data.Synthetic == Synthetic{Forms: 4, Hues: 2, Size: 32, Noise: 0.1}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("x.toml", []byte(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Errorf("got model %+v, data %+v", c.Model, c.Data)
+			}
+		})
+	}
+	if d := Defaults(); d.Model.Branch[0].Pool != 2 {
+		t.Errorf("Parse changed the defaults: %+v", d.Model.Branch)
+	}
+}
+
+func TestIntegersForFloats(t *testing.T) {
+	c, err := Parse("x.toml", []byte("[optim]\nlr = 1\nweight_decay = 0\n[data.synthetic]\nnoise = 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Optim.LR != 1 || c.Optim.WeightDecay != 0 || c.Data.Synthetic.Noise != 1 {
+		t.Errorf("got lr %v, weight_decay %v, noise %v", c.Optim.LR, c.Optim.WeightDecay, c.Data.Synthetic.Noise)
+	}
+}
+
+func TestParseEmptyIsDefaults(t *testing.T) {
+	c, err := Parse("empty.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Defaults()) {
+		t.Errorf("empty text gives %s", c.Canonical())
+	}
+}
+
+func TestRegimeParses(t *testing.T) {
+	text := `
+[[regime.freeze]]
+layer = "branch.*.1"
+to = -1
+[[regime.freeze]]
+layer = "out"
+from = 10
+to = 20
+[regime]
+rerandomize = [{layer = "branch.0.0", every = 100}]
+mixing = {layer = "branch.*.1", p = 0.25}
+bias = {branch = 1, epsilon = 0.5}
+`
+	c, err := Parse("x.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Regime{
+		Freeze:      []Freeze{{Layer: "branch.*.1", To: -1}, {Layer: "out", From: 10, To: 20}},
+		Rerandomize: []Rerandomize{{Layer: "branch.0.0", Every: 100}},
+		Mixing:      Mixing{Layer: "branch.*.1", P: 0.25},
+		Bias:        Bias{Branch: 1, Epsilon: 0.5},
+	}
+	if !reflect.DeepEqual(c.Regime, want) {
+		t.Errorf("regime = %+v; want %+v", c.Regime, want)
+	}
+}
+
+func TestSet(t *testing.T) {
+	tests := []struct {
+		assign string
+		check  func(c *Config) bool
+	}{
+		{"optim.lr=0.01", func(c *Config) bool { return c.Optim.LR == 0.01 }},
+		{" optim.lr = 1 ", func(c *Config) bool { return c.Optim.LR == 1 }},
+		{"seed=42", func(c *Config) bool { return c.Seed == 42 }},
+		{"optim.algorithm=sgd", func(c *Config) bool { return c.Optim.Algorithm == "sgd" }},
+		{`optim.algorithm="sgd"`, func(c *Config) bool { return c.Optim.Algorithm == "sgd" }},
+		{"name='run-2'", func(c *Config) bool { return c.Name == "run-2" }},
+		{"regime.mixing.layer=branch.*.1", func(c *Config) bool { return c.Regime.Mixing.Layer == "branch.*.1" }},
+		{"data.grayscale=true", func(c *Config) bool { return c.Data.Grayscale }},
+		{"data.synthetic.size=48", func(c *Config) bool { return c.Data.Synthetic.Size == 48 }},
+		{"model.hidden=[64, 32]", func(c *Config) bool { return slices.Equal(c.Model.Hidden, []int{64, 32}) }},
+		{"model.trunk=[]", func(c *Config) bool { return c.Model.Trunk == nil }},
+		{"model.branch[1].kernel=5", func(c *Config) bool {
+			return c.Model.Branch[1] == Layer{Out: 16, Kernel: 5, Pool: 2} && c.Model.Branch[0].Kernel == 5
+		}},
+		{"model.branch[0]={out = 8}", func(c *Config) bool { return c.Model.Branch[0] == Layer{Out: 8, Kernel: 5, Pool: 2} }},
+		{"model.branch=[{out = 8, kernel = 3}]", func(c *Config) bool { return reflect.DeepEqual(c.Model.Branch, []Layer{{Out: 8, Kernel: 3}}) }},
+		{"regime.mixing={layer = \"branch.*.1\", p = 0.5}", func(c *Config) bool { return c.Regime.Mixing == Mixing{"branch.*.1", 0.5} }},
+		{"regime.freeze=[{layer = \"branch.*.0\", to = -1}]", func(c *Config) bool {
+			return reflect.DeepEqual(c.Regime.Freeze, []Freeze{{Layer: "branch.*.0", To: -1}})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.assign, func(t *testing.T) {
+			c := Defaults()
+			if err := c.Set(tt.assign); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Errorf("after Set(%q):\n%s", tt.assign, c.Canonical())
+			}
+		})
+	}
+	// Overrides apply in order and do not touch other configs' slices.
+	d := Defaults()
+	c := d.Clone()
+	for _, a := range []string{"model.branch[0].out=4", "model.branch[0].out=6"} {
+		if err := c.Set(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Model.Branch[0].Out != 6 || d.Model.Branch[0].Out != 16 {
+		t.Errorf("got out %d, original %d", c.Model.Branch[0].Out, d.Model.Branch[0].Out)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "default.toml")
+	if err := os.WriteFile(own, []byte("name = \"mine\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(bad, []byte("[optim]\nlr = 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, name, err string
+	}{
+		{path: own, name: "mine"}, // a file on disk wins
+		{path: "default", name: "default"},
+		{path: "tiny.toml", name: "tiny"},
+		{path: filepath.Join(dir, "configs", "fashion-mnist.toml"), name: "fashion-mnist"},
+		{path: "configs/cifar10.toml", name: "cifar10"},
+		{path: bad, err: bad + ":2: optim.lr: must be > 0 and finite, got 0"},
+		{path: "nope", err: "configs: load (nope): open nope: no such file or directory; presets: cifar10, default, fashion-mnist, tiny"},
+		{path: filepath.Join(dir, "tiny.toml"), err: "no such file"},       // a preset name in another directory
+		{path: filepath.Join(dir, "configs", "tiny"), err: "no such file"}, // "configs/P" needs .toml
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			c, err := Load(tt.path)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatal(err)
+			case tt.err == "" && c.Name != tt.name:
+				t.Errorf("loaded %q; want %q", c.Name, tt.name)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("error %v; want %q", err, tt.err)
+			}
+		})
+	}
+	if _, err := Load("nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of a missing file: %v does not wrap fs.ErrNotExist", err)
+	}
+}
+
+func TestClone(t *testing.T) {
+	c, err := Parse("x.toml", []byte("[model]\nper_branch = [[{out = 8, kernel = 3}], [{out = 8, kernel = 5}]]\nhidden = [8]\n[regime]\nfreeze = [{layer = \"out\", to = -1}]\nrerandomize = [{layer = \"out\", every = 5}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.Clone()
+	if !reflect.DeepEqual(n, c) {
+		t.Fatal("clone differs")
+	}
+	n.Model.Stem = append(n.Model.Stem, Layer{})
+	n.Model.Branch[0].Out = 1
+	n.Model.PerBranch[1][0].Out = 1
+	n.Model.Trunk[0].Out = 1
+	n.Model.Hidden[0] = 1
+	n.Regime.Freeze[0].From = 1
+	n.Regime.Rerandomize[0].Every = 1
+	if c.Model.Stem != nil || c.Model.Branch[0].Out != 16 || c.Model.PerBranch[1][0].Out != 8 || c.Model.Trunk[0].Out != 64 ||
+		c.Model.Hidden[0] != 8 || c.Regime.Freeze[0].From != 0 || c.Regime.Rerandomize[0].Every != 5 {
+		t.Errorf("clone shares memory with the original:\n%s", c.Canonical())
+	}
+}
+
+func TestBranchLayers(t *testing.T) {
+	m := Defaults().Model
+	if got := m.BranchLayers(1); !reflect.DeepEqual(got, m.Branch) {
+		t.Errorf("BranchLayers(1) = %v", got)
+	}
+	m.PerBranch = [][]Layer{{{Out: 1, Kernel: 1}}, {{Out: 2, Kernel: 3}}}
+	if got := m.BranchLayers(1); !reflect.DeepEqual(got, m.PerBranch[1]) {
+		t.Errorf("BranchLayers(1) with per_branch = %v", got)
+	}
+}

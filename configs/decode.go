@@ -1,0 +1,276 @@
+package configs
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The strict decoder assigns a tree parsed by BurntSushi/toml (tables as
+// map[string]any, arrays as []any or []map[string]any) onto a Config.
+// BurntSushi's own struct decoding is avoided on purpose: it matches keys
+// case-insensitively, ignores unknown keys, wraps type errors in plain
+// strings without the key's position, and decodes an array of tables onto
+// the elements of an existing slice, so a layer table that omits a key would
+// silently inherit the default's value. Here:
+//
+//   - a key must equal a toml tag exactly; a key that differs only in case
+//     is an error naming the right spelling; any other key is an error;
+//   - types must match: integers for int fields (>= 0 for uint64), numbers
+//     (integer or float) for float64 fields, strings, booleans, tables;
+//   - a table decodes onto the existing value: keys it omits keep their
+//     current (default) values;
+//   - an array replaces the slice: its elements start from the zero value,
+//     and an empty array gives a nil slice.
+
+// maxExactInt is the largest integer every float64 holds exactly, 2^53.
+const maxExactInt = 1 << 53
+
+// decoder collects every key error of one tree.
+type decoder struct {
+	errs []*Error
+}
+
+func (d *decoder) fail(key, format string, args ...any) {
+	d.errs = append(d.errs, keyError(key, fmt.Sprintf(format, args...)))
+}
+
+// tomlField is one struct field's TOML key.
+type tomlField struct {
+	name  string
+	index int
+}
+
+// tomlFields lists the fields of struct type t that have a toml tag, in
+// declaration order.
+func tomlFields(t reflect.Type) []tomlField {
+	var fs []tomlField
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ",")
+		if name != "" && name != "-" {
+			fs = append(fs, tomlField{name, i})
+		}
+	}
+	return fs
+}
+
+// findField returns the field with key name exactly, or else (with
+// exact == false) the one whose key differs only in case; ok is false if
+// there is neither.
+func findField(t reflect.Type, name string) (f tomlField, exact, ok bool) {
+	for _, f := range tomlFields(t) {
+		if f.name == name {
+			return f, true, true
+		}
+	}
+	for _, f := range tomlFields(t) {
+		if strings.EqualFold(f.name, name) {
+			return f, false, true
+		}
+	}
+	return tomlField{}, false, false
+}
+
+// unknownKey explains that key (the last part of path) is not a key of
+// struct type t.
+func unknownKey(t reflect.Type, key string) string {
+	var names []string
+	best, bestDist := "", 3
+	for _, f := range tomlFields(t) {
+		names = append(names, f.name)
+		if dist := editDistance(key, f.name); dist < bestDist {
+			best, bestDist = f.name, dist
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("unknown key (did you mean %q?)", best)
+	}
+	return "unknown key; allowed here: " + strings.Join(names, ", ")
+}
+
+// editDistance is the Levenshtein distance between a and b (in bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// want names what a value of type t must be in TOML.
+func want(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct:
+		return "a table"
+	case reflect.Slice:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int:
+		return "an integer"
+	case reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+// describe names a parsed TOML value for error messages.
+func describe(v any) string {
+	switch v := v.(type) {
+	case string:
+		if len(v) > 40 {
+			v = v[:37] + "..."
+		}
+		return "string " + strconv.Quote(v)
+	case int64:
+		return "integer " + strconv.FormatInt(v, 10)
+	case float64:
+		return "float " + formatFloat(v)
+	case bool:
+		return "boolean " + strconv.FormatBool(v)
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	}
+	return "a datetime"
+}
+
+// value decodes v onto rv (settable) at key path.
+func (d *decoder) value(path string, v any, rv reflect.Value) {
+	t := rv.Type()
+	mismatch := func() { d.fail(path, "want %s, got %s", want(t), describe(v)) }
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			mismatch()
+			return
+		}
+		d.table(path, m, rv)
+	case reflect.Slice:
+		d.slice(path, v, rv, mismatch)
+	case reflect.String:
+		s, ok := v.(string)
+		if !ok {
+			mismatch()
+			return
+		}
+		rv.SetString(s)
+	case reflect.Bool:
+		b, ok := v.(bool)
+		if !ok {
+			mismatch()
+			return
+		}
+		rv.SetBool(b)
+	case reflect.Int:
+		n, ok := v.(int64)
+		if !ok {
+			mismatch()
+			return
+		}
+		rv.SetInt(n)
+	case reflect.Uint64:
+		n, ok := v.(int64)
+		if !ok || n < 0 {
+			mismatch()
+			return
+		}
+		rv.SetUint(uint64(n))
+	case reflect.Float64:
+		switch n := v.(type) {
+		case float64:
+			rv.SetFloat(n)
+		case int64:
+			if n > maxExactInt || n < -maxExactInt {
+				d.fail(path, "integer %d is not exactly a float64; write it as a float", n)
+				return
+			}
+			rv.SetFloat(float64(n))
+		default:
+			mismatch()
+		}
+	default:
+		panic("configs: no decoder for " + t.String())
+	}
+}
+
+// table decodes the keys of m onto struct rv, in sorted order.
+func (d *decoder) table(path string, m map[string]any, rv reflect.Value) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f, exact, ok := findField(rv.Type(), k)
+		switch {
+		case !ok:
+			d.fail(joinKey(path, k), "%s", unknownKey(rv.Type(), k))
+		case !exact:
+			d.fail(joinKey(path, k), "keys are case-sensitive: write %q", joinKey(path, f.name))
+		default:
+			d.value(joinKey(path, k), m[k], rv.Field(f.index))
+		}
+	}
+}
+
+// slice replaces slice rv by a new one decoded from array v.
+func (d *decoder) slice(path string, v any, rv reflect.Value, mismatch func()) {
+	var elems []any
+	switch a := v.(type) {
+	case []any:
+		elems = a
+	case []map[string]any:
+		for _, m := range a {
+			elems = append(elems, m)
+		}
+	default:
+		mismatch()
+		return
+	}
+	if len(elems) == 0 {
+		rv.SetZero()
+		return
+	}
+	s := reflect.MakeSlice(rv.Type(), len(elems), len(elems))
+	for i, e := range elems {
+		d.value(path+"["+strconv.Itoa(i)+"]", e, s.Index(i))
+	}
+	rv.Set(s)
+}
+
+// firstError returns the error of the earliest line (unknown lines last),
+// keeping the decoder's order among equals; nil if there is none.
+func firstError(errs []*Error) *Error {
+	sort.SliceStable(errs, func(i, j int) bool {
+		li, lj := errs[i].Line, errs[j].Line
+		if li == 0 || lj == 0 {
+			return li != 0 && lj == 0
+		}
+		return li < lj
+	})
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
+}

@@ -1,0 +1,30 @@
+// Package configs defines the TOML schema of a branchspec training run, its
+// documented defaults and embedded presets, strict parsing, --set overrides,
+// and the canonical text and SHA-256 stored with every run.
+//
+// A run is described by a Config: data, model, optim, schedule, checkpoint,
+// metrics and regime tables (see default.toml, which spells out every key
+// with its allowed values). Files are decoded onto Defaults(), so a file need
+// only name what it changes:
+//
+//	name = "mix-0.1"
+//	[regime.mixing]
+//	layer = "branch.*.1"
+//	p = 0.1
+//
+// Decoding is strict where BurntSushi/toml alone is lenient: unknown keys,
+// keys spelt in another case (LR for lr), values of the wrong type and
+// values out of range are errors, and an array always replaces the default
+// array whole. Every error is an *Error whose one-line text names the file,
+// the line, the key and what is allowed:
+//
+//	x.toml:12: optim.lr: must be > 0 and finite, got -1
+//
+// Presets (default, tiny, fashion-mnist, cifar10) are embedded, so the
+// binary runs with no files around it; Load falls back to them when a path
+// such as "default" or "configs/default.toml" is not on disk.
+//
+// The text stored with a run is Canonical(): every key, in schema order, so
+// that Parse(Canonical()) gives the same Config back and Hash() identifies
+// the configuration exactly.
+package configs

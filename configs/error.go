@@ -1,0 +1,68 @@
+package configs
+
+import (
+	"strconv"
+	"strings"
+)
+
+// SetFile is the File of errors from Config.Set.
+const SetFile = "--set"
+
+// Error is the one error type of this package: syntax errors, unknown or
+// misspelt keys, type errors, out-of-range values and impossible
+// architectures. Parse, Load, Preset, Set and Validate return it as *Error
+// (Load also returns wrapped I/O errors).
+type Error struct {
+	File string // file name given to Parse, SetFile for Set, "" from Validate
+	Line int    // 1-based line of the key or syntax error; 0 if unknown
+	Col  int    // 1-based column of a syntax error; 0 if unknown
+	Key  string // dotted key path with indexes, e.g. "model.branch[1].pool"; "" if none
+	Msg  string // what is wrong and what is allowed
+
+	src string // the offending source line, for Snippet; "" if unknown
+}
+
+// Error renders the error on one line:
+//
+//	configs/x.toml:12: optim.lr: must be > 0, got -1
+//	x.toml:3:7: syntax error: expected value but found '\n' instead
+//	--set: optim.lr: want a float, got string "fast"
+//	optim.lr: must be > 0, got -1                      (from Validate)
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+			if e.Col > 0 {
+				b.WriteString(":" + strconv.Itoa(e.Col))
+			}
+		}
+		b.WriteString(": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Snippet renders the error followed by the offending source line and, for
+// syntax errors, a caret under the column. Without a known line it is
+// Error().
+func (e *Error) Snippet() string {
+	if e.src == "" || e.Line == 0 {
+		return e.Error()
+	}
+	s := e.Error() + "\n" + strconv.Itoa(e.Line) + " | " + e.src
+	if e.Col > 0 {
+		pad := len(strconv.Itoa(e.Line)) + 3 + e.Col - 1
+		s += "\n" + strings.Repeat(" ", pad) + "^"
+	}
+	return s
+}
+
+// errorf makes a key error with no position; Parse adds the position.
+func keyError(key, msg string) *Error {
+	return &Error{Key: key, Msg: msg}
+}

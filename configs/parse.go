@@ -1,0 +1,155 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Parse decodes TOML text onto Defaults() and validates the result.
+// filename only labels errors. Keys the text omits keep their defaults;
+// arrays replace the default arrays whole. The decoding is strict (see
+// decode.go): unknown keys, keys in the wrong case and values of the wrong
+// type are errors, as are values Validate rejects. Every error is an *Error
+// carrying the line of the offending key where it can be found.
+func Parse(filename string, text []byte) (*Config, error) {
+	c := Defaults()
+	if err := c.decodeText(filename, string(text)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeText decodes text onto c and validates it.
+func (c *Config) decodeText(filename, text string) error {
+	var raw map[string]any
+	if _, err := toml.Decode(text, &raw); err != nil {
+		var pe toml.ParseError
+		if !errors.As(err, &pe) {
+			return &Error{File: filename, Msg: err.Error()}
+		}
+		e := &Error{File: filename, Line: pe.Position.Line, Col: pe.Position.Col,
+			Msg: "syntax error: " + pe.Message}
+		e.src = sourceLine(text, e.Line)
+		return e
+	}
+	lines := indexLines(text)
+	at := func(e *Error) *Error {
+		e.File = filename
+		e.Line = lines.lookup(e.Key)
+		e.src = sourceLine(text, e.Line)
+		return e
+	}
+	var d decoder
+	d.table("", raw, reflect.ValueOf(c).Elem())
+	for _, e := range d.errs {
+		at(e)
+	}
+	if e := firstError(d.errs); e != nil {
+		return e
+	}
+	if err := c.Validate(); err != nil {
+		return at(err.(*Error))
+	}
+	return nil
+}
+
+// sourceLine returns line n (1-based) of text with tabs as spaces, or "".
+func sourceLine(text string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	lines := strings.Split(text, "\n")
+	if n > len(lines) {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimRight(lines[n-1], "\r"), "\t", " ")
+}
+
+// Set applies one override "key=value" to c, as given to --set, and
+// re-validates; on any error c is unchanged.
+//
+// The key is a dotted path of TOML keys, exactly as in the file, where an
+// array element may be picked by index: "optim.lr", "data.synthetic.size",
+// "model.branch[1].kernel", "model.per_branch[0][1].out",
+// "regime.mixing". The value is a TOML value ("0.01", "[64, 32]",
+// "{layer = \"branch.*.1\", p = 0.5}", "[]"); for string keys a bare word
+// is taken as the string itself (optim.algorithm=sgd). Tables merge onto the
+// current value, arrays replace it, exactly as in Parse. Errors are *Error
+// with File SetFile.
+func (c *Config) Set(assign string) error {
+	key, val, ok := strings.Cut(assign, "=")
+	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+	if !ok || key == "" {
+		return &Error{File: SetFile, Msg: fmt.Sprintf("want key=value, got %q", assign)}
+	}
+	n := c.Clone()
+	target, err := n.field(key)
+	if err != nil {
+		err.File = SetFile
+		return err
+	}
+	if target.Kind() == reflect.String && !strings.HasPrefix(val, `"`) && !strings.HasPrefix(val, "'") {
+		val = tomlString(val)
+	}
+	var raw map[string]any
+	if _, err := toml.Decode("v = "+val, &raw); err != nil || len(raw) != 1 {
+		return &Error{File: SetFile, Key: key,
+			Msg: fmt.Sprintf("cannot read %q as one TOML value (want %s)", val, want(target.Type()))}
+	}
+	var d decoder
+	d.value(key, raw["v"], target)
+	if e := firstError(d.errs); e != nil {
+		e.File = SetFile
+		return e
+	}
+	if err := n.Validate(); err != nil {
+		e := err.(*Error)
+		e.File = SetFile
+		return e
+	}
+	*c = *n
+	return nil
+}
+
+// field resolves a Set key path to the settable value it names.
+func (c *Config) field(key string) (reflect.Value, *Error) {
+	rv := reflect.ValueOf(c).Elem()
+	path := ""
+	for _, seg := range strings.Split(key, ".") {
+		name, idx, _ := strings.Cut(seg, "[")
+		if rv.Kind() != reflect.Struct {
+			return rv, keyError(key, fmt.Sprintf("%s is %s, not a table", path, want(rv.Type())))
+		}
+		f, exact, ok := findField(rv.Type(), name)
+		switch {
+		case !ok:
+			return rv, keyError(key, unknownKey(rv.Type(), name))
+		case !exact:
+			return rv, keyError(key, fmt.Sprintf("keys are case-sensitive: write %q", joinKey(path, f.name)))
+		}
+		path = joinKey(path, name)
+		rv = rv.Field(f.index)
+		if idx == "" {
+			continue
+		}
+		for _, part := range strings.Split(strings.TrimSuffix(idx, "]"), "][") {
+			i, err := strconv.Atoi(part)
+			switch {
+			case rv.Kind() != reflect.Slice:
+				return rv, keyError(key, fmt.Sprintf("%s is %s, not an array", path, want(rv.Type())))
+			case err != nil || i < 0:
+				return rv, keyError(key, fmt.Sprintf("bad index %q; write %s[N] with N >= 0", part, path))
+			case i >= rv.Len():
+				return rv, keyError(key, fmt.Sprintf("index %d out of range: %s has %d elements", i, path, rv.Len()))
+			}
+			path += "[" + strconv.Itoa(i) + "]"
+			rv = rv.Index(i)
+		}
+	}
+	return rv, nil
+}
