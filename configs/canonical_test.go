@@ -120,7 +120,7 @@ func TestHash(t *testing.T) {
 	// The hash of the defaults is pinned: if it changes, runs stored before
 	// no longer match their config. Value computed by this package and
 	// checked with `sha256sum testdata/default.canonical.toml`.
-	const defaultHash = "b163af18b4dba08de2b8e0937000f9b049f7599b226300db14918c7609efbb8e"
+	const defaultHash = "411e4827aa1c18115dda65ce5777f9c83cd602986ae9b09492bf5f62383db348"
 	if got := Defaults().Hash(); got != defaultHash {
 		t.Errorf("Defaults().Hash() = %s; want %s", got, defaultHash)
 	}

@@ -65,6 +65,9 @@ type Synthetic struct {
 	Size int `toml:"size"`
 	// Noise is the standard deviation of the additive pixel noise, 0..1.
 	Noise float64 `toml:"noise"`
+	// Seed draws the dataset. It is separate from the run's seed so that a
+	// seed sweep trains every seed on the same data.
+	Seed uint64 `toml:"seed"`
 }
 
 // Layer is one convolution: Out output channels, an odd Kernel x Kernel

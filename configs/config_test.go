@@ -119,7 +119,7 @@ func TestArrayReplacesDefault(t *testing.T) {
 			return slices.Equal(c.Model.Hidden, []int{32, 16, 8})
 		}},
 		{"table merges", "[data.synthetic]\nhues = 2\n", func(c *Config) bool {
-			return c.Data.Synthetic == Synthetic{Forms: 4, Hues: 2, Size: 32, Noise: 0.1}
+			return c.Data.Synthetic == Synthetic{Forms: 4, Hues: 2, Size: 32, Noise: 0.1, Seed: 1}
 		}},
 	}
 	for _, tt := range tests {

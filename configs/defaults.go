@@ -13,7 +13,7 @@ func Defaults() *Config {
 			Source:    SourceSynthetic,
 			TrainSize: 12000,
 			TestSize:  2000,
-			Synthetic: Synthetic{Forms: 4, Hues: 4, Size: 32, Noise: 0.1},
+			Synthetic: Synthetic{Forms: 4, Hues: 4, Size: 32, Noise: 0.1, Seed: 1},
 		},
 		Model: Model{
 			Branches: 2,
