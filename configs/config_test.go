@@ -310,3 +310,26 @@ func TestBranchLayers(t *testing.T) {
 		t.Errorf("BranchLayers(1) with per_branch = %v", got)
 	}
 }
+
+// TestSetAllValidatesOnce: assignments that are only valid together apply
+// together, and a failing list leaves the config unchanged.
+func TestSetAllValidatesOnce(t *testing.T) {
+	c := Defaults()
+	if err := c.Set("schedule.steps=2"); err == nil {
+		t.Fatal("schedule.steps=2 alone passed with warmup 50")
+	}
+	if err := c.SetAll([]string{"schedule.steps=2", "schedule.warmup=0"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Schedule.Steps != 2 || c.Schedule.Warmup != 0 {
+		t.Fatalf("schedule %+v", c.Schedule)
+	}
+	before := c.Clone()
+	err := c.SetAll([]string{"optim.lr=0.5", "schedule.warmup=7"})
+	if err == nil || err.Error() != "--set: schedule.warmup: must be in 0..1 (less than schedule.steps), got 7" {
+		t.Fatalf("err = %v", err)
+	}
+	if !reflect.DeepEqual(c, before) {
+		t.Fatal("a failed SetAll changed the config")
+	}
+}

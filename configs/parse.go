@@ -81,14 +81,36 @@ func sourceLine(text string, n int) string {
 // is taken as the string itself (optim.algorithm=sgd). Tables merge onto the
 // current value, arrays replace it, exactly as in Parse. Errors are *Error
 // with File SetFile.
-func (c *Config) Set(assign string) error {
+func (c *Config) Set(assign string) error { return c.SetAll([]string{assign}) }
+
+// SetAll applies several "key=value" assignments as Set does, then
+// validates once, so that assignments may pass through states that only
+// their combination makes valid ("schedule.steps=2", "schedule.warmup=0").
+// On error the config is unchanged.
+func (c *Config) SetAll(assigns []string) error {
+	n := c.Clone()
+	for _, a := range assigns {
+		if err := n.assign(a); err != nil {
+			return err
+		}
+	}
+	if err := n.Validate(); err != nil {
+		e := err.(*Error)
+		e.File = SetFile
+		return e
+	}
+	*c = *n
+	return nil
+}
+
+// assign applies one "key=value" without validating the whole config.
+func (c *Config) assign(assign string) error {
 	key, val, ok := strings.Cut(assign, "=")
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 	if !ok || key == "" {
 		return &Error{File: SetFile, Msg: fmt.Sprintf("want key=value, got %q", assign)}
 	}
-	n := c.Clone()
-	target, err := n.field(key)
+	target, err := c.field(key)
 	if err != nil {
 		err.File = SetFile
 		return err
@@ -107,12 +129,6 @@ func (c *Config) Set(assign string) error {
 		e.File = SetFile
 		return e
 	}
-	if err := n.Validate(); err != nil {
-		e := err.(*Error)
-		e.File = SetFile
-		return e
-	}
-	*c = *n
 	return nil
 }
 

@@ -51,6 +51,7 @@ type session struct {
 	costTrain float64
 	costMeas  float64
 	lastCk    int
+	testAcc   float64 // at the latest evaluation
 	pending   []results.Row
 }
 
@@ -121,6 +122,7 @@ func (s *session) train(ctx context.Context) error {
 	total := s.cfg.Schedule.Steps
 	sch := s.cfg.Schedule
 	s.started = s.opts.now()
+	s.prog.start(s.tr.StepCount(), total)
 	if s.tr.StepCount() == 0 {
 		if err := s.checkpoint(results.Running); err != nil {
 			return err
@@ -132,7 +134,6 @@ func (s *session) train(ctx context.Context) error {
 		}
 		s.lastCk = s.tr.StepCount()
 	}
-	s.prog.start(s.tr.StepCount(), total)
 	for s.tr.StepCount() < total {
 		step := s.tr.StepCount()
 		if ctx.Err() != nil {
@@ -190,11 +191,14 @@ func (s *session) train(ctx context.Context) error {
 }
 
 // stop checkpoints the current step if it has not been, and sets state.
+// A checkpoint off the config's schedule saves the state only: it logs no
+// evaluation or metric, so a resumed run's series equal an uninterrupted
+// run's.
 func (s *session) stop(state results.State, reason string) error {
 	if s.lastCk == s.tr.StepCount() {
 		return s.run.SetStatus(s.status(state, reason))
 	}
-	return s.checkpointWith(state, reason)
+	return s.save(state, reason)
 }
 
 func (s *session) row(step int, vals map[string]float64) {
@@ -223,15 +227,14 @@ func (s *session) evaluate(step int) error {
 		return fmt.Errorf("evaluate at step %d: %w", step, err)
 	}
 	s.row(step, map[string]float64{KeyTestLoss: r.Loss, KeyTestAcc: r.Acc, KeyWall: s.wall()})
+	s.testAcc = r.Acc
 	s.prog.eval(step, r.Acc)
 	return nil
 }
 
-func (s *session) checkpoint(state results.State) error { return s.checkpointWith(state, "") }
-
-// checkpointWith evaluates, measures specialization and writes the
-// checkpoint, the pending rows and the status in one transaction.
-func (s *session) checkpointWith(state results.State, reason string) error {
+// checkpoint evaluates, measures specialization and saves a scheduled
+// checkpoint.
+func (s *session) checkpoint(state results.State) error {
 	step := s.tr.StepCount()
 	if err := s.evaluate(step); err != nil {
 		return err
@@ -244,12 +247,19 @@ func (s *session) checkpointWith(state results.State, reason string) error {
 	s.costMeas += s.opts.now().Sub(t0).Seconds()
 	vals[KeyCostTrain], vals[KeyCostMeas] = s.costTrain, s.costMeas
 	s.row(step, vals)
+	return s.save(state, "")
+}
+
+// save writes the trainer's state, the pending rows and the status in one
+// transaction.
+func (s *session) save(state results.State, reason string) error {
+	step := s.tr.StepCount()
 	ck, err := encodeState(s.tr.State(), s.opts.now())
 	if err != nil {
 		return err
 	}
 	st := s.status(state, reason)
-	st.TestAcc = s.pending[len(s.pending)-1].Values[KeyTestAcc]
+	st.TestAcc = s.testAcc
 	keep := s.cfg.Checkpoint
 	err = s.run.Commit(results.Commit{
 		Rows: s.pending, Checkpoint: ck, Status: &st,

@@ -1,0 +1,186 @@
+// Command branchspec trains branched CNNs under configured regimes, logs
+// per-branch specialization over training, and compares runs.
+//
+// Each subcommand lives in its own file as a *command value; main only
+// registers and dispatches. Exit status: 0 success, 1 failure, 2 usage
+// error, 130 interrupted (the run checkpointed and can be resumed).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"branchspec/experiments"
+)
+
+// version is the program version recorded in every run; set at link time
+// with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// command is one subcommand: its usage, help and behaviour.
+type command struct {
+	Name  string
+	Usage string // arguments after the name
+	Short string
+	Long  string
+	// Flags binds the command's flags to a fresh options value and returns
+	// the function that runs it with the positional arguments.
+	Flags func(fs *flag.FlagSet) func(e *env, args []string) error
+}
+
+// env is what a command may touch: its streams, a context cancelled by
+// SIGINT/SIGTERM, and whether stderr is a terminal.
+type env struct {
+	ctx      context.Context
+	stdout   io.Writer
+	stderr   io.Writer
+	terminal bool
+}
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func commands() []*command {
+	return []*command{cmdRun, cmdResume, cmdLs, cmdShow, cmdExport}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
+	os.Exit(dispatch(e, os.Args[1:]))
+}
+
+// dispatch runs the subcommand named by args[0] and returns the exit status.
+func dispatch(e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				printHelp(e.stdout, c)
+				return 0
+			}
+		}
+		printUsage(e.stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(e.stdout, "branchspec", version)
+		return 0
+	}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(e.stderr, "branchspec: unknown command %q\nRun 'branchspec help' for the list.\n", args[0])
+		return 2
+	}
+	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	run := c.Flags(fs)
+	pos, err := parseInterleaved(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(e.stdout, c)
+		return 0
+	}
+	if err == nil {
+		err = run(e, pos)
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue) || isFlagError(err):
+		fmt.Fprintf(e.stderr, "branchspec %s: %v\nusage: branchspec %s %s\n", c.Name, err, c.Name, c.Usage)
+		return 2
+	case errors.Is(err, experiments.ErrInterrupted):
+		fmt.Fprintf(e.stderr, "branchspec %s: %v\n", c.Name, err)
+		return 130
+	default:
+		fmt.Fprintf(e.stderr, "branchspec %s: %v\n", c.Name, err)
+		return 1
+	}
+}
+
+type flagError struct{ error }
+
+func isFlagError(err error) bool {
+	var fe flagError
+	return errors.As(err, &fe)
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("run CONFIG --seed 3" and "run --seed 3 CONFIG").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, flagError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func lookup(name string) *command {
+	for _, c := range commands() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "branchspec trains branched CNNs and measures branch specialization.")
+	fmt.Fprintln(w, "\nUsage:\n\n\tbranchspec <command> [arguments]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "\t%-8s %s\n", c.Name, c.Short)
+	}
+	fmt.Fprintln(w, "\nRun 'branchspec help <command>' for a command's flags.")
+}
+
+func printHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "usage: branchspec %s %s\n\n%s\n", c.Name, c.Usage, strings.TrimSpace(c.Long))
+	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	c.Flags(fs)
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	if b.Len() > 0 {
+		fmt.Fprintf(w, "\nFlags:\n%s", b.String())
+	}
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// setFlags collects repeated --set KEY=VALUE flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"branchspec/results"
+)
+
+var killSeed = flag.Uint64("killseed", uint64(time.Now().UnixNano()), "seed of the SIGKILL moments")
+
+// TestMain lets the test binary act as the branchspec command when
+// BRANCHSPEC_MAIN is set, so tests can run and kill real processes
+// without building the binary separately.
+func TestMain(m *testing.M) {
+	if os.Getenv("BRANCHSPEC_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// cli runs a command in-process and returns its exit status and output.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = dispatch(&env{ctx: context.Background(), stdout: &o, stderr: &e}, args)
+	return code, o.String(), e.String()
+}
+
+// branchspecProcess returns an exec.Cmd running the test binary as branchspec.
+func branchspecProcess(args ...string) *exec.Cmd {
+	c := exec.Command(os.Args[0], args...)
+	c.Env = append(os.Environ(), "BRANCHSPEC_MAIN=1")
+	return c
+}
+
+func TestRunShowLsExport(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, "run", "tiny", "--out", out, "--set", "schedule.steps=12", "--seed", "4")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	dir := filepath.Join(out, "tiny", "seed-4")
+	if !strings.Contains(stdout, "results: "+dir) {
+		t.Errorf("run does not say where the results are: %q", stdout)
+	}
+
+	code, stdout, _ = cli(t, "show", dir)
+	for _, want := range []string{"status   done at step 12/12", "test.acc", "checkpoints (", "weights sha256"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("show (exit %d) lacks %q:\n%s", code, want, stdout)
+		}
+	}
+
+	code, stdout, _ = cli(t, "show", dir, "--json", "--metric", "test.*")
+	var js struct {
+		State string `json:"state"`
+		Rows  []struct {
+			Step   int
+			Metric string
+		} `json:"rows"`
+		Checkpoints []struct{ Step int } `json:"checkpoints"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &js); code != 0 || err != nil {
+		t.Fatalf("show --json: exit %d, %v:\n%s", code, err, stdout)
+	}
+	if js.State != "done" || len(js.Rows) == 0 || len(js.Checkpoints) == 0 {
+		t.Errorf("show --json: %+v", js)
+	}
+	for _, r := range js.Rows {
+		if !strings.HasPrefix(r.Metric, "test.") {
+			t.Errorf("--metric test.* let through %q", r.Metric)
+		}
+	}
+
+	code, stdout, _ = cli(t, "show", dir, "--csv")
+	recs, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if code != 0 || err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != "run,step,metric,value" {
+		t.Errorf("show --csv: exit %d, %v, %d records", code, err, len(recs))
+	}
+
+	code, stdout, _ = cli(t, "ls", out)
+	if code != 0 || !strings.Contains(stdout, dir) || !strings.Contains(stdout, "12/12") || !strings.Contains(stdout, "done") {
+		t.Errorf("ls: exit %d:\n%s", code, stdout)
+	}
+
+	w := filepath.Join(t.TempDir(), "w")
+	code, stdout, stderr = cli(t, "export", dir, "--step", "10", "--out", w)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(w, "*.npy"))
+	if len(files) == 0 || !strings.Contains(stdout, fmt.Sprintf("wrote %d tensors of step 10", len(files))) {
+		t.Errorf("export wrote %d files: %s", len(files), stdout)
+	}
+	if _, err := os.Stat(filepath.Join(w, "branch.0.0.w.npy")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("name = \"x\"\n[optim]\nlr = -1\n"), 0o644)
+	typo := filepath.Join(dir, "typo.toml")
+	os.WriteFile(typo, []byte("[optim]\nLR = 0.1\n"), 0o644)
+	notRun := filepath.Join(dir, "notrun")
+	os.MkdirAll(notRun, 0o755)
+	os.WriteFile(filepath.Join(notRun, "run.db"), []byte("not a database at all, but long enough to look like one? no."), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"run", "--seed"}, 2, "flag needs an argument"},
+		{[]string{"run", "a.toml", "b.toml"}, 2, "at most one CONFIG"},
+		{[]string{"run", bad, "--out", dir}, 1, bad + ":3: optim.lr: must be > 0"},
+		{[]string{"run", typo, "--out", dir}, 1, `optim.LR`},
+		{[]string{"run", "tiny", "--set", "optim.nope=1", "--out", dir}, 1, "optim.nope"},
+		{[]string{"run", filepath.Join(dir, "missing.toml")}, 1, "missing.toml"},
+		{[]string{"show", filepath.Join(dir, "nothing")}, 1, "not found"},
+		{[]string{"show", notRun}, 1, "run.db"},
+		{[]string{"resume", notRun}, 1, "run.db"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := cli(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want %d; stderr %q lacks %q", code, tt.code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// checkpointSHAs maps each checkpoint step of a run to its weights' SHA-256.
+func checkpointSHAs(t *testing.T, dir string) (map[int]string, results.Status) {
+	t.Helper()
+	run, err := results.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cks, err := run.Checkpoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[int]string{}
+	for _, c := range cks {
+		m[c.Step] = c.WeightsSHA256
+	}
+	st, err := run.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, st
+}
+
+// TestSIGKILLThenResume kills real training processes at random moments,
+// checkpoint writes included, resumes each time, and checks that the run
+// that finally completes equals one never interrupted, bit for bit.
+func TestSIGKILLThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills real processes; slow")
+	}
+	args := []string{"tiny", "--set", "schedule.steps=60", "--set", "checkpoint.every=5"}
+	root := t.TempDir()
+	if code, _, stderr := cli(t, append([]string{"run", "--out", filepath.Join(root, "full")}, args...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	want, _ := checkpointSHAs(t, filepath.Join(root, "full", "tiny", "seed-1"))
+
+	rng := rand.New(rand.NewPCG(*killSeed, 0))
+	t.Logf("kill moments from -killseed=%d", *killSeed)
+	dir := filepath.Join(root, "killed", "tiny", "seed-1")
+	kills := 0
+	for attempt := 0; attempt < 40; attempt++ {
+		var c *exec.Cmd
+		if _, err := os.Stat(filepath.Join(dir, "run.db")); err != nil {
+			c = branchspecProcess(append([]string{"run", "--out", filepath.Join(root, "killed")}, args...)...)
+		} else {
+			c = branchspecProcess("resume", dir)
+		}
+		var stderr bytes.Buffer
+		c.Stderr = &stderr
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("attempt %d exited: %v: %s", attempt, err, stderr.String())
+			}
+			got, st := checkpointSHAs(t, dir)
+			if st.State != results.Done {
+				t.Fatalf("final status %+v", st)
+			}
+			for step, sha := range want {
+				if got[step] != sha {
+					t.Errorf("step %d: sha %s, want %s", step, got[step], sha)
+				}
+			}
+			if kills == 0 {
+				t.Log("no kill landed before the run finished")
+			}
+			t.Logf("%d kills before the run completed", kills)
+			return
+		case <-time.After(time.Duration(50+rng.IntN(400)) * time.Millisecond):
+			c.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
+	t.Fatal("run did not complete in 40 attempts")
+}
+
+// TestSIGTERMCheckpointsAndExits: SIGTERM makes a run checkpoint its
+// current step, exit with status 130, and resume to the same result.
+func TestSIGTERMCheckpointsAndExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	args := []string{"tiny", "--set", "schedule.steps=200", "--set", "checkpoint.every=100", "--set", "checkpoint.keep=all"}
+	root := t.TempDir()
+	c := branchspecProcess(append([]string{"run", "--out", root}, args...)...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "tiny", "seed-1")
+	// Wait for the first checkpoint, then signal mid-run.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if run, err := results.Open(dir, nil); err == nil {
+			if cks, err := run.Checkpoints(); err == nil && len(cks) > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint after 30 s: %s", stderr.String())
+		}
+	}
+	c.Process.Signal(syscall.SIGTERM)
+	err := c.Wait()
+	_, st := checkpointSHAs(t, dir)
+	if st.State == results.Done {
+		t.Skip("run finished before SIGTERM arrived")
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want status 130; stderr: %s", err, stderr.String())
+	}
+	if st.State != results.Stopped || !strings.Contains(stderr.String(), "resume with") {
+		t.Fatalf("status %+v; stderr %s", st, stderr.String())
+	}
+	if code, _, e := cli(t, "resume", dir); code != 0 {
+		t.Fatal(e)
+	}
+	got, st := checkpointSHAs(t, dir)
+	if code, _, e := cli(t, append([]string{"run", "--out", filepath.Join(root, "full")}, args...)...); code != 0 {
+		t.Fatal(e)
+	}
+	want, _ := checkpointSHAs(t, filepath.Join(root, "full", "tiny", "seed-1"))
+	if st.State != results.Done || got[200] != want[200] {
+		t.Errorf("resumed after SIGTERM: %+v, final sha %s, want %s", st, got[200], want[200])
+	}
+}

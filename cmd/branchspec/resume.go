@@ -1,0 +1,30 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"branchspec/experiments"
+)
+
+var cmdResume = &command{
+	Name:  "resume",
+	Usage: "RUN [--stop-at STEP]",
+	Short: "continue a stopped or interrupted run from its latest checkpoint",
+	Long: `Resume continues RUN (a run directory) from its latest checkpoint. The
+config, architecture and seed come from the run itself. The continued run is
+bit-identical to one that was never interrupted.`,
+	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
+		stopAt := fs.Int("stop-at", 0, "checkpoint at this step and exit")
+		return func(e *env, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one RUN directory")
+			}
+			if err := experiments.Resume(e.ctx, args[0], runOptions(e, *stopAt)); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "results: %s\n", args[0])
+			return nil
+		}
+	},
+}

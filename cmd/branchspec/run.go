@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+
+	"branchspec/configs"
+	"branchspec/experiments"
+)
+
+var cmdRun = &command{
+	Name:  "run",
+	Usage: "[CONFIG] [--seed N] [--out DIR] [--set KEY=VALUE]... [--stop-at STEP]",
+	Short: "train a run from a config (default: the embedded default)",
+	Long: `Run trains the model a config describes and stores it in OUT/NAME/seed-SEED/run.db.
+
+CONFIG is a TOML file, or the name of an embedded preset (` + "`branchspec run tiny`" + `);
+without it the embedded default runs. --set overrides any key with the same
+checks as the file (repeatable): --set optim.lr=0.01 --set model.branches=4.
+--stop-at STEP checkpoints at STEP and exits; 'branchspec resume' continues.
+SIGINT and SIGTERM checkpoint the current step and exit with status 130.`,
+	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
+		var o struct {
+			seed   int64
+			out    string
+			sets   setFlags
+			stopAt int
+			prof   string
+		}
+		fs.Int64Var(&o.seed, "seed", -1, "override the config's seed")
+		fs.StringVar(&o.out, "out", "results", "results directory")
+		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
+		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
+		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
+		return func(e *env, args []string) error {
+			stop, err := startProfile(o.prof)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			if len(args) > 1 {
+				return usagef("at most one CONFIG, got %d", len(args))
+			}
+			cfg, err := loadConfig(args, o.seed, o.sets)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "run %s seed %d (config %s)\n", cfg.Name, cfg.Seed, cfg.Hash()[:12])
+			dir, err := experiments.Start(e.ctx, cfg, o.out, runOptions(e, o.stopAt))
+			if err == nil {
+				fmt.Fprintf(e.stdout, "results: %s\n", dir)
+			}
+			return err
+		}
+	},
+}
+
+// loadConfig reads args[0] (or the embedded default), applies --seed and
+// --set, and validates the result.
+func loadConfig(args []string, seed int64, sets []string) (*configs.Config, error) {
+	var cfg *configs.Config
+	var err error
+	if len(args) == 0 {
+		cfg = configs.Defaults()
+	} else if cfg, err = configs.Load(args[0]); err != nil {
+		return nil, err
+	}
+	if seed >= 0 {
+		cfg.Seed = uint64(seed)
+	}
+	if err := cfg.SetAll(sets); err != nil {
+		return nil, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func runOptions(e *env, stopAt int) experiments.Options {
+	return experiments.Options{StopAt: stopAt, Progress: e.stderr, Terminal: e.terminal, Version: version}
+}
+
+// startProfile starts a CPU profile into path ("" for none) and returns
+// the function that ends it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}

@@ -1,0 +1,354 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"branchspec/configs"
+	"branchspec/metrics"
+	"branchspec/trainer"
+	"branchspec/trainer/data"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Specialization metric keys (science.md, "Metrics to log at each
+// checkpoint"). B is a branch index, K a class. Every eta2 key comes with
+// .z and .p from its branch-label permutation null.
+//
+//	chroma.bB, chroma.eta2        kernel chroma of the first RGB conv (item 1)
+//	freq.bB, freq.eta2            kernel frequency centroid, cycles/pixel (item 1)
+//	csi.bB, csi.eta2              colour selectivity of the first conv, probes (item 2)
+//	csi.rejoin.bB, csi.rejoin.eta2  colour selectivity of each branch's last layer
+//	family.chroma.nmi             NMI(colour family by chroma > 0.5; branch) (item 4)
+//	family.chroma.bB.log10p       log10 P(X >= k) of the branch's colour units
+//	family.csi.nmi, family.csi.bB.log10p   the same with CSI > 0.5
+//	rejoin.maxshare, rejoin.entropy   dependency of the first layer after the concat (item 5)
+//	ncut.rejoin, ncut.rejoin.z    n-cut of the rejoin's |W| graph vs kernel shuffles (item 6)
+//	cka.between                   mean pairwise linear CKA of branch outputs (item 7)
+//	cka.gray.bB                   CKA(branch(x), branch(gray(x))): colour invariance
+//	lesion.base, lesion.bB        accuracy, and its drop with branch B zeroed (item 8)
+//	lesion.bB.cK                  the drop on class K
+//	grad.share.bB                 share of the squared gradient norm, since the last checkpoint (item 9)
+const familyThreshold = 0.5
+
+// measure computes the specialization metrics at the current step. Its
+// randomness (permutation nulls) comes from a stream of the run's seed and
+// the step, so a recomputation from the checkpoint gives the same bits.
+func (s *session) measure() (map[string]float64, error) {
+	vals := map[string]float64{}
+	sq, n := s.tr.TakeGradShare()
+	if len(sq) > 1 && n > 0 {
+		for b, v := range metrics.Shares(sq) {
+			vals[fmt.Sprintf("grad.share.b%d", b)] = v
+		}
+	}
+	if !s.cfg.Metrics.Enabled {
+		return vals, nil
+	}
+	m := &measurer{cfg: s.cfg.Metrics, model: s.tr.Model, ev: s.ev, test: s.tr.Test, vals: vals,
+		rng: trainer.Stream(s.cfg.Seed, "metrics", uint64(s.tr.StepCount()))}
+	return vals, m.all()
+}
+
+// measurer computes one checkpoint's metrics from a model and held-out data.
+type measurer struct {
+	cfg   configs.Metrics
+	model *trainer.Model
+	ev    *trainer.Evaluator
+	test  *data.Set
+	rng   *rand.Rand
+	vals  map[string]float64
+}
+
+func (m *measurer) branches() int { return len(m.model.Arch.Branches) }
+
+func (m *measurer) all() error {
+	m.kernels()
+	m.rejoin()
+	if err := m.probes(); err != nil {
+		return err
+	}
+	if err := m.cka(); err != nil {
+		return err
+	}
+	return m.lesions()
+}
+
+// split logs the per-branch means of unit scores and their eta^2 with its
+// permutation null.
+func (m *measurer) split(key string, scores []float64, groups []int) {
+	sums, counts := make([]float64, m.branches()), make([]int, m.branches())
+	for i, g := range groups {
+		sums[g] += scores[i]
+		counts[g]++
+	}
+	for b := range sums {
+		m.vals[fmt.Sprintf("%s.b%d", key, b)] = sums[b] / float64(counts[b])
+	}
+	if m.branches() < 2 {
+		return
+	}
+	stat := func(g []int) float64 { return metrics.EtaSquared(scores, g) }
+	eta, z, p := metrics.PermutationTest(stat, groups, m.cfg.Permutations, m.rng)
+	m.vals[key+".eta2"], m.vals[key+".eta2.z"], m.vals[key+".eta2.p"] = eta, z, p
+}
+
+// family logs the concentration of units whose score exceeds the threshold.
+func (m *measurer) family(key string, scores []float64, groups []int) {
+	if m.branches() < 2 {
+		return
+	}
+	labels := metrics.FamilyLabels(scores, familyThreshold)
+	m.vals[key+".nmi"] = metrics.NMI(labels, groups)
+	for b, lp := range metrics.FamilyLogTails(labels, 1, groups, m.branches()) {
+		m.vals[fmt.Sprintf("%s.b%d.log10p", key, b)] = lp
+	}
+}
+
+// kernels: chroma and frequency of each branch's first conv, when the
+// branches read the RGB image directly.
+func (m *measurer) kernels() {
+	a := m.model.Arch
+	if len(a.Stem) > 0 || a.C != 3 {
+		return
+	}
+	var chroma, freq []float64
+	var groups []int
+	for b, br := range a.Branches {
+		cv := br[0]
+		w := m.model.Param(cv.Name + ".w").Data()
+		size := cv.In * cv.K * cv.K
+		for o := 0; o < cv.Out; o++ {
+			k := w[o*size : (o+1)*size]
+			chroma = append(chroma, metrics.Chroma(k, cv.K))
+			freq = append(freq, metrics.FrequencyCentroid(k, cv.In, cv.K))
+			groups = append(groups, b)
+		}
+	}
+	m.split("chroma", chroma, groups)
+	m.split("freq", freq, groups)
+	m.family("family.chroma", chroma, groups)
+}
+
+// rejoinLayer returns the weights of the first layer after the concat as
+// [out, in channels, taps] with each input channel's branch.
+func (m *measurer) rejoinLayer() (w []float32, out, in, taps int, groups []int) {
+	a := m.model.Arch
+	for b, c := range a.RejoinChannels {
+		for range c {
+			groups = append(groups, b)
+		}
+	}
+	in = len(groups)
+	if len(a.Trunk) > 0 {
+		cv := a.Trunk[0]
+		return m.model.Param(cv.Name + ".w").Data(), cv.Out, in, cv.K * cv.K, groups
+	}
+	name, o := a.Out.Name, a.Out.Out
+	if len(a.Hidden) > 0 {
+		name, o = a.Hidden[0].Name, a.Hidden[0].Out
+	}
+	// A linear layer after the flatten reads channel-major inputs, so its
+	// weights are [out, channel, pixel].
+	return m.model.Param(name + ".w").Data(), o, in, a.RejoinH * a.RejoinW, groups
+}
+
+func (m *measurer) rejoin() {
+	if m.branches() < 2 {
+		return
+	}
+	w, out, in, taps, groups := m.rejoinLayer()
+	A, maxShare, entropy := metrics.RejoinDependency(w, out, in, taps, groups, m.branches())
+	m.vals["rejoin.maxshare"], m.vals["rejoin.entropy"] = maxShare, entropy
+	// Each output unit joins the branch it reads most.
+	partOut := make([]int, out)
+	for o, row := range A {
+		for b, v := range row {
+			if v > row[partOut[o]] {
+				partOut[o] = b
+			}
+		}
+	}
+	obs, z, _ := metrics.NCutShuffleTest(w, out, in, taps, partOut, groups, m.branches(), m.cfg.Shuffles, m.rng)
+	m.vals["ncut.rejoin"], m.vals["ncut.rejoin.z"] = obs, z
+}
+
+// unitMeans runs the evaluator on the first n examples of set and returns,
+// for the chosen activations, each unit's mean activation per example:
+// out[layer][unit*n + example].
+func (m *measurer) unitMeans(set *data.Set, n int, layers func(*trainer.Net) []*G.Node) ([][]float64, error) {
+	net := m.ev.Net
+	nodes := layers(net)
+	out := make([][]float64, len(nodes))
+	for i, nd := range nodes {
+		out[i] = make([]float64, nd.Shape()[1]*n)
+	}
+	err := m.ev.Batches(set, n, func(lo, hi int) error {
+		for i, nd := range nodes {
+			sh := nd.Shape()
+			units, hw := sh[1], sh[2]*sh[3]
+			v := nd.Value().Data().([]float32)
+			for e := 0; e < hi-lo; e++ {
+				for u := 0; u < units; u++ {
+					sum := 0.0
+					for _, x := range v[(e*units+u)*hw : (e*units+u+1)*hw] {
+						sum += float64(x)
+					}
+					out[i][u*n+lo+e] = sum / float64(hw)
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// probes: colour selectivity of each branch's first and last layer, from the
+// deterministic probe bank and its grayscale twin.
+func (m *measurer) probes() error {
+	a := m.model.Arch
+	if a.C != 3 || m.cfg.Probes <= 0 {
+		return nil
+	}
+	for b := range m.ev.Net.Gates {
+		m.ev.Net.SetGate(b, 1)
+	}
+	x, _ := metrics.ProbeBank(max(m.cfg.Probes/4, 1), a.H)
+	n := len(x) / (3 * a.H * a.W)
+	probes := &data.Set{C: 3, H: a.H, W: a.W, Classes: 1, X: x, Y: make([]int32, n)}
+	gray := probes.Grayscale()
+	layers := func(net *trainer.Net) []*G.Node {
+		return append(append([]*G.Node(nil), net.FirstAct...), net.BranchOut...)
+	}
+	act, err := m.unitMeans(probes, n, layers)
+	if err != nil {
+		return err
+	}
+	actGray, err := m.unitMeans(gray, n, layers)
+	if err != nil {
+		return err
+	}
+	csiOf := func(i int) (scores []float64) {
+		units := len(act[i]) / n
+		for u := 0; u < units; u++ {
+			scores = append(scores, metrics.CSI(act[i][u*n:(u+1)*n], actGray[i][u*n:(u+1)*n], m.cfg.CSITop))
+		}
+		return scores
+	}
+	nFirst := len(m.ev.Net.FirstAct)
+	if nFirst == m.branches() {
+		var scores []float64
+		var groups []int
+		for b := 0; b < nFirst; b++ {
+			s := csiOf(b)
+			scores = append(scores, s...)
+			for range s {
+				groups = append(groups, b)
+			}
+		}
+		m.split("csi", scores, groups)
+		m.family("family.csi", scores, groups)
+	}
+	var scores []float64
+	var groups []int
+	for b := 0; b < m.branches(); b++ {
+		s := csiOf(nFirst + b)
+		scores = append(scores, s...)
+		for range s {
+			groups = append(groups, b)
+		}
+	}
+	m.split("csi.rejoin", scores, groups)
+	return nil
+}
+
+// cka: similarity of the branches' outputs on held-out examples, and of each
+// branch's output on x and on gray(x).
+func (m *measurer) cka() error {
+	if m.cfg.CKAExamples <= 0 {
+		return nil
+	}
+	for b := range m.ev.Net.Gates {
+		m.ev.Net.SetGate(b, 1)
+	}
+	n := min(m.cfg.CKAExamples, m.test.Len())
+	sub := m.test.Head(n)
+	grams := func(set *data.Set) ([][]float64, error) {
+		feats := make([][]float64, m.branches())
+		err := m.ev.Batches(set, n, func(lo, hi int) error {
+			for b, nd := range m.ev.Net.BranchOut {
+				v := nd.Value().Data().([]float32)
+				p := len(v) / m.ev.Net.Batch
+				if feats[b] == nil {
+					feats[b] = make([]float64, n*p)
+				}
+				for i, x := range v[:(hi-lo)*p] {
+					feats[b][lo*p+i] = float64(x)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		gs := make([][]float64, len(feats))
+		for b, f := range feats {
+			gs[b] = metrics.CenteredGram(f, n, len(f)/n)
+		}
+		return gs, nil
+	}
+	g, err := grams(sub)
+	if err != nil {
+		return err
+	}
+	if m.branches() > 1 {
+		sum, pairs := 0.0, 0
+		for i := range g {
+			for j := i + 1; j < len(g); j++ {
+				sum += metrics.GramCKA(g[i], g[j], n)
+				pairs++
+			}
+		}
+		m.vals["cka.between"] = sum / float64(pairs)
+	}
+	if m.model.Arch.C == 3 {
+		gg, err := grams(sub.Grayscale())
+		if err != nil {
+			return err
+		}
+		for b := range g {
+			m.vals[fmt.Sprintf("cka.gray.b%d", b)] = metrics.GramCKA(g[b], gg[b], n)
+		}
+	}
+	return nil
+}
+
+// lesions: held-out accuracy with each branch's output zeroed at the rejoin.
+func (m *measurer) lesions() error {
+	if m.cfg.LesionExamples <= 0 || m.branches() < 2 {
+		return nil
+	}
+	n := min(m.cfg.LesionExamples, m.test.Len())
+	base, err := m.ev.Evaluate(m.test, n, nil)
+	if err != nil {
+		return err
+	}
+	m.vals["lesion.base"] = base.Acc
+	for b := 0; b < m.branches(); b++ {
+		mask := make([]bool, m.branches())
+		mask[b] = true
+		r, err := m.ev.Evaluate(m.test, n, mask)
+		if err != nil {
+			return err
+		}
+		m.vals[fmt.Sprintf("lesion.b%d", b)] = base.Acc - r.Acc
+		for k, acc := range r.PerClass {
+			if !math.IsNaN(acc) && !math.IsNaN(base.PerClass[k]) {
+				m.vals[fmt.Sprintf("lesion.b%d.c%d", b, k)] = base.PerClass[k] - acc
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+// Package trainer builds the branched CNN that a config describes and trains
+// it: weights drawn from the run's seeded RNG, a gorgonia graph for the
+// training step and one for evaluation, our own checkpointable solvers, and a
+// State that holds everything a bit-identical resume needs.
+//
+// The network (Voss et al., "Branch Specialization", Distill 2021):
+//
+//	input -> stem convs -> split into B branches -> each branch's convs
+//	      -> concat on channels (the rejoin) -> trunk convs -> flatten
+//	      -> hidden fully connected layers -> logits
+//
+// Every conv is "same"-padded with stride 1 and followed by ReLU and an
+// optional max pool. B = 1 with the same total width is the unbranched twin.
+package trainer

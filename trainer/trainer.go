@@ -1,0 +1,173 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"branchspec/configs"
+	"branchspec/trainer/data"
+	"branchspec/trainer/optim"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// ErrDiverged is returned by Step when the loss is NaN or infinite.
+var ErrDiverged = errors.New("loss is not finite")
+
+// Trainer trains one model on one dataset under one config. It is not safe
+// for concurrent use.
+type Trainer struct {
+	Cfg   *configs.Config
+	Model *Model
+	Train *data.Set
+	Test  *data.Set
+
+	net    *Net
+	solver optim.Solver
+	sched  optim.Schedule
+	order  *data.Order
+	idx    []int
+
+	step    int
+	window  Window
+	gradSq  []float64 // per-branch squared gradient norm summed since the last TakeGradShare
+	gradN   int
+	paramBr []int // branch of each param, -1 outside
+	vg      []G.ValueGrad
+}
+
+// Window accumulates the training loss and accuracy between two logged steps.
+type Window struct {
+	LossSum float64
+	Correct int
+	Seen    int
+}
+
+// New builds a trainer at step 0: weights from the "init" stream of the
+// run's seed, a fresh solver, the data order at epoch 0.
+func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
+	model, err := NewModel(cfg, Stream(cfg.Seed, "init", 0))
+	if err != nil {
+		return nil, err
+	}
+	if train.C != model.Arch.C || train.H != model.Arch.H || train.W != model.Arch.W {
+		return nil, fmt.Errorf("trainer: data is %dx%dx%d but the config expects %dx%dx%d",
+			train.C, train.H, train.W, model.Arch.C, model.Arch.H, model.Arch.W)
+	}
+	o, s := cfg.Optim, cfg.Schedule
+	opts := optim.Options{Algorithm: o.Algorithm, LR: o.LR, WeightDecay: o.WeightDecay}
+	if o.Algorithm == optim.SGD {
+		opts.Momentum, opts.Nesterov = o.Momentum, o.Nesterov
+	} else {
+		opts.Beta1, opts.Beta2, opts.Eps = o.Beta1, o.Beta2, o.Eps
+	}
+	solver, err := optim.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	sched := optim.Schedule{Kind: s.LR, Base: o.LR, Warmup: s.Warmup, Total: s.Steps,
+		StepEvery: s.StepEvery, StepGamma: s.StepGamma, MinFrac: s.MinLR}
+	if err := sched.Validate(); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	net, err := model.Build(NetOptions{Batch: o.BatchSize, Train: true})
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{
+		Cfg: cfg, Model: model, Train: train, Test: test,
+		net: net, solver: solver, sched: sched,
+		order:  data.NewOrder(train.Len(), dataOrderSeed(cfg.Seed)),
+		idx:    make([]int, o.BatchSize),
+		gradSq: make([]float64, len(model.Arch.Branches)),
+	}
+	for _, p := range model.Params {
+		t.paramBr = append(t.paramBr, p.Branch)
+	}
+	t.vg = G2VG(net.Params)
+	return t, nil
+}
+
+func dataOrderSeed(seed uint64) uint64 { return Stream(seed, "data-order", 0).Uint64() }
+
+// StepCount is the number of optimizer steps taken so far.
+func (t *Trainer) StepCount() int { return t.step }
+
+// LR is the learning rate the next step will use.
+func (t *Trainer) LR() float64 { return t.sched.At(t.step) }
+
+// Step runs one optimizer step on the next batch and returns its loss.
+func (t *Trainer) Step() (float64, error) {
+	x, y := t.net.Input()
+	t.order.Next(t.idx)
+	t.Train.Gather(t.idx, x, y)
+	if err := t.net.Run(); err != nil {
+		return 0, err
+	}
+	loss := t.net.LossValue()
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("trainer: step %d: %w (%v)", t.step+1, ErrDiverged, loss)
+	}
+	t.window.LossSum += loss * float64(len(t.idx))
+	t.window.Correct += correct(t.net.LogitsValue(), y, t.Model.Arch.Classes)
+	t.window.Seen += len(t.idx)
+	for i, gn := range t.net.Grads {
+		if b := t.paramBr[i]; b >= 0 {
+			g := gn.Value().Data().([]float32)
+			s := 0.0
+			for _, v := range g {
+				s += float64(v) * float64(v)
+			}
+			t.gradSq[b] += s
+		}
+	}
+	t.gradN++
+	t.solver.SetLR(t.sched.At(t.step))
+	if err := t.solver.Step(t.vg); err != nil {
+		return loss, fmt.Errorf("trainer: step %d: solver: %w", t.step+1, err)
+	}
+	t.step++
+	return loss, nil
+}
+
+// TakeWindow returns the training loss and accuracy accumulated since the
+// last call and starts a new window.
+func (t *Trainer) TakeWindow() (loss, acc float64, ok bool) {
+	w := t.window
+	t.window = Window{}
+	if w.Seen == 0 {
+		return 0, 0, false
+	}
+	return w.LossSum / float64(w.Seen), float64(w.Correct) / float64(w.Seen), true
+}
+
+// TakeGradShare returns, per branch, the squared gradient norm reaching the
+// branch's parameters summed over the steps since the last call, and the
+// number of steps; it then starts a new accumulation.
+func (t *Trainer) TakeGradShare() ([]float64, int) {
+	s, n := append([]float64(nil), t.gradSq...), t.gradN
+	clear(t.gradSq)
+	t.gradN = 0
+	return s, n
+}
+
+// Close releases the training graph.
+func (t *Trainer) Close() error { return t.net.Close() }
+
+func correct(logits, y []float32, classes int) int {
+	c := 0
+	for i := range y {
+		row := logits[i*classes : (i+1)*classes]
+		best := 0
+		for k := 1; k < classes; k++ {
+			if row[k] > row[best] {
+				best = k
+			}
+		}
+		if best == int(y[i]) {
+			c++
+		}
+	}
+	return c
+}
