@@ -62,7 +62,12 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 		n.Params = append(n.Params, node)
 	}
 	conv := func(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-		if act, err = ops.Conv2D(h, nodes[cv.Name+".w"], nodes[cv.Name+".b"], cv.K/2); err != nil {
+		// The layers reading the input need no gradient to it.
+		convOp := ops.Conv2D
+		if h == n.x {
+			convOp = ops.Conv2DInput
+		}
+		if act, err = convOp(h, nodes[cv.Name+".w"], nodes[cv.Name+".b"], cv.K/2); err != nil {
 			return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 		}
 		if act, err = ops.ReLU(act); err != nil {

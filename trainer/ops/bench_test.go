@@ -1,0 +1,82 @@
+package ops
+
+import (
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// benchDo times op.Do on the given inputs, reporting GFLOP/s when flops is
+// positive.
+func benchDo(b *testing.B, op G.Op, flops float64, in ...G.Value) {
+	b.Helper()
+	if _, err := op.Do(in...); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := op.Do(in...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if flops > 0 {
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+}
+
+// BenchmarkOps times each op's forward and backward on the reference
+// net's shapes at batch 64.
+func BenchmarkOps(b *testing.B) {
+	rng := newRand(700)
+	const n = 64
+	convs := []struct {
+		name    string
+		c, h, o int
+	}{{"stem_3to32_32x32", 3, 32, 32}, {"branch_32to32_16x16", 32, 16, 32}}
+	for _, cv := range convs {
+		x := randDense(rng, 1, n, cv.c, cv.h, cv.h)
+		w := randDense(rng, 0.1, cv.o, cv.c, 3, 3)
+		bias := randDense(rng, 0.1, cv.o)
+		gy := randDense(rng, 1, n, cv.o, cv.h, cv.h)
+		flops := 2 * float64(n*cv.o*cv.c*9*cv.h*cv.h)
+		b.Run("conv_fwd/"+cv.name, func(b *testing.B) { benchDo(b, &convOp{pad: 1, hasBias: true}, flops, x, w, bias) })
+		b.Run("conv_bwd_data/"+cv.name, func(b *testing.B) { benchDo(b, &convGradOp{pad: 1, wrt: wrtInput}, flops, x, w, gy) })
+		b.Run("conv_bwd_filter/"+cv.name, func(b *testing.B) { benchDo(b, &convGradOp{pad: 1, wrt: wrtWeights}, flops, x, w, gy) })
+		b.Run("conv_bwd_bias/"+cv.name, func(b *testing.B) { benchDo(b, &biasGradOp{}, 0, gy) })
+	}
+	act := randDense(rng, 1, n, 32, 32, 32)
+	b.Run("relu_fwd/64x32x32x32", func(b *testing.B) { benchDo(b, &reluOp{dims: 4}, 0, act) })
+	b.Run("relu_bwd/64x32x32x32", func(b *testing.B) { benchDo(b, &reluOp{dims: 4, grad: true}, 0, act, act) })
+	pool := &maxPoolOp{size: 2}
+	pooled, err := pool.Do(act)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gp := randDense(rng, 1, pooled.Shape()...)
+	b.Run("maxpool_fwd/64x32x32x32", func(b *testing.B) { benchDo(b, pool, 0, act) })
+	b.Run("maxpool_bwd/64x32x32x32", func(b *testing.B) {
+		// Re-run the forward pass so the recorded argmax fits act.
+		if _, err := pool.Do(act); err != nil {
+			b.Fatal(err)
+		}
+		benchDo(b, &maxPoolGradOp{fwd: pool}, 0, act, pooled, gp)
+	})
+	half := randDense(rng, 1, n, 32, 16, 16)
+	b.Run("concat_fwd/2x64x32x16x16", func(b *testing.B) { benchDo(b, &concatOp{n: 2}, 0, half, half) })
+	feat := randDense(rng, 1, n, 64, 8, 8)
+	lw := randDense(rng, 0.01, 10, 4096)
+	lb := randDense(rng, 0.01, 10)
+	lg := randDense(rng, 1, n, 10)
+	lflops := 2 * float64(n*10*4096)
+	b.Run("linear_fwd/64x4096to10", func(b *testing.B) { benchDo(b, &linearOp{xDims: 4, hasBias: true}, lflops, feat, lw, lb) })
+	b.Run("linear_bwd_data/64x4096to10", func(b *testing.B) { benchDo(b, &linearGradOp{xDims: 4, wrt: wrtInput}, lflops, feat, lw, lg) })
+	b.Run("linear_bwd_filter/64x4096to10", func(b *testing.B) {
+		benchDo(b, &linearGradOp{xDims: 4, wrt: wrtWeights}, lflops, feat, lw, lg)
+	})
+	logits := randDense(rng, 3, n, 10)
+	labels := tensor.New(tensor.WithShape(n), tensor.WithBacking(make([]float32, n)))
+	b.Run("softmax_ce_fwd/64x10", func(b *testing.B) { benchDo(b, &softmaxCEOp{}, 0, logits, labels) })
+	one := G.F32(1)
+	b.Run("softmax_ce_bwd/64x10", func(b *testing.B) { benchDo(b, &softmaxCEGradOp{}, 0, logits, labels, &one) })
+}

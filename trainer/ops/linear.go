@@ -1,0 +1,248 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"branchspec/trainer/ops/gemm"
+)
+
+// Linear returns the affine map of the rows of x:
+//
+//	y[n][o] = b[o] + sum_d x[n][d] * w[o][d]     (y = x Wᵀ + b)
+//
+// x is [N, D], or [N, C, H, W] read as [N, C*H*W]; w is [Out, D]; b is [Out]
+// or nil. The output is [N, Out]. Gradients flow to x (in x's shape), w
+// and b.
+func Linear(x, w, b *G.Node) (*G.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) < 2 || len(ws) != 2 || xs.TotalSize()/xs[0] != ws[1] {
+		return nil, fmt.Errorf("op (linear): input %v does not fit weights %v (want [Out, D])", xs, ws)
+	}
+	op := &linearOp{xDims: len(xs), hasBias: b != nil}
+	args := []*G.Node{x, w}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != ws[0] {
+			return nil, fmt.Errorf("op (linear): bias shape %v, want [%d]", bs, ws[0])
+		}
+		args = append(args, b)
+	}
+	y, err := G.ApplyOp(op, args...)
+	if err != nil {
+		return nil, fmt.Errorf("op (linear): %w", err)
+	}
+	return y, nil
+}
+
+// linearOp is the forward affine map; see Linear.
+type linearOp struct {
+	xDims   int
+	hasBias bool
+	out     outBuf
+	ws      gemm.Workspace
+}
+
+func (op *linearOp) Arity() int {
+	if op.hasBias {
+		return 3
+	}
+	return 2
+}
+
+func (op *linearOp) Type() hm.Type {
+	if op.hasBias {
+		return hm.NewFnType(tensorType(op.xDims), tensorType(2), tensorType(1), tensorType(2))
+	}
+	return hm.NewFnType(tensorType(op.xDims), tensorType(2), tensorType(2))
+}
+
+func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(in)
+	if err != nil {
+		return nil, fmt.Errorf("op (%v): %w", op, err)
+	}
+	return tensor.Shape{s[0][0], s[1][0]}, nil
+}
+
+func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
+	x, xs, err := float32s(in[0])
+	if err != nil {
+		return nil, fmt.Errorf("op (%v) x: %w", op, err)
+	}
+	w, ws, err := float32s(in[1])
+	if err != nil {
+		return nil, fmt.Errorf("op (%v) w: %w", op, err)
+	}
+	n, out, d := xs[0], ws[0], ws[1]
+	if len(x) != n*d {
+		return nil, fmt.Errorf("op (%v): input %v does not fit weights %v", op, xs, ws)
+	}
+	t, y := op.out.get(n, out)
+	op.ws.Sgemm(false, true, n, out, d, 1, x, d, w, d, 0, y, out)
+	if op.hasBias {
+		b, _, err := float32s(in[2])
+		if err != nil {
+			return nil, fmt.Errorf("op (%v) b: %w", op, err)
+		}
+		for i := 0; i < n; i++ {
+			row := y[i*out : (i+1)*out]
+			for o := range row {
+				row[o] += b[o]
+			}
+		}
+	}
+	return t, nil
+}
+
+func (op *linearOp) ReturnsPtr() bool      { return false }
+func (op *linearOp) CallsExtern() bool     { return false }
+func (op *linearOp) OverwritesInput() int  { return -1 }
+func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *linearOp) Hashcode() uint32      { return hashOf(op) }
+func (op *linearOp) String() string {
+	return fmt.Sprintf("bs.linear(%dd,bias=%t)", op.xDims, op.hasBias)
+}
+
+func (op *linearOp) DiffWRT(inputs int) []bool {
+	d := make([]bool, inputs)
+	for i := range d {
+		d[i] = true
+	}
+	return d
+}
+
+func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	grads := make(G.Nodes, len(inputs))
+	var err error
+	if grads[0], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtInput}, x, w, grad); err != nil {
+		return nil, fmt.Errorf("op (%v) dx: %w", op, err)
+	}
+	if grads[1], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtWeights}, x, w, grad); err != nil {
+		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
+	}
+	if op.hasBias {
+		if grads[2], err = G.ApplyOp(&colSumOp{}, grad); err != nil {
+			return nil, fmt.Errorf("op (%v) db: %w", op, err)
+		}
+	}
+	return grads, nil
+}
+
+// linearGradOp computes a gradient of Linear from (x, w, gy):
+// dx = gy W (shaped like x) or dW = gyᵀ x.
+type linearGradOp struct {
+	xDims int
+	wrt   string
+	out   outBuf
+	ws    gemm.Workspace
+}
+
+func (op *linearGradOp) Arity() int { return 3 }
+func (op *linearGradOp) Type() hm.Type {
+	if op.wrt == wrtInput {
+		return hm.NewFnType(tensorType(op.xDims), tensorType(2), tensorType(2), tensorType(op.xDims))
+	}
+	return hm.NewFnType(tensorType(op.xDims), tensorType(2), tensorType(2), tensorType(2))
+}
+
+func (op *linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(in)
+	if err != nil {
+		return nil, fmt.Errorf("op (%v): %w", op, err)
+	}
+	if op.wrt == wrtInput {
+		return s[0].Clone(), nil
+	}
+	return s[1].Clone(), nil
+}
+
+func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
+	x, xs, err := float32s(in[0])
+	if err != nil {
+		return nil, fmt.Errorf("op (%v) x: %w", op, err)
+	}
+	w, ws, err := float32s(in[1])
+	if err != nil {
+		return nil, fmt.Errorf("op (%v) w: %w", op, err)
+	}
+	gy, gs, err := float32s(in[2])
+	if err != nil {
+		return nil, fmt.Errorf("op (%v) gy: %w", op, err)
+	}
+	n, out, d := xs[0], ws[0], ws[1]
+	if !gs.Eq(tensor.Shape{n, out}) || len(x) != n*d {
+		return nil, fmt.Errorf("op (%v): shapes x %v, w %v, gy %v do not fit", op, xs, ws, gs)
+	}
+	if op.wrt == wrtInput {
+		t, dx := op.out.get(xs...)
+		op.ws.Sgemm(false, false, n, d, out, 1, gy, out, w, d, 0, dx, d)
+		return t, nil
+	}
+	t, dw := op.out.get(out, d)
+	op.ws.Sgemm(true, false, out, d, n, 1, gy, out, x, d, 0, dw, d)
+	return t, nil
+}
+
+func (op *linearGradOp) ReturnsPtr() bool      { return false }
+func (op *linearGradOp) CallsExtern() bool     { return false }
+func (op *linearGradOp) OverwritesInput() int  { return -1 }
+func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *linearGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *linearGradOp) String() string {
+	return fmt.Sprintf("bs.linear_grad_%s(%dd)", op.wrt, op.xDims)
+}
+func (op *linearGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+func (op *linearGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+}
+
+// colSumOp sums the rows of gy [N, Out] into [Out], in row order: the
+// gradient of a bias added to every row.
+type colSumOp struct {
+	out outBuf
+}
+
+func (op *colSumOp) Arity() int                { return 1 }
+func (op *colSumOp) Type() hm.Type             { return hm.NewFnType(tensorType(2), tensorType(1)) }
+func (op *colSumOp) ReturnsPtr() bool          { return false }
+func (op *colSumOp) CallsExtern() bool         { return false }
+func (op *colSumOp) OverwritesInput() int      { return -1 }
+func (op *colSumOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "bs.col_sum") }
+func (op *colSumOp) Hashcode() uint32          { return hashOf(op) }
+func (op *colSumOp) String() string            { return "bs.col_sum" }
+func (op *colSumOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+func (op *colSumOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+}
+
+func (op *colSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(in)
+	if err != nil {
+		return nil, fmt.Errorf("op (%v): %w", op, err)
+	}
+	return tensor.Shape{s[0][1]}, nil
+}
+
+func (op *colSumOp) Do(in ...G.Value) (G.Value, error) {
+	gy, s, err := float32s(in[0])
+	if err != nil {
+		return nil, fmt.Errorf("op (%v): %w", op, err)
+	}
+	if err := wantDims("gy", s, 2); err != nil {
+		return nil, fmt.Errorf("op (%v): %w", op, err)
+	}
+	n, k := s[0], s[1]
+	t, db := op.out.get(k)
+	clear(db)
+	for i := 0; i < n; i++ {
+		for j, v := range gy[i*k : (i+1)*k] {
+			db[j] += v
+		}
+	}
+	return t, nil
+}
