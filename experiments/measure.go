@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"branchspec/configs"
 	"branchspec/metrics"
@@ -48,8 +49,33 @@ func (s *session) measure() (map[string]float64, error) {
 		return vals, nil
 	}
 	m := &measurer{cfg: s.cfg.Metrics, model: s.tr.Model, ev: s.ev, test: s.tr.Test, vals: vals,
-		rng: trainer.Stream(s.cfg.Seed, "metrics", uint64(s.tr.StepCount()))}
-	return vals, m.all()
+		seed: s.cfg.Seed, step: s.tr.StepCount()}
+	return vals, m.run(MetricGroups())
+}
+
+// MetricGroups names the groups of specialization metrics, in the order
+// they are computed.
+func MetricGroups() []string { return []string{"kernel", "rejoin", "csi", "cka", "lesion"} }
+
+// run computes the named metric groups.
+func (m *measurer) run(groups []string) error {
+	fns := map[string]func() error{
+		"kernel": func() error { m.kernels(); return nil },
+		"rejoin": func() error { m.rejoin(); return nil },
+		"csi":    m.probes,
+		"cka":    m.cka,
+		"lesion": m.lesions,
+	}
+	for _, g := range groups {
+		fn, ok := fns[g]
+		if !ok {
+			return fmt.Errorf("unknown metric group %q (have %s)", g, strings.Join(MetricGroups(), ", "))
+		}
+		if err := fn(); err != nil {
+			return fmt.Errorf("%s: %w", g, err)
+		}
+	}
+	return nil
 }
 
 // measurer computes one checkpoint's metrics from a model and held-out data.
@@ -58,23 +84,18 @@ type measurer struct {
 	model *trainer.Model
 	ev    *trainer.Evaluator
 	test  *data.Set
-	rng   *rand.Rand
+	seed  uint64
+	step  int
 	vals  map[string]float64
 }
 
-func (m *measurer) branches() int { return len(m.model.Arch.Branches) }
-
-func (m *measurer) all() error {
-	m.kernels()
-	m.rejoin()
-	if err := m.probes(); err != nil {
-		return err
-	}
-	if err := m.cka(); err != nil {
-		return err
-	}
-	return m.lesions()
+// rng is the stream of one metric's permutation null at this step: its own
+// stream, so that computing a subset of the metrics gives the same values.
+func (m *measurer) rng(key string) *rand.Rand {
+	return trainer.Stream(m.seed, "metrics/"+key, uint64(m.step))
 }
+
+func (m *measurer) branches() int { return len(m.model.Arch.Branches) }
 
 // split logs the per-branch means of unit scores and their eta^2 with its
 // permutation null.
@@ -91,7 +112,7 @@ func (m *measurer) split(key string, scores []float64, groups []int) {
 		return
 	}
 	stat := func(g []int) float64 { return metrics.EtaSquared(scores, g) }
-	eta, z, p := metrics.PermutationTest(stat, groups, m.cfg.Permutations, m.rng)
+	eta, z, p := metrics.PermutationTest(stat, groups, m.cfg.Permutations, m.rng(key))
 	m.vals[key+".eta2"], m.vals[key+".eta2.z"], m.vals[key+".eta2.p"] = eta, z, p
 }
 
@@ -171,7 +192,7 @@ func (m *measurer) rejoin() {
 			}
 		}
 	}
-	obs, z, _ := metrics.NCutShuffleTest(w, out, in, taps, partOut, groups, m.branches(), m.cfg.Shuffles, m.rng)
+	obs, z, _ := metrics.NCutShuffleTest(w, out, in, taps, partOut, groups, m.branches(), m.cfg.Shuffles, m.rng("ncut.rejoin"))
 	m.vals["ncut.rejoin"], m.vals["ncut.rejoin.z"] = obs, z
 }
 

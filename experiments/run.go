@@ -59,6 +59,11 @@ func RunDir(out string, cfg *configs.Config) string {
 // returns the run's directory, also when training fails after creation.
 func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (string, error) {
 	dir := RunDir(out, cfg)
+	return dir, StartIn(ctx, cfg, dir, opts)
+}
+
+// StartIn creates a run of cfg in dir and trains it.
+func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options) error {
 	run, err := results.Create(dir, results.Info{
 		Name: cfg.Name, Seed: cfg.Seed,
 		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
@@ -67,21 +72,21 @@ func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (
 	}, nil)
 	if err != nil {
 		if errors.Is(err, results.ErrExists) {
-			return dir, fmt.Errorf("%w (resume it with: branchspec resume %s)", err, dir)
+			return fmt.Errorf("%w (resume it with: branchspec resume %s)", err, dir)
 		}
-		return dir, err
+		return err
 	}
 	release, err := run.Lock()
 	if err != nil {
-		return dir, err
+		return err
 	}
 	defer release()
 	s, err := newSession(run, cfg, opts)
 	if err != nil {
-		return dir, fail(run, 0, cfg.Schedule.Steps, err)
+		return fail(run, 0, cfg.Schedule.Steps, err)
 	}
 	defer s.close()
-	return dir, s.train(ctx)
+	return s.train(ctx)
 }
 
 // Resume continues the run in dir from its latest checkpoint. The
@@ -128,6 +133,35 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 	}
 	s.wallBase = wallAt(run, ck.Step)
 	return s.train(ctx)
+}
+
+// Ensure brings the run of cfg in dir to its end: it starts the run if dir
+// holds none, resumes it if it was stopped or interrupted, and does nothing
+// if it is done (skipped = true). A run in dir with another config is an
+// error, not overwritten.
+func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) (skipped bool, err error) {
+	run, err := results.Open(dir, nil)
+	if errors.Is(err, results.ErrNotFound) {
+		return false, StartIn(ctx, cfg, dir, opts)
+	}
+	if err != nil {
+		return false, err
+	}
+	info, err := run.Info()
+	if err != nil {
+		return false, err
+	}
+	if info.ConfigHash != cfg.Hash() {
+		return false, fmt.Errorf("%s holds a run of config %.12s, not %.12s: move it away or choose another --out", dir, info.ConfigHash, cfg.Hash())
+	}
+	st, err := run.Status()
+	if err != nil {
+		return false, err
+	}
+	if st.State == results.Done {
+		return true, nil
+	}
+	return false, Resume(ctx, dir, opts)
 }
 
 // RunConfig parses the config stored in a run.

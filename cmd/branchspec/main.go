@@ -52,7 +52,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func commands() []*command {
-	return []*command{cmdRun, cmdResume, cmdLs, cmdShow, cmdExport}
+	return []*command{cmdRun, cmdResume, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters}
 }
 
 func main() {

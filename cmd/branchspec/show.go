@@ -41,11 +41,13 @@ rows (run, step, metric, value) instead of the table.`,
 			metrics   setFlags
 			allSteps  bool
 			json, csv bool
+			analysis  string
 		}
 		fs.Var(&o.metrics, "metric", "metric glob or prefix to show (repeatable)")
 		fs.BoolVar(&o.allSteps, "all-steps", false, "show every logged step, not only evaluations")
 		fs.BoolVar(&o.json, "json", false, "print JSON")
 		fs.BoolVar(&o.csv, "csv", false, "print CSV")
+		fs.StringVar(&o.analysis, "analysis", "", "also show the metrics 'analyze' recomputed under this version")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one RUN directory")
@@ -73,6 +75,16 @@ rows (run, step, metric, value) instead of the table.`,
 			if err != nil {
 				return err
 			}
+			if o.analysis != "" {
+				extra, err := run.Analysis(o.analysis)
+				if err != nil {
+					return err
+				}
+				if len(extra) == 0 {
+					return fmt.Errorf("%s has no analysis of version %q", run.Dir(), o.analysis)
+				}
+				rows = mergeRows(rows, extra)
+			}
 			cols := selectColumns(rows, o.metrics)
 			if len(o.metrics) == 0 && (o.json || o.csv) {
 				cols = allKeys(rows)
@@ -84,6 +96,9 @@ rows (run, step, metric, value) instead of the table.`,
 				return showCSV(e.stdout, run.Dir(), rows, cols)
 			}
 			live, _ := run.Live()
+			if vs, err := run.AnalysisVersions(); err == nil && len(vs) > 0 {
+				fmt.Fprintf(e.stdout, "analyses %s (show them with --analysis VERSION)\n", strings.Join(vs, ", "))
+			}
 			showText(e.stdout, run.Dir(), info, results.Summary{Status: st, Live: live}, rows, cols, cks, o.allSteps)
 			return nil
 		}
@@ -286,4 +301,25 @@ func showCSV(w io.Writer, dir string, rows []results.Row, cols []string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// mergeRows overlays extra's values on rows, step by step.
+func mergeRows(rows, extra []results.Row) []results.Row {
+	byStep := map[int]int{}
+	for i, r := range rows {
+		byStep[r.Step] = i
+	}
+	for _, x := range extra {
+		i, ok := byStep[x.Step]
+		if !ok {
+			rows = append(rows, results.Row{Step: x.Step, Values: map[string]float64{}})
+			i = len(rows) - 1
+			byStep[x.Step] = i
+		}
+		for k, v := range x.Values {
+			rows[i].Values[k] = v
+		}
+	}
+	slices.SortFunc(rows, func(a, b results.Row) int { return a.Step - b.Step })
+	return rows
 }

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"branchspec/experiments"
+)
+
+var cmdAnalyze = &command{
+	Name:  "analyze",
+	Usage: "RUN [--metrics GROUP,...]",
+	Short: "recompute specialization metrics from a run's stored checkpoints",
+	Long: `Analyze recomputes metrics from every checkpoint of RUN that still has its
+weights and stores them in the run under this program's version, so a metric
+added later applies to old runs without retraining. Groups: ` + strings.Join(experiments.MetricGroups(), ", ") + `
+(default: all). Values equal those logged in training bit for bit.
+'branchspec show RUN --analysis VERSION' shows them.`,
+	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
+		groups := fs.String("metrics", "", "comma-separated metric groups (default: all)")
+		return func(e *env, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one RUN directory")
+			}
+			var gs []string
+			if *groups != "" {
+				gs = strings.Split(*groups, ",")
+			}
+			n, err := experiments.Analyze(args[0], gs, version, e.stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "analyzed %d checkpoints of %s as version %s\n", n, args[0], version)
+			return nil
+		}
+	},
+}

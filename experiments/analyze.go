@@ -1,0 +1,79 @@
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"branchspec/results"
+	"branchspec/trainer"
+)
+
+// Analyze recomputes the named metric groups (nil: all) from every stored
+// checkpoint of the run in dir that still has its weights, and records them
+// in the run's store under version. A metric added after a run was trained
+// thus applies to it without retraining. The values equal those logged
+// during training bit for bit: the same weights, data, evaluation batches
+// and per-metric random streams. Gradient shares need the training steps
+// and are not recomputed. Progress lines go to w (nil: none).
+func Analyze(dir string, groups []string, version string, w io.Writer) (steps int, err error) {
+	if len(groups) == 0 {
+		groups = MetricGroups()
+	}
+	run, err := results.Open(dir, nil)
+	if err != nil {
+		return 0, err
+	}
+	cfg, err := RunConfig(run)
+	if err != nil {
+		return 0, err
+	}
+	_, test, err := LoadData(cfg)
+	if err != nil {
+		return 0, err
+	}
+	model, err := trainer.NewModel(cfg, trainer.Stream(cfg.Seed, "init", 0))
+	if err != nil {
+		return 0, err
+	}
+	ev, err := model.NewEvaluator(evalBatch(test.Len()))
+	if err != nil {
+		return 0, err
+	}
+	defer ev.Close()
+	cks, err := run.Checkpoints()
+	if err != nil {
+		return 0, err
+	}
+	for _, info := range cks {
+		if !info.HasWeights {
+			continue
+		}
+		ck, err := run.Checkpoint(info.Step)
+		if errors.Is(err, results.ErrPruned) {
+			continue
+		}
+		if err != nil {
+			return steps, err
+		}
+		ws := make([]trainer.Tensor, len(ck.Weights))
+		for i, t := range ck.Weights {
+			ws[i] = trainer.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
+		}
+		if err := model.SetWeights(ws); err != nil {
+			return steps, fmt.Errorf("analyze %s: step %d: %w", dir, ck.Step, err)
+		}
+		m := &measurer{cfg: cfg.Metrics, model: model, ev: ev, test: test, seed: cfg.Seed, step: ck.Step, vals: map[string]float64{}}
+		if err := m.run(groups); err != nil {
+			return steps, fmt.Errorf("analyze %s: step %d: %w", dir, ck.Step, err)
+		}
+		if err := run.PutAnalysis(ck.Step, version, m.vals); err != nil {
+			return steps, err
+		}
+		steps++
+		if w != nil {
+			fmt.Fprintf(w, "analyzed step %d (%d values)\n", ck.Step, len(m.vals))
+		}
+	}
+	return steps, nil
+}
