@@ -1,0 +1,342 @@
+package trainer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"branchspec/configs"
+)
+
+// testConfig is a small model with every layer kind: a stem, two
+// heterogeneous branches, a trunk conv and a hidden layer.
+func testConfig(t *testing.T, sets ...string) *configs.Config {
+	t.Helper()
+	cfg, err := configs.Preset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []string{
+		"model.stem=[{out = 3, kernel = 3, pool = 0}]",
+		"model.per_branch=[[{out = 2, kernel = 3, pool = 2}], [{out = 3, kernel = 1, pool = 2}, {out = 2, kernel = 5, pool = 0}]]",
+		"model.trunk=[{out = 4, kernel = 3, pool = 2}]",
+		"model.hidden=[5]",
+		"optim.batch_size=3",
+	}
+	if err := cfg.SetAll(append(base, sets...)); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// refForward is an independent float64 forward pass of a model: naive
+// loops written from the definitions, to check the graph against.
+func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logits [][]float64) {
+	a := m.Arch
+	param := func(name string) []float64 {
+		p := m.Param(name)
+		if p == nil {
+			return nil
+		}
+		out := make([]float64, len(p.Data()))
+		for i, v := range p.Data() {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	type fmap struct {
+		c, h, w int
+		v       []float64
+	}
+	conv := func(in fmap, cv Conv) fmap {
+		w, b := param(cv.Name+".w"), param(cv.Name+".b")
+		out := fmap{cv.Out, in.h, in.w, make([]float64, cv.Out*in.h*in.w)}
+		p := cv.K / 2
+		for o := 0; o < cv.Out; o++ {
+			for i := 0; i < in.h; i++ {
+				for j := 0; j < in.w; j++ {
+					s := 0.0
+					if b != nil {
+						s = b[o]
+					}
+					for c := 0; c < in.c; c++ {
+						for di := 0; di < cv.K; di++ {
+							for dj := 0; dj < cv.K; dj++ {
+								ii, jj := i+di-p, j+dj-p
+								if ii >= 0 && ii < in.h && jj >= 0 && jj < in.w {
+									s += w[((o*in.c+c)*cv.K+di)*cv.K+dj] * in.v[(c*in.h+ii)*in.w+jj]
+								}
+							}
+						}
+					}
+					out.v[(o*in.h+i)*in.w+j] = math.Max(s, 0)
+				}
+			}
+		}
+		if cv.Pool < 2 {
+			return out
+		}
+		q := cv.Pool
+		pooled := fmap{out.c, out.h / q, out.w / q, make([]float64, out.c*(out.h/q)*(out.w/q))}
+		for c := 0; c < out.c; c++ {
+			for i := 0; i < pooled.h; i++ {
+				for j := 0; j < pooled.w; j++ {
+					mx := math.Inf(-1)
+					for di := 0; di < q; di++ {
+						for dj := 0; dj < q; dj++ {
+							mx = math.Max(mx, out.v[(c*out.h+i*q+di)*out.w+j*q+dj])
+						}
+					}
+					pooled.v[(c*pooled.h+i)*pooled.w+j] = mx
+				}
+			}
+		}
+		return pooled
+	}
+	dense := func(in []float64, d Dense, relu bool) []float64 {
+		w, b := param(d.Name+".w"), param(d.Name+".b")
+		out := make([]float64, d.Out)
+		for o := range out {
+			s := 0.0
+			if b != nil {
+				s = b[o]
+			}
+			for i, v := range in {
+				s += w[o*d.In+i] * v
+			}
+			if relu {
+				s = math.Max(s, 0)
+			}
+			out[o] = s
+		}
+		return out
+	}
+	size := a.C * a.H * a.W
+	for e := 0; e < n; e++ {
+		h := fmap{a.C, a.H, a.W, x[e*size : (e+1)*size]}
+		for _, cv := range a.Stem {
+			h = conv(h, cv)
+		}
+		var cat fmap
+		for _, br := range a.Branches {
+			hb := h
+			for _, cv := range br {
+				hb = conv(hb, cv)
+			}
+			cat = fmap{cat.c + hb.c, hb.h, hb.w, append(cat.v, hb.v...)}
+		}
+		h = cat
+		for _, cv := range a.Trunk {
+			h = conv(h, cv)
+		}
+		v := h.v
+		for _, d := range a.Hidden {
+			v = dense(v, d, true)
+		}
+		z := dense(v, a.Out, false)
+		logits = append(logits, z)
+		mx := math.Inf(-1)
+		for _, zi := range z {
+			mx = math.Max(mx, zi)
+		}
+		s := 0.0
+		for _, zi := range z {
+			s += math.Exp(zi - mx)
+		}
+		loss += mx + math.Log(s) - z[labels[e]]
+	}
+	return loss / float64(n), logits
+}
+
+func randomBatch(net *Net, classes int, rng *rand.Rand) (x []float64, labels []int) {
+	xs, ys := net.Input()
+	for i := range xs {
+		xs[i] = float32(rng.Float64()*2 - 1)
+		x = append(x, float64(xs[i]))
+	}
+	for i := range ys {
+		labels = append(labels, rng.IntN(classes))
+		ys[i] = float32(labels[i])
+	}
+	return x, labels
+}
+
+// TestForwardMatchesReference checks the whole graph (stem, heterogeneous
+// branches, concat, trunk, hidden, loss) against the float64 reference.
+func TestForwardMatchesReference(t *testing.T) {
+	cfg := testConfig(t)
+	m, err := NewModel(cfg, Stream(3, "init", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nonzero biases, so that they are checked too.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range m.Params {
+		if len(p.Shape) == 1 {
+			for i := range p.Data() {
+				p.Data()[i] = float32(rng.NormFloat64() * 0.1)
+			}
+		}
+	}
+	for _, train := range []bool{true, false} {
+		net, err := m.Build(NetOptions{Batch: 3, Train: train})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, labels := randomBatch(net, m.Arch.Classes, rng)
+		if err := net.Run(); err != nil {
+			t.Fatal(err)
+		}
+		wantLoss, wantLogits := refForward(m, x, labels, 3)
+		const tol = 1e-4 // float32 accumulation over a few hundred terms
+		if got := net.LossValue(); math.Abs(got-wantLoss) > tol*math.Max(1, wantLoss) {
+			t.Errorf("train=%v: loss %v, reference %v", train, got, wantLoss)
+		}
+		got := net.LogitsValue()
+		for e, row := range wantLogits {
+			for k, v := range row {
+				if g := float64(got[e*m.Arch.Classes+k]); math.Abs(g-v) > tol*math.Max(1, math.Abs(v)) {
+					t.Errorf("train=%v: logit[%d][%d] = %v, reference %v", train, e, k, g, v)
+				}
+			}
+		}
+		net.Close()
+	}
+}
+
+// TestLossHandComputed: with all weights zero the logits are zero and the
+// loss is exactly log(classes) whatever the input (a closed form).
+func TestLossHandComputed(t *testing.T) {
+	cfg := testConfig(t)
+	m, err := NewModel(cfg, Stream(1, "init", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params {
+		clear(p.Data())
+	}
+	net, err := m.Build(NetOptions{Batch: 3, Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	randomBatch(net, m.Arch.Classes, rand.New(rand.NewPCG(5, 6)))
+	if err := net.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := math.Log(float64(m.Arch.Classes))
+	if got := net.LossValue(); math.Abs(got-want) > 1e-6 {
+		t.Errorf("loss %v, want log(%d) = %v", got, m.Arch.Classes, want)
+	}
+}
+
+// TestModelGradientFiniteDifference checks every parameter's gradient of
+// the whole model's loss against a central difference of the float64
+// reference loss along a random direction d: d/de L(w + e*d) at e = 0.
+// Biases are nonzero so that no ReLU sits exactly at its kink, and e is
+// small enough (1e-5) that no ReLU or max pool changes its choice.
+func TestModelGradientFiniteDifference(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sets []string
+	}{
+		{"stem and heterogeneous branches", nil},
+		{"split at the first conv", []string{"model.stem=[]"}},
+		{"homogeneous branches", []string{"model.per_branch=[]", "model.branch=[{out = 2, kernel = 3, pool = 2}]"}},
+		{"unpooled branches, pool 4 trunk", []string{"model.per_branch=[]", "model.branch=[{out = 2, kernel = 3, pool = 0}]", "model.trunk=[{out = 4, kernel = 3, pool = 4}]"}},
+		{"no trunk, no hidden", []string{"model.stem=[]", "model.trunk=[]", "model.hidden=[]"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := NewModel(testConfig(t, tc.sets...), Stream(7, "init", 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(8, 9))
+			for _, p := range m.Params {
+				if len(p.Shape) == 1 {
+					for i := range p.Data() {
+						p.Data()[i] = float32(rng.NormFloat64() * 0.1)
+					}
+				}
+			}
+			net, err := m.Build(NetOptions{Batch: 3, Train: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer net.Close()
+			x, labels := randomBatch(net, m.Arch.Classes, rng)
+			if err := net.Run(); err != nil {
+				t.Fatal(err)
+			}
+			const eps, tol = 1e-5, 2e-2
+			for i, p := range m.Params {
+				g := net.Grads[i].Value().Data().([]float32)
+				d := make([]float64, len(p.Data()))
+				analytic := 0.0
+				for j := range d {
+					d[j] = rng.NormFloat64()
+					analytic += d[j] * float64(g[j])
+				}
+				orig := append([]float32(nil), p.Data()...)
+				shift := func(e float64) float64 {
+					for j := range d {
+						p.Data()[j] = float32(float64(orig[j]) + e*d[j])
+					}
+					l, _ := refForward(m, x, labels, 3)
+					return l
+				}
+				numeric := (shift(eps) - shift(-eps)) / (2 * eps)
+				copy(p.Data(), orig)
+				if math.Abs(numeric-analytic) > tol*math.Max(math.Abs(numeric), 1e-2) {
+					t.Errorf("%s: directional derivative %v, finite difference %v", p.Name, analytic, numeric)
+				}
+			}
+		})
+	}
+}
+
+func TestArchShapes(t *testing.T) {
+	a, err := NewArch(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 16x16 input; branch 0 pools to 8x8 with 2 channels, branch 1 ends at
+	// 8x8 with 2 channels; the trunk pools to 4x4 with 4 channels.
+	if a.RejoinH != 8 || a.RejoinW != 8 || a.RejoinChannels[0] != 2 || a.RejoinChannels[1] != 2 {
+		t.Errorf("rejoin %dx%d channels %v", a.RejoinH, a.RejoinW, a.RejoinChannels)
+	}
+	if a.Hidden[0].In != 4*4*4 || a.Out.In != 5 {
+		t.Errorf("dense inputs %d, %d", a.Hidden[0].In, a.Out.In)
+	}
+	if got := len(a.FirstRGBConvs()); got != 1 {
+		t.Errorf("with a stem, %d first RGB convs, want 1", got)
+	}
+}
+
+// TestInitDeterministic: the same stream gives the same weights, another
+// stream other weights, and He init has the right scale.
+func TestInitDeterministic(t *testing.T) {
+	cfg := testConfig(t)
+	a, _ := NewModel(cfg, Stream(1, "init", 0))
+	b, _ := NewModel(cfg, Stream(1, "init", 0))
+	c, _ := NewModel(cfg, Stream(2, "init", 0))
+	same, differ := true, false
+	for i, p := range a.Params {
+		for j, v := range p.Data() {
+			same = same && v == b.Params[i].Data()[j]
+			differ = differ || v != c.Params[i].Data()[j]
+		}
+	}
+	if !same || !differ {
+		t.Errorf("same seed equal: %v; other seed differs: %v", same, differ)
+	}
+	w := a.Param("trunk.0.w")
+	ss := 0.0
+	for _, v := range w.Data() {
+		ss += float64(v) * float64(v)
+	}
+	std, want := math.Sqrt(ss/float64(len(w.Data()))), math.Sqrt(2/float64(w.FanIn))
+	if math.Abs(std-want) > 0.25*want {
+		t.Errorf("trunk.0.w std %v, He std %v", std, want)
+	}
+}
