@@ -95,7 +95,7 @@ func TestPresetFacts(t *testing.T) {
 		t.Errorf("cifar10 input %dx%dx%d, path %q", ch, h, w, cf.Data.Path)
 	}
 	d := Defaults()
-	if ch, h, w := d.InputShape(); ch != 3 || h != 32 || w != 32 || d.Classes() != 16 {
+	if ch, h, w := d.InputShape(); ch != 3 || h != 32 || w != 32 || d.Classes() != 36 {
 		t.Errorf("default input %dx%dx%d, %d classes", ch, h, w, d.Classes())
 	}
 }
@@ -119,7 +119,7 @@ func TestArrayReplacesDefault(t *testing.T) {
 			return slices.Equal(c.Model.Hidden, []int{32, 16, 8})
 		}},
 		{"table merges", "[data.synthetic]\nhues = 2\n", func(c *Config) bool {
-			return c.Data.Synthetic == Synthetic{Forms: 4, Hues: 2, Size: 32, Noise: 0.1, Seed: 1}
+			return c.Data.Synthetic == Synthetic{Forms: 6, Hues: 2, Size: 32, Noise: 0.25, Seed: 1}
 		}},
 	}
 	for _, tt := range tests {

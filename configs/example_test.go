@@ -32,7 +32,7 @@ p = 0.25
 	fmt.Println(c.Set("optim.momentum=1"))
 	// Output:
 	// mix-0.25 adam 0.001 0.25
-	// 16 classes; 64 hex digits of hash
+	// 36 classes; 64 hex digits of hash
 	// bad.toml:2: optim.LR: keys are case-sensitive: write "optim.lr"
 	// --set: optim.momentum: must be in [0, 1), got 1
 }

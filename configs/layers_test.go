@@ -19,7 +19,7 @@ func TestLayersDefault(t *testing.T) {
 		{Name: "branch.1.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Params: 16*3*25 + 16},
 		{Name: "branch.1.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Params: 16*16*9 + 16},
 		{Name: "trunk.0", Kind: KindConv, In: [3]int{32, 8, 8}, Out: [3]int{64, 4, 4}, Kernel: 3, Pool: 2, Params: 64*32*9 + 64},
-		{Name: "out", Kind: KindLinear, In: [3]int{1024, 1, 1}, Out: [3]int{16, 1, 1}, Params: 16*1024 + 16},
+		{Name: "out", Kind: KindLinear, In: [3]int{1024, 1, 1}, Out: [3]int{36, 1, 1}, Params: 36*1024 + 36},
 	}
 	if !reflect.DeepEqual(layers, want) {
 		t.Errorf("Layers() =\n%+v\nwant\n%+v", layers, want)
