@@ -58,7 +58,7 @@ func Defaults() *Config {
 			Permutations:   200,
 			Shuffles:       50,
 			CKAExamples:    256,
-			LesionExamples: 500,
+			LesionExamples: 256,
 			CSITop:         16,
 		},
 	}

@@ -41,6 +41,11 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 		return 0, err
 	}
 	defer ev.Close()
+	inst, err := newInstruments(cfg, model, ev, test)
+	if err != nil {
+		return 0, err
+	}
+	defer inst.close()
 	cks, err := run.Checkpoints()
 	if err != nil {
 		return 0, err
@@ -63,7 +68,7 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 		if err := model.SetWeights(ws); err != nil {
 			return steps, fmt.Errorf("analyze %s: step %d: %w", dir, ck.Step, err)
 		}
-		m := &measurer{cfg: cfg.Metrics, model: model, ev: ev, test: test, seed: cfg.Seed, step: ck.Step, vals: map[string]float64{}}
+		m := inst.measurer(cfg.Seed, ck.Step, map[string]float64{})
 		if err := m.run(groups); err != nil {
 			return steps, fmt.Errorf("analyze %s: step %d: %w", dir, ck.Step, err)
 		}

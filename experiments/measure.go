@@ -48,9 +48,45 @@ func (s *session) measure() (map[string]float64, error) {
 	if !s.cfg.Metrics.Enabled {
 		return vals, nil
 	}
-	m := &measurer{cfg: s.cfg.Metrics, model: s.tr.Model, ev: s.ev, test: s.tr.Test, vals: vals,
-		seed: s.cfg.Seed, step: s.tr.StepCount()}
+	m := s.inst.measurer(s.cfg.Seed, s.tr.StepCount(), vals)
 	return vals, m.run(MetricGroups())
+}
+
+// instruments are what measuring needs and keeps across checkpoints: the
+// held-out evaluator, a probe-sized evaluator and the probe bank.
+type instruments struct {
+	cfg      configs.Metrics
+	model    *trainer.Model
+	ev       *trainer.Evaluator
+	test     *data.Set
+	probeSet *data.Set // nil when the input is not RGB or probes = 0
+	probeEv  *trainer.Evaluator
+}
+
+func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set) (*instruments, error) {
+	in := &instruments{cfg: cfg.Metrics, model: model, ev: ev, test: test}
+	a := model.Arch
+	if a.C == 3 && cfg.Metrics.Enabled && cfg.Metrics.Probes > 0 {
+		x, _ := metrics.ProbeBank(max(cfg.Metrics.Probes/4, 1), a.H)
+		n := len(x) / (3 * a.H * a.W)
+		in.probeSet = &data.Set{C: 3, H: a.H, W: a.W, Classes: 1, X: x, Y: make([]int32, n)}
+		pe, err := model.NewEvaluator(n)
+		if err != nil {
+			return nil, err
+		}
+		in.probeEv = pe
+	}
+	return in, nil
+}
+
+func (in *instruments) close() {
+	if in.probeEv != nil {
+		in.probeEv.Close()
+	}
+}
+
+func (in *instruments) measurer(seed uint64, step int, vals map[string]float64) *measurer {
+	return &measurer{instruments: in, seed: seed, step: step, vals: vals}
 }
 
 // MetricGroups names the groups of specialization metrics, in the order
@@ -80,13 +116,20 @@ func (m *measurer) run(groups []string) error {
 
 // measurer computes one checkpoint's metrics from a model and held-out data.
 type measurer struct {
-	cfg   configs.Metrics
-	model *trainer.Model
-	ev    *trainer.Evaluator
-	test  *data.Set
-	seed  uint64
-	step  int
-	vals  map[string]float64
+	*instruments
+	seed    uint64
+	step    int
+	vals    map[string]float64
+	heldout *heldout // the ungated pass over held-out examples, once computed
+}
+
+// heldout is one ungated forward pass over the first examples of the
+// held-out set, shared by CKA (branch outputs) and lesions (the baseline).
+type heldout struct {
+	n     int
+	feats [][]float32 // per branch, [nCKA, features] of its output
+	nCKA  int
+	base  trainer.Result // accuracy on the first lesion_examples
 }
 
 // rng is the stream of one metric's permutation null at this step: its own
@@ -196,17 +239,16 @@ func (m *measurer) rejoin() {
 	m.vals["ncut.rejoin"], m.vals["ncut.rejoin.z"] = obs, z
 }
 
-// unitMeans runs the evaluator on the first n examples of set and returns,
-// for the chosen activations, each unit's mean activation per example:
+// unitMeans runs ev on the first n examples of set and returns, for the
+// chosen activations, each unit's mean activation per example:
 // out[layer][unit*n + example].
-func (m *measurer) unitMeans(set *data.Set, n int, layers func(*trainer.Net) []*G.Node) ([][]float64, error) {
-	net := m.ev.Net
-	nodes := layers(net)
+func unitMeans(ev *trainer.Evaluator, set *data.Set, n int, layers func(*trainer.Net) []*G.Node) ([][]float64, error) {
+	nodes := layers(ev.Net)
 	out := make([][]float64, len(nodes))
 	for i, nd := range nodes {
 		out[i] = make([]float64, nd.Shape()[1]*n)
 	}
-	err := m.ev.Batches(set, n, func(lo, hi int) error {
+	err := ev.Batches(set, n, func(lo, hi int) error {
 		for i, nd := range nodes {
 			sh := nd.Shape()
 			units, hw := sh[1], sh[2]*sh[3]
@@ -229,25 +271,18 @@ func (m *measurer) unitMeans(set *data.Set, n int, layers func(*trainer.Net) []*
 // probes: colour selectivity of each branch's first and last layer, from the
 // deterministic probe bank and its grayscale twin.
 func (m *measurer) probes() error {
-	a := m.model.Arch
-	if a.C != 3 || m.cfg.Probes <= 0 {
+	if m.probeSet == nil {
 		return nil
 	}
-	for b := range m.ev.Net.Gates {
-		m.ev.Net.SetGate(b, 1)
-	}
-	x, _ := metrics.ProbeBank(max(m.cfg.Probes/4, 1), a.H)
-	n := len(x) / (3 * a.H * a.W)
-	probes := &data.Set{C: 3, H: a.H, W: a.W, Classes: 1, X: x, Y: make([]int32, n)}
-	gray := probes.Grayscale()
+	n := m.probeSet.Len()
 	layers := func(net *trainer.Net) []*G.Node {
 		return append(append([]*G.Node(nil), net.FirstAct...), net.BranchOut...)
 	}
-	act, err := m.unitMeans(probes, n, layers)
+	act, err := unitMeans(m.probeEv, m.probeSet, n, layers)
 	if err != nil {
 		return err
 	}
-	actGray, err := m.unitMeans(gray, n, layers)
+	actGray, err := unitMeans(m.probeEv, m.probeSet.Grayscale(), n, layers)
 	if err != nil {
 		return err
 	}
@@ -258,72 +293,121 @@ func (m *measurer) probes() error {
 		}
 		return scores
 	}
-	nFirst := len(m.ev.Net.FirstAct)
-	if nFirst == m.branches() {
-		var scores []float64
-		var groups []int
-		for b := 0; b < nFirst; b++ {
-			s := csiOf(b)
+	// byBranch scores the units of layers first..first+B-1, one per branch.
+	byBranch := func(first int) (scores []float64, groups []int) {
+		for b := 0; b < m.branches(); b++ {
+			s := csiOf(first + b)
 			scores = append(scores, s...)
 			for range s {
 				groups = append(groups, b)
 			}
 		}
+		return scores, groups
+	}
+	nFirst := len(m.probeEv.Net.FirstAct)
+	if nFirst == m.branches() {
+		scores, groups := byBranch(0)
 		m.split("csi", scores, groups)
 		m.family("family.csi", scores, groups)
 	}
-	var scores []float64
-	var groups []int
-	for b := 0; b < m.branches(); b++ {
-		s := csiOf(nFirst + b)
-		scores = append(scores, s...)
-		for range s {
-			groups = append(groups, b)
-		}
-	}
+	scores, groups := byBranch(nFirst)
 	m.split("csi.rejoin", scores, groups)
 	return nil
+}
+
+// heldoutPass runs the ungated net once over the first held-out examples
+// that CKA and lesions need, keeping the branch outputs for CKA and the
+// accuracy for the lesion baseline.
+func (m *measurer) heldoutPass() (*heldout, error) {
+	if m.heldout != nil {
+		return m.heldout, nil
+	}
+	nCKA := min(m.cfg.CKAExamples, m.test.Len())
+	nLes := min(m.cfg.LesionExamples, m.test.Len())
+	h := &heldout{n: max(nCKA, nLes), nCKA: nCKA, feats: make([][]float32, m.branches())}
+	if h.n == 0 {
+		m.heldout = h
+		return h, nil
+	}
+	// One pass over the first n examples: accuracy on the first nLes (the
+	// lesion baseline; n = nLes when nLes >= nCKA) and branch outputs of the
+	// first nCKA.
+	if nLes < nCKA {
+		var err error
+		if h.feats, err = m.branchFeatures(m.test, nCKA); err != nil {
+			return nil, err
+		}
+		if nLes > 0 {
+			if h.base, err = m.ev.Evaluate(m.test, nLes, nil); err != nil {
+				return nil, err
+			}
+		}
+		m.heldout = h
+		return h, nil
+	}
+	base, err := m.ev.EvaluateEach(m.test, nLes, nil, m.collect(h.feats, nCKA))
+	if err != nil {
+		return nil, err
+	}
+	h.base = base
+	m.heldout = h
+	return h, nil
+}
+
+// collect returns a per-batch hook that copies each branch's output for
+// examples below n into feats[b] ([n, features]).
+func (m *measurer) collect(feats [][]float32, n int) func(lo, hi int) error {
+	return func(lo, hi int) error {
+		if lo >= n {
+			return nil
+		}
+		hi = min(hi, n)
+		for b, nd := range m.ev.Net.BranchOut {
+			v := nd.Value().Data().([]float32)
+			p := len(v) / m.ev.Net.Batch
+			if feats[b] == nil {
+				feats[b] = make([]float32, n*p)
+			}
+			copy(feats[b][lo*p:hi*p], v[:(hi-lo)*p])
+		}
+		return nil
+	}
+}
+
+// branchFeatures returns each branch's output at the rejoin for the first
+// n examples of set, [n, features] per branch, with no branch lesioned.
+func (m *measurer) branchFeatures(set *data.Set, n int) ([][]float32, error) {
+	feats := make([][]float32, m.branches())
+	if n == 0 {
+		return feats, nil
+	}
+	for b := range m.ev.Net.Gates {
+		m.ev.Net.SetGate(b, 1)
+	}
+	return feats, m.ev.Batches(set, n, m.collect(feats, n))
+}
+
+func centeredGrams(feats [][]float32, n int) [][]float64 {
+	gs := make([][]float64, len(feats))
+	for b, f := range feats {
+		x := make([]float64, len(f))
+		for i, v := range f {
+			x[i] = float64(v)
+		}
+		gs[b] = metrics.CenteredGram(x, n, len(f)/n)
+	}
+	return gs
 }
 
 // cka: similarity of the branches' outputs on held-out examples, and of each
 // branch's output on x and on gray(x).
 func (m *measurer) cka() error {
-	if m.cfg.CKAExamples <= 0 {
-		return nil
-	}
-	for b := range m.ev.Net.Gates {
-		m.ev.Net.SetGate(b, 1)
-	}
-	n := min(m.cfg.CKAExamples, m.test.Len())
-	sub := m.test.Head(n)
-	grams := func(set *data.Set) ([][]float64, error) {
-		feats := make([][]float64, m.branches())
-		err := m.ev.Batches(set, n, func(lo, hi int) error {
-			for b, nd := range m.ev.Net.BranchOut {
-				v := nd.Value().Data().([]float32)
-				p := len(v) / m.ev.Net.Batch
-				if feats[b] == nil {
-					feats[b] = make([]float64, n*p)
-				}
-				for i, x := range v[:(hi-lo)*p] {
-					feats[b][lo*p+i] = float64(x)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		gs := make([][]float64, len(feats))
-		for b, f := range feats {
-			gs[b] = metrics.CenteredGram(f, n, len(f)/n)
-		}
-		return gs, nil
-	}
-	g, err := grams(sub)
-	if err != nil {
+	h, err := m.heldoutPass()
+	if err != nil || h.nCKA == 0 {
 		return err
 	}
+	n := h.nCKA
+	g := centeredGrams(h.feats, n)
 	if m.branches() > 1 {
 		sum, pairs := 0.0, 0
 		for i := range g {
@@ -335,10 +419,11 @@ func (m *measurer) cka() error {
 		m.vals["cka.between"] = sum / float64(pairs)
 	}
 	if m.model.Arch.C == 3 {
-		gg, err := grams(sub.Grayscale())
+		gf, err := m.branchFeatures(m.test.Head(n).Grayscale(), n)
 		if err != nil {
 			return err
 		}
+		gg := centeredGrams(gf, n)
 		for b := range g {
 			m.vals[fmt.Sprintf("cka.gray.b%d", b)] = metrics.GramCKA(g[b], gg[b], n)
 		}
@@ -351,11 +436,11 @@ func (m *measurer) lesions() error {
 	if m.cfg.LesionExamples <= 0 || m.branches() < 2 {
 		return nil
 	}
-	n := min(m.cfg.LesionExamples, m.test.Len())
-	base, err := m.ev.Evaluate(m.test, n, nil)
+	h, err := m.heldoutPass()
 	if err != nil {
 		return err
 	}
+	base, n := h.base, h.base.N
 	m.vals["lesion.base"] = base.Acc
 	for b := 0; b < m.branches(); b++ {
 		mask := make([]bool, m.branches())

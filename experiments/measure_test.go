@@ -25,8 +25,12 @@ func newMeasurer(t *testing.T, seed uint64, sets ...string) *measurer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ev.Close() })
-	return &measurer{cfg: cfg.Metrics, model: model, ev: ev, test: test, seed: seed, step: 0, vals: map[string]float64{}}
+	inst, err := newInstruments(cfg, model, ev, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.close(); ev.Close() })
+	return inst.measurer(seed, 0, map[string]float64{})
 }
 
 // plant sets branch 0's first-layer kernels to pure red-green opponents and

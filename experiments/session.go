@@ -44,6 +44,7 @@ type session struct {
 	opts Options
 	tr   *trainer.Trainer
 	ev   *trainer.Evaluator
+	inst *instruments
 	prog *progress
 
 	started   time.Time
@@ -95,16 +96,23 @@ func newSession(run *results.Run, cfg *configs.Config, opts Options) (*session, 
 		tr.Close()
 		return nil, err
 	}
+	inst, err := newInstruments(cfg, tr.Model, ev, test)
+	if err != nil {
+		ev.Close()
+		tr.Close()
+		return nil, err
+	}
 	prog := newProgress(opts.Progress, opts.Terminal, opts.now)
 	prog.batch = cfg.Optim.BatchSize
-	return &session{run: run, cfg: cfg, opts: opts, tr: tr, ev: ev, lastCk: -1, prog: prog}, nil
+	return &session{run: run, cfg: cfg, opts: opts, tr: tr, ev: ev, inst: inst, lastCk: -1, prog: prog}, nil
 }
 
 // evalBatch is the evaluation graph's batch size: large enough to amortise
 // a run of the graph, small enough not to waste work on padding.
-func evalBatch(n int) int { return min(max(n, 1), 250) }
+func evalBatch(n int) int { return min(max(n, 1), 256) }
 
 func (s *session) close() {
+	s.inst.close()
 	s.ev.Close()
 	s.tr.Close()
 }
@@ -182,6 +190,9 @@ func (s *session) train(ctx context.Context) error {
 			}
 		}
 		s.prog.step(step, loss)
+		if s.opts.OnStep != nil {
+			s.opts.OnStep(step, total)
+		}
 	}
 	if err := s.stop(results.Done, ""); err != nil {
 		return err

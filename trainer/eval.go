@@ -39,6 +39,13 @@ type Result struct {
 // with branch b's output zeroed at the rejoin wherever lesion[b] is true
 // (lesion may be nil).
 func (e *Evaluator) Evaluate(s *data.Set, n int, lesion []bool) (Result, error) {
+	return e.EvaluateEach(s, n, lesion, nil)
+}
+
+// EvaluateEach is Evaluate that also calls after (if not nil) after each
+// batch with the range of examples it covered, while the graph's node
+// values (branch outputs, activations) hold that batch.
+func (e *Evaluator) EvaluateEach(s *data.Set, n int, lesion []bool, after func(lo, hi int) error) (Result, error) {
 	if n <= 0 || n > s.Len() {
 		n = s.Len()
 	}
@@ -69,6 +76,9 @@ func (e *Evaluator) Evaluate(s *data.Set, n int, lesion []bool) (Result, error) 
 			if best == y {
 				hit[y]++
 			}
+		}
+		if after != nil {
+			return after(lo, hi)
 		}
 		return nil
 	})
