@@ -33,6 +33,9 @@ type Options struct {
 	ParentStep int
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// OnStep, when set, is called after every optimizer step with the
+	// step reached and the run's total (a sweep's overall progress).
+	OnStep func(step, total int)
 }
 
 func (o *Options) now() time.Time {
@@ -64,6 +67,11 @@ func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (
 
 // StartIn creates a run of cfg in dir and trains it.
 func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options) error {
+	// Data first: a missing or damaged dataset leaves no run behind.
+	train, test, err := LoadData(cfg)
+	if err != nil {
+		return err
+	}
 	run, err := results.Create(dir, results.Info{
 		Name: cfg.Name, Seed: cfg.Seed,
 		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
@@ -81,7 +89,7 @@ func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options)
 		return err
 	}
 	defer release()
-	s, err := newSession(run, cfg, opts)
+	s, err := newSessionWith(run, cfg, opts, train, test)
 	if err != nil {
 		return fail(run, 0, cfg.Schedule.Steps, err)
 	}

@@ -87,6 +87,11 @@ func newSession(run *results.Run, cfg *configs.Config, opts Options) (*session, 
 	if err != nil {
 		return nil, err
 	}
+	return newSessionWith(run, cfg, opts, train, test)
+}
+
+// newSessionWith is newSession on data already loaded.
+func newSessionWith(run *results.Run, cfg *configs.Config, opts Options, train, test *data.Set) (*session, error) {
 	tr, err := trainer.New(cfg, train, test)
 	if err != nil {
 		return nil, err

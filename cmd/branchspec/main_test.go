@@ -119,11 +119,18 @@ func TestBadInput(t *testing.T) {
 	notRun := filepath.Join(dir, "notrun")
 	os.MkdirAll(notRun, 0o755)
 	os.WriteFile(filepath.Join(notRun, "run.db"), []byte("not a database at all, but long enough to look like one? no."), 0o644)
+	// A dataset directory whose image file has the wrong magic number.
+	idx := filepath.Join(dir, "idx")
+	os.MkdirAll(idx, 0o755)
+	os.WriteFile(filepath.Join(idx, "train-images-idx3-ubyte"), []byte{0, 0, 8, 1, 0, 0, 0, 0}, 0o644)
+	idxSets := []string{"--set", `data.source="idx"`, "--set", `data.path="` + idx + `"`, "--set", "model.branch=[{out = 2, kernel = 3, pool = 2}]", "--set", "model.trunk=[]", "--set", "data.grayscale=false"}
 	tests := []struct {
 		args []string
 		code int
 		want string
 	}{
+		{append([]string{"run", "tiny", "--out", dir}, idxSets...), 1, filepath.Join(idx, "train-images-idx3-ubyte")},
+		{[]string{"run", "tiny", "--out", dir, "--set", `data.source="cifar10"`, "--set", `data.path="` + filepath.Join(dir, "none") + `"`, "--set", "data.synthetic.size=32", "--set", "data.train_size=100", "--set", "data.test_size=100"}, 1, "data_batch_1.bin"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"run", "--seed"}, 2, "flag needs an argument"},
 		{[]string{"run", "a.toml", "b.toml"}, 2, "at most one CONFIG"},
@@ -142,6 +149,40 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("exit %d, want %d; stderr %q lacks %q", code, tt.code, stderr, tt.want)
 			}
 		})
+	}
+	// A dataset error leaves no run behind.
+	if runs, _ := filepath.Glob(filepath.Join(dir, "tiny", "*", "run.db")); len(runs) != 0 {
+		t.Errorf("failed data loads left runs: %v", runs)
+	}
+}
+
+// TestResumeRefusesLiveAndFinishedRuns: a run another process trains, or a
+// finished one, cannot be resumed, and nothing stored changes.
+func TestResumeRefusesLiveAndFinishedRuns(t *testing.T) {
+	out := t.TempDir()
+	if code, _, e := cli(t, "run", "tiny", "--out", out, "--set", "schedule.steps=4", "--set", "schedule.warmup=0"); code != 0 {
+		t.Fatal(e)
+	}
+	dir := filepath.Join(out, "tiny", "seed-1")
+	before, _ := os.ReadFile(filepath.Join(dir, "run.db"))
+	if code, _, e := cli(t, "resume", dir); code != 1 || !strings.Contains(e, "already finished") {
+		t.Errorf("resume of a finished run: exit %d, %q", code, e)
+	}
+	run, err := results.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := run.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if code, _, e := cli(t, "resume", dir); code != 1 || !strings.Contains(e, "being trained by another process") {
+		t.Errorf("resume of a live run: exit %d, %q", code, e)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "run.db"))
+	if !bytes.Equal(before, after) {
+		t.Error("refused resumes changed run.db")
 	}
 }
 
