@@ -124,7 +124,8 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 		return err
 	}
 	ck, err := run.Latest()
-	if err != nil {
+	fresh := errors.Is(err, results.ErrNoCheckpoint)
+	if err != nil && !fresh {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	s, err := newSession(run, cfg, opts)
@@ -132,6 +133,11 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 		return err
 	}
 	defer s.close()
+	if fresh {
+		// Stopped before its first checkpoint: nothing was trained, so
+		// the run starts from step 0 as a new one would.
+		return s.train(ctx)
+	}
 	state, err := decodeState(ck)
 	if err != nil {
 		return fmt.Errorf("resume %s: checkpoint %d: %w", dir, ck.Step, err)

@@ -270,3 +270,19 @@ func must(dir string, err error) string {
 	}
 	return dir
 }
+
+// TestResumeBeforeFirstCheckpoint: a run killed after its store was
+// created but before checkpoint 0 resumes from scratch to the same result.
+func TestResumeBeforeFirstCheckpoint(t *testing.T) {
+	cfg := tinyConfig(t)
+	root := t.TempDir()
+	want := record(t, must(Start(context.Background(), cfg, filepath.Join(root, "full"), Options{})))
+	dir := RunDir(filepath.Join(root, "early"), cfg)
+	if _, err := results.Create(dir, results.Info{Name: cfg.Name, Seed: cfg.Seed, ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := Resume(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, record(t, dir), want)
+}

@@ -126,7 +126,7 @@ func (s *session) wall() float64 { return s.wallBase + s.opts.now().Sub(s.starte
 
 func (s *session) status(state results.State, reason string) results.Status {
 	return results.Status{State: state, Step: s.tr.StepCount(), Total: s.cfg.Schedule.Steps,
-		Reason: reason, Updated: s.opts.now()}
+		Reason: reason, Updated: s.opts.now(), TestAcc: s.testAcc}
 }
 
 // train runs the loop from the trainer's current step to the end, to

@@ -20,6 +20,10 @@ type Conv struct {
 	H, W       int
 	Branch     int // branch index, or -1 outside the branches
 	OutH, OutW int
+	// Mixed marks a branch layer of the mixing regime: it reads the
+	// concatenation of every branch's previous layer, so In is B times one
+	// branch's channels, through a fixed connection mask (Param.Mask).
+	Mixed bool
 }
 
 // Dense describes one fully connected layer (ReLU except for "out").
@@ -42,13 +46,24 @@ type Arch struct {
 	RejoinChannels []int
 	RejoinH        int
 	RejoinW        int
+	// MixLayer is I of the mixing regime's "branch.*.I", or -1 when the
+	// regime is off; MixP is its fraction p of cross-branch connections.
+	MixLayer int
+	MixP     float64
 }
 
 // NewArch resolves the architecture of cfg, checking that every shape fits.
 func NewArch(cfg *configs.Config) (*Arch, error) {
 	c, h, w := cfg.InputShape()
-	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes()}
+	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes(), MixLayer: -1}
 	m := cfg.Model
+	if mx := cfg.Regime.Mixing; mx.Layer != "" {
+		i, err := mixIndex(mx.Layer)
+		if err != nil {
+			return nil, err
+		}
+		a.MixLayer, a.MixP = i, mx.P
+	}
 	conv := func(name string, in int, l configs.Layer, h, w, branch int) (Conv, error) {
 		cv := Conv{Name: name, In: in, Out: l.Out, K: l.Kernel, Pool: l.Pool, H: h, W: w, Branch: branch, OutH: h, OutW: w}
 		if l.Pool > 1 {
@@ -77,6 +92,9 @@ func NewArch(cfg *configs.Config) (*Arch, error) {
 			if err != nil {
 				return nil, err
 			}
+			if i == a.MixLayer {
+				cv.In, cv.Mixed = bin*m.Branches, true
+			}
 			a.Branches[b] = append(a.Branches[b], cv)
 			bin, bh, bw = cv.Out, cv.OutH, cv.OutW
 		}
@@ -86,6 +104,11 @@ func NewArch(cfg *configs.Config) (*Arch, error) {
 			return nil, fmt.Errorf("trainer: branch %d ends at %dx%d but branch 0 at %dx%d: the concat needs equal sizes", b, bh, bw, a.RejoinH, a.RejoinW)
 		}
 		a.RejoinChannels[b] = bin
+	}
+	if a.MixLayer >= 0 {
+		if err := a.checkMixing(); err != nil {
+			return nil, err
+		}
 	}
 	in, h, w = 0, a.RejoinH, a.RejoinW
 	for _, ch := range a.RejoinChannels {
@@ -117,6 +140,10 @@ type Param struct {
 	FanIn  int
 	FanOut int
 	Value  *tensor.Dense
+	// Mask is the fixed 0/1 connection mask of a mixed layer's weights
+	// (same shape as Value), applied in the graph; nil for every other
+	// parameter. Weights where the mask is 0 are kept at 0.
+	Mask []float32
 }
 
 // Data returns the parameter's float32 backing slice.
@@ -135,7 +162,11 @@ type Model struct {
 
 // NewModel builds the model of cfg with weights drawn from rng: He normal
 // (std sqrt(2/fan_in)) or Glorot normal (std sqrt(2/(fan_in+fan_out)))
-// weights and zero biases, drawn in parameter order.
+// weights and zero biases, drawn in parameter order. Under the mixing
+// regime the mixed layers' connection masks are drawn first, from the
+// run's "mixing" stream (see DrawMask), and their weights use each output
+// unit's effective fan-in (see InitParam). NewModel does not apply the bias
+// regime; New does.
 func NewModel(cfg *configs.Config, rng *rand.Rand) (*Model, error) {
 	arch, err := NewArch(cfg)
 	if err != nil {
@@ -147,6 +178,9 @@ func NewModel(cfg *configs.Config, rng *rand.Rand) (*Model, error) {
 	}
 	for _, d := range append(append([]Dense(nil), arch.Hidden...), arch.Out) {
 		m.add(d.Name, -1, []int{d.Out, d.In}, d.In, d.Out)
+	}
+	if arch.MixLayer >= 0 {
+		m.drawMasks(Stream(cfg.Seed, "mixing", 0))
 	}
 	for _, p := range m.Params {
 		m.InitParam(p, rng)
@@ -172,19 +206,51 @@ func (m *Model) add(layer string, branch int, wShape []int, fanIn, fanOut int) {
 }
 
 // InitParam redraws p from the model's initialiser: weights normal with the
-// He or Glorot standard deviation, biases zero.
+// He or Glorot standard deviation, biases zero:
+//
+//	he:     std = sqrt(2 / fan_in)
+//	glorot: std = sqrt(2 / (fan_in + fan_out))
+//
+// A masked weight (a mixed layer) draws only its connected entries, in
+// row-major order, and sets the others to 0; fan_in is then each output
+// unit's effective fan-in, K*K times the number of input channels its mask
+// connects. With p = 0 this draws exactly the values, in the same order, that
+// the branched layer [Out, In, K, K] draws.
 func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 	d := p.Data()
 	if len(p.Shape) == 1 {
 		clear(d)
 		return
 	}
-	std := math.Sqrt(2 / float64(p.FanIn))
-	if m.Init == "glorot" {
-		std = math.Sqrt(2 / float64(p.FanIn+p.FanOut))
+	std := func(fanIn int) float64 {
+		if m.Init == configs.InitGlorot {
+			return math.Sqrt(2 / float64(fanIn+p.FanOut))
+		}
+		return math.Sqrt(2 / float64(fanIn))
 	}
-	for i := range d {
-		d[i] = float32(rng.NormFloat64() * std)
+	if p.Mask == nil {
+		s := std(p.FanIn)
+		for i := range d {
+			d[i] = float32(rng.NormFloat64() * s)
+		}
+		return
+	}
+	unit := len(d) / p.Shape[0]
+	for o := 0; o < p.Shape[0]; o++ {
+		mk, w := p.Mask[o*unit:(o+1)*unit], d[o*unit:(o+1)*unit]
+		fanIn := 0
+		for _, v := range mk {
+			if v != 0 {
+				fanIn++
+			}
+		}
+		s := std(fanIn)
+		for i := range w {
+			w[i] = 0
+			if mk[i] != 0 {
+				w[i] = float32(rng.NormFloat64() * s)
+			}
+		}
 	}
 }
 

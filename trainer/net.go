@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"fmt"
+	"math"
+	"slices"
 
 	"branchspec/trainer/ops"
 
@@ -45,7 +47,11 @@ type NetOptions struct {
 	Train bool // build gradients of the loss
 }
 
-// Build compiles the model into a graph for o.Batch examples.
+// Build compiles the model into a graph for o.Batch examples. Under the
+// mixing regime, each branch's mixed layer I reads the channel concatenation
+// of every branch's layer I-1 output (branch 0's channels first) through
+// weights multiplied elementwise by the layer's constant mask node
+// ("branch.B.I.mask"), so masked connections neither act nor get gradient.
 func (m *Model) Build(o NetOptions) (*Net, error) {
 	a := m.Arch
 	g := G.NewGraph()
@@ -61,16 +67,29 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 		nodes[p.Name] = node
 		n.Params = append(n.Params, node)
 	}
+	// A mixed layer's conv reads its weights through its fixed mask, so
+	// that the masked entries neither act nor receive gradient.
+	weight := map[string]*G.Node{}
+	for _, p := range m.Params {
+		w := nodes[p.Name]
+		if p.Mask != nil {
+			mask := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Mask))
+			mn := G.NewTensor(g, G.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Layer+".mask"), G.WithValue(mask))
+			var err error
+			if w, err = G.HadamardProd(w, mn); err != nil {
+				return nil, fmt.Errorf("trainer: %s: mask: %w", p.Layer, err)
+			}
+		}
+		weight[p.Name] = w
+	}
 	conv := func(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-		// The layers reading the input need no gradient to it.
-		convOp := ops.Conv2D
+		// Conv, bias and ReLU are one op; the layers reading the input
+		// need no gradient to it.
+		convOp := ops.Conv2DReLU
 		if h == n.x {
-			convOp = ops.Conv2DInput
+			convOp = ops.Conv2DReLUInput
 		}
-		if act, err = convOp(h, nodes[cv.Name+".w"], nodes[cv.Name+".b"], cv.K/2); err != nil {
-			return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
-		}
-		if act, err = ops.ReLU(act); err != nil {
+		if act, err = convOp(h, weight[cv.Name+".w"], nodes[cv.Name+".b"], cv.K/2); err != nil {
 			return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 		}
 		out = act
@@ -93,18 +112,47 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 			n.FirstAct = append(n.FirstAct, act)
 		}
 	}
-	outs := make([]*G.Node, len(a.Branches))
-	for b, br := range a.Branches {
-		hb := h
-		for i, cv := range br {
-			var act *G.Node
-			if act, hb, err = conv(hb, cv); err != nil {
-				return nil, err
-			}
-			if i == 0 && len(a.Stem) == 0 {
-				n.FirstAct = append(n.FirstAct, act)
+	// Without mixing each branch is built in one pass. With mixing at layer
+	// I the branches' layers before I are built first, then every branch's
+	// layers from I on, the mixed layer I reading the concatenation of all
+	// branches' layer I-1 outputs through its masked weights.
+	hs := make([]*G.Node, len(a.Branches))
+	for b := range hs {
+		hs[b] = h
+	}
+	var mixIn *G.Node
+	branchLayers := func(lo, hi int) error {
+		for b, br := range a.Branches {
+			for i := lo; i < min(hi, len(br)); i++ {
+				in := hs[b]
+				if br[i].Mixed {
+					in = mixIn
+				}
+				var act *G.Node
+				if act, hs[b], err = conv(in, br[i]); err != nil {
+					return err
+				}
+				if i == 0 && len(a.Stem) == 0 {
+					n.FirstAct = append(n.FirstAct, act)
+				}
 			}
 		}
+		return nil
+	}
+	if a.MixLayer < 0 {
+		err = branchLayers(0, math.MaxInt)
+	} else if err = branchLayers(0, a.MixLayer); err == nil {
+		// A copy: the node keeps the slice it is given as its children.
+		if mixIn, err = ops.Concat(slices.Clone(hs)...); err != nil {
+			return nil, fmt.Errorf("trainer: mixing input of layer branch.*.%d: %w", a.MixLayer, err)
+		}
+		err = branchLayers(a.MixLayer, math.MaxInt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]*G.Node, len(a.Branches))
+	for b, hb := range hs {
 		n.BranchOut = append(n.BranchOut, hb)
 		outs[b] = hb
 		if !o.Train {

@@ -25,6 +25,7 @@ type Trainer struct {
 
 	net    *Net
 	solver optim.Solver
+	regime *schedule
 	sched  optim.Schedule
 	order  *data.Order
 	idx    []int
@@ -45,9 +46,19 @@ type Window struct {
 }
 
 // New builds a trainer at step 0: weights from the "init" stream of the
-// run's seed, a fresh solver, the data order at epoch 0.
+// run's seed (then the bias regime, if any, from the "bias" stream), a fresh
+// solver that follows the freeze regime, the data order at epoch 0.
 func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 	model, err := NewModel(cfg, Stream(cfg.Seed, "init", 0))
+	if err != nil {
+		return nil, err
+	}
+	if b := cfg.Regime.Bias; b.Epsilon > 0 {
+		if err := model.ApplyBias(b.Branch, b.Epsilon, Stream(cfg.Seed, "bias", 0)); err != nil {
+			return nil, err
+		}
+	}
+	regime, err := newSchedule(cfg, model)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +88,7 @@ func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 	}
 	t := &Trainer{
 		Cfg: cfg, Model: model, Train: train, Test: test,
-		net: net, solver: solver, sched: sched,
+		net: net, solver: solver, sched: sched, regime: regime,
 		order:  data.NewOrder(train.Len(), dataOrderSeed(cfg.Seed)),
 		idx:    make([]int, o.BatchSize),
 		gradSq: make([]float64, len(model.Arch.Branches)),
@@ -86,6 +97,9 @@ func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 		t.paramBr = append(t.paramBr, p.Branch)
 	}
 	t.vg = G2VG(net.Params)
+	if len(regime.freeze) > 0 {
+		solver.SetFrozen(func(name string) bool { return regime.frozen(name, t.step) })
+	}
 	return t, nil
 }
 
@@ -97,8 +111,13 @@ func (t *Trainer) StepCount() int { return t.step }
 // LR is the learning rate the next step will use.
 func (t *Trainer) LR() float64 { return t.sched.At(t.step) }
 
-// Step runs one optimizer step on the next batch and returns its loss.
+// Step runs one optimizer step on the next batch and returns its loss. A
+// rerandomize regime due at this step acts first, and frozen layers are not
+// updated (see regime.go).
 func (t *Trainer) Step() (float64, error) {
+	if err := t.rerandomize(); err != nil {
+		return 0, err
+	}
 	x, y := t.net.Input()
 	t.order.Next(t.idx)
 	t.Train.Gather(t.idx, x, y)

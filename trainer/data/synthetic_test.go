@@ -8,7 +8,6 @@ import (
 	"math"
 	"runtime"
 	"testing"
-	"time"
 )
 
 // digest returns the SHA-256 of a set's images (little-endian float32) and
@@ -199,24 +198,6 @@ func TestSyntheticOptionsErrors(t *testing.T) {
 		if _, _, err := Synthetic(o, 1); !errors.Is(err, ErrOptions) {
 			t.Errorf("%+v: err = %v, want ErrOptions", o, err)
 		}
-	}
-}
-
-// TestSyntheticSpeed checks that the default-sized set (14000 images of
-// 32x32) generates within a few seconds even on one core.
-func TestSyntheticSpeed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 14000 images")
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	start := time.Now()
-	if _, _, err := Synthetic(SyntheticOptions{Noise: 0.05}, 1); err != nil {
-		t.Fatal(err)
-	}
-	d := time.Since(start)
-	t.Logf("14000 images on one core in %v", d)
-	if d > 5*time.Second {
-		t.Errorf("generation took %v, want under 5s", d)
 	}
 }
 

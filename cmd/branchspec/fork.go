@@ -1,0 +1,60 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"branchspec/experiments"
+)
+
+var cmdFork = &command{
+	Name:  "fork",
+	Usage: "RUN --at STEP [--set KEY=VALUE]... [--name NAME] [--out DIR] [--stop-at STEP]",
+	Short: "start a new run from a run's checkpoint with a changed config",
+	Long: `Fork starts a new run from RUN's checkpoint at STEP: its weights, solver
+state, data order and step count, under RUN's seed, with RUN's config changed
+by --set (for example a late counter-bias: --set regime.bias.branch=1
+--set regime.bias.epsilon=0.3). The fork records RUN and STEP as its parent
+('branchspec show' prints them) and trains to the end like 'run'.
+
+The bias regime acts at initialisation; a fork whose regime.bias differs
+from RUN's applies it to the forked weights at STEP instead. Overrides that
+change the architecture or what the checkpoint holds (model.*, regime.mixing,
+seed, optim.algorithm, the data's shape, classes or training size) are
+refused. With no --set the fork continues exactly as RUN did.
+
+The fork is named NAME (default: RUN's name + "-fork" + STEP) and goes to
+OUT/NAME/seed-SEED; OUT defaults to the directory holding RUN's name
+directory, so the fork sits next to RUN. SIGINT and SIGTERM checkpoint it
+and exit with status 130; 'branchspec resume' continues it.`,
+	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
+		var o struct {
+			at, stopAt int
+			name, out  string
+			sets       setFlags
+		}
+		fs.IntVar(&o.at, "at", -1, "the parent's checkpoint step to start from (required)")
+		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
+		fs.StringVar(&o.name, "name", "", "the fork's run name (default: PARENT-forkSTEP)")
+		fs.StringVar(&o.out, "out", "", "results directory (default: next to the parent)")
+		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
+		return func(e *env, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one RUN directory")
+			}
+			if o.at < 0 {
+				return usagef("--at STEP is required")
+			}
+			dir, err := experiments.Fork(e.ctx, args[0],
+				experiments.ForkOptions{At: o.at, Set: o.sets, Name: o.name, Out: o.out},
+				runOptions(e, o.stopAt))
+			if dir != "" {
+				fmt.Fprintf(e.stderr, "fork of %s at step %d: %s\n", args[0], o.at, dir)
+			}
+			if err == nil {
+				fmt.Fprintf(e.stdout, "results: %s\n", dir)
+			}
+			return err
+		}
+	},
+}

@@ -1,0 +1,203 @@
+package experiments
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseExperimentErrors(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"unknown key", "name = \"x\"\nseed = 3\n[regimes.a]\n", "unknown key seed"},
+		{"unknown regime key", "name = \"x\"\n[regimes.a]\nsets = []\n", "unknown key regimes.a.sets"},
+		{"wrong case", "Name = \"x\"\n[regimes.a]\n", "write name"},
+		{"wrong case in regime", "name = \"x\"\n[Regimes.a]\n", "write regimes.a"},
+		{"bad name", "name = \"a b\"\n[regimes.a]\n", `name: want letters`},
+		{"seeds zero", "name = \"x\"\nseeds = 0\n[regimes.a]\n", "seeds: a count must be in 1..10000, got 0"},
+		{"seeds negative", "name = \"x\"\nseeds = [1, -2]\n[regimes.a]\n", "seeds: want non-negative integers"},
+		{"seeds repeat", "name = \"x\"\nseeds = [3, 3]\n[regimes.a]\n", "seeds: seed 3 repeats"},
+		{"seeds empty", "name = \"x\"\nseeds = []\n[regimes.a]\n", "seeds: empty list"},
+		{"seeds type", "name = \"x\"\nseeds = \"all\"\n[regimes.a]\n", "seeds: want a count or a list"},
+		{"no regimes", "name = \"x\"\n", "no [regimes.NAME] table"},
+		{"unknown base", "name = \"x\"\nbase = \"nope\"\n[regimes.a]\n", "base:"},
+		{"bad override names regime", "name = \"x\"\nbase = \"tiny\"\n[regimes.good]\n[regimes.broken]\nset = [\"optim.lr=-1\"]\n",
+			"regime broken: --set: optim.lr: must be > 0"},
+		{"regime failing validation", "name = \"x\"\nbase = \"tiny\"\n[regimes.mix]\nset = ['regime.mixing={layer = \"branch.*.0\", p = 0.5}']\n",
+			"regime mix:"},
+		{"syntax", "name = \n", "file.toml:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseExperiment("file.toml", []byte(tt.text))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "file.toml") {
+				t.Errorf("error %q does not name the file first", err)
+			}
+		})
+	}
+}
+
+const threeRegimes = `name = "order"
+base = "tiny"
+seeds = [5, 2]
+set = ["schedule.steps=12"]
+
+[regimes.zeta]
+set = ["optim.lr=0.001"]
+
+[regimes.alpha]
+
+[regimes.mid]
+set = ["data.grayscale=true"]
+`
+
+func TestRegimesInFileOrder(t *testing.T) {
+	e, err := ParseExperiment("order.toml", []byte(threeRegimes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range e.Regimes {
+		names = append(names, r.Name)
+	}
+	if want := []string{"zeta", "alpha", "mid"}; !slices.Equal(names, want) {
+		t.Errorf("regimes %v, want file order %v", names, want)
+	}
+	if !slices.Equal(e.Seeds, []uint64{5, 2}) {
+		t.Errorf("seeds %v", e.Seeds)
+	}
+}
+
+func TestRunsExpansion(t *testing.T) {
+	e, err := ParseExperiment("order.toml", []byte(threeRegimes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join("res", "x")
+	specs, err := e.Runs(out, []string{"optim.batch_size=8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		regime string
+		seed   uint64
+		dir    string
+	}
+	want := []row{
+		{"zeta", 5, "res/x/order/zeta/seed-5"}, {"zeta", 2, "res/x/order/zeta/seed-2"},
+		{"alpha", 5, "res/x/order/alpha/seed-5"}, {"alpha", 2, "res/x/order/alpha/seed-2"},
+		{"mid", 5, "res/x/order/mid/seed-5"}, {"mid", 2, "res/x/order/mid/seed-2"},
+	}
+	if len(specs) != len(want) {
+		t.Fatalf("%d runs, want %d", len(specs), len(want))
+	}
+	for i, s := range specs {
+		w := want[i]
+		if s.Index != i || s.Regime != w.regime || s.Seed != w.seed || s.Dir != filepath.FromSlash(w.dir) {
+			t.Errorf("run %d: %d %s %d %s, want %+v", i, s.Index, s.Regime, s.Seed, s.Dir, w)
+		}
+		c := s.Config
+		if c.Name != s.Regime || c.Seed != s.Seed || c.Schedule.Steps != 12 || c.Optim.BatchSize != 8 {
+			t.Errorf("run %d: config name %s seed %d steps %d batch %d", i, c.Name, c.Seed, c.Schedule.Steps, c.Optim.BatchSize)
+		}
+		if (s.Regime == "zeta") != (c.Optim.LR == 0.001) || (s.Regime == "mid") != c.Data.Grayscale {
+			t.Errorf("run %d (%s): regime overrides not applied to its own runs only", i, s.Regime)
+		}
+	}
+	e3 := e.WithSeeds(3)
+	specs3, err := e3.Runs(out, nil)
+	if err != nil || len(specs3) != 9 || specs3[2].Seed != 3 || len(e.Seeds) != 2 {
+		t.Errorf("WithSeeds(3): %d runs, err %v; original seeds %v", len(specs3), err, e.Seeds)
+	}
+	if _, err := e.Runs(out, []string{"optim.lr=0"}); err == nil || !strings.Contains(err.Error(), "regime zeta") {
+		t.Errorf("a bad extra override: %v", err)
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	e, err := ParseExperiment("order.toml", []byte(threeRegimes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := e.Runs("out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	if err := WriteManifest(path, NewManifest(e.Name, specs)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		ent, cfg, err := ReadManifest(path, s.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ent.Regime != s.Regime || ent.Seed != s.Seed || ent.Dir != s.Dir || cfg.Hash() != s.Config.Hash() {
+			t.Errorf("entry %d: %+v, config %s; want %s %d %s %s", s.Index, ent, cfg.Hash(), s.Regime, s.Seed, s.Dir, s.Config.Hash())
+		}
+	}
+	if _, _, err := ReadManifest(path, len(specs)); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("index past the end: %v", err)
+	}
+	// A config edited without its hash is refused.
+	b, _ := os.ReadFile(path)
+	edited := strings.Replace(string(b), `steps = 12`, `steps = 13`, 1)
+	if edited == string(b) {
+		t.Fatal("manifest lacks the config text to edit")
+	}
+	os.WriteFile(path, []byte(edited), 0o644)
+	if _, _, err := ReadManifest(path, 0); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("edited config: %v, want a hash mismatch", err)
+	}
+}
+
+// TestShippedExperimentsParse: every experiment file in this directory
+// loads, and the feedback-loop file covers science.md's regimes 1-5.
+func TestShippedExperimentsParse(t *testing.T) {
+	files, _ := filepath.Glob("*.toml")
+	if len(files) < 2 {
+		t.Fatalf("experiment files: %v", files)
+	}
+	for _, f := range files {
+		e, err := LoadExperiment(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f != "feedback-loop.toml" {
+			continue
+		}
+		var names []string
+		for _, r := range e.Regimes {
+			names = append(names, r.Name)
+		}
+		for _, want := range []string{"baseline", "cut-downstream", "cut-downstream-rerandomized", "cut-upstream",
+			"mixing-p10", "mixing-p50", "mixing-p100", "bias-e10", "bias-e30", "grayscale", "unbranched", "four-branches"} {
+			if !slices.Contains(names, want) {
+				t.Errorf("feedback-loop.toml lacks regime %s (has %v)", want, names)
+			}
+		}
+		specs, err := e.Runs("out", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		width := func(i int) int {
+			c := specs[i].Config.Model
+			w := 0
+			for b := range c.Branches {
+				w += c.BranchLayers(b)[0].Out
+			}
+			return w
+		}
+		for i, s := range specs {
+			if width(i) != width(0) {
+				t.Errorf("regime %s: total first-layer width %d, baseline %d", s.Regime, width(i), width(0))
+			}
+		}
+	}
+}

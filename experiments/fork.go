@@ -1,0 +1,251 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+
+	"branchspec/configs"
+	"branchspec/results"
+)
+
+// ErrForkArchitecture is returned by Fork when an override would change
+// what the parent's checkpoint describes: the model's parameters and
+// connections, the data order it is part way through, the solver state's
+// algorithm, or the seed every stream derives from.
+var ErrForkArchitecture = errors.New("a fork cannot change the architecture or the state it starts from")
+
+// ForkOptions say where a fork starts and what it changes.
+type ForkOptions struct {
+	// At is the parent's checkpoint step the fork starts from; the
+	// checkpoint must still hold its weights.
+	At int
+	// Set are config overrides ("key=value"), applied to the parent's
+	// stored config as --set applies them.
+	Set []string
+	// Name is the fork's run name; "" means PARENT-NAME-forkAT (for example
+	// "baseline-fork500").
+	Name string
+	// Out is the results directory the fork goes under (OUT/NAME/seed-SEED);
+	// "" means the directory that holds the parent's NAME directory, so the
+	// fork sits next to its parent (inside the parent's experiment for a
+	// sweep's run).
+	Out string
+}
+
+// Fork creates a new run that starts from the parent run's checkpoint at
+// fo.At, with the parent's config changed by fo.Set, and trains it as Start
+// does. The fork continues from the checkpoint's weights, solver state, data
+// order and step count, under the parent's seed; its own step counter goes
+// on from fo.At, so its checkpoints, logs and regime schedules use the same
+// step numbers as the parent's. It first saves a checkpoint (with
+// evaluation and metrics) at fo.At. With no overrides it continues exactly
+// as the parent: the same weights at every later checkpoint.
+//
+// The bias regime acts at initialisation, which a fork skips. When the
+// fork's regime.bias differs from the parent's and has epsilon > 0, Fork
+// applies it to the forked weights at fork time instead (a late bias or
+// counter-bias), with the stream Stream(seed, "bias", At); see
+// trainer.Trainer.ApplyBias.
+//
+// The new run records Parent (the parent's directory, relative to the
+// fork's directory when it can be, so that the tree can move as a whole) and
+// ParentStep = fo.At in its Info, and Extra: the parent's labels (such as
+// "experiment") with "regime" set to the fork's name, then opts.Extra. Overrides that change the architecture are refused with an
+// error wrapping ErrForkArchitecture. Fork returns the fork's directory, also
+// when training fails after creation.
+func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (string, error) {
+	prun, err := results.Open(parent, nil)
+	if err != nil {
+		return "", err
+	}
+	pinfo, err := prun.Info()
+	if err != nil {
+		return "", err
+	}
+	pcfg, err := RunConfig(prun)
+	if err != nil {
+		return "", err
+	}
+	ck, err := forkCheckpoint(prun, fo.At)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := forkConfig(pcfg, fo)
+	if err != nil {
+		return "", err
+	}
+	state, err := decodeState(ck)
+	if err != nil {
+		return "", fmt.Errorf("fork %s: checkpoint %d: %w", parent, fo.At, err)
+	}
+	out := fo.Out
+	if out == "" {
+		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
+	}
+	dir := RunDir(out, cfg)
+	// Data first: a missing or damaged dataset leaves no run behind.
+	train, test, err := LoadData(cfg)
+	if err != nil {
+		return "", err
+	}
+	extra := maps.Clone(pinfo.Extra)
+	if extra == nil {
+		extra = map[string]string{}
+	}
+	extra["regime"] = cfg.Name
+	maps.Copy(extra, opts.Extra)
+	run, err := results.Create(dir, results.Info{
+		Name: cfg.Name, Seed: cfg.Seed,
+		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
+		Version: opts.Version, Created: opts.now(),
+		Parent: parentPath(dir, parent), ParentStep: fo.At, Extra: extra,
+	}, nil)
+	if err != nil {
+		if errors.Is(err, results.ErrExists) {
+			return dir, fmt.Errorf("%w (choose another --name, or resume it with: branchspec resume %s)", err, dir)
+		}
+		return dir, err
+	}
+	release, err := run.Lock()
+	if err != nil {
+		return dir, err
+	}
+	defer release()
+	s, err := newSessionWith(run, cfg, opts, train, test)
+	if err != nil {
+		return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
+	}
+	defer s.close()
+	if err := s.tr.Restore(state); err != nil {
+		return dir, fail(run, fo.At, cfg.Schedule.Steps, fmt.Errorf("fork %s: checkpoint %d: %w", parent, fo.At, err))
+	}
+	if b := cfg.Regime.Bias; b != pcfg.Regime.Bias {
+		if err := s.tr.ApplyBias(b, uint64(fo.At)); err != nil {
+			return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
+		}
+	}
+	s.wallBase = wallAt(prun, fo.At)
+	if fo.At > 0 {
+		// The fork's own first checkpoint, so that it can be resumed and
+		// its metrics at the fork step (after a late bias) are logged.
+		s.started = opts.now()
+		s.prog.start(fo.At, cfg.Schedule.Steps)
+		if err := s.checkpoint(results.Running); err != nil {
+			return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
+		}
+		s.wallBase = s.wall()
+	}
+	return dir, s.train(ctx)
+}
+
+// forkCheckpoint reads the parent's checkpoint at step, with an error that
+// lists the steps a fork can start from when it is missing.
+func forkCheckpoint(run *results.Run, step int) (*results.Checkpoint, error) {
+	ck, err := run.Checkpoint(step)
+	if err == nil {
+		return ck, nil
+	}
+	infos, lerr := run.Checkpoints()
+	if lerr != nil {
+		return nil, errors.Join(err, lerr)
+	}
+	var have []string
+	for _, c := range infos {
+		if c.HasWeights {
+			have = append(have, strconv.Itoa(c.Step))
+		}
+	}
+	return nil, fmt.Errorf("fork %s at step %d: %w (checkpoints with weights: %s)", run.Dir(), step, err, joinOr(have, "none"))
+}
+
+func joinOr(xs []string, none string) string {
+	if len(xs) == 0 {
+		return none
+	}
+	s := xs[0]
+	for _, x := range xs[1:] {
+		s += ", " + x
+	}
+	return s
+}
+
+// forkConfig applies a fork's overrides and name to the parent's config and
+// refuses changes that the checkpoint cannot carry.
+func forkConfig(pcfg *configs.Config, fo ForkOptions) (*configs.Config, error) {
+	name := fo.Name
+	if name == "" {
+		name = fmt.Sprintf("%s-fork%d", pcfg.Name, fo.At)
+	}
+	cfg := pcfg.Clone()
+	if err := cfg.SetAll(append(slices.Clone(fo.Set), "name="+strconv.Quote(name))); err != nil {
+		return nil, err
+	}
+	if err := CheckFork(pcfg, cfg); err != nil {
+		return nil, err
+	}
+	if fo.At < 0 || fo.At >= cfg.Schedule.Steps {
+		return nil, fmt.Errorf("fork at step %d: want 0 <= step < schedule.steps (%d)", fo.At, cfg.Schedule.Steps)
+	}
+	return cfg, nil
+}
+
+// CheckFork reports, as an error wrapping ErrForkArchitecture, the first key
+// that differs between a parent's config and a fork's where a fork may not
+// change it: seed; model.* (parameters and their shapes); regime.mixing
+// (the connection masks); data.source, data.path, data.train_size and
+// data.synthetic.forms, .hues and .size (the input shape, the classes and
+// the data order's length); optim.algorithm (the solver state's slots).
+// Everything else (learning rate and schedule, steps, freeze, rerandomize,
+// bias, grayscale, checkpoints, metrics, ...) may change.
+func CheckFork(parent, fork *configs.Config) error {
+	p, f := parent, fork
+	checks := []struct {
+		key  string
+		a, b any
+	}{
+		{"seed", p.Seed, f.Seed},
+		{"model.branches", p.Model.Branches, f.Model.Branches},
+		{"model.stem", p.Model.Stem, f.Model.Stem},
+		{"model.branch", p.Model.Branch, f.Model.Branch},
+		{"model.per_branch", p.Model.PerBranch, f.Model.PerBranch},
+		{"model.trunk", p.Model.Trunk, f.Model.Trunk},
+		{"model.hidden", p.Model.Hidden, f.Model.Hidden},
+		{"model.bias", p.Model.Bias, f.Model.Bias},
+		{"model.init", p.Model.Init, f.Model.Init},
+		{"regime.mixing", p.Regime.Mixing, f.Regime.Mixing},
+		{"data.source", p.Data.Source, f.Data.Source},
+		{"data.path", p.Data.Path, f.Data.Path},
+		{"data.train_size", p.Data.TrainSize, f.Data.TrainSize},
+		{"data.synthetic.forms", p.Data.Synthetic.Forms, f.Data.Synthetic.Forms},
+		{"data.synthetic.hues", p.Data.Synthetic.Hues, f.Data.Synthetic.Hues},
+		{"data.synthetic.size", p.Data.Synthetic.Size, f.Data.Synthetic.Size},
+		{"optim.algorithm", p.Optim.Algorithm, f.Optim.Algorithm},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.a, c.b) {
+			return fmt.Errorf("fork: %s: %w (parent %v, fork %v); start a new run instead", c.key, ErrForkArchitecture, c.a, c.b)
+		}
+	}
+	return nil
+}
+
+// parentPath is parent as recorded in a fork in dir: relative to dir when
+// both can be made absolute, else as given.
+func parentPath(dir, parent string) string {
+	ad, err1 := filepath.Abs(dir)
+	ap, err2 := filepath.Abs(parent)
+	if err1 != nil || err2 != nil {
+		return parent
+	}
+	rel, err := filepath.Rel(ad, ap)
+	if err != nil {
+		return ap
+	}
+	return rel
+}
