@@ -36,7 +36,7 @@ type command struct {
 }
 
 // env is what a command may touch: its streams, a context cancelled by
-// SIGINT/SIGTERM, and whether stderr is a terminal.
+// SIGINT/SIGTERM/SIGUSR1, and whether stderr is a terminal.
 type env struct {
 	ctx      context.Context
 	stdout   io.Writer
@@ -52,11 +52,11 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func commands() []*command {
-	return []*command{cmdRun, cmdResume, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters}
+	return []*command{cmdRun, cmdResume, cmdSweep, cmdFork, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters, cmdCompare, cmdReport}
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	defer stop()
 	e := &env{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
 	os.Exit(dispatch(e, os.Args[1:]))

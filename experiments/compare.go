@@ -1,0 +1,304 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"branchspec/metrics/stats"
+	"branchspec/trainer"
+)
+
+// DefaultCompareMetrics returns the metrics compared when
+// CompareOptions.Metrics is empty, where any run logs them. Per-branch
+// keys are aligned (see AlignBranches).
+func DefaultCompareMetrics() []string {
+	return []string{"chroma.eta2", "csi.eta2", "rejoin.maxshare", "rejoin.entropy", "ncut.rejoin",
+		"cka.between", "chroma.a0", "chroma.a1", "lesion.a0", "lesion.a1", KeyTestAcc}
+}
+
+// CompareOptions configure Compare. Zero values take the defaults noted.
+type CompareOptions struct {
+	// Metrics are the aligned metric keys to compare (default: those of
+	// DefaultCompareMetrics() that some run logs).
+	Metrics []string
+	// Baseline is the group every other group is contrasted with (default
+	// "baseline"). If no run is in it, Comparison.Contrasts is empty and a
+	// note says so.
+	Baseline string
+	// BootSeed seeds every bootstrap and permutation stream. Each interval
+	// and test draws from its own stream, derived from BootSeed and what it
+	// measures, so results do not depend on which metrics are selected.
+	BootSeed uint64
+	// Resamples is the number of bootstrap resamples (default 2000).
+	Resamples int
+	// Permutations bounds the permutation test: exact enumeration when
+	// the two groups have at most this many splits, else this many random
+	// splits (default 10000).
+	Permutations int
+	// Level is the coverage of the confidence intervals (default 0.95).
+	Level float64
+}
+
+func (o CompareOptions) withDefaults() CompareOptions {
+	if o.Baseline == "" {
+		o.Baseline = "baseline"
+	}
+	if o.Resamples <= 0 {
+		o.Resamples = 2000
+	}
+	if o.Permutations <= 0 {
+		o.Permutations = 10000
+	}
+	if o.Level <= 0 || o.Level >= 1 {
+		o.Level = 0.95
+	}
+	return o
+}
+
+// Value is one logged metric value of one run: a row of the tidy table.
+type Value struct {
+	Group  string
+	Seed   uint64
+	Run    string
+	Step   int
+	Metric string
+	Value  float64
+}
+
+// CurvePoint is a group's mean of a metric at one step across its seeds,
+// with the percentile bootstrap interval of that mean (NaN when N < 2).
+type CurvePoint struct {
+	Group  string
+	Metric string
+	Step   int
+	N      int
+	Mean   float64
+	Lo, Hi float64
+}
+
+// Measures of a run's curve that Compare contrasts.
+const (
+	MeasureFinal = "final" // the value at the run's last step that logs the metric
+	MeasureAUC   = "auc"   // stats.MeanOverRange over the run's steps: the time-averaged value
+)
+
+// Contrast compares a group with the baseline on one measure of one
+// metric: Diff = mean(group) - mean(baseline) with its percentile
+// bootstrap interval [Lo, Hi] (groups resampled independently), Hedges' g
+// (group minus baseline) and the two-sided permutation p of the
+// difference of means. N and NBase count the seeds behind each side.
+type Contrast struct {
+	Group, Baseline string
+	Metric          string
+	Measure         string
+	N, NBase        int
+	Mean, MeanBase  float64
+	Diff, Lo, Hi    float64
+	G, P            float64
+	// Conclusion is "higher" or "lower" only when the interval excludes
+	// 0 and the permutation test agrees; see the function Conclusion.
+	Conclusion string
+}
+
+// Comparison is what Compare computes from a RunSet.
+type Comparison struct {
+	Options   CompareOptions // with defaults applied
+	Groups    []string       // baseline first, then sorted
+	Metrics   []string
+	Runs      []*LoadedRun
+	Skipped   []SkippedRun
+	Values    []Value
+	Curves    []CurvePoint
+	Contrasts []Contrast
+	// Feedback has one row per group, FeedbackSeeds one per run; see
+	// Feedback.
+	Feedback      []FeedbackSummary
+	FeedbackSeeds []SeedFeedback
+	Notes         []string
+}
+
+// Compare computes, from the runs of set: every selected metric value as a
+// tidy table; per group and step, the mean across seeds with its
+// bootstrap interval; per group other than the baseline, contrasts of
+// the final and time-averaged values (see Contrast); and the feedback
+// signature of each run and group (see Feedback). Non-finite values are
+// left out. It returns an error only if set holds no runs.
+func Compare(set *RunSet, opts CompareOptions) (*Comparison, error) {
+	if len(set.Runs) == 0 {
+		return nil, fmt.Errorf("compare: no finished runs (%d skipped)", len(set.Skipped))
+	}
+	o := opts.withDefaults()
+	c := &Comparison{Options: o, Groups: set.Groups(o.Baseline), Runs: set.Runs, Skipped: set.Skipped}
+	c.Metrics = o.Metrics
+	if len(c.Metrics) == 0 {
+		keys := set.Keys()
+		for _, k := range DefaultCompareMetrics() {
+			if slices.Contains(keys, k) {
+				c.Metrics = append(c.Metrics, k)
+			}
+		}
+	}
+	for _, r := range set.Runs {
+		for _, row := range r.Rows {
+			for _, m := range c.Metrics {
+				if v, ok := row.Values[m]; ok && finite(v) {
+					c.Values = append(c.Values, Value{r.Group, r.Info.Seed, r.Dir, row.Step, m, v})
+				}
+			}
+		}
+	}
+	for _, g := range c.Groups {
+		for _, m := range c.Metrics {
+			c.Curves = append(c.Curves, c.curve(g, m)...)
+		}
+	}
+	if slices.Contains(c.Groups, o.Baseline) {
+		for _, g := range c.Groups {
+			if g == o.Baseline {
+				continue
+			}
+			for _, m := range c.Metrics {
+				for _, ms := range []string{MeasureFinal, MeasureAUC} {
+					c.Contrasts = append(c.Contrasts, c.contrast(g, m, ms))
+				}
+			}
+		}
+	} else {
+		c.Notes = append(c.Notes, fmt.Sprintf("no finished run in baseline group %q: no contrasts (groups: %v)", o.Baseline, c.Groups))
+	}
+	c.feedback()
+	return c, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// stream is the random stream of one interval or test, named by what it
+// measures.
+func (c *Comparison) stream(purpose string, counter int) *rand.Rand {
+	return trainer.Stream(c.Options.BootSeed, "compare/"+purpose, uint64(counter))
+}
+
+// runsOf returns the loaded runs of group g.
+func (c *Comparison) runsOf(g string) []*LoadedRun {
+	var rs []*LoadedRun
+	for _, r := range c.Runs {
+		if r.Group == g {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// curve is group g's mean curve of metric m.
+func (c *Comparison) curve(g, m string) []CurvePoint {
+	byStep := map[int][]float64{}
+	for _, r := range c.runsOf(g) {
+		steps, vals := r.series(m)
+		for i, s := range steps {
+			byStep[int(s)] = append(byStep[int(s)], vals[i])
+		}
+	}
+	steps := make([]int, 0, len(byStep))
+	for s := range byStep {
+		steps = append(steps, s)
+	}
+	slices.Sort(steps)
+	pts := make([]CurvePoint, len(steps))
+	for i, s := range steps {
+		x := byStep[s]
+		lo, hi := stats.BootstrapMeanCI(x, c.Options.Level, c.Options.Resamples, c.stream("curve/"+g+"/"+m, s))
+		pts[i] = CurvePoint{Group: g, Metric: m, Step: s, N: len(x), Mean: stats.Mean(x), Lo: lo, Hi: hi}
+	}
+	return pts
+}
+
+// series returns the steps at which the run logs a finite value of key,
+// ascending, and the values.
+func (r *LoadedRun) series(key string) (steps []float64, vals []float64) {
+	for _, row := range r.Rows {
+		if v, ok := row.Values[key]; ok && finite(v) {
+			steps = append(steps, float64(row.Step))
+			vals = append(vals, v)
+		}
+	}
+	return steps, vals
+}
+
+// Measure returns a run's final value of key (MeasureFinal) or its
+// time-averaged value (MeasureAUC: the trapezoid area under the curve over
+// the run's logged steps divided by their range, stats.MeanOverRange), and
+// false when the run logs no finite value of key.
+func (r *LoadedRun) Measure(key, measure string) (float64, bool) {
+	steps, vals := r.series(key)
+	if len(vals) == 0 {
+		return math.NaN(), false
+	}
+	if measure == MeasureAUC {
+		return stats.MeanOverRange(steps, vals), true
+	}
+	return vals[len(vals)-1], true
+}
+
+// measures returns the measure of metric m for every run of group g that
+// logs it.
+func (c *Comparison) measures(g, m, measure string) []float64 {
+	var x []float64
+	for _, r := range c.runsOf(g) {
+		if v, ok := r.Measure(m, measure); ok {
+			x = append(x, v)
+		}
+	}
+	return x
+}
+
+// contrast compares group g with the baseline on measure of metric m.
+func (c *Comparison) contrast(g, m, measure string) Contrast {
+	o := c.Options
+	a, b := c.measures(g, m, measure), c.measures(o.Baseline, m, measure)
+	key := g + "/" + m + "/" + measure
+	ct := Contrast{Group: g, Baseline: o.Baseline, Metric: m, Measure: measure, N: len(a), NBase: len(b),
+		Mean: stats.Mean(a), MeanBase: stats.Mean(b), G: stats.HedgesG(a, b), P: math.NaN()}
+	ct.Diff = ct.Mean - ct.MeanBase
+	ct.Lo, ct.Hi = stats.BootstrapDiffCI(a, b, o.Level, o.Resamples, c.stream("contrast/"+key, 0))
+	if len(a) > 0 && len(b) > 0 {
+		ct.P = stats.PermutationP(a, b, o.Permutations, c.stream("permutation/"+key, 0))
+	}
+	ct.Conclusion = Conclusion(ct.Lo, ct.Hi, ct.P, 1-o.Level, ct.N, ct.NBase)
+	return ct
+}
+
+// Conclusion states what a contrast supports, from the interval [lo, hi]
+// of the difference (group minus baseline), the permutation p and the
+// test level alpha = 1 - coverage:
+//
+//   - "higher" if lo > 0 and p < alpha, "lower" if hi < 0 and p < alpha;
+//   - "inconclusive: the CI excludes 0 but permutation p = P (n=N vs NBASE)"
+//     when the interval excludes 0 and p >= alpha. Percentile intervals
+//     are too narrow with few seeds (the bootstrap variance of a mean of
+//     n values is (n-1)/n times the usual estimate), and with 3 vs 3 seeds
+//     no permutation p is below 0.1, so both must agree;
+//   - "no evidence of a difference (n=N vs NBASE)" when the interval
+//     holds 0;
+//   - "too few seeds (n=N vs NBASE)" when a side has fewer than two seeds
+//     (no interval).
+func Conclusion(lo, hi, p, alpha float64, n, nBase int) string {
+	switch {
+	case n < 2 || nBase < 2 || math.IsNaN(lo) || math.IsNaN(hi):
+		return fmt.Sprintf("too few seeds (n=%d vs %d)", n, nBase)
+	case (lo > 0 || hi < 0) && !(p < alpha):
+		return fmt.Sprintf("inconclusive: the CI excludes 0 but permutation p = %.3g (n=%d vs %d)", p, n, nBase)
+	case lo > 0:
+		return "higher"
+	case hi < 0:
+		return "lower"
+	}
+	return fmt.Sprintf("no evidence of a difference (n=%d vs %d)", n, nBase)
+}
+
+// MeasureEstimate is the mean of a measure (MeasureFinal or MeasureAUC) of
+// metric m across group g's seeds, with its bootstrap interval.
+func (c *Comparison) MeasureEstimate(g, m, measure string) Estimate {
+	return c.estimate(c.measures(g, m, measure), "measure/"+g+"/"+m+"/"+measure)
+}

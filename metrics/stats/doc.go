@@ -1,0 +1,12 @@
+// Package stats holds the statistics branchspec uses to compare runs across
+// seeds and regimes: means, percentile bootstrap intervals, Hedges' g,
+// permutation p-values, Pearson correlation, trapezoid areas and least
+// squares lines. It is pure computation: no I/O, and every random draw comes
+// from a *rand.Rand the caller passes in.
+//
+// Conventions shared by every function: an input that leaves a statistic
+// undefined (too few values, zero variance) gives NaN rather than an error
+// or a panic; slices that must pair up (x and y) and out-of-range
+// parameters panic, as they are programming errors. NaN inputs propagate;
+// callers drop missing values first.
+package stats
