@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,8 +90,8 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 		return nil, fmt.Errorf("%s: unknown key %s (allowed: name, base, seeds, set, regimes.NAME.set)", path, und[0])
 	}
 	for _, k := range md.Keys() {
-		if want := canonicalExperimentKey(k); want != "" && want != k.String() {
-			return nil, fmt.Errorf("%s: key %s: write %s", path, k, want)
+		if want, ok := canonicalExperimentKey(k); !ok {
+			return nil, fmt.Errorf("%s: key %s: keys are case-sensitive: write %s", path, k, want)
 		}
 	}
 	e := &Experiment{Name: f.Name, File: path, Set: f.Set}
@@ -136,17 +137,18 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	return e, nil
 }
 
-func canonicalExperimentKey(k toml.Key) string {
-	lower := strings.ToLower(k.String())
-	switch {
-	case lower == "name" || lower == "base" || lower == "seeds" || lower == "set" || lower == "regimes":
-		return lower
-	case len(k) == 2 && strings.ToLower(k[0]) == "regimes":
-		return "regimes." + k[1]
-	case len(k) == 3 && strings.ToLower(k[0]) == "regimes" && strings.ToLower(k[2]) == "set":
-		return "regimes." + k[1] + ".set"
+// canonicalExperimentKey checks a key's spelling part by part (the
+// decoder matches keys case-insensitively); regime names are free.
+func canonicalExperimentKey(k toml.Key) (want string, ok bool) {
+	canon := make([]string, len(k))
+	copy(canon, k)
+	for i, part := range k {
+		if i == 1 && strings.ToLower(k[0]) == "regimes" {
+			continue // the regime's name
+		}
+		canon[i] = strings.ToLower(part)
 	}
-	return ""
+	return strings.Join(canon, "."), slices.Equal(canon, k)
 }
 
 func parseSeeds(v any) ([]uint64, error) {

@@ -57,6 +57,18 @@ set = ["optim.lr=0.001"]
 set = ["data.grayscale=true"]
 `
 
+// TestQuotedRegimeName: a regime name with a dot is written quoted and
+// kept as it is.
+func TestQuotedRegimeName(t *testing.T) {
+	e, err := ParseExperiment("x.toml", []byte("name = \"x\"\nbase = \"tiny\"\n[regimes.\"mixing-0.5\"]\nset = []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Regimes) != 1 || e.Regimes[0].Name != "mixing-0.5" {
+		t.Errorf("regimes %+v", e.Regimes)
+	}
+}
+
 func TestRegimesInFileOrder(t *testing.T) {
 	e, err := ParseExperiment("order.toml", []byte(threeRegimes))
 	if err != nil {

@@ -29,12 +29,7 @@ branch.0.0.w.npy has shape [out, in, k, k]), loadable with numpy.load.`,
 			if err != nil {
 				return err
 			}
-			var ck *results.Checkpoint
-			if *step < 0 {
-				ck, err = run.Latest()
-			} else {
-				ck, err = run.Checkpoint(*step)
-			}
+			ck, err := checkpointAt(run, *step)
 			if err != nil {
 				return err
 			}
@@ -62,4 +57,13 @@ func writeNpy(path string, t results.Tensor) (err error) {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// checkpointAt returns the run's checkpoint at step, or its latest for a
+// negative step.
+func checkpointAt(run *results.Run, step int) (*results.Checkpoint, error) {
+	if step < 0 {
+		return run.Latest()
+	}
+	return run.Checkpoint(step)
 }

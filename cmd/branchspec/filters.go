@@ -42,12 +42,7 @@ stem's first layer is drawn as one block.`,
 			if err != nil {
 				return err
 			}
-			var ck *results.Checkpoint
-			if *step < 0 {
-				ck, err = run.Latest()
-			} else {
-				ck, err = run.Checkpoint(*step)
-			}
+			ck, err := checkpointAt(run, *step)
 			if err != nil {
 				return err
 			}
