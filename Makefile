@@ -48,3 +48,33 @@ deps:
 
 clean:
 	rm -rf bin results/demo
+
+# slurm-test submits sweeps to a real one-machine Slurm and checks that they
+# finish, requeue on the time-limit signal and resume bit-identically. It
+# needs root: .ci/slurm/up.sh installs and starts Slurm where it is missing.
+.PHONY: slurm-test
+slurm-test:
+	.ci/slurm/test.sh
+
+# report-check trains two tiny regimes (3 seeds each, a few seconds), writes
+# an HTML report of them, renders it with headless Chromium and fails if the
+# screenshot is missing or blank. Needs chromium (Debian: apt-get install
+# chromium). Output in $(RC).
+RC       ?= /tmp/branchspec-report-check
+CHROMIUM ?= chromium
+.PHONY: report-check
+report-check: build
+	@command -v $(CHROMIUM) >/dev/null || { echo "report-check needs $(CHROMIUM): apt-get update && apt-get install -y --no-install-recommends chromium"; exit 1; }
+	rm -rf $(RC) && mkdir -p $(RC)
+	for s in 1 2 3; do \
+		$(BIN) run tiny --seed $$s --out $(RC)/runs/check --set name=baseline >/dev/null || exit 1; \
+		$(BIN) run tiny --seed $$s --out $(RC)/runs/check --set name=gray --set data.grayscale=true >/dev/null || exit 1; \
+	done
+	$(BIN) report $(RC)/runs -o $(RC)/report.html
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --hide-scrollbars \
+		--user-data-dir=$$(mktemp -d) --window-size=1280,4000 \
+		--screenshot=$(abspath $(RC))/report.png file://$(abspath $(RC))/report.html 2>/dev/null
+	test -s $(RC)/report.png
+	REPORT_SCREENSHOT=$(abspath $(RC))/report.png $(GO) test -count=1 -run '^TestScreenshot$$' -v ./results/report
+	@echo "report-check: $(RC)/report.html and $(RC)/report.png"

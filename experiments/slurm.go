@@ -1,0 +1,199 @@
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// DefaultSignalLead is how many seconds before a task's time limit Slurm
+// sends SIGUSR1 when a SlurmJob does not say: time for the step in flight,
+// a checkpoint and the requeue.
+const DefaultSignalLead = 120
+
+// SlurmJob describes a sweep submitted as a Slurm job array: array task I
+// trains entry I of the manifest. The zero values of the optional fields
+// are documented with each; Script checks the rest.
+type SlurmJob struct {
+	// Name is the job name (--job-name), usually the experiment's.
+	Name string
+	// Exe is the absolute path of branchspec on the compute nodes.
+	Exe string
+	// Manifest is the absolute path of the manifest (on a file system the
+	// compute nodes share).
+	Manifest string
+	// Tasks is the number of manifest entries: the array is 0..Tasks-1.
+	Tasks int
+	// Parallel, when > 0, runs at most that many tasks at once (%K).
+	Parallel int
+	// Partition is the partition ("": the cluster's default).
+	Partition string
+	// Time is each task's time limit as sbatch reads it ("2:00:00",
+	// "1-00:00:00"; "": the partition's default).
+	Time string
+	// SignalLead is how many seconds before the time limit SIGUSR1 comes
+	// (0: DefaultSignalLead).
+	SignalLead int
+	// Logs is the absolute directory of the task logs, one per task, named
+	// ARRAYJOB_TASK.out (%A_%a); a requeued task appends to its log.
+	Logs string
+	// Extra are further sbatch options, one #SBATCH line each ("--mem=2G").
+	Extra []string
+}
+
+// Errors returned by SlurmJob.Script for a job it cannot describe.
+var (
+	// ErrNoTasks is returned when the job has no array task.
+	ErrNoTasks = errors.New("a job array needs at least one task")
+	// ErrNotAbsolute is returned when a path the tasks read is relative:
+	// a task's working directory is not the submitter's.
+	ErrNotAbsolute = errors.New("path must be absolute")
+)
+
+// slurmTimeRE matches sbatch's --time forms: MM, MM:SS, HH:MM:SS, D-HH,
+// D-HH:MM, D-HH:MM:SS.
+var slurmTimeRE = regexp.MustCompile(`^(\d+-)?\d+(:\d+){0,2}$`)
+
+// Array is the --array value: "0-(Tasks-1)", with "%Parallel" when
+// Parallel limits it.
+func (j *SlurmJob) Array() string {
+	a := "0-" + strconv.Itoa(j.Tasks-1)
+	if j.Parallel > 0 {
+		a += "%" + strconv.Itoa(j.Parallel)
+	}
+	return a
+}
+
+// SbatchArgs is the command line that submits the script at path:
+// the array is given again on the command line, where it wins over the
+// script's own #SBATCH line, so the command says what it submits.
+func (j *SlurmJob) SbatchArgs(path string) []string {
+	return []string{"sbatch", "--parsable", "--array=" + j.Array(), path}
+}
+
+func (j *SlurmJob) check() error {
+	switch {
+	case j.Tasks < 1:
+		return ErrNoTasks
+	case j.Parallel < 0:
+		return fmt.Errorf("parallel %d: want 0 (no limit) or more", j.Parallel)
+	case j.SignalLead < 0:
+		return fmt.Errorf("signal lead %d s: want 0 (default) or more", j.SignalLead)
+	case j.Time != "" && !slurmTimeRE.MatchString(j.Time):
+		return fmt.Errorf("time %q: want MM, HH:MM:SS or D-HH:MM:SS", j.Time)
+	case !nameRE.MatchString(j.Name):
+		return fmt.Errorf("job name %q: want letters, digits, '.', '_' or '-'", j.Name)
+	case j.Partition != "" && !nameRE.MatchString(j.Partition):
+		return fmt.Errorf("partition %q: want letters, digits, '.', '_' or '-'", j.Partition)
+	}
+	for _, p := range []struct{ what, path string }{{"branchspec", j.Exe}, {"manifest", j.Manifest}, {"logs", j.Logs}} {
+		if !filepath.IsAbs(p.path) {
+			return fmt.Errorf("%s %q: %w", p.what, p.path, ErrNotAbsolute)
+		}
+		if strings.ContainsAny(p.path, "\n\r") {
+			return fmt.Errorf("%s %q: a path with a line break cannot be written into a script", p.what, p.path)
+		}
+	}
+	// #SBATCH lines are split at spaces, and %A, %a, ... are patterns there.
+	if strings.ContainsAny(j.Logs, " \t%") {
+		return fmt.Errorf("logs %q: spaces and %% cannot be written into an #SBATCH line", j.Logs)
+	}
+	for _, x := range j.Extra {
+		if !strings.HasPrefix(x, "-") || strings.ContainsAny(x, "\n\r") {
+			return fmt.Errorf("sbatch argument %q: want one option such as --mem=2G", x)
+		}
+	}
+	return nil
+}
+
+// Script returns the sbatch script of the job array.
+//
+// Each task runs `branchspec run --manifest M --index $SLURM_ARRAY_TASK_ID`,
+// which starts its run, resumes it from its latest checkpoint, or does
+// nothing if it is done: a requeued or repeated task is safe. Tasks are
+// named by the array job and task (%A_%a, SLURM_ARRAY_JOB_ID and
+// SLURM_ARRAY_TASK_ID), never by SLURM_JOB_ID, which changes per task.
+//
+// Time limits: `--signal=B:USR1@LEAD` makes Slurm send SIGUSR1 to the batch
+// shell LEAD seconds before the limit. The shell runs branchspec in the
+// background and forwards the signal; branchspec checkpoints and exits
+// with status 130, and the shell requeues the task (`--requeue`), which
+// continues from that checkpoint when it runs again. branchspec is not
+// exec'd in place of the shell: something must outlive it to requeue.
+// SIGTERM (scancel, the limit itself) is forwarded but does not requeue.
+func (j *SlurmJob) Script() (string, error) {
+	if err := j.check(); err != nil {
+		return "", fmt.Errorf("slurm job %s: %w", j.Name, err)
+	}
+	lead := j.SignalLead
+	if lead == 0 {
+		lead = DefaultSignalLead
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("#!/bin/bash")
+	w("# branchspec sweep %s: %d runs as a Slurm job array, one run per task.", j.Name, j.Tasks)
+	w("# Submitting it again is safe: finished runs are skipped, the others resume.")
+	w("#SBATCH --job-name=%s", j.Name)
+	w("#SBATCH --array=%s", j.Array())
+	if j.Time != "" {
+		w("#SBATCH --time=%s", j.Time)
+	}
+	if j.Partition != "" {
+		w("#SBATCH --partition=%s", j.Partition)
+	}
+	w("#SBATCH --ntasks=1")
+	w("#SBATCH --output=%s", filepath.Join(j.Logs, "%A_%a.out"))
+	w("#SBATCH --open-mode=append")
+	w("#SBATCH --signal=B:USR1@%d", lead)
+	w("#SBATCH --requeue")
+	for _, x := range j.Extra {
+		w("#SBATCH %s", x)
+	}
+	b.WriteString(fmt.Sprintf(slurmBody, shellQuote(j.Exe), shellQuote(j.Manifest)))
+	return b.String(), nil
+}
+
+// slurmBody is the script after its #SBATCH lines; %[1]s is branchspec,
+// %[2]s the manifest, both shell-quoted.
+const slurmBody = `
+task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+echo "branchspec: task $task on $(hostname -s), start $((${SLURM_RESTART_COUNT:-0} + 1))"
+
+# branchspec runs in the background so that this shell, which Slurm signals
+# (B:), can forward SIGUSR1 to it and requeue the task once it has
+# checkpointed.
+%[1]s run --manifest %[2]s --index "$SLURM_ARRAY_TASK_ID" &
+pid=$!
+signal=
+trap 'signal=USR1; kill -USR1 "$pid" 2>/dev/null' USR1
+trap 'signal=TERM; kill -TERM "$pid" 2>/dev/null' TERM
+# A trapped signal ends wait early; wait again until branchspec has exited
+# (bash keeps its exit status for the last wait).
+while kill -0 "$pid" 2>/dev/null; do wait "$pid"; done
+wait "$pid"
+status=$?
+
+# 130: checkpointed on the signal; above 128: killed by it before branchspec
+# could catch it. Either way the run resumes from its latest checkpoint.
+if [ "$signal" = USR1 ] && [ "$status" -gt 128 ]; then
+	echo "branchspec: task $task checkpointed before its time limit; requeueing"
+	scontrol requeue "$task"
+	exit 0
+fi
+echo "branchspec: task $task exited with status $status"
+exit "$status"
+`
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
