@@ -130,7 +130,7 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 			return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
 		}
 	}
-	s.wallBase = wallAt(prun, fo.At)
+	s.wallBase = valueAt(prun, KeyWall, fo.At)
 	if fo.At > 0 {
 		// The fork's own first checkpoint, so that it can be resumed and
 		// its metrics at the fork step (after a late bias) are logged.

@@ -145,7 +145,8 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 	if err := s.tr.Restore(state); err != nil {
 		return fmt.Errorf("resume %s: checkpoint %d: %w", dir, ck.Step, err)
 	}
-	s.wallBase = wallAt(run, ck.Step)
+	s.wallBase = valueAt(run, KeyWall, ck.Step)
+	s.testAcc = valueAt(run, KeyTestAcc, ck.Step)
 	return s.train(ctx)
 }
 
@@ -191,20 +192,20 @@ func RunConfig(run *results.Run) (*configs.Config, error) {
 	return cfg, nil
 }
 
-// wallAt is the wall time logged at step, so a resumed run's clock goes on
-// from there.
-func wallAt(run *results.Run, step int) float64 {
-	steps, vals, err := run.Series(KeyWall)
+// valueAt is the last value of key logged at or before step (0 if none),
+// so that a resumed run's clock and status go on from there.
+func valueAt(run *results.Run, key string, step int) float64 {
+	steps, vals, err := run.Series(key)
 	if err != nil {
 		return 0
 	}
-	w := 0.0
+	v := 0.0
 	for i, s := range steps {
 		if s <= step {
-			w = vals[i]
+			v = vals[i]
 		}
 	}
-	return w
+	return v
 }
 
 func fail(run *results.Run, step, total int, cause error) error {
