@@ -32,8 +32,18 @@ test:
 test-short:
 	$(GO) test $(TAGS) -short ./...
 
-bench: build
-	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 3x ./trainer/ops/...
+# bench trains the reference net (cmd/refbench) with branchspec and with
+# PyTorch (Debian's python3-torch, installed when /usr/bin/python3 lacks it),
+# alternating, and prints the medians, the peak memory of each side, the
+# loss curves' agreement and, last, the images/s ratio. The per-op and
+# per-step benchmarks stay in the packages:
+#   go test -run '^$$' -bench . ./trainer/ops/... ./cmd/refbench
+bench:
+	@/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || { \
+		echo "installing python3-torch (Debian) for the PyTorch side"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy; }
+	$(GO) build $(TAGS) -o bin/refbench ./cmd/refbench
+	bin/refbench -python /usr/bin/python3 -runs 5
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -44,6 +44,22 @@ func BenchmarkOps(b *testing.B) {
 		b.Run("conv_bwd_data/"+cv.name, func(b *testing.B) { benchDo(b, &convGradOp{pad: 1, wrt: wrtInput}, flops, x, w, gy) })
 		b.Run("conv_bwd_filter/"+cv.name, func(b *testing.B) { benchDo(b, &convGradOp{pad: 1, wrt: wrtWeights}, flops, x, w, gy) })
 		b.Run("conv_bwd_bias/"+cv.name, func(b *testing.B) { benchDo(b, &biasGradOp{}, 0, gy) })
+		// The fused conv+bias+ReLU and its backward ops, which read the
+		// ReLU output y for the mask.
+		fused := &convOp{pad: 1, hasBias: true, relu: true}
+		yv, err := fused.Do(x, w, bias)
+		if err != nil {
+			b.Fatal(err)
+		}
+		y := yv.(*tensor.Dense).Clone().(*tensor.Dense)
+		b.Run("conv_relu_fwd/"+cv.name, func(b *testing.B) { benchDo(b, fused, flops, x, w, bias) })
+		b.Run("conv_relu_bwd_data/"+cv.name, func(b *testing.B) {
+			benchDo(b, &convGradOp{pad: 1, wrt: wrtInput, relu: true}, flops, x, w, y, gy)
+		})
+		b.Run("conv_relu_bwd_filter/"+cv.name, func(b *testing.B) {
+			benchDo(b, &convGradOp{pad: 1, wrt: wrtWeights, relu: true}, flops, x, w, y, gy)
+		})
+		b.Run("conv_relu_bwd_bias/"+cv.name, func(b *testing.B) { benchDo(b, &biasGradOp{relu: true}, 0, y, gy) })
 	}
 	act := randDense(rng, 1, n, 32, 32, 32)
 	b.Run("relu_fwd/64x32x32x32", func(b *testing.B) { benchDo(b, &reluOp{dims: 4}, 0, act) })

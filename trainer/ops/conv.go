@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -36,6 +37,13 @@ func newConvGeom(xs, ws tensor.Shape, pad int) (convGeom, error) {
 	if g.oh < 1 || g.ow < 1 {
 		return convGeom{}, fmt.Errorf("kernel %d with padding %d does not fit input %v", g.k, pad, xs)
 	}
+	// Offsets into one padded image (and into the padded output gradient
+	// of the backward-data convolution) are int32.
+	bp := max(0, g.k-1-pad)
+	if int64(g.c)*int64(g.h+2*pad)*int64(g.w+2*pad) >= math.MaxInt32/2 ||
+		int64(g.o)*int64(g.oh+2*bp)*int64(g.ow+2*bp) >= math.MaxInt32/2 {
+		return convGeom{}, fmt.Errorf("image %v is too large", xs[1:])
+	}
 	return g, nil
 }
 
@@ -44,40 +52,9 @@ func (g convGeom) ohw() int      { return g.oh * g.ow }
 func (g convGeom) inImage() int  { return g.c * g.h * g.w }
 func (g convGeom) outImage() int { return g.o * g.ohw() }
 
-// direct reports whether the input image is its own im2col matrix (1x1
-// kernel without padding).
-func (g convGeom) direct() bool { return g.k == 1 && g.pad == 0 }
-
-// im2col writes the [C*K*K, OH*OW] patch matrix of one image x [C, H, W]:
-//
-//	col[(c*K+i)*K+j][y*OW+x] = x[c][y+i-pad][x+j-pad], or 0 outside the image.
-func (g convGeom) im2col(x, col []float32) {
-	ohw := g.ohw()
-	for c := 0; c < g.c; c++ {
-		plane := x[c*g.h*g.w : (c+1)*g.h*g.w]
-		for i := 0; i < g.k; i++ {
-			for j := 0; j < g.k; j++ {
-				row := col[((c*g.k+i)*g.k+j)*ohw:][:ohw]
-				// Output columns x with 0 <= x+j-pad < W.
-				x0, x1 := max(0, g.pad-j), min(g.ow, g.w+g.pad-j)
-				for y := 0; y < g.oh; y++ {
-					dst := row[y*g.ow : (y+1)*g.ow]
-					iy := y + i - g.pad
-					if iy < 0 || iy >= g.h || x0 >= x1 {
-						clear(dst)
-						continue
-					}
-					clear(dst[:x0])
-					copy(dst[x0:x1], plane[iy*g.w+x0+j-g.pad:])
-					clear(dst[x1:])
-				}
-			}
-		}
-	}
-}
-
-// col2im is the adjoint of im2col: it sets dx [C, H, W] to the sum of the
-// patch-matrix gradients dcol over every position each input feeds.
+// col2im is the adjoint of the patch matrix (see convPlan): it sets dx
+// [C, H, W] to the sum of the patch-matrix gradients dcol
+// [C*K*K, OH*OW] over every position each input feeds.
 func (g convGeom) col2im(dcol, dx []float32) {
 	clear(dx)
 	ohw := g.ohw()
@@ -106,29 +83,43 @@ func (g convGeom) col2im(dcol, dx []float32) {
 	}
 }
 
-// convScratch is per-worker scratch space: a gemm workspace and a patch
-// matrix buffer for each worker.
-type convScratch struct {
-	ws   []gemm.Workspace
-	cols [][]float32
+// convWorker is one worker's scratch space. Buffers whose padding must be
+// zero are allocated zeroed for one geometry and only their interiors are
+// written afterwards.
+type convWorker struct {
+	ws  gemm.Workspace
+	xp  []float32 // padded image or gradient
+	bp  []float32 // one packed patch panel
+	xpk []float32 // packed input taps (weight gradient)
+	gpk []float32 // packed wide output gradient (weight gradient)
+	gm  []float32 // masked output gradient (fallback backward data)
+	col []float32 // patch matrix (fallback backward data)
 }
 
-func (s *convScratch) ensure(workers, colLen int) {
-	if len(s.ws) < workers {
-		s.ws = make([]gemm.Workspace, workers)
-	}
-	s.cols = growEach(s.cols, workers, colLen)
+// convWorkers holds the per-worker scratch of one op.
+type convWorkers struct {
+	g convGeom // the geometry the buffers are laid out for
+	w []convWorker
 }
 
-// patches returns the patch matrix of image x, computed into the worker's
-// buffer unless the image is its own patch matrix.
-func (s *convScratch) patches(g convGeom, x []float32, worker int) []float32 {
-	if g.direct() {
-		return x
+// get returns the scratch of k workers for geometry g, dropping buffers
+// laid out for another geometry.
+func (s *convWorkers) get(g convGeom, k int) []convWorker {
+	if s.g != g {
+		s.g, s.w = g, nil
 	}
-	col := s.cols[worker]
-	g.im2col(x, col)
-	return col
+	for len(s.w) < k {
+		s.w = append(s.w, convWorker{})
+	}
+	return s.w
+}
+
+// zeroed returns buf if it has n elements, else a new zeroed buffer.
+func zeroed(buf []float32, n int) []float32 {
+	if len(buf) == n {
+		return buf
+	}
+	return make([]float32, n)
 }
 
 // Conv2D returns the stride-1 convolution (cross-correlation) of x
@@ -137,27 +128,46 @@ func (s *convScratch) patches(g convGeom, x []float32, worker int) []float32 {
 //
 //	y[n][o][r][s] = b[o] + sum_{c,i,j} w[o][c][i][j] * x[n][c][r+i-pad][s+j-pad]
 //
-// The output is [N, O, H+2*pad-K+1, W+2*pad-K+1]. Each image is lowered to
-// its patch matrix (im2col) and multiplied by the weight matrix in one GEMM
-// written straight into the NCHW output; images are processed in parallel.
-// Gradients flow to x, w and b.
+// The output is [N, O, H+2*pad-K+1, W+2*pad-K+1]. Each image's patch
+// matrix is built one gemm.NR-wide panel at a time, straight in the packed
+// layout the micro-kernel reads, and multiplied at once by the packed
+// weights into the NCHW output (see convPlan); images are processed in
+// parallel. Gradients flow to x, w and b.
 func Conv2D(x, w, b *G.Node, pad int) (*G.Node, error) {
-	return conv2D(x, w, b, pad, false)
+	return conv2D(x, w, b, pad, false, false)
 }
 
 // Conv2DInput is Conv2D for a layer whose input is data: it computes the
 // same output but passes no gradient to x, which saves the backward-data
 // product of a first layer.
 func Conv2DInput(x, w, b *G.Node, pad int) (*G.Node, error) {
-	return conv2D(x, w, b, pad, true)
+	return conv2D(x, w, b, pad, true, false)
 }
 
-func conv2D(x, w, b *G.Node, pad int, noInputGrad bool) (*G.Node, error) {
+// Conv2DReLU returns ReLU(Conv2D(x, w, b, pad)) computed by one op:
+//
+//	y = max(conv(x, w) + b, 0)
+//
+// The bias and the ReLU are applied to each output panel while it is in
+// cache, and the backward ops mask the output gradient with [y > 0] (0 at
+// y == 0, as ReLU does) as they read it, so no pre-activation tensor and no
+// separate ReLU pass exist.
+func Conv2DReLU(x, w, b *G.Node, pad int) (*G.Node, error) {
+	return conv2D(x, w, b, pad, false, true)
+}
+
+// Conv2DReLUInput is Conv2DReLU for a layer whose input is data: no
+// gradient flows to x.
+func Conv2DReLUInput(x, w, b *G.Node, pad int) (*G.Node, error) {
+	return conv2D(x, w, b, pad, true, true)
+}
+
+func conv2D(x, w, b *G.Node, pad int, noInputGrad, relu bool) (*G.Node, error) {
 	g, err := newConvGeom(x.Shape(), w.Shape(), pad)
 	if err != nil {
 		return nil, fmt.Errorf("op (conv2d): %w", err)
 	}
-	op := &convOp{pad: pad, hasBias: b != nil, noInputGrad: noInputGrad}
+	op := &convOp{pad: pad, hasBias: b != nil, noInputGrad: noInputGrad, relu: relu}
 	args := []*G.Node{x, w}
 	if b != nil {
 		if bs := b.Shape(); len(bs) != 1 || bs[0] != g.o {
@@ -172,13 +182,16 @@ func conv2D(x, w, b *G.Node, pad int, noInputGrad bool) (*G.Node, error) {
 	return y, nil
 }
 
-// convOp is the forward convolution; see Conv2D.
+// convOp is the forward convolution; see Conv2D and Conv2DReLU.
 type convOp struct {
 	pad         int
 	hasBias     bool
 	noInputGrad bool
+	relu        bool
 	out         outBuf
-	scratch     convScratch
+	plan        *convPlan
+	wpk         []float32 // packed weights
+	scratch     convWorkers
 }
 
 func (op *convOp) Arity() int {
@@ -227,39 +240,35 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
 	t, y := op.out.get(g.n, g.o, g.oh, g.ow)
-	op.scratch.ensure(numWorkers(g.n), g.ckk()*g.ohw())
-	ohw, ckk := g.ohw(), g.ckk()
+	if op.plan == nil || op.plan.g != g {
+		op.plan = newConvPlan(g)
+	}
+	plan, ckk := op.plan, g.ckk()
+	op.wpk = gemm.PackA(op.wpk, w, ckk, g.o, ckk)
+	workers := op.scratch.get(g, numWorkers(g.n))
 	forChunks(g.n, func(_, lo, hi, worker int) {
+		s := &workers[worker]
+		s.xp = zeroed(s.xp, plan.padLen())
+		s.bp = grow(s.bp, ckk*gemm.NR)
 		for n := lo; n < hi; n++ {
-			col := op.scratch.patches(g, x[n*g.inImage():(n+1)*g.inImage()], worker)
-			yn := y[n*g.outImage() : (n+1)*g.outImage()]
-			op.scratch.ws[worker].Sgemm(false, false, g.o, ohw, ckk, 1, w, ckk, col, ohw, 0, yn, ohw)
-			if b != nil {
-				addBias(yn, b, ohw)
-			}
+			plan.pad(s.xp, x[n*g.inImage():(n+1)*g.inImage()])
+			plan.forward(&s.ws, op.wpk, s.xp, s.bp, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
 		}
 	})
 	return t, nil
-}
-
-// addBias adds b[o] to every element of row o of y [O, hw].
-func addBias(y, b []float32, hw int) {
-	for o, bv := range b {
-		row := y[o*hw : (o+1)*hw]
-		for i := range row {
-			row[i] += bv
-		}
-	}
 }
 
 func (op *convOp) ReturnsPtr() bool     { return false }
 func (op *convOp) CallsExtern() bool    { return false }
 func (op *convOp) OverwritesInput() int { return -1 }
 func (op *convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t)", op.pad, op.hasBias, op.noInputGrad)
+	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t)", op.pad, op.hasBias, op.noInputGrad, op.relu)
 }
 func (op *convOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convOp) String() string {
+	if op.relu {
+		return fmt.Sprintf("bs.conv2d_relu(pad=%d,bias=%t)", op.pad, op.hasBias)
+	}
 	return fmt.Sprintf("bs.conv2d(pad=%d,bias=%t)", op.pad, op.hasBias)
 }
 
@@ -273,19 +282,28 @@ func (op *convOp) DiffWRT(inputs int) []bool {
 }
 
 func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	x, w := inputs[0], inputs[1]
+	// With a fused ReLU the backward ops also read the output y, for the
+	// mask [y > 0]; as an input it also orders them after this op.
+	args := G.Nodes{inputs[0], inputs[1], grad}
+	if op.relu {
+		args = G.Nodes{inputs[0], inputs[1], output, grad}
+	}
 	grads := make(G.Nodes, len(inputs))
 	var err error
 	if !op.noInputGrad {
-		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, wrt: wrtInput}, x, w, grad); err != nil {
+		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, wrt: wrtInput, relu: op.relu}, args...); err != nil {
 			return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 		}
 	}
-	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, wrt: wrtWeights}, x, w, grad); err != nil {
+	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, wrt: wrtWeights, relu: op.relu}, args...); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
-		if grads[2], err = G.ApplyOp(&biasGradOp{}, grad); err != nil {
+		bargs := G.Nodes{grad}
+		if op.relu {
+			bargs = G.Nodes{output, grad}
+		}
+		if grads[2], err = G.ApplyOp(&biasGradOp{relu: op.relu}, bargs...); err != nil {
 			return nil, fmt.Errorf("op (%v) db: %w", op, err)
 		}
 	}
@@ -298,20 +316,36 @@ const (
 	wrtWeights = "w"
 )
 
-// convGradOp computes a gradient of the convolution from (x, w, gy): with
-// respect to x (backward data: dcol = Wᵀ gy per image, then col2im) or to
-// w (backward filter: dW = sum_n gy_n col_nᵀ, summed per chunk of images
-// and then over chunks in order).
+// convGradOp computes a gradient of the convolution from (x, w, gy), or
+// (x, w, y, gy) with a fused ReLU, where gy is first masked by [y > 0]:
+// with respect to x (backward data: the convolution of gy with the flipped
+// kernel wf[c][o][i][j] = w[o][c][K-1-i][K-1-j], padded by K-1-pad) or to
+// w (backward filter: per image, for each tap (i, j), a product of the
+// padded input shifted by the tap with gy; summed per chunk of images and
+// then over chunks in order). See convPlan.
 type convGradOp struct {
 	pad     int
 	wrt     string
+	relu    bool
 	out     outBuf
-	scratch convScratch
-	parts   [][]float32 // per-chunk partial weight gradients
+	plan    *convPlan
+	wf, wpk []float32   // flipped and packed weights (backward data)
+	dwT     []float32   // weight gradient [C*K*K, O] before the transpose
+	parts   [][]float32 // per-chunk partial weight gradients [C*K*K, O]
+	scratch convWorkers
 }
 
-func (op *convGradOp) Arity() int { return 3 }
+func (op *convGradOp) Arity() int {
+	if op.relu {
+		return 4
+	}
+	return 3
+}
+
 func (op *convGradOp) Type() hm.Type {
+	if op.relu {
+		return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4), tensorType(4), tensorType(4))
+	}
 	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4), tensorType(4))
 }
 
@@ -327,9 +361,9 @@ func (op *convGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
-	var data [3][]float32
-	var shapes [3]tensor.Shape
-	for i := range data {
+	data := make([][]float32, len(in))
+	shapes := make([]tensor.Shape, len(in))
+	for i := range in {
 		var err error
 		if data[i], shapes[i], err = float32s(in[i]); err != nil {
 			return nil, fmt.Errorf("op (%v) input %d: %w", op, i, err)
@@ -339,54 +373,115 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
-	if want := (tensor.Shape{g.n, g.o, g.oh, g.ow}); !shapes[2].Eq(want) {
-		return nil, fmt.Errorf("op (%v): gradient shape %v, want %v", op, shapes[2], want)
+	want := tensor.Shape{g.n, g.o, g.oh, g.ow}
+	for _, s := range shapes[2:] {
+		if !s.Eq(want) {
+			return nil, fmt.Errorf("op (%v): gradient or output shape %v, want %v", op, s, want)
+		}
+	}
+	gy := data[len(data)-1]
+	var y []float32 // the ReLU output whose mask applies, or nil
+	if op.relu {
+		y = data[2]
 	}
 	if op.wrt == wrtInput {
-		return op.backwardData(g, data[1], data[2]), nil
+		if bg, ok := g.backwardGeom(); ok {
+			return op.backwardData(g, bg, data[1], gy, y), nil
+		}
+		return op.backwardDataCol(g, data[1], gy, y), nil
 	}
-	return op.backwardFilter(g, data[0], data[2]), nil
+	return op.backwardFilter(g, data[0], gy, y), nil
 }
 
-func (op *convGradOp) backwardData(g convGeom, w, gy []float32) G.Value {
+// backwardData computes dx as the convolution bg of the (masked) output
+// gradient with the flipped kernel.
+func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32) G.Value {
 	t, dx := op.out.get(g.n, g.c, g.h, g.w)
-	ohw, ckk := g.ohw(), g.ckk()
-	op.scratch.ensure(numWorkers(g.n), ckk*ohw)
+	if op.plan == nil || op.plan.g != bg {
+		op.plan = newConvPlan(bg)
+	}
+	plan, ckk := op.plan, bg.ckk()
+	op.wf = grow(op.wf, len(w))
+	flipWeights(op.wf, w, g)
+	op.wpk = gemm.PackA(op.wpk, op.wf, ckk, bg.o, ckk)
+	workers := op.scratch.get(bg, numWorkers(g.n))
 	forChunks(g.n, func(_, lo, hi, worker int) {
+		s := &workers[worker]
+		s.xp = zeroed(s.xp, plan.padLen())
+		s.bp = grow(s.bp, ckk*gemm.NR)
 		for n := lo; n < hi; n++ {
 			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
-			dxn := dx[n*g.inImage() : (n+1)*g.inImage()]
-			if g.direct() {
-				op.scratch.ws[worker].Sgemm(true, false, ckk, ohw, g.o, 1, w, ckk, gyn, ohw, 0, dxn, ohw)
-				continue
+			if y != nil {
+				plan.padMasked(s.xp, gyn, y[n*g.outImage():(n+1)*g.outImage()])
+			} else {
+				plan.pad(s.xp, gyn)
 			}
-			dcol := op.scratch.cols[worker]
-			op.scratch.ws[worker].Sgemm(true, false, ckk, ohw, g.o, 1, w, ckk, gyn, ohw, 0, dcol, ohw)
-			g.col2im(dcol, dxn)
+			plan.forward(&s.ws, op.wpk, s.xp, s.bp, dx[n*g.inImage():(n+1)*g.inImage()], nil, false)
 		}
 	})
 	return t
 }
 
-func (op *convGradOp) backwardFilter(g convGeom, x, gy []float32) G.Value {
-	t, dw := op.out.get(g.o, g.c, g.k, g.k)
+// backwardDataCol computes dx for padding wider than K-1, where the flipped
+// convolution would need negative padding: dcol = Wᵀ gy per image, then
+// col2im.
+func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
+	t, dx := op.out.get(g.n, g.c, g.h, g.w)
 	ohw, ckk := g.ohw(), g.ckk()
-	op.scratch.ensure(numWorkers(g.n), ckk*ohw)
-	nc := numChunks(g.n)
-	op.parts = growEach(op.parts, nc, len(dw))
-	forChunks(g.n, func(chunk, lo, hi, worker int) {
-		part := op.parts[chunk]
+	workers := op.scratch.get(g, numWorkers(g.n))
+	forChunks(g.n, func(_, lo, hi, worker int) {
+		s := &workers[worker]
+		s.col = grow(s.col, ckk*ohw)
 		for n := lo; n < hi; n++ {
-			col := op.scratch.patches(g, x[n*g.inImage():(n+1)*g.inImage()], worker)
 			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
-			beta := float32(1)
-			if n == lo {
-				beta = 0
+			if y != nil {
+				s.gm = grow(s.gm, len(gyn))
+				gemm.MaskCopy(s.gm, gyn, y[n*g.outImage():(n+1)*g.outImage()])
+				gyn = s.gm
 			}
-			op.scratch.ws[worker].Sgemm(false, true, g.o, ckk, ohw, 1, gyn, ohw, col, ohw, beta, part, ckk)
+			s.ws.Sgemm(true, false, ckk, ohw, g.o, 1, w, ckk, gyn, ohw, 0, s.col, ohw)
+			g.col2im(s.col, dx[n*g.inImage():(n+1)*g.inImage()])
 		}
 	})
-	reduceChunks(dw, op.parts, nc)
+	return t
+}
+
+// backwardFilter computes dW: per chunk, the sum over its images of the
+// per-tap products (convPlan.filter), then the chunk sums in chunk order.
+func (op *convGradOp) backwardFilter(g convGeom, x, gy, y []float32) G.Value {
+	t, dw := op.out.get(g.o, g.c, g.k, g.k)
+	if op.plan == nil || op.plan.g != g {
+		op.plan = newConvPlan(g)
+	}
+	plan := op.plan
+	nc := numChunks(g.n)
+	op.parts = growEach(op.parts, nc, len(dw))
+	workers := op.scratch.get(g, numWorkers(g.n))
+	xpkLen := gemm.PanelsLen(g.c, plan.tapLen()) + gemm.MR // see packInputTaps
+	gpkLen := (g.o + gemm.NR - 1) / gemm.NR * gemm.NR * plan.wideLen()
+	forChunks(g.n, func(chunk, lo, hi, worker int) {
+		s := &workers[worker]
+		s.xpk = zeroed(s.xpk, xpkLen)
+		s.gpk = zeroed(s.gpk, gpkLen)
+		for n := lo; n < hi; n++ {
+			plan.packInputTaps(s.xpk, x[n*g.inImage():(n+1)*g.inImage()])
+			var yn []float32
+			if y != nil {
+				yn = y[n*g.outImage() : (n+1)*g.outImage()]
+			}
+			plan.packGradWide(s.gpk, gy[n*g.outImage():(n+1)*g.outImage()], yn)
+			plan.filter(&s.ws, s.xpk, s.gpk, op.parts[chunk], n != lo)
+		}
+	})
+	op.dwT = grow(op.dwT, len(dw))
+	reduceChunks(op.dwT, op.parts, nc)
+	// dwT is [C*K*K, O]; dw is [O, C*K*K].
+	ckk := g.ckk()
+	for r := 0; r < ckk; r++ {
+		for o, v := range op.dwT[r*g.o : (r+1)*g.o] {
+			dw[o*ckk+r] = v
+		}
+	}
 	return t
 }
 
@@ -394,10 +489,13 @@ func (op *convGradOp) ReturnsPtr() bool     { return false }
 func (op *convGradOp) CallsExtern() bool    { return false }
 func (op *convGradOp) OverwritesInput() int { return -1 }
 func (op *convGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "bs.conv2d_grad_%s(pad=%d)", op.wrt, op.pad)
+	fmt.Fprint(h, op.String())
 }
 func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convGradOp) String() string {
+	if op.relu {
+		return fmt.Sprintf("bs.conv2d_relu_grad_%s(pad=%d)", op.wrt, op.pad)
+	}
 	return fmt.Sprintf("bs.conv2d_grad_%s(pad=%d)", op.wrt, op.pad)
 }
 
@@ -407,21 +505,41 @@ func (op *convGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 }
 
 // biasGradOp sums gy [N, O, H, W] over N, H and W into [O]: the gradient of
-// a per-channel bias. Per-chunk sums are added in chunk order.
+// a per-channel bias. With relu set its inputs are (y, gy) and it sums
+// gy * [y > 0]. Per-chunk sums are added in chunk order.
 type biasGradOp struct {
+	relu  bool
 	out   outBuf
 	parts [][]float32
 }
 
-func (op *biasGradOp) Arity() int                { return 1 }
-func (op *biasGradOp) Type() hm.Type             { return hm.NewFnType(tensorType(4), tensorType(1)) }
+func (op *biasGradOp) Arity() int {
+	if op.relu {
+		return 2
+	}
+	return 1
+}
+
+func (op *biasGradOp) Type() hm.Type {
+	if op.relu {
+		return hm.NewFnType(tensorType(4), tensorType(4), tensorType(1))
+	}
+	return hm.NewFnType(tensorType(4), tensorType(1))
+}
+
 func (op *biasGradOp) ReturnsPtr() bool          { return false }
 func (op *biasGradOp) CallsExtern() bool         { return false }
 func (op *biasGradOp) OverwritesInput() int      { return -1 }
-func (op *biasGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "bs.bias_grad") }
+func (op *biasGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *biasGradOp) Hashcode() uint32          { return hashOf(op) }
-func (op *biasGradOp) String() string            { return "bs.bias_grad" }
 func (op *biasGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+func (op *biasGradOp) String() string {
+	if op.relu {
+		return "bs.bias_relu_grad"
+	}
+	return "bs.bias_grad"
+}
+
 func (op *biasGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
 }
@@ -438,12 +556,22 @@ func (op *biasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *biasGradOp) Do(in ...G.Value) (G.Value, error) {
-	gy, s, err := float32s(in[0])
+	gy, s, err := float32s(in[len(in)-1])
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
 	if err := wantDims("gy", s, 4); err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
+	}
+	var y []float32
+	if op.relu {
+		var ys tensor.Shape
+		if y, ys, err = float32s(in[0]); err != nil {
+			return nil, fmt.Errorf("op (%v) y: %w", op, err)
+		}
+		if !ys.Eq(s) {
+			return nil, fmt.Errorf("op (%v): output shape %v, gradient %v", op, ys, s)
+		}
 	}
 	n, o, hw := s[0], s[1], s[2]*s[3]
 	t, db := op.out.get(o)
@@ -454,14 +582,47 @@ func (op *biasGradOp) Do(in ...G.Value) (G.Value, error) {
 		clear(part)
 		for i := lo; i < hi; i++ {
 			for c := 0; c < o; c++ {
-				var s float32
-				for _, v := range gy[(i*o+c)*hw : (i*o+c+1)*hw] {
-					s += v
+				var yc []float32
+				if y != nil {
+					yc = y[(i*o+c)*hw : (i*o+c+1)*hw]
 				}
-				part[c] += s
+				part[c] += sum4(gy[(i*o+c)*hw:(i*o+c+1)*hw], yc)
 			}
 		}
 	})
 	reduceChunks(db, op.parts, nc)
 	return t, nil
+}
+
+// sum4 returns the sum of g (of g * [y != 0] when y is not nil, y being a
+// ReLU output) in a fixed order: four interleaved partial sums, added
+// pairwise at the end, then the remaining values in order.
+func sum4(g, y []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(g) &^ 3
+	if y == nil {
+		for i := 0; i < n; i += 4 {
+			s0 += g[i]
+			s1 += g[i+1]
+			s2 += g[i+2]
+			s3 += g[i+3]
+		}
+	} else {
+		y = y[:len(g)]
+		for i := 0; i < n; i += 4 {
+			s0 += reluMask(g[i], y[i])
+			s1 += reluMask(g[i+1], y[i+1])
+			s2 += reluMask(g[i+2], y[i+2])
+			s3 += reluMask(g[i+3], y[i+3])
+		}
+	}
+	s := (s0 + s1) + (s2 + s3)
+	for i := n; i < len(g); i++ {
+		if y == nil {
+			s += g[i]
+		} else {
+			s += reluMask(g[i], y[i])
+		}
+	}
+	return s
 }

@@ -49,6 +49,44 @@ func TestConv2DGradient(t *testing.T) {
 	}
 }
 
+func TestConv2DReLUGradient(t *testing.T) {
+	tests := []struct {
+		n, c, h, w, o, k, pad int
+		bias                  bool
+	}{
+		{2, 3, 6, 5, 4, 3, 1, true},
+		{3, 5, 7, 6, 3, 5, 2, false},  // 5x5, pad 2
+		{5, 1, 4, 4, 2, 1, 1, true},   // padding wider than K-1: col2im fallback
+		{2, 7, 8, 8, 13, 3, 0, true},  // no padding, C and O off the tiles
+		{2, 4, 3, 40, 17, 3, 1, true}, // output rows longer than a panel
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprintf("%d_n%dc%dh%dw%do%dk%dp%d_bias%t", i, tt.n, tt.c, tt.h, tt.w, tt.o, tt.k, tt.pad, tt.bias), func(t *testing.T) {
+			rng := newRand(uint64(90 + i))
+			in := []*tensor.Dense{
+				awayFromZero(rng, 0.05, tt.n, tt.c, tt.h, tt.w),
+				randDense(rng, 0.5, tt.o, tt.c, tt.k, tt.k),
+			}
+			wrt := []int{0, 1}
+			if tt.bias {
+				in = append(in, randDense(rng, 1, tt.o))
+				wrt = append(wrt, 2)
+			}
+			build := func(n []*G.Node) (*G.Node, error) {
+				var b *G.Node
+				if tt.bias {
+					b = n[2]
+				}
+				return Conv2DReLU(n[0], n[1], b, tt.pad)
+			}
+			tg := newTestGraph(t, rng, in, wrt, build)
+			// Skip the check where a pre-activation lies within a
+			// finite-difference step of the ReLU kink.
+			checkGradientsAwayFromKink(t, rng, tg, gradSamples)
+		})
+	}
+}
+
 func TestConv2DInputPassesNoInputGradient(t *testing.T) {
 	rng := newRand(20)
 	in := []*tensor.Dense{randDense(rng, 1, 2, 3, 5, 5), randDense(rng, 0.5, 4, 3, 3, 3)}

@@ -219,3 +219,59 @@ func bitsEqual(a, b []float32) error {
 	}
 	return nil
 }
+
+// checkGradientsAwayFromKink is checkGradients for an output that is a
+// ReLU: a sample whose perturbation moves any output across zero (the
+// kink, where central differences are not the derivative) is skipped, and
+// at least half of the samples of each input must be checked.
+func checkGradientsAwayFromKink(t *testing.T, rng *rand.Rand, tg *testGraph, samples int) {
+	t.Helper()
+	ana := tg.analytic(t)
+	active := func() []bool {
+		y := f32data(tg.y.Value())
+		m := make([]bool, len(y))
+		for i, v := range y {
+			m[i] = v > 0
+		}
+		return m
+	}
+	base := active()
+	same := func(m []bool) bool {
+		for i := range m {
+			if m[i] != base[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for gi, ii := range tg.gradOf {
+		data := f32data(tg.in[ii].Value())
+		idx := rng.Perm(len(data))
+		if len(idx) > samples {
+			idx = idx[:samples]
+		}
+		checked := 0
+		for _, j := range idx {
+			orig := data[j]
+			data[j] = orig + epsFD
+			tg.run(t)
+			lp, mp := tg.loss64(t), active()
+			data[j] = orig - epsFD
+			tg.run(t)
+			lm, mm := tg.loss64(t), active()
+			data[j] = orig
+			if !same(mp) || !same(mm) {
+				continue
+			}
+			checked++
+			num := (lp - lm) / (2 * epsFD)
+			got := float64(ana[gi][j])
+			if math.Abs(num-got) > rtolFD*(math.Abs(num)+math.Abs(got))+atolFD {
+				t.Errorf("input %d element %d: analytic %g, numeric %g", ii, j, got, num)
+			}
+		}
+		if 2*checked < len(idx) {
+			t.Errorf("input %d: only %d of %d samples away from the ReLU kink", ii, checked, len(idx))
+		}
+	}
+}

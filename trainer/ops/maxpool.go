@@ -185,24 +185,29 @@ func poolK(x, y []float32, arg []int32, base int32, w, k int) {
 	}
 }
 
-// pool2 is poolK for k = 2, with the same tie rule.
+// pool2 is poolK for k = 2, with the same tie rule; rows whose width is a
+// multiple of 16 go to the vector version.
 func pool2(x, y []float32, arg []int32, base int32, w int) {
 	ow := w / 2
 	for r := 0; r < len(y)/ow; r++ {
-		top := x[2*r*w : 2*r*w+w]
-		bot := x[2*r*w+w : 2*r*w+2*w]
 		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
+		i0 := 2 * r * w
+		if pool2Fast(x[i0:i0+2*w], yr, ar, base+int32(i0), w) {
+			continue
+		}
+		top := x[i0 : i0+w]
+		bot := x[i0+w : i0+2*w]
 		for q := range yr {
-			i := 2 * r * w
-			best, bv := i+2*q, top[2*q]
+			i := i0 + 2*q
+			best, bv := i, top[2*q]
 			if v := top[2*q+1]; v > bv {
-				best, bv = i+2*q+1, v
+				best, bv = i+1, v
 			}
 			if v := bot[2*q]; v > bv {
-				best, bv = i+w+2*q, v
+				best, bv = i+w, v
 			}
 			if v := bot[2*q+1]; v > bv {
-				best, bv = i+w+2*q+1, v
+				best, bv = i+w+1, v
 			}
 			yr[q], ar[q] = bv, base+int32(best)
 		}

@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // chunkImages is the fixed number of images per work chunk. Work is split
@@ -18,14 +19,22 @@ func numChunks(n int) int { return (n + chunkImages - 1) / chunkImages }
 func numWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), numChunks(n))) }
 
 // forChunks calls f(chunk, lo, hi, worker) for every chunk [lo, hi) of the
-// n images, spreading chunks over numWorkers(n) goroutines (worker w takes
-// chunks w, w+W, ...). f may use per-worker scratch indexed by worker, and
-// must write only to outputs owned by its images or its chunk.
+// n images, spreading chunks over numWorkers(n) goroutines that each take
+// the next chunk not yet taken, so that a worker slowed by other load on
+// the machine does not hold the others up. f may use per-worker scratch
+// indexed by worker (whose contents must not affect results), and must
+// write only to outputs owned by its images or its chunk; then results do
+// not depend on which worker ran which chunk.
 func forChunks(n int, f func(chunk, lo, hi, worker int)) {
 	nc := numChunks(n)
 	nw := numWorkers(n)
+	var next atomic.Int64
 	run := func(w int) {
-		for c := w; c < nc; c += nw {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= nc {
+				return
+			}
 			f(c, c*chunkImages, min(n, (c+1)*chunkImages), w)
 		}
 	}

@@ -66,14 +66,16 @@ type layerOps struct {
 	linear func(x, w, b *G.Node) (*G.Node, error)
 }
 
+// ourOps builds conv+ReLU as the fused op, as the trainer does; its relu
+// is the identity.
 var ourOps = layerOps{
 	conv: func(x, w, b *G.Node, first bool) (*G.Node, error) {
 		if first {
-			return Conv2DInput(x, w, b, 1)
+			return Conv2DReLUInput(x, w, b, 1)
 		}
-		return Conv2D(x, w, b, 1)
+		return Conv2DReLU(x, w, b, 1)
 	},
-	relu:   ReLU,
+	relu:   func(x *G.Node) (*G.Node, error) { return x, nil },
 	pool:   func(x *G.Node) (*G.Node, error) { return MaxPool2D(x, 2) },
 	concat: Concat,
 	linear: Linear,

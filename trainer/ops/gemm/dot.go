@@ -24,20 +24,31 @@ func sgemmDot(w *Workspace, dot dotFunc, m, n, k int, alpha float32, a []float32
 		for ic := 0; ic < m; ic += mcDot {
 			mb := min(mcDot, m-ic)
 			for j := 0; j < n; j += 3 {
-				nv := min(3, n-j)
+				// A last group narrower than the kernel is computed as the
+				// full group ending at column n, of which only the columns
+				// from j on are added; the others were added already.
+				j0 := j
+				if n-j < 3 && n >= 3 {
+					j0 = n - 3
+				}
+				nv := min(3, n-j0)
 				for i := ic; i < ic+mb; i += 4 {
-					mv := min(4, ic+mb-i)
+					i0 := i
+					if ic+mb-i < 4 && mb >= 4 {
+						i0 = ic + mb - 4
+					}
+					mv := min(4, ic+mb-i0)
 					tile := &w.dotTile
 					*tile = [12]float32{}
 					if mv == 4 && nv == 3 && kv > 0 {
-						dot(kv, &a[i*lda+pc], lda, &b[j*ldb+pc], ldb, &tile[0], 3)
+						dot(kv, &a[i0*lda+pc], lda, &b[j0*ldb+pc], ldb, &tile[0], 3)
 					} else {
-						dotScalar(mv, nv, 0, kv, a[i*lda+pc:], lda, b[j*ldb+pc:], ldb, tile[:])
+						dotScalar(mv, nv, 0, kv, a[i0*lda+pc:], lda, b[j0*ldb+pc:], ldb, tile[:])
 					}
-					dotScalar(mv, nv, kv, kb, a[i*lda+pc:], lda, b[j*ldb+pc:], ldb, tile[:])
-					for ii := 0; ii < mv; ii++ {
-						row := c[(i+ii)*ldc+j : (i+ii)*ldc+j+nv]
-						for jj := range row {
+					dotScalar(mv, nv, kv, kb, a[i0*lda+pc:], lda, b[j0*ldb+pc:], ldb, tile[:])
+					for ii := i - i0; ii < mv; ii++ {
+						row := c[(i0+ii)*ldc+j0 : (i0+ii)*ldc+j0+nv]
+						for jj := j - j0; jj < nv; jj++ {
 							row[jj] += alpha * tile[ii*3+jj]
 						}
 					}

@@ -11,7 +11,7 @@ func BenchmarkKernelPeak(b *testing.B) {
 	bb := make([]float32, k*nr)
 	c := make([]float32, mr*nr)
 	for b.Loop() {
-		kern(k, &a[0], &bb[0], &c[0], nr)
+		kern(k, &a[0], &bb[0], &c[0], nr, flagAdd, nil)
 	}
 	b.ReportMetric(2*float64(mr*nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

@@ -2,23 +2,43 @@ package gemm
 
 import "unsafe"
 
+// kernelFunc is the signature of a 6x16 micro-kernel; see kernelGeneric.
+type kernelFunc func(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// Epilogue flags of a micro-kernel, applied in this order.
+const (
+	flagAdd  = 1 // add the tile of C
+	flagBias = 2 // add bias[i] to row i
+	flagReLU = 4 // take max(v, 0), NaN staying NaN
+)
+
 // kernelGeneric is the portable version of the 6x16 micro-kernel:
 //
-//	C[i][j] += sum_p a[p*mr+i] * b[p*nr+j],  0 <= i < mr, 0 <= j < nr
+//	v[i][j] = sum_p a[p*mr+i] * b[p*nr+j]  (+ C[i][j]) (+ bias[i]),  0 <= i < mr, 0 <= j < nr
+//	C[i][j] = v[i][j], or max(v[i][j], 0) with flagReLU
 //
 // a holds k*mr packed values, b holds k*nr, and c addresses a tile with row
-// stride ldc.
-func kernelGeneric(k int, a, b, c *float32, ldc int) {
-	if k == 0 {
-		return
-	}
-	as := unsafe.Slice(a, k*mr)
-	bs := unsafe.Slice(b, k*nr)
+// stride ldc. Without flagAdd, C is not read; without flagBias, bias is not
+// read (and may be nil).
+func kernelGeneric(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
+	genericTile(mr, k, a, b, c, ldc, flags, bias)
+}
+
+// kernelGeneric4 is kernelGeneric for 4-row panels of A (a holds k*4
+// values, a[p*4+i]).
+func kernelGeneric4(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
+	genericTile(4, k, a, b, c, ldc, flags, bias)
+}
+
+// genericTile is the portable micro-kernel for panels of rows <= mr rows.
+func genericTile(rows, k int, a, b, c *float32, ldc int, flags int, bias *float32) {
 	var acc [mr][nr]float32
+	as := unsafe.Slice(a, k*rows)
+	bs := unsafe.Slice(b, k*nr)
 	for p := 0; p < k; p++ {
 		bp := (*[nr]float32)(bs[p*nr : p*nr+nr])
-		ap := as[p*mr : p*mr+mr]
-		for i := 0; i < mr; i++ {
+		ap := as[p*rows : p*rows+rows]
+		for i := 0; i < rows; i++ {
 			ai := ap[i]
 			row := &acc[i]
 			for j := 0; j < nr; j++ {
@@ -26,11 +46,40 @@ func kernelGeneric(k int, a, b, c *float32, ldc int) {
 			}
 		}
 	}
-	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
-	for i := 0; i < mr; i++ {
+	cs := unsafe.Slice(c, (rows-1)*ldc+nr)
+	var bv []float32
+	if flags&flagBias != 0 {
+		bv = unsafe.Slice(bias, rows)
+	}
+	for i := 0; i < rows; i++ {
 		row := cs[i*ldc : i*ldc+nr]
 		for j := range row {
-			row[j] += acc[i][j]
+			v := acc[i][j]
+			if flags&flagAdd != 0 {
+				v = row[j] + v
+			}
+			if bv != nil {
+				v += bv[i]
+			}
+			if flags&flagReLU != 0 {
+				v = max(v, 0)
+			}
+			row[j] = v
 		}
+	}
+}
+
+// gatherPanelGeneric is the portable GatherPanel.
+func gatherPanelGeneric(dst, src []float32, offs []int32) {
+	for r, o := range offs {
+		copy(dst[r*nr:(r+1)*nr], src[o:int(o)+nr])
+	}
+}
+
+// gatherPanel2Generic is the portable Gather.Pack2.
+func gatherPanel2Generic(dst, src0, src1 []float32, offs []int32) {
+	for r, o := range offs {
+		copy(dst[r*nr:r*nr+nr/2], src0[o:int(o)+nr/2])
+		copy(dst[r*nr+nr/2:(r+1)*nr], src1[o:int(o)+nr/2])
 	}
 }

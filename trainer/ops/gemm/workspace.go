@@ -82,7 +82,7 @@ func sgemmGo(w *Workspace, transA, transB bool, m, n, k int, alpha float32, a []
 }
 
 // sgemmKernel is sgemmGo with an explicit micro-kernel.
-func sgemmKernel(w *Workspace, kern func(k int, a, b, c *float32, ldc int), transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmKernel(w *Workspace, kern kernelFunc, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -106,17 +106,16 @@ func sgemmKernel(w *Workspace, kern func(k int, a, b, c *float32, ldc int), tran
 
 // panel multiplies the packed mb x kb block of A by one packed kb x nv
 // panel of B (nv <= nr) into C, already offset to the panel's corner.
-func (w *Workspace) panel(kern func(k int, a, b, c *float32, ldc int), mb, nv, kb int, c []float32, ldc int) {
+func (w *Workspace) panel(kern kernelFunc, mb, nv, kb int, c []float32, ldc int) {
 	bp := &w.packB[0]
 	for ir := 0; ir < mb; ir += mr {
 		ap := &w.packA[(ir/mr)*mr*kb]
 		mv := min(mr, mb-ir)
 		if mv == mr && nv == nr {
-			kern(kb, ap, bp, &c[ir*ldc], ldc)
+			kern(kb, ap, bp, &c[ir*ldc], ldc, flagAdd, nil)
 			continue
 		}
-		w.tile = [mr * nr]float32{}
-		kern(kb, ap, bp, &w.tile[0], nr)
+		kern(kb, ap, bp, &w.tile[0], nr, 0, nil)
 		for i := 0; i < mv; i++ {
 			row := c[(ir+i)*ldc : (ir+i)*ldc+nv]
 			t := w.tile[i*nr : i*nr+nv]

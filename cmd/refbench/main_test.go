@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	}
+	for _, tt := range tests {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %g, want %g", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCheckLosses(t *testing.T) {
+	tests := []struct {
+		name        string
+		ours, torch []float64
+		n           int
+		ok          bool
+	}{
+		{"equal", []float64{2, 1.5}, []float64{2, 1.5}, 2, true},
+		{"within tolerance", []float64{2, 1.5005}, []float64{2, 1.5}, 2, true},
+		{"outside tolerance", []float64{2, 1.51}, []float64{2, 1.5}, 2, false},
+		{"outside but not compared", []float64{2, 1.51}, []float64{2, 1.5}, 1, true},
+		{"NaN", []float64{math.NaN()}, []float64{2}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if got := checkLosses(&out, tt.ours, tt.torch, tt.n); got != tt.ok {
+				t.Errorf("checkLosses = %t, want %t; output:\n%s", got, tt.ok, out.String())
+			}
+		})
+	}
+}
+
+// TestRunGoTrains checks the Go side on its own: the reference net built
+// from refConfig takes the weights in the files, and Adam lowers the loss
+// on the cycled batches.
+func TestRunGoTrains(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeInputs(dir, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	steps := 12
+	if testing.Short() {
+		steps = 5
+	}
+	res, err := runGo(dir, 0, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Losses) != steps || !(res.ImagesPerS > 0) {
+		t.Fatalf("got %d losses and %g images/s", len(res.Losses), res.ImagesPerS)
+	}
+	for i, l := range res.Losses {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			t.Fatalf("loss %d is %g", i, l)
+		}
+	}
+	if last := res.Losses[steps-1]; !(last < res.Losses[0]) {
+		t.Errorf("loss went from %g to %g", res.Losses[0], last)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"-runs", "0"}, {"-nope"}, {"-child", "rust"}} {
+		var out, errOut bytes.Buffer
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, strings.TrimSpace(errOut.String()))
+		}
+	}
+}
+
+// TestStepAllocations reports the allocations of one full training step
+// (forward, backward, Adam) once the buffers exist: what is left is
+// gorgonia's tape machine bookkeeping and the ops' per-call closures.
+func TestStepAllocations(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeInputs(dir, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newGoSide(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	i := 0
+	step := func() {
+		if _, err := s.step(i); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}
+	step()
+	allocs := testing.AllocsPerRun(3, step)
+	t.Logf("reference net training step: %.0f allocations", allocs)
+	if allocs > 2000 {
+		t.Errorf("a training step allocates %.0f times, want at most 2000", allocs)
+	}
+}

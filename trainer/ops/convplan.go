@@ -1,0 +1,259 @@
+package ops
+
+import (
+	"math"
+
+	"branchspec/trainer/ops/gemm"
+)
+
+// convPlan lays out one image's convolution as products of packed panels,
+// with no patch matrix in memory. The image is first copied into zero-padded
+// planes xp [C, HP, WP] (HP = H+2*pad, WP = W+2*pad), so that every patch
+// element is a plain load:
+//
+//	col[(c*K+i)*K+j][y*OW+x] = xp[c][(y+i)*WP + x+j]
+//
+// Forward (and backward data, as a convolution of the output gradient with
+// the flipped kernel): the output positions are cut into gemm.NR-wide
+// panels; panel q of the patch matrix is written k-major straight from xp
+// (runs of consecutive positions on one output row are contiguous in xp)
+// and multiplied at once, while it is in L1, by the packed weights.
+//
+// Weight gradient: dW[o][c][i][j] = sum_{y,x} gy[o][y][x] xp[c][(y+i)*WP + x+j]
+// is, for each tap (i, j), a product over the "wide" positions
+// t = y*WP + x (x < WP) of gy, zero-extended to width WP, and xp shifted by
+// i*WP + j. Packed k-major with t as the depth, a shifted operand is the
+// same packed buffer read from an offset, so xp is packed once per image
+// for all K*K taps.
+type convPlan struct {
+	g      convGeom
+	hp, wp int
+	// segs[first[q]:first[q+1]] are the runs of output panel q: positions
+	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
+	segs  []panelSeg
+	first []int
+	// taps gathers patch row (c, i, j) at output position (0, 0) from
+	// offset c*HP*WP + i*WP + j of xp.
+	taps *gemm.Gather
+}
+
+// panelSeg is one run of consecutive output positions on one output row.
+type panelSeg struct{ src, dst, n int }
+
+func newConvPlan(g convGeom) *convPlan {
+	p := &convPlan{g: g, hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
+	ohw := g.ohw()
+	for p0 := 0; p0 < ohw; p0 += gemm.NR {
+		p.first = append(p.first, len(p.segs))
+		for t := p0; t < min(ohw, p0+gemm.NR); {
+			y, x := t/g.ow, t%g.ow
+			n := min(g.ow-x, p0+gemm.NR-t, ohw-t)
+			p.segs = append(p.segs, panelSeg{src: y*p.wp + x, dst: t - p0, n: n})
+			t += n
+		}
+	}
+	p.first = append(p.first, len(p.segs))
+	var taps []int32
+	for c := 0; c < g.c; c++ {
+		for i := 0; i < g.k; i++ {
+			for j := 0; j < g.k; j++ {
+				taps = append(taps, int32(c*p.planeLen()+i*p.wp+j))
+			}
+		}
+	}
+	p.taps, _ = gemm.NewGather(taps) // offsets are non-negative
+	return p
+}
+
+// panels is the number of NR-wide output panels.
+func (p *convPlan) panels() int { return len(p.first) - 1 }
+
+// planeLen is the length of one padded plane.
+func (p *convPlan) planeLen() int { return p.hp * p.wp }
+
+// padLen is the length of the padded image xp.
+func (p *convPlan) padLen() int { return p.g.c * p.planeLen() }
+
+// pad copies x [C, H, W] into the interior of xp; the border of xp must be
+// zero (it is never written).
+func (p *convPlan) pad(xp, x []float32) {
+	g := p.g
+	for c := 0; c < g.c; c++ {
+		for y := 0; y < g.h; y++ {
+			copy(xp[c*p.planeLen()+(y+g.pad)*p.wp+g.pad:][:g.w], x[(c*g.h+y)*g.w:][:g.w])
+		}
+	}
+}
+
+// padMasked is pad of gy * [y > 0] (the gradient through a ReLU whose
+// output is y).
+func (p *convPlan) padMasked(xp, gy, y []float32) {
+	g := p.g
+	for c := 0; c < g.c; c++ {
+		for r := 0; r < g.h; r++ {
+			off := (c*g.h + r) * g.w
+			gemm.MaskCopy(xp[c*p.planeLen()+(r+g.pad)*p.wp+g.pad:][:g.w], gy[off:off+g.w], y[off:off+g.w])
+		}
+	}
+}
+
+// reluMask returns g where the ReLU output y is positive and +0 elsewhere,
+// without a branch (ReLU masks are as unpredictable as coin flips). y must
+// be a ReLU output: +0 or positive (or NaN, which passes g).
+func reluMask(g, y float32) float32 {
+	b := math.Float32bits(y) &^ (1 << 31)
+	mask := uint32(int32(-b) >> 31) // all ones when b != 0
+	return math.Float32frombits(math.Float32bits(g) & mask)
+}
+
+// packPanel writes output panel q of the patch matrix of xp into bp,
+// k-major: bp[r*NR + t] = col[r][q*NR + t]. Positions past the output are
+// left as they are; they only reach output columns that are discarded.
+func (p *convPlan) packPanel(bp, xp []float32, q int) {
+	segs := p.segs[p.first[q]:p.first[q+1]]
+	switch {
+	case len(segs) == 1 && segs[0].n == gemm.NR:
+		p.taps.Pack(bp, xp[segs[0].src:])
+		return
+	case len(segs) == 2 && segs[0].n == gemm.NR/2 && segs[1].n == gemm.NR/2:
+		p.taps.Pack2(bp, xp[segs[0].src:], xp[segs[1].src:])
+		return
+	}
+	for r := 0; r < p.g.ckk(); r++ {
+		tap := p.taps.Offset(r)
+		row := bp[r*gemm.NR : (r+1)*gemm.NR]
+		for _, s := range segs {
+			off := int(tap) + s.src
+			copy(row[s.dst:s.dst+s.n], xp[off:off+s.n])
+		}
+	}
+}
+
+// forward computes one image's output y [O, OH*OW] = wpk * col(xp) with
+// weights packed by gemm.PackA (O rows, C*K*K deep), plus the bias (nil for
+// none) and through the ReLU when relu is set, both applied by the
+// micro-kernel before it stores a tile. bp is scratch of C*K*K*NR
+// elements.
+func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, relu bool) {
+	g := p.g
+	ohw, ckk := g.ohw(), g.ckk()
+	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
+	for q := 0; q < p.panels(); q++ {
+		p.packPanel(bp, xp, q)
+		p0 := q * gemm.NR
+		ws.MulPanel(g.o, min(gemm.NR, ohw-p0), ckk, wpk, gemm.MR*ckk, 0, bp, ep, y[p0:], ohw)
+	}
+}
+
+// wideLen is the depth of the weight-gradient products: the wide positions
+// t = y*WP + x of the output.
+func (p *convPlan) wideLen() int { return p.g.oh * p.wp }
+
+// tapLen is the length of one packed panel of padded input planes: the
+// padded plane plus the largest tap offset past a wide position.
+func (p *convPlan) tapLen() int { return p.planeLen() + p.g.k - 1 }
+
+// packInputTaps packs the padded image x [C, H, W] as a C-row matrix, one
+// row per channel, k-major over the padded plane (see gemm.PanelRow):
+// xpk[ip*MR*tapLen + u*h + i] = xp[c][u] for channel c in row i of panel
+// ip. Padding, the tail past the plane and rows past C must be zero in xpk
+// (they are only ever written with zeros), and xpk must extend MR elements
+// past its last panel (see gemm.Interleave).
+func (p *convPlan) packInputTaps(xpk, x []float32) {
+	g := p.g
+	tl, hw := p.tapLen(), g.h*g.w
+	for c := 0; c < g.c; {
+		ip, _, h := gemm.PanelRow(g.c, c)
+		rows := min(h, g.c-c)
+		pan := xpk[ip*gemm.MR*tl:]
+		for y := 0; y < g.h; y++ {
+			base := ((y+g.pad)*p.wp + g.pad) * h
+			gemm.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
+		}
+		c += rows
+	}
+}
+
+// packGradWide packs the output gradient gy [O, OH, OW] (times [y > 0]
+// when y is not nil) into NR-channel panels, k-major over the wide
+// positions: gpk[(o/NR)*NR*wideLen + (r*WP+x)*NR + o%NR] = gy[o][r][x].
+// Columns x >= OW and channels past O must be zero in gpk (never written).
+func (p *convPlan) packGradWide(gpk, gy, y []float32) {
+	g := p.g
+	wl, ohw := p.wideLen(), g.ohw()
+	for o := 0; o < g.o; {
+		pan := gpk[(o/gemm.NR)*gemm.NR*wl:]
+		j := o % gemm.NR
+		if g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o {
+			// Eight channels at once, transposed in registers.
+			for r := 0; r < g.oh; r++ {
+				off := o*ohw + r*g.ow
+				var mask []float32
+				if y != nil {
+					mask = y[off:]
+				}
+				gemm.Transpose8(pan[r*p.wp*gemm.NR+j:], gemm.NR, gy[off:], ohw, mask, g.ow)
+			}
+			o += 8
+			continue
+		}
+		for r := 0; r < g.oh; r++ {
+			off := (o*g.oh + r) * g.ow
+			src := gy[off : off+g.ow]
+			dst := pan[r*p.wp*gemm.NR : (r*p.wp+g.ow)*gemm.NR]
+			if y == nil {
+				for t, v := range src {
+					dst[t*gemm.NR+j] = v
+				}
+				continue
+			}
+			ym := y[off : off+g.ow]
+			for t, v := range src {
+				dst[t*gemm.NR+j] = reluMask(v, ym[t])
+			}
+		}
+		o++
+	}
+}
+
+// filter adds (or, without add, stores) one image's weight gradient into
+// part [C*K*K, O] (the transpose of dW's [O, C*K*K]) from the packed taps
+// xpk and the packed wide gradient gpk.
+func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
+	g := p.g
+	kk := g.k * g.k
+	wl, tl := p.wideLen(), p.tapLen()
+	for i := 0; i < g.k; i++ {
+		for j := 0; j < g.k; j++ {
+			s := i*g.k + j
+			off := i*p.wp + j
+			for o0 := 0; o0 < g.o; o0 += gemm.NR {
+				nv := min(gemm.NR, g.o-o0)
+				ws.MulPanel(g.c, nv, wl, xpk, gemm.MR*tl, off, gpk[(o0/gemm.NR)*gemm.NR*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
+			}
+		}
+	}
+}
+
+// flipWeights writes the weights of the backward-data convolution:
+// wf[c][o][i][j] = w[o][c][K-1-i][K-1-j].
+func flipWeights(wf, w []float32, g convGeom) {
+	kk := g.k * g.k
+	for o := 0; o < g.o; o++ {
+		for c := 0; c < g.c; c++ {
+			src := w[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
+			dst := wf[(c*g.o+o)*kk : (c*g.o+o+1)*kk]
+			for t, v := range src {
+				dst[kk-1-t] = v
+			}
+		}
+	}
+}
+
+// backwardGeom is the geometry of the backward-data convolution: the
+// output gradient [N, O, OH, OW] convolved with the flipped kernel, padded
+// by K-1-pad, gives [N, C, H, W]. ok is false when pad > K-1.
+func (g convGeom) backwardGeom() (convGeom, bool) {
+	b := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, o: g.c, k: g.k, pad: g.k - 1 - g.pad, oh: g.h, ow: g.w}
+	return b, b.pad >= 0
+}

@@ -1,0 +1,88 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestTranspose8AndMaskCopy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n, lds, ldd = 24, 29, 11
+	src := randSlice(rng, 8*lds)
+	mask := randSlice(rng, 8*lds)
+	for i := range mask {
+		switch i % 5 {
+		case 0:
+			mask[i] = 0
+		case 1:
+			mask[i] = float32(math.Copysign(0, -1))
+		case 2:
+			mask[i] = float32(math.NaN())
+		}
+	}
+	for _, m := range [][]float32{nil, mask} {
+		dst := randSlice(rng, (n-1)*ldd+8)
+		orig := append([]float32(nil), dst...)
+		Transpose8(dst, ldd, src, lds, m, n)
+		for p := 0; p < n; p++ {
+			for i := 0; i < ldd && p*ldd+i < len(dst); i++ {
+				got := dst[p*ldd+i]
+				if i >= 8 {
+					if got != orig[p*ldd+i] {
+						t.Fatalf("mask %t: dst[%d][%d] outside the block changed", m != nil, p, i)
+					}
+					continue
+				}
+				want := src[i*lds+p]
+				if m != nil && (m[i*lds+p] == 0) {
+					want = 0
+				}
+				if math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("mask %t: dst[%d][%d] = %g, want %g", m != nil, p, i, got, want)
+				}
+			}
+		}
+	}
+	dst := make([]float32, 8*lds-3)
+	MaskCopy(dst, src[3:], mask[3:])
+	for i, v := range dst {
+		want := src[3+i]
+		if mask[3+i] == 0 {
+			want = 0
+		}
+		if math.Float32bits(v) != math.Float32bits(want) {
+			t.Fatalf("MaskCopy[%d] = %g, want %g", i, v, want)
+		}
+	}
+}
+
+func TestInterleave(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const lds = 45
+	src := randSlice(rng, 8*lds)
+	for _, h := range []int{4, MR} {
+		for rows := 1; rows <= h; rows++ {
+			for _, n := range []int{8, 16, 40, 13, 3} {
+				dst := randSlice(rng, (n+3)*h)
+				orig := append([]float32(nil), dst...)
+				Interleave(dst, h, src, lds, rows, n)
+				for i, got := range dst {
+					tt, r := i/h, i%h
+					var want float32
+					switch {
+					case tt < n && r < rows:
+						want = src[r*lds+tt]
+					case tt < n || (tt == n && got == 0):
+						want = 0
+					default:
+						want = orig[i]
+					}
+					if got != want {
+						t.Fatalf("h=%d rows=%d n=%d: dst[%d] = %g, want %g", h, rows, n, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}

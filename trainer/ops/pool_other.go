@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package ops
+
+// pool2Fast reports that no vector pooling exists on this architecture.
+func pool2Fast(x, y []float32, arg []int32, base int32, w int) bool { return false }
