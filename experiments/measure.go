@@ -10,6 +10,7 @@ import (
 	"branchspec/metrics"
 	"branchspec/trainer"
 	"branchspec/trainer/data"
+	"branchspec/trainer/ops/gemm"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -37,19 +38,17 @@ const familyThreshold = 0.5
 // measure computes the specialization metrics at the current step. Its
 // randomness (permutation nulls) comes from a stream of the run's seed and
 // the step, so a recomputation from the checkpoint gives the same bits.
-func (s *session) measure() (map[string]float64, error) {
-	vals := map[string]float64{}
+func (s *session) measure(m *measurer, vals map[string]float64) error {
 	sq, n := s.tr.TakeGradShare()
 	if len(sq) > 1 && n > 0 {
 		for b, v := range metrics.Shares(sq) {
 			vals[fmt.Sprintf("grad.share.b%d", b)] = v
 		}
 	}
-	if !s.cfg.Metrics.Enabled {
-		return vals, nil
+	if m == nil {
+		return nil
 	}
-	m := s.inst.measurer(s.cfg.Seed, s.tr.StepCount(), vals)
-	return vals, m.run(MetricGroups())
+	return m.run(MetricGroups())
 }
 
 // instruments are what measuring needs and keeps across checkpoints: the
@@ -61,6 +60,7 @@ type instruments struct {
 	test     *data.Set
 	probeSet *data.Set // nil when the input is not RGB or probes = 0
 	probeEv  *trainer.Evaluator
+	headEv   *trainer.Evaluator // the layers after the rejoin, for lesions
 }
 
 func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set) (*instruments, error) {
@@ -76,12 +76,22 @@ func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evalu
 		}
 		in.probeEv = pe
 	}
+	if len(a.Branches) > 1 && cfg.Metrics.Enabled && cfg.Metrics.LesionExamples > 0 {
+		he, err := model.NewHeadEvaluator(ev.Net.Batch)
+		if err != nil {
+			in.close()
+			return nil, err
+		}
+		in.headEv = he
+	}
 	return in, nil
 }
 
 func (in *instruments) close() {
-	if in.probeEv != nil {
-		in.probeEv.Close()
+	for _, e := range []*trainer.Evaluator{in.probeEv, in.headEv} {
+		if e != nil {
+			e.Close()
+		}
 	}
 }
 
@@ -316,8 +326,8 @@ func (m *measurer) probes() error {
 }
 
 // heldoutPass runs the ungated net once over the first held-out examples
-// that CKA and lesions need, keeping the branch outputs for CKA and the
-// accuracy for the lesion baseline.
+// that CKA and lesions need, keeping every branch's output and the accuracy
+// on the first lesion_examples.
 func (m *measurer) heldoutPass() (*heldout, error) {
 	if m.heldout != nil {
 		return m.heldout, nil
@@ -325,33 +335,37 @@ func (m *measurer) heldoutPass() (*heldout, error) {
 	nCKA := min(m.cfg.CKAExamples, m.test.Len())
 	nLes := min(m.cfg.LesionExamples, m.test.Len())
 	h := &heldout{n: max(nCKA, nLes), nCKA: nCKA, feats: make([][]float32, m.branches())}
-	if h.n == 0 {
-		m.heldout = h
-		return h, nil
-	}
-	// One pass over the first n examples: accuracy on the first nLes (the
-	// lesion baseline; n = nLes when nLes >= nCKA) and branch outputs of the
-	// first nCKA.
-	if nLes < nCKA {
-		var err error
-		if h.feats, err = m.branchFeatures(m.test, nCKA); err != nil {
+	if h.n > 0 {
+		for b := range m.ev.Net.Gates {
+			m.ev.Net.SetGate(b, 1)
+		}
+		r, err := m.ev.EvaluateEach(m.test, h.n, nil, m.collect(h.feats, h.n))
+		if err != nil {
 			return nil, err
 		}
-		if nLes > 0 {
-			if h.base, err = m.ev.Evaluate(m.test, nLes, nil); err != nil {
-				return nil, err
-			}
-		}
-		m.heldout = h
-		return h, nil
+		h.base = r.Prefix(nLes, m.test.Y)
 	}
-	base, err := m.ev.EvaluateEach(m.test, nLes, nil, m.collect(h.feats, nCKA))
-	if err != nil {
-		return nil, err
-	}
-	h.base = base
 	m.heldout = h
 	return h, nil
+}
+
+// evaluateAll evaluates the whole held-out set and keeps, from the same
+// pass, what heldoutPass would compute: its first batches are the same
+// batches, so the values are the same bits.
+func (m *measurer) evaluateAll() (trainer.Result, error) {
+	nCKA := min(m.cfg.CKAExamples, m.test.Len())
+	nLes := min(m.cfg.LesionExamples, m.test.Len())
+	h := &heldout{n: max(nCKA, nLes), nCKA: nCKA, feats: make([][]float32, m.branches())}
+	for b := range m.ev.Net.Gates {
+		m.ev.Net.SetGate(b, 1)
+	}
+	r, err := m.ev.EvaluateEach(m.test, 0, nil, m.collect(h.feats, h.n))
+	if err != nil {
+		return r, err
+	}
+	h.base = r.Prefix(nLes, m.test.Y)
+	m.heldout = h
+	return r, nil
 }
 
 // collect returns a per-batch hook that copies each branch's output for
@@ -387,14 +401,32 @@ func (m *measurer) branchFeatures(set *data.Set, n int) ([][]float32, error) {
 	return feats, m.ev.Batches(set, n, m.collect(feats, n))
 }
 
+// centeredGrams returns each branch's doubly-centred Gram matrix
+// K = Xc Xc^T (n x n) of its features X ([n, p], float32), Xc = X minus its
+// column means: the input of metrics.GramCKA. Column means are taken in
+// float64; the product is one float32 GEMM, converted to float64.
 func centeredGrams(feats [][]float32, n int) [][]float64 {
 	gs := make([][]float64, len(feats))
+	k := make([]float32, n*n)
 	for b, f := range feats {
-		x := make([]float64, len(f))
-		for i, v := range f {
-			x[i] = float64(v)
+		p := len(f) / n
+		mean := make([]float64, p)
+		for i := 0; i < n; i++ {
+			for j, v := range f[i*p : (i+1)*p] {
+				mean[j] += float64(v)
+			}
 		}
-		gs[b] = metrics.CenteredGram(x, n, len(f)/n)
+		xc := make([]float32, len(f))
+		for i := 0; i < n; i++ {
+			for j, v := range f[i*p : (i+1)*p] {
+				xc[i*p+j] = float32(float64(v) - mean[j]/float64(n))
+			}
+		}
+		gemm.Sgemm(false, true, n, n, p, 1, xc, p, xc, p, 0, k, n)
+		gs[b] = make([]float64, n*n)
+		for i, v := range k {
+			gs[b][i] = float64(v)
+		}
 	}
 	return gs
 }
@@ -407,7 +439,11 @@ func (m *measurer) cka() error {
 		return err
 	}
 	n := h.nCKA
-	g := centeredGrams(h.feats, n)
+	feats := make([][]float32, len(h.feats))
+	for b, f := range h.feats {
+		feats[b] = f[:len(f)/h.n*n]
+	}
+	g := centeredGrams(feats, n)
 	if m.branches() > 1 {
 		sum, pairs := 0.0, 0
 		for i := range g {
@@ -431,9 +467,11 @@ func (m *measurer) cka() error {
 	return nil
 }
 
-// lesions: held-out accuracy with each branch's output zeroed at the rejoin.
+// lesions: held-out accuracy with each branch's output zeroed at the
+// rejoin. The branches' outputs come from the held-out pass; only the layers
+// after the rejoin run again, once per lesioned branch.
 func (m *measurer) lesions() error {
-	if m.cfg.LesionExamples <= 0 || m.branches() < 2 {
+	if m.headEv == nil {
 		return nil
 	}
 	h, err := m.heldoutPass()
@@ -442,10 +480,25 @@ func (m *measurer) lesions() error {
 	}
 	base, n := h.base, h.base.N
 	m.vals["lesion.base"] = base.Acc
+	a := m.model.Arch
+	hw := a.RejoinH * a.RejoinW
+	rejoin := &data.Set{C: a.RejoinC(), H: a.RejoinH, W: a.RejoinW, Classes: a.Classes,
+		X: make([]float32, n*a.RejoinC()*hw), Y: m.test.Y[:n]}
 	for b := 0; b < m.branches(); b++ {
-		mask := make([]bool, m.branches())
-		mask[b] = true
-		r, err := m.ev.Evaluate(m.test, n, mask)
+		// Example e's rejoin input: every branch's channels in order, branch
+		// b's left at zero.
+		clear(rejoin.X)
+		off := 0
+		for c, f := range h.feats {
+			p := a.RejoinChannels[c] * hw
+			if c != b {
+				for e := 0; e < n; e++ {
+					copy(rejoin.X[e*a.RejoinC()*hw+off:], f[e*p:(e+1)*p])
+				}
+			}
+			off += p
+		}
+		r, err := m.headEv.Evaluate(rejoin, n, nil)
 		if err != nil {
 			return err
 		}

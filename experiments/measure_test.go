@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -145,5 +146,33 @@ func TestGradShareSumsToOne(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no gradient shares logged")
+	}
+}
+
+// TestLesionsFromRejoinMatchFullNet: lesions computed by rerunning only the
+// layers after the rejoin on stored branch outputs equal lesions of the
+// whole net with the branch's gate at zero.
+func TestLesionsFromRejoinMatchFullNet(t *testing.T) {
+	m := newMeasurer(t, 5, "metrics.lesion_examples=100")
+	if err := m.run([]string{"lesion"}); err != nil {
+		t.Fatal(err)
+	}
+	base, err := m.ev.Evaluate(m.test, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.vals["lesion.base"] != base.Acc {
+		t.Errorf("lesion.base %v, full net %v", m.vals["lesion.base"], base.Acc)
+	}
+	for b := 0; b < 2; b++ {
+		mask := []bool{b == 0, b == 1}
+		r, err := m.ev.Evaluate(m.test, 100, mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprintf("lesion.b%d", b)
+		if got, want := m.vals[key], base.Acc-r.Acc; got != want {
+			t.Errorf("%s = %v, gated full net %v", key, got, want)
+		}
 	}
 }

@@ -237,8 +237,18 @@ func (s *session) commitRows() error {
 }
 
 // evaluate logs held-out loss and accuracy at step.
-func (s *session) evaluate(step int) error {
-	r, err := s.ev.Evaluate(s.tr.Test, 0, nil)
+func (s *session) evaluate(step int) error { return s.evaluateWith(step, nil) }
+
+// evaluateWith is evaluate that lets a measurer take what it needs from
+// the same pass (m may be nil).
+func (s *session) evaluateWith(step int, m *measurer) error {
+	var r trainer.Result
+	var err error
+	if m != nil {
+		r, err = m.evaluateAll()
+	} else {
+		r, err = s.ev.Evaluate(s.tr.Test, 0, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("evaluate at step %d: %w", step, err)
 	}
@@ -252,11 +262,16 @@ func (s *session) evaluate(step int) error {
 // checkpoint.
 func (s *session) checkpoint(state results.State) error {
 	step := s.tr.StepCount()
-	if err := s.evaluate(step); err != nil {
+	vals := map[string]float64{}
+	var m *measurer
+	if s.cfg.Metrics.Enabled {
+		m = s.inst.measurer(s.cfg.Seed, step, vals)
+	}
+	if err := s.evaluateWith(step, m); err != nil {
 		return err
 	}
 	t0 := s.opts.now()
-	vals, err := s.measure()
+	err := s.measure(m, vals)
 	if err != nil {
 		return fmt.Errorf("measure at step %d: %w", step, err)
 	}

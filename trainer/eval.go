@@ -24,6 +24,17 @@ func (m *Model) NewEvaluator(batch int) (*Evaluator, error) {
 	return &Evaluator{Model: m, Net: net, idx: make([]int, batch)}, nil
 }
 
+// NewHeadEvaluator compiles a forward-only graph of the layers after the
+// rejoin for batch examples: it evaluates sets of rejoin activations
+// ([sum of RejoinChannels, RejoinH, RejoinW] per example).
+func (m *Model) NewHeadEvaluator(batch int) (*Evaluator, error) {
+	net, err := m.Build(NetOptions{Batch: batch, Head: true})
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluator{Model: m, Net: net, idx: make([]int, batch)}, nil
+}
+
 // Close releases the graph.
 func (e *Evaluator) Close() error { return e.Net.Close() }
 
@@ -33,6 +44,34 @@ type Result struct {
 	Loss     float64   // mean cross-entropy
 	Acc      float64   // fraction correct
 	PerClass []float64 // accuracy per class (NaN for a class with no example)
+	Correct  []bool    // per example: was it classified correctly
+}
+
+// Prefix is the accuracy, overall and per class, of the first n examples
+// of the evaluation (labels y of the evaluated set); its Loss is NaN.
+func (r Result) Prefix(n int, y []int32) Result {
+	n = min(n, len(r.Correct))
+	p := Result{N: n, Loss: math.NaN(), PerClass: make([]float64, len(r.PerClass)), Correct: r.Correct[:n]}
+	hit := make([]int, len(r.PerClass))
+	count := make([]int, len(r.PerClass))
+	total := 0
+	for i, ok := range p.Correct {
+		count[y[i]]++
+		if ok {
+			hit[y[i]]++
+			total++
+		}
+	}
+	for k := range hit {
+		p.PerClass[k] = math.NaN()
+		if count[k] > 0 {
+			p.PerClass[k] = float64(hit[k]) / float64(count[k])
+		}
+	}
+	if n > 0 {
+		p.Acc = float64(total) / float64(n)
+	}
+	return p
 }
 
 // Evaluate runs the first n examples of s (all if n <= 0 or n > s.Len())
@@ -60,6 +99,7 @@ func (e *Evaluator) EvaluateEach(s *data.Set, n int, lesion []bool, after func(l
 	hit := make([]int, classes)
 	count := make([]int, classes)
 	var lossSum float64
+	correct := make([]bool, n)
 	err := e.Batches(s, n, func(lo, hi int) error {
 		logits := e.Net.LogitsValue()
 		for i := 0; i < hi-lo; i++ {
@@ -75,6 +115,7 @@ func (e *Evaluator) EvaluateEach(s *data.Set, n int, lesion []bool, after func(l
 			count[y]++
 			if best == y {
 				hit[y]++
+				correct[lo+i] = true
 			}
 		}
 		if after != nil {
@@ -85,7 +126,7 @@ func (e *Evaluator) EvaluateEach(s *data.Set, n int, lesion []bool, after func(l
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{N: n, Loss: lossSum / float64(n), PerClass: make([]float64, classes)}
+	r := Result{N: n, Loss: lossSum / float64(n), PerClass: make([]float64, classes), Correct: correct}
 	total := 0
 	for k := range hit {
 		total += hit[k]

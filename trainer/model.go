@@ -290,3 +290,12 @@ func (a *Arch) FirstRGBConvs() []Conv {
 	}
 	return cs
 }
+
+// RejoinC is the number of channels at the rejoin, summed over branches.
+func (a *Arch) RejoinC() int {
+	c := 0
+	for _, ch := range a.RejoinChannels {
+		c += ch
+	}
+	return c
+}

@@ -45,6 +45,10 @@ type Net struct {
 type NetOptions struct {
 	Batch int
 	Train bool // build gradients of the loss
+	// Head builds only the layers after the rejoin: the graph's input is
+	// the concatenated branch outputs [Batch, sum of RejoinChannels,
+	// RejoinH, RejoinW]. Lesions reuse one pass of the branches this way.
+	Head bool
 }
 
 // Build compiles the model into a graph for o.Batch examples. Under the
@@ -56,9 +60,13 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 	a := m.Arch
 	g := G.NewGraph()
 	n := &Net{Batch: o.Batch, g: g}
-	n.xT = tensor.New(tensor.WithShape(o.Batch, a.C, a.H, a.W), tensor.Of(tensor.Float32))
+	in := []int{o.Batch, a.C, a.H, a.W}
+	if o.Head {
+		in = []int{o.Batch, a.RejoinC(), a.RejoinH, a.RejoinW}
+	}
+	n.xT = tensor.New(tensor.WithShape(in...), tensor.Of(tensor.Float32))
 	n.yT = tensor.New(tensor.WithShape(o.Batch), tensor.Of(tensor.Float32))
-	n.x = G.NewTensor(g, G.Float32, 4, G.WithShape(o.Batch, a.C, a.H, a.W), G.WithName("x"), G.WithValue(n.xT))
+	n.x = G.NewTensor(g, G.Float32, 4, G.WithShape(in...), G.WithName("x"), G.WithValue(n.xT))
 	n.y = G.NewVector(g, G.Float32, G.WithShape(o.Batch), G.WithName("y"), G.WithValue(n.yT))
 
 	nodes := map[string]*G.Node{}
@@ -101,6 +109,9 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 		return act, out, nil
 	}
 
+	if o.Head {
+		return n, m.buildHead(n, o, n.x, nodes, conv)
+	}
 	h := n.x
 	var err error
 	for i, cv := range a.Stem {
@@ -170,32 +181,41 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 			return nil, fmt.Errorf("trainer: rejoin: %w", err)
 		}
 	}
+	return n, m.buildHead(n, o, h, nodes, conv)
+}
+
+// buildHead adds the layers after the rejoin, reading h, then the loss, the
+// gradients of a training graph, and the machine.
+func (m *Model) buildHead(n *Net, o NetOptions, h *G.Node, nodes map[string]*G.Node,
+	conv func(*G.Node, Conv) (*G.Node, *G.Node, error)) error {
+	a := m.Arch
+	var err error
 	for _, cv := range a.Trunk {
 		if _, h, err = conv(h, cv); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, d := range a.Hidden {
 		if h, err = ops.Linear(h, nodes[d.Name+".w"], nodes[d.Name+".b"]); err != nil {
-			return nil, fmt.Errorf("trainer: %s: %w", d.Name, err)
+			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 		if h, err = ops.ReLU(h); err != nil {
-			return nil, fmt.Errorf("trainer: %s: %w", d.Name, err)
+			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 	}
 	if n.Logits, err = ops.Linear(h, nodes["out.w"], nodes["out.b"]); err != nil {
-		return nil, fmt.Errorf("trainer: out: %w", err)
+		return fmt.Errorf("trainer: out: %w", err)
 	}
 	if n.Loss, err = ops.SoftmaxCrossEntropy(n.Logits, n.y); err != nil {
-		return nil, fmt.Errorf("trainer: loss: %w", err)
+		return fmt.Errorf("trainer: loss: %w", err)
 	}
 	if o.Train {
 		if n.Grads, err = G.Grad(n.Loss, n.Params...); err != nil {
-			return nil, fmt.Errorf("trainer: gradients: %w", err)
+			return fmt.Errorf("trainer: gradients: %w", err)
 		}
 	}
-	n.vm = G.NewTapeMachine(g)
-	return n, nil
+	n.vm = G.NewTapeMachine(n.g)
+	return nil
 }
 
 // Input returns the batch's input and label buffers: fill them, then Run.

@@ -180,22 +180,22 @@ func showText(w io.Writer, dir string, info results.Info, sum results.Summary, r
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Step, fmtTime(c.Time), c.WeightsSHA256, kept)
 	}
 	tw.Flush()
-	if share, ok := metricsShare(rows); ok {
-		fmt.Fprintf(w, "\nmeasuring specialization took %.1f%% of wall time\n", 100*share)
+	if meas, train, ok := costs(rows); ok && train > 0 {
+		fmt.Fprintf(w, "\nmeasuring specialization took %.1f s, %.1f%% of the %.1f s spent in training steps\n", meas, 100*meas/train, train)
 	}
 }
 
-// metricsShare is the fraction of wall time spent measuring metrics, from
-// the latest row that logs both costs.
-func metricsShare(rows []results.Row) (float64, bool) {
+// costs are the seconds spent measuring metrics and in training steps, from
+// the latest row that logs both.
+func costs(rows []results.Row) (meas, train float64, ok bool) {
 	for i := len(rows) - 1; i >= 0; i-- {
 		tr, ok1 := rows[i].Values[experiments.KeyCostTrain]
 		me, ok2 := rows[i].Values[experiments.KeyCostMeas]
-		if ok1 && ok2 && tr+me > 0 {
-			return me / (tr + me), true
+		if ok1 && ok2 {
+			return me, tr, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 func hasAny(r results.Row, cols []string) bool {
