@@ -63,7 +63,9 @@ submit() {
 release() {
 	local id reason begin
 	squeue -h -t PD -o '%i %r %S' | while read -r id reason begin; do
-		if [ "$reason" = BeginTime ] && [ "$(date -d "$begin" +%s)" -gt $(($(date +%s) + 10)) ]; then
+		[ "$reason" = BeginTime ] || continue
+		begin=$(date -d "$begin" +%s 2>/dev/null) || continue # N/A: no start time yet
+		if [ "$begin" -gt $(($(date +%s) + 10)) ]; then
 			scontrol update jobid="$id" StartTime=now+5 && log "released requeued task $id"
 		fi
 	done
