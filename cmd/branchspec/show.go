@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -254,12 +255,7 @@ func allKeys(rows []results.Row) []string {
 			set[k] = true
 		}
 	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(set))
 }
 
 func showJSON(w io.Writer, dir string, info results.Info, st results.Status, rows []results.Row, cols []string, cks []results.CheckpointInfo) error {

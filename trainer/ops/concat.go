@@ -26,15 +26,12 @@ func Concat(xs ...*G.Node) (*G.Node, error) {
 			return nil, fmt.Errorf("op (concat): input %d shape %v does not match %v on N, H, W", i, s, s0)
 		}
 	}
-	y, err := G.ApplyOp(&concatOp{n: len(xs)}, xs...)
-	if err != nil {
-		return nil, fmt.Errorf("op (concat): %w", err)
-	}
-	return y, nil
+	return applyOp("concat", &concatOp{n: len(xs)}, xs...)
 }
 
 // concatOp joins n NCHW inputs on the channel axis.
 type concatOp struct {
+	pureOp
 	n   int
 	out outBuf
 }
@@ -85,19 +82,12 @@ func (op *concatOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *concatOp) ReturnsPtr() bool      { return false }
-func (op *concatOp) CallsExtern() bool     { return false }
-func (op *concatOp) OverwritesInput() int  { return -1 }
 func (op *concatOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *concatOp) Hashcode() uint32      { return hashOf(op) }
 func (op *concatOp) String() string        { return fmt.Sprintf("bs.concat(%d)", op.n) }
 
 func (op *concatOp) DiffWRT(inputs int) []bool {
-	d := make([]bool, inputs)
-	for i := range d {
-		d[i] = true
-	}
-	return d
+	return allInputs(inputs)
 }
 
 func (op *concatOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -117,6 +107,7 @@ func (op *concatOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // where C is the channel count of its first input x (used for the shape
 // only).
 type channelSliceOp struct {
+	pureOp
 	off int
 	out outBuf
 }
@@ -152,9 +143,6 @@ func (op *channelSliceOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *channelSliceOp) ReturnsPtr() bool      { return false }
-func (op *channelSliceOp) CallsExtern() bool     { return false }
-func (op *channelSliceOp) OverwritesInput() int  { return -1 }
 func (op *channelSliceOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *channelSliceOp) Hashcode() uint32      { return hashOf(op) }
 func (op *channelSliceOp) String() string        { return fmt.Sprintf("bs.channel_slice(%d)", op.off) }
@@ -162,5 +150,5 @@ func (op *channelSliceOp) DiffWRT(inputs int) []bool {
 	return make([]bool, inputs)
 }
 func (op *channelSliceOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }

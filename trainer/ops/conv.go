@@ -167,23 +167,16 @@ func conv2D(x, w, b *G.Node, pad int, noInputGrad, relu bool) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op (conv2d): %w", err)
 	}
-	op := &convOp{pad: pad, hasBias: b != nil, noInputGrad: noInputGrad, relu: relu}
-	args := []*G.Node{x, w}
-	if b != nil {
-		if bs := b.Shape(); len(bs) != 1 || bs[0] != g.o {
-			return nil, fmt.Errorf("op (conv2d): bias shape %v, want [%d]", bs, g.o)
-		}
-		args = append(args, b)
-	}
-	y, err := G.ApplyOp(op, args...)
+	args, err := withBias("conv2d", []*G.Node{x, w}, b, g.o)
 	if err != nil {
-		return nil, fmt.Errorf("op (conv2d): %w", err)
+		return nil, err
 	}
-	return y, nil
+	return applyOp("conv2d", &convOp{pad: pad, hasBias: b != nil, noInputGrad: noInputGrad, relu: relu}, args...)
 }
 
 // convOp is the forward convolution; see Conv2D and Conv2DReLU.
 type convOp struct {
+	pureOp
 	pad         int
 	hasBias     bool
 	noInputGrad bool
@@ -221,21 +214,16 @@ func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *convOp) Do(in ...G.Value) (G.Value, error) {
-	x, xs, err := float32s(in[0])
+	data, shapes, err := operands(op, in, "x", "w", "b")
 	if err != nil {
-		return nil, fmt.Errorf("op (%v) x: %w", op, err)
+		return nil, err
 	}
-	w, ws, err := float32s(in[1])
-	if err != nil {
-		return nil, fmt.Errorf("op (%v) w: %w", op, err)
-	}
+	x, w := data[0], data[1]
 	var b []float32
 	if op.hasBias {
-		if b, _, err = float32s(in[2]); err != nil {
-			return nil, fmt.Errorf("op (%v) b: %w", op, err)
-		}
+		b = data[2]
 	}
-	g, err := newConvGeom(xs, ws, op.pad)
+	g, err := newConvGeom(shapes[0], shapes[1], op.pad)
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
@@ -258,9 +246,6 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *convOp) ReturnsPtr() bool     { return false }
-func (op *convOp) CallsExtern() bool    { return false }
-func (op *convOp) OverwritesInput() int { return -1 }
 func (op *convOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t)", op.pad, op.hasBias, op.noInputGrad, op.relu)
 }
@@ -273,10 +258,7 @@ func (op *convOp) String() string {
 }
 
 func (op *convOp) DiffWRT(inputs int) []bool {
-	d := make([]bool, inputs)
-	for i := range d {
-		d[i] = true
-	}
+	d := allInputs(inputs)
 	d[0] = !op.noInputGrad
 	return d
 }
@@ -324,6 +306,7 @@ const (
 // padded input shifted by the tap with gy; summed per chunk of images and
 // then over chunks in order). See convPlan.
 type convGradOp struct {
+	pureOp
 	pad     int
 	wrt     string
 	relu    bool
@@ -350,14 +333,7 @@ func (op *convGradOp) Type() hm.Type {
 }
 
 func (op *convGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(in)
-	if err != nil {
-		return nil, fmt.Errorf("op (%v): %w", op, err)
-	}
-	if op.wrt == wrtInput {
-		return s[0].Clone(), nil
-	}
-	return s[1].Clone(), nil
+	return gradShape(op, op.wrt, in)
 }
 
 func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
@@ -485,9 +461,6 @@ func (op *convGradOp) backwardFilter(g convGeom, x, gy, y []float32) G.Value {
 	return t
 }
 
-func (op *convGradOp) ReturnsPtr() bool     { return false }
-func (op *convGradOp) CallsExtern() bool    { return false }
-func (op *convGradOp) OverwritesInput() int { return -1 }
 func (op *convGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprint(h, op.String())
 }
@@ -501,13 +474,14 @@ func (op *convGradOp) String() string {
 
 func (op *convGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *convGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }
 
 // biasGradOp sums gy [N, O, H, W] over N, H and W into [O]: the gradient of
 // a per-channel bias. With relu set its inputs are (y, gy) and it sums
 // gy * [y > 0]. Per-chunk sums are added in chunk order.
 type biasGradOp struct {
+	pureOp
 	relu  bool
 	out   outBuf
 	parts [][]float32
@@ -527,9 +501,6 @@ func (op *biasGradOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(4), tensorType(1))
 }
 
-func (op *biasGradOp) ReturnsPtr() bool          { return false }
-func (op *biasGradOp) CallsExtern() bool         { return false }
-func (op *biasGradOp) OverwritesInput() int      { return -1 }
 func (op *biasGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *biasGradOp) Hashcode() uint32          { return hashOf(op) }
 func (op *biasGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
@@ -541,7 +512,7 @@ func (op *biasGradOp) String() string {
 }
 
 func (op *biasGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }
 
 func (op *biasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {

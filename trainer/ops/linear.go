@@ -23,23 +23,16 @@ func Linear(x, w, b *G.Node) (*G.Node, error) {
 	if len(xs) < 2 || len(ws) != 2 || xs.TotalSize()/xs[0] != ws[1] {
 		return nil, fmt.Errorf("op (linear): input %v does not fit weights %v (want [Out, D])", xs, ws)
 	}
-	op := &linearOp{xDims: len(xs), hasBias: b != nil}
-	args := []*G.Node{x, w}
-	if b != nil {
-		if bs := b.Shape(); len(bs) != 1 || bs[0] != ws[0] {
-			return nil, fmt.Errorf("op (linear): bias shape %v, want [%d]", bs, ws[0])
-		}
-		args = append(args, b)
-	}
-	y, err := G.ApplyOp(op, args...)
+	args, err := withBias("linear", []*G.Node{x, w}, b, ws[0])
 	if err != nil {
-		return nil, fmt.Errorf("op (linear): %w", err)
+		return nil, err
 	}
-	return y, nil
+	return applyOp("linear", &linearOp{xDims: len(xs), hasBias: b != nil}, args...)
 }
 
 // linearOp is the forward affine map; see Linear.
 type linearOp struct {
+	pureOp
 	xDims   int
 	hasBias bool
 	out     outBuf
@@ -69,14 +62,11 @@ func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
-	x, xs, err := float32s(in[0])
+	data, shapes, err := operands(op, in, "x", "w", "b")
 	if err != nil {
-		return nil, fmt.Errorf("op (%v) x: %w", op, err)
+		return nil, err
 	}
-	w, ws, err := float32s(in[1])
-	if err != nil {
-		return nil, fmt.Errorf("op (%v) w: %w", op, err)
-	}
+	x, xs, w, ws := data[0], shapes[0], data[1], shapes[1]
 	n, out, d := xs[0], ws[0], ws[1]
 	if len(x) != n*d {
 		return nil, fmt.Errorf("op (%v): input %v does not fit weights %v", op, xs, ws)
@@ -84,10 +74,7 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	t, y := op.out.get(n, out)
 	op.ws.Sgemm(false, true, n, out, d, 1, x, d, w, d, 0, y, out)
 	if op.hasBias {
-		b, _, err := float32s(in[2])
-		if err != nil {
-			return nil, fmt.Errorf("op (%v) b: %w", op, err)
-		}
+		b := data[2]
 		for i := 0; i < n; i++ {
 			row := y[i*out : (i+1)*out]
 			for o := range row {
@@ -98,9 +85,6 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *linearOp) ReturnsPtr() bool      { return false }
-func (op *linearOp) CallsExtern() bool     { return false }
-func (op *linearOp) OverwritesInput() int  { return -1 }
 func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *linearOp) Hashcode() uint32      { return hashOf(op) }
 func (op *linearOp) String() string {
@@ -108,11 +92,7 @@ func (op *linearOp) String() string {
 }
 
 func (op *linearOp) DiffWRT(inputs int) []bool {
-	d := make([]bool, inputs)
-	for i := range d {
-		d[i] = true
-	}
-	return d
+	return allInputs(inputs)
 }
 
 func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -136,6 +116,7 @@ func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // linearGradOp computes a gradient of Linear from (x, w, gy):
 // dx = gy W (shaped like x) or dW = gyᵀ x.
 type linearGradOp struct {
+	pureOp
 	xDims int
 	wrt   string
 	out   outBuf
@@ -151,29 +132,16 @@ func (op *linearGradOp) Type() hm.Type {
 }
 
 func (op *linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(in)
-	if err != nil {
-		return nil, fmt.Errorf("op (%v): %w", op, err)
-	}
-	if op.wrt == wrtInput {
-		return s[0].Clone(), nil
-	}
-	return s[1].Clone(), nil
+	return gradShape(op, op.wrt, in)
 }
 
 func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
-	x, xs, err := float32s(in[0])
+	data, shapes, err := operands(op, in, "x", "w", "gy")
 	if err != nil {
-		return nil, fmt.Errorf("op (%v) x: %w", op, err)
+		return nil, err
 	}
-	w, ws, err := float32s(in[1])
-	if err != nil {
-		return nil, fmt.Errorf("op (%v) w: %w", op, err)
-	}
-	gy, gs, err := float32s(in[2])
-	if err != nil {
-		return nil, fmt.Errorf("op (%v) gy: %w", op, err)
-	}
+	x, w, gy := data[0], data[1], data[2]
+	xs, ws, gs := shapes[0], shapes[1], shapes[2]
 	n, out, d := xs[0], ws[0], ws[1]
 	if !gs.Eq(tensor.Shape{n, out}) || len(x) != n*d {
 		return nil, fmt.Errorf("op (%v): shapes x %v, w %v, gy %v do not fit", op, xs, ws, gs)
@@ -188,9 +156,6 @@ func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *linearGradOp) ReturnsPtr() bool      { return false }
-func (op *linearGradOp) CallsExtern() bool     { return false }
-func (op *linearGradOp) OverwritesInput() int  { return -1 }
 func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *linearGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *linearGradOp) String() string {
@@ -198,26 +163,24 @@ func (op *linearGradOp) String() string {
 }
 func (op *linearGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *linearGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }
 
 // colSumOp sums the rows of gy [N, Out] into [Out], in row order: the
 // gradient of a bias added to every row.
 type colSumOp struct {
+	pureOp
 	out outBuf
 }
 
 func (op *colSumOp) Arity() int                { return 1 }
 func (op *colSumOp) Type() hm.Type             { return hm.NewFnType(tensorType(2), tensorType(1)) }
-func (op *colSumOp) ReturnsPtr() bool          { return false }
-func (op *colSumOp) CallsExtern() bool         { return false }
-func (op *colSumOp) OverwritesInput() int      { return -1 }
 func (op *colSumOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "bs.col_sum") }
 func (op *colSumOp) Hashcode() uint32          { return hashOf(op) }
 func (op *colSumOp) String() string            { return "bs.col_sum" }
 func (op *colSumOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *colSumOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }
 
 func (op *colSumOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {

@@ -25,16 +25,13 @@ func MaxPool2D(x *G.Node, size int) (*G.Node, error) {
 	if size < 1 || s[2]%size != 0 || s[3]%size != 0 {
 		return nil, fmt.Errorf("op (maxpool2d): size %d does not divide %dx%d", size, s[2], s[3])
 	}
-	y, err := G.ApplyOp(&maxPoolOp{size: size}, x)
-	if err != nil {
-		return nil, fmt.Errorf("op (maxpool2d): %w", err)
-	}
-	return y, nil
+	return applyOp("maxpool2d", &maxPoolOp{size: size}, x)
 }
 
 // maxPoolOp is the forward max pooling; argmax[i] is the flat index in x of
 // the maximum that produced y[i] in the latest run.
 type maxPoolOp struct {
+	pureOp
 	size   int
 	out    outBuf
 	argmax []int32
@@ -86,9 +83,6 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *maxPoolOp) ReturnsPtr() bool      { return false }
-func (op *maxPoolOp) CallsExtern() bool     { return false }
-func (op *maxPoolOp) OverwritesInput() int  { return -1 }
 func (op *maxPoolOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPoolOp) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPoolOp) String() string        { return fmt.Sprintf("bs.maxpool2d(%d)", op.size) }
@@ -108,6 +102,7 @@ func (op *maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 // maxPoolGradOp computes gx from (x, y, gy): gx[argmax[i]] = gy[i], zero
 // elsewhere, using the argmax its forward op recorded.
 type maxPoolGradOp struct {
+	pureOp
 	fwd *maxPoolOp
 	out outBuf
 }
@@ -151,16 +146,13 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *maxPoolGradOp) ReturnsPtr() bool      { return false }
-func (op *maxPoolGradOp) CallsExtern() bool     { return false }
-func (op *maxPoolGradOp) OverwritesInput() int  { return -1 }
 func (op *maxPoolGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPoolGradOp) String() string        { return fmt.Sprintf("bs.maxpool2d_grad(%d)", op.fwd.size) }
 
 func (op *maxPoolGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *maxPoolGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }
 
 // poolK max-pools one plane x [H, W] into y [H/k, W/k], recording in arg

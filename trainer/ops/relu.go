@@ -17,16 +17,13 @@ import (
 // Its gradient, gx = gy where y > 0 and 0 elsewhere (0 at x == 0), is
 // computed from the output mask.
 func ReLU(x *G.Node) (*G.Node, error) {
-	y, err := G.ApplyOp(&reluOp{dims: x.Dims()}, x)
-	if err != nil {
-		return nil, fmt.Errorf("op (relu): %w", err)
-	}
-	return y, nil
+	return applyOp("relu", &reluOp{dims: x.Dims()}, x)
 }
 
 // reluOp is the forward ReLU; with grad set it is the backward op
 // (y, gy) -> gy * [y > 0].
 type reluOp struct {
+	pureOp
 	dims int
 	grad bool
 	out  outBuf
@@ -90,9 +87,6 @@ func (op *reluOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *reluOp) ReturnsPtr() bool      { return false }
-func (op *reluOp) CallsExtern() bool     { return false }
-func (op *reluOp) OverwritesInput() int  { return -1 }
 func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *reluOp) Hashcode() uint32      { return hashOf(op) }
 func (op *reluOp) String() string {
@@ -110,7 +104,7 @@ func (op *reluOp) DiffWRT(inputs int) []bool {
 
 func (op *reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
-		return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+		return nil, errSecondDerivative(op)
 	}
 	gx, err := G.ApplyOp(&reluOp{dims: op.dims, grad: true}, output, grad)
 	if err != nil {

@@ -19,15 +19,12 @@ func Scale(x, s *G.Node) (*G.Node, error) {
 	if !s.IsScalar() {
 		return nil, fmt.Errorf("op (scale): s must be a scalar, got shape %v", s.Shape())
 	}
-	y, err := G.ApplyOp(&scaleOp{dims: x.Dims()}, x, s)
-	if err != nil {
-		return nil, fmt.Errorf("op (scale): %w", err)
-	}
-	return y, nil
+	return applyOp("scale", &scaleOp{dims: x.Dims()}, x, s)
 }
 
 // scaleOp multiplies a tensor by a scalar.
 type scaleOp struct {
+	pureOp
 	dims int
 	out  outBuf
 }
@@ -61,9 +58,6 @@ func (op *scaleOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *scaleOp) ReturnsPtr() bool          { return false }
-func (op *scaleOp) CallsExtern() bool         { return false }
-func (op *scaleOp) OverwritesInput() int      { return -1 }
 func (op *scaleOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *scaleOp) Hashcode() uint32          { return hashOf(op) }
 func (op *scaleOp) String() string            { return fmt.Sprintf("bs.scale(%dd)", op.dims) }

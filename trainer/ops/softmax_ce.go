@@ -28,15 +28,12 @@ func SoftmaxCrossEntropy(logits, labels *G.Node) (*G.Node, error) {
 	if len(ls) != 2 || len(ys) != 1 || ys[0] != ls[0] {
 		return nil, fmt.Errorf("op (softmax_ce): logits %v and labels %v, want [N, K] and [N]", ls, ys)
 	}
-	y, err := G.ApplyOp(&softmaxCEOp{}, logits, labels)
-	if err != nil {
-		return nil, fmt.Errorf("op (softmax_ce): %w", err)
-	}
-	return y, nil
+	return applyOp("softmax_ce", &softmaxCEOp{}, logits, labels)
 }
 
 // softmaxCEOp is the forward loss; out is the value it returns.
 type softmaxCEOp struct {
+	pureOp
 	out G.F32
 }
 
@@ -104,9 +101,6 @@ func (op *softmaxCEOp) Do(in ...G.Value) (G.Value, error) {
 	return &op.out, nil
 }
 
-func (op *softmaxCEOp) ReturnsPtr() bool          { return false }
-func (op *softmaxCEOp) CallsExtern() bool         { return false }
-func (op *softmaxCEOp) OverwritesInput() int      { return -1 }
 func (op *softmaxCEOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "bs.softmax_ce") }
 func (op *softmaxCEOp) Hashcode() uint32          { return hashOf(op) }
 func (op *softmaxCEOp) String() string            { return "bs.softmax_ce" }
@@ -124,6 +118,7 @@ func (op *softmaxCEOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, e
 
 // softmaxCEGradOp computes dz from (logits, labels, g).
 type softmaxCEGradOp struct {
+	pureOp
 	out outBuf
 }
 
@@ -166,13 +161,10 @@ func (op *softmaxCEGradOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *softmaxCEGradOp) ReturnsPtr() bool          { return false }
-func (op *softmaxCEGradOp) CallsExtern() bool         { return false }
-func (op *softmaxCEGradOp) OverwritesInput() int      { return -1 }
 func (op *softmaxCEGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, "bs.softmax_ce_grad") }
 func (op *softmaxCEGradOp) Hashcode() uint32          { return hashOf(op) }
 func (op *softmaxCEGradOp) String() string            { return "bs.softmax_ce_grad" }
 func (op *softmaxCEGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *softmaxCEGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("op (%v): second derivatives are not supported", op)
+	return nil, errSecondDerivative(op)
 }
