@@ -76,12 +76,14 @@ func quantileSorted(s []float64, q float64) float64 {
 //	r = sum_i (x_i - mx)(y_i - my) / sqrt(sum_i (x_i - mx)^2 sum_i (y_i - my)^2)
 //
 // in [-1, 1]. It is NaN when there are fewer than two pairs or either
-// sample is constant. Panics if len(x) != len(y).
+// sample is constant (all its values equal: a mean computed with rounding
+// error would otherwise leave tiny equal deviations and a spurious r near
+// 0). Panics if len(x) != len(y).
 func Pearson(x, y []float64) float64 {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("stats.Pearson: len(x) = %d, len(y) = %d", len(x), len(y)))
 	}
-	if len(x) < 2 {
+	if len(x) < 2 || allEqual(x) || allEqual(y) {
 		return math.NaN()
 	}
 	mx, my := Mean(x), Mean(y)
@@ -96,6 +98,17 @@ func Pearson(x, y []float64) float64 {
 		return math.NaN()
 	}
 	return max(-1, min(1, sxy/math.Sqrt(sxx*syy)))
+}
+
+// allEqual reports whether every value of x equals x[0]. A NaN equals
+// nothing, so a sample holding one is not constant.
+func allEqual(x []float64) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // Trapezoid returns the area under the piecewise linear curve through the

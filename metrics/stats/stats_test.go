@@ -75,6 +75,10 @@ func TestPearson(t *testing.T) {
 		// dx = dy = (-1.5, -.5, .5, 1.5) up to a swap: sxy = 4, sxx = syy = 5.
 		{"0.8", []float64{1, 2, 3, 4}, []float64{1, 3, 2, 4}, 0.8},
 		{"constant", []float64{1, 2, 3}, []float64{5, 5, 5}, math.NaN()},
+		// Mean(0.1, 0.1, 0.1) = 0.10000000000000002, so the deviations of
+		// the constant x are tiny but not zero.
+		{"constant up to rounding", []float64{0.1, 0.1, 0.1}, []float64{1, 3, 2}, math.NaN()},
+		{"constant x", []float64{7, 7, 7, 7}, []float64{1, 2, 3, 4}, math.NaN()},
 		{"one pair", []float64{1}, []float64{2}, math.NaN()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
