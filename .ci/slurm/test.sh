@@ -24,7 +24,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 work="${SLURM_TEST_DIR:-$(mktemp -d /tmp/branchspec-slurm.XXXXXX)}"
 mkdir -p "$work"
-timeout_s="${SLURM_TEST_TIMEOUT:-240}"
+timeout_s="${SLURM_TEST_TIMEOUT:-480}"
 bs="$root/bin/branchspec"
 jobs=()
 start=$SECONDS
@@ -140,8 +140,9 @@ fi
 
 # 2. Checkpoint, requeue and resume. Steps: about 50 s of training at the
 # speed measured here (the time of 500 steps less that of 100, so start-up
-# does not count), so that the one-minute limit's signal, which Slurm sends
-# at its next 30 s check, lands mid-run.
+# does not count). The one-minute limit with a 40 s signal lead makes Slurm
+# signal 20 s into each attempt, or later at its next check (up to 30 s), so
+# the signal lands mid-run and the run needs two or three attempts.
 elapsed_ms() {
 	local t0
 	t0=$(date +%s%N)
@@ -163,7 +164,7 @@ set = ["schedule.steps=$steps", "checkpoint.every=1000", "checkpoint.keep=all"]
 set = []
 EOF
 submit id2 "$work/submit2.txt" "$work/long.toml" --time 0:10:00 --out "$work/signal"
-submit id3 "$work/submit3.txt" "$work/long.toml" --time 1 --signal-lead 55 --out "$work/limit"
+submit id3 "$work/submit3.txt" "$work/long.toml" --time 1 --signal-lead 40 --out "$work/limit"
 log "submitted job $id2 (signalled by hand) and job $id3 (one-minute limit)"
 run2="$work/signal/long/long/seed-1"
 run3="$work/limit/long/long/seed-1"
