@@ -8,7 +8,7 @@ import (
 
 // progress shows a run's progress: on a terminal one line redrawn in place
 // at most ten times a second (step, loss, accuracy, images/s, ETA); in a log
-// one plain line per evaluation.
+// one plain line per evaluation, at most one every logEvery.
 type progress struct {
 	w        io.Writer
 	terminal bool
@@ -75,12 +75,16 @@ func (p *progress) step(step int, loss float64) {
 	}
 }
 
+// logEvery is the least time between two progress lines in a log.
+const logEvery = 10 * time.Second
+
 func (p *progress) eval(step int, acc float64) {
 	if p.w == nil {
 		return
 	}
 	p.lastStep, p.acc, p.haveAcc = step, acc, true
-	if !p.terminal {
+	if now := p.now(); !p.terminal && (now.Sub(p.lastDraw) >= logEvery || step == p.total || step == p.first) {
+		p.lastDraw = now
 		fmt.Fprintln(p.w, p.status())
 	}
 }
