@@ -1,8 +1,12 @@
 // Package stats holds the statistics branchspec uses to compare runs across
 // seeds and regimes: means, percentile bootstrap intervals, Hedges' g,
 // permutation p-values, Pearson correlation, trapezoid areas and least
-// squares lines. It is pure computation: no I/O, and every random draw comes
-// from a *rand.Rand the caller passes in.
+// squares lines; Wilson intervals for counts ("a split formed in k of n
+// runs"), Benjamini-Hochberg false discovery rate control across many
+// contrasts, and a Kolmogorov-Smirnov test of uniformity with which a null's
+// p-values are shown to be calibrated (Calibrate). It is pure computation:
+// no I/O, and every random draw comes from a *rand.Rand the caller passes
+// in.
 //
 // Conventions shared by every function: an input that leaves a statistic
 // undefined (too few values, zero variance) gives NaN rather than an error
