@@ -5,6 +5,106 @@ import (
 	"math"
 )
 
+// DebiasedCKA returns debiased linear CKA between two representations of
+// the same n examples, x [n, p] and y [n, q], row-major (examples x
+// features): DebiasedGramCKA of their Gram matrices X X^T and Y Y^T (no
+// centring needed). Costs O(n^2 (p + q)). See DebiasedGramCKA for the
+// formula and edge cases. Panics if len(x) != n*p or len(y) != n*q.
+func DebiasedCKA(x []float64, n, p int, y []float64, q int) float64 {
+	if n < 0 || p < 0 || q < 0 || len(x) != n*p || len(y) != n*q {
+		panic(fmt.Sprintf("metrics.DebiasedCKA: len(x) = %d, len(y) = %d, want n*p, n*q with n = %d, p = %d, q = %d", len(x), len(y), n, p, q))
+	}
+	return DebiasedGramCKA(gram(x, n, p), gram(y, n, q), n)
+}
+
+// DebiasedGramCKA returns debiased linear CKA from the n x n Gram matrices
+// k = X X^T and l = Y Y^T of two representations of the same n examples
+// (raw or column-centred: both give the same value). With the unbiased
+// estimator of the Hilbert-Schmidt independence criterion,
+//
+//	U(K)_ij = K_ij - r_i/(n-2) - r_j/(n-2) + s/((n-1)(n-2))   (i != j)
+//	U(K)_ii = 0,     r_i = sum_{j != i} K_ij,   s = sum_i r_i
+//	HSIC_1(K, L) = <U(K), U(L)>_F / (n (n-3))
+//	CKA_1 = HSIC_1(K, L) / sqrt(HSIC_1(K, K) HSIC_1(L, L))
+//
+// HSIC_1 equals Song et al.'s (2012) estimator
+//
+//	HSIC_1 = [tr(K~ L~) + 1'K~1 1'L~1 / ((n-1)(n-2)) - 2/(n-2) 1'K~L~1] / (n (n-3))
+//
+// (K~ = K with its diagonal set to 0), through the U-centring of Szekely &
+// Rizzo (2014), which Kornblith's CKA code uses for its debiased CKA.
+// Unlike plain CKA (GramCKA), whose estimator is biased upwards when
+// features are many beside examples (independent Gaussian features with
+// p = q = 1024 and n = 256 score about p/(p+n) = 0.8), CKA_1 of
+// independent representations is about 0 (within about 2/n), and it can be
+// slightly negative. It is 1 for CKA_1(X, X) and invariant to orthogonal
+// transforms and isotropic scaling of either side, and to adding a
+// constant to a feature.
+//
+// Returns NaN for n < 4 (the estimator needs four distinct examples), 0
+// when either side is constant (U(K) = 0: all features constant, or no
+// features) and NaN when any entry is NaN. The result is clipped to
+// [-1, 1] against rounding. Panics if len(k) or len(l) != n*n.
+//
+// References: Song, Smola, Gretton, Bedo & Borgwardt, "Feature selection
+// via dependence maximization", JMLR 13 (2012), eq. 5 (unbiased HSIC);
+// Szekely & Rizzo, "Partial distance correlation with methods for
+// dissimilarities", Annals of Statistics 42(6) (2014) (U-centring);
+// Nguyen, Raghu & Kornblith, "Do wide and deep networks learn the same
+// things?", ICLR 2021 (debiased CKA); Kornblith et al., "Similarity of
+// neural network representations revisited", ICML 2019; science.md,
+// metric 7.
+func DebiasedGramCKA(k, l []float64, n int) float64 {
+	if n < 0 || len(k) != n*n || len(l) != n*n {
+		panic(fmt.Sprintf("metrics.DebiasedGramCKA: len(k) = %d, len(l) = %d, want n*n with n = %d", len(k), len(l), n))
+	}
+	if n < 4 {
+		return math.NaN()
+	}
+	ku, lu := uCenter(k, n), uCenter(l, n)
+	var kl, kk, ll float64
+	for i := range ku {
+		kl += ku[i] * lu[i]
+		kk += ku[i] * ku[i]
+		ll += lu[i] * lu[i]
+	}
+	if math.IsNaN(kl) || math.IsNaN(kk) || math.IsNaN(ll) {
+		return math.NaN()
+	}
+	if kk == 0 || ll == 0 {
+		return 0
+	}
+	return min(max(kl/(math.Sqrt(kk)*math.Sqrt(ll)), -1), 1)
+}
+
+// uCenter returns the U-centred copy of the n x n symmetric matrix k
+// (Szekely & Rizzo 2014): zero diagonal, and off the diagonal k_ij minus
+// its row and column sums over n-2 plus the total over (n-1)(n-2), the
+// sums taken with the diagonal left out. n >= 4.
+func uCenter(k []float64, n int) []float64 {
+	r := make([]float64, n)
+	var s float64
+	for i := range n {
+		for j, v := range k[i*n : (i+1)*n] {
+			if j != i {
+				r[i] += v
+			}
+		}
+		s += r[i]
+	}
+	a := 1 / float64(n-2)
+	c := s / float64((n-1)*(n-2))
+	u := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			if j != i {
+				u[i*n+j] = k[i*n+j] - a*r[i] - a*r[j] + c
+			}
+		}
+	}
+	return u
+}
+
 // LinearCKA returns the linear centred kernel alignment between two
 // representations of the same n examples: x [n, p] and y [n, q], row-major
 // (examples x features). With X, Y the column-centred matrices,
@@ -21,9 +121,13 @@ import (
 // columns constant, including p = 0 or q = 0) and for n < 2. NaN in x or y
 // returns NaN. Panics if len(x) != n*p or len(y) != n*q.
 //
+// Deprecated: the plain estimator is biased towards 1 when features are
+// many beside examples (about 0.8 for independent features with p = 1024
+// and n = 256). Use DebiasedCKA.
+//
 // Reference: Kornblith et al., "Similarity of neural network representations
 // revisited", ICML 2019 (linear CKA: its feature-space form and its form
-// through centred Gram matrices); /work/shared/docs/science.md, metric 7.
+// through centred Gram matrices).
 func LinearCKA(x []float64, n, p int, y []float64, q int) float64 {
 	if n < 0 || p < 0 || q < 0 || len(x) != n*p || len(y) != n*q {
 		panic(fmt.Sprintf("metrics.LinearCKA: len(x) = %d, len(y) = %d, want n*p, n*q with n = %d, p = %d, q = %d", len(x), len(y), n, p, q))
@@ -65,7 +169,8 @@ func ckaRatio(hsic, nx, ny float64) float64 {
 // CenteredGram returns the n x n Gram matrix K = X X^T of x [n, p] after
 // centring its columns (constant columns become exactly zero), row-major.
 // Compute it once per representation to compare one representation with
-// several others through GramCKA. Panics if len(x) != n*p.
+// several others through DebiasedGramCKA (or GramCKA). Panics if len(x) !=
+// n*p.
 func CenteredGram(x []float64, n, p int) []float64 {
 	if n < 0 || p < 0 || len(x) != n*p {
 		panic(fmt.Sprintf("metrics.CenteredGram: len(x) = %d, want n*p with n = %d, p = %d", len(x), n, p))
@@ -81,6 +186,9 @@ func CenteredGram(x []float64, n, p int) []float64 {
 //
 // Returns 0 when either centred Gram is zero and for n < 2; NaN for NaN
 // input. Panics if len(k) or len(l) != n*n.
+//
+// Deprecated: biased towards 1 when features are many beside examples. Use
+// DebiasedGramCKA, which takes the same Gram matrices.
 //
 // Reference: Kornblith et al., "Similarity of neural network representations
 // revisited", ICML 2019 (CKA as normalised HSIC of centred Gram matrices).

@@ -2,24 +2,43 @@
 // logs at each checkpoint: pure functions of weights, activations and labels,
 // with no I/O and no imports from the rest of the project.
 //
-// The metrics follow /work/shared/docs/science.md ("Metrics to log at each
-// checkpoint"):
+// The metrics follow the project's science notes (science.md, revision 2,
+// "Metrics to log at each checkpoint"), each function citing the paper it
+// comes from:
 //
 //	metric  what                             functions
-//	1       kernel chroma and frequency      Chroma, FrequencyCentroid
+//	1       kernel chroma and frequency,     LuminanceAxis, ChromaAlong,
+//	        of w and of dw = w - w0          ChromaChance, FrequencyCentroid,
+//	                                         Delta, Drift
 //	2       colour selectivity index         CSI
-//	3       between-branch split, its null   EtaSquared, PermutationTest
-//	4       family concentration             FamilyLabels, HypergeomLogTail,
-//	                                         FamilyLogTails, NMI
-//	5       dependency at the rejoin         RejoinDependency, ExpandGroups
-//	6       n-cut clusterability             ChannelGraph, NCut, NCutShuffleTest
-//	7       linear CKA                       LinearCKA, CenteredGram, GramCKA
+//	3       between-branch split, its null   EtaSquared, SplitTest,
+//	                                         PermutationNull
+//	4       family concentration             TailFamilies, FamilyLogTails,
+//	                                         HypergeomLogTail, FamilyNMI, NMI
+//	5       dependency at the rejoin         RejoinDependency,
+//	                                         FunctionalRejoinDependency,
+//	                                         ExpandGroups
+//	6       n-cut clusterability             ChannelGraph, NCut, NCutTest,
+//	                                         ReadMostPartition
+//	7       debiased linear CKA              DebiasedCKA, DebiasedGramCKA,
+//	                                         CenteredGram
 //	8       lesions                          Accuracy, LesionDrop
 //	9       gradient share                   Shares
 //
 // plus AlignBranches (orders branches per seed for comparison across seeds)
 // and Probes / ProbeBank (a deterministic bank of gratings, colour blobs and
 // curves used to measure CSI and other probe responses).
+//
+// # Chance levels
+//
+// Every statistic is read against a measured null, never an assumed chance
+// level. A Null holds the statistic's values under its null hypothesis
+// (branch-label permutations, within-layer shuffles, or fresh
+// initialisations of the same architecture), with its Mean, SD and the
+// one-sided p-value P(obs) = (r+1)/(N+1) in the direction of its Tail.
+// An initialisation null is built once per run with NewNull and reused at
+// every checkpoint. The nulls are shown to be calibrated (uniform p where
+// the null holds) by tests built on stats.Calibrate.
 //
 // # Conventions
 //

@@ -5,12 +5,88 @@ import (
 	"math"
 )
 
+// Family labels returned by TailFamilies.
+const (
+	// FamilyLow marks a unit whose score lies below the lower chance
+	// threshold (for chroma: the achromatic family).
+	FamilyLow = -1
+	// FamilyNone marks a unit in neither tail: in no family.
+	FamilyNone = 0
+	// FamilyHigh marks a unit whose score lies above the upper chance
+	// threshold (for chroma: the colour family).
+	FamilyHigh = 1
+)
+
+// TailFamilies assigns each unit to a family by the tails of its score's
+// chance distribution (the distribution for an untrained kernel of that
+// shape), lo and hi being that distribution's lower and upper quantiles,
+// for example the 5th and 95th percentiles:
+//
+//	label_i = FamilyHigh   if s_i > hi     (chroma: colour)
+//	          FamilyLow    if s_i < lo     (chroma: achromatic)
+//	          FamilyNone   otherwise       (in no family)
+//
+// For chroma of a first layer with k x k kernels use lo, hi =
+// ChromaChance(k*k).Quantile(0.05), .Quantile(0.95): about 5% of random
+// kernels fall in each family, so family counts that depart from 5% per
+// branch, and their concentration in one branch, are what training made.
+// (A fixed threshold of 0.5 puts nearly every random kernel in the colour
+// family, since random kernels sit at 2/3 +- 0.08.) NaN scores are in no
+// family. Empty input returns an empty slice. Panics if lo > hi or either
+// is NaN.
+//
+// Definition: science.md, metric 4; the families are those of Voss et al.,
+// "Branch Specialization" (Distill 2021).
+func TailFamilies(scores []float64, lo, hi float64) []int {
+	if !(lo <= hi) {
+		panic(fmt.Sprintf("metrics.TailFamilies: lo = %v, hi = %v, want lo <= hi", lo, hi))
+	}
+	out := make([]int, len(scores))
+	for i, s := range scores {
+		switch {
+		case s > hi:
+			out[i] = FamilyHigh
+		case s < lo:
+			out[i] = FamilyLow
+		}
+	}
+	return out
+}
+
+// FamilyNMI returns the normalised mutual information between membership
+// of one family (labels[i] == family) and the branch groups[i]:
+//
+//	member_i = 1 if labels[i] == family, else 0
+//	FamilyNMI = NMI(member, groups)
+//
+// 1 when the family is exactly one branch (or exactly the union of some
+// branches), 0 when membership is independent of the branch, and 0 when
+// the family is empty or holds every unit. Panics if len(labels) !=
+// len(groups).
+//
+// Definition: science.md, metric 4 (NMI(family; branch)); Strehl & Ghosh,
+// JMLR 3 (2002) for NMI.
+func FamilyNMI(labels []int, family int, groups []int) float64 {
+	if len(labels) != len(groups) {
+		panic(fmt.Sprintf("metrics.FamilyNMI: len(labels) = %d != len(groups) = %d", len(labels), len(groups)))
+	}
+	member := make([]int, len(labels))
+	for i, l := range labels {
+		if l == family {
+			member[i] = 1
+		}
+	}
+	return NMI(member, groups)
+}
+
 // FamilyLabels assigns each unit to a family by a threshold on its score:
 // label 1 (member) if scores[i] >= threshold, else 0. NaN scores get 0 (not
 // a member). Empty input returns an empty slice.
 //
-// Definition: /work/shared/docs/science.md, metric 4 (families by thresholds
-// on chroma, frequency or CSI).
+// Deprecated: a fixed threshold is not a chance level: at 0.5 on chroma it
+// puts 30 of 32 random kernels in the colour family (random kernels sit at
+// 2/3 +- 0.08), and the achromatic family is never formed. Use
+// TailFamilies with the chance distribution's quantiles (ChromaChance).
 func FamilyLabels(scores []float64, threshold float64) []int {
 	out := make([]int, len(scores))
 	for i, s := range scores {
@@ -40,7 +116,7 @@ func FamilyLabels(scores []float64, threshold float64) []int {
 // of 32 of 256 units has P = C(32,9)/C(256,9), log10 P = -8.605.
 //
 // Reference: Voss et al., "Branch Specialization" (Distill 2021), the
-// p-values for mixed3a and mixed3b; /work/shared/docs/science.md, metric 4.
+// p-values for mixed3a and mixed3b; science.md, metric 4.
 func HypergeomLogTail(k, n, K, N int) float64 {
 	if N < 0 || K < 0 || K > N || n < 0 || n > N {
 		return math.NaN()
@@ -90,7 +166,8 @@ func logSumExp(x []float64) float64 {
 // len(labels). A family with no members gives 0 for every branch. Panics if
 // len(labels) != len(groups) or a group label is outside [0, nGroups).
 //
-// Definition: /work/shared/docs/science.md, metric 4.
+// Definition: science.md, metric 4; Voss et al., "Branch Specialization"
+// (Distill 2021).
 func FamilyLogTails(labels []int, family int, groups []int, nGroups int) []float64 {
 	if len(labels) != len(groups) {
 		panic(fmt.Sprintf("metrics.FamilyLogTails: len(labels) = %d != len(groups) = %d", len(labels), len(groups)))
@@ -137,8 +214,7 @@ func checkGroups(fn string, groups []int, nGroups int) {
 //
 // Reference: Strehl & Ghosh, "Cluster ensembles: a knowledge reuse framework
 // for combining multiple partitions", JMLR 3 (2002), where the sqrt(H(a) H(b))
-// normalisation is introduced;
-// /work/shared/docs/science.md, metric 4.
+// normalisation is introduced; science.md, metric 4.
 func NMI(a, b []int) float64 {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("metrics.NMI: len(a) = %d != len(b) = %d", len(a), len(b)))
