@@ -3,6 +3,8 @@ package metrics
 import (
 	"math"
 	"testing"
+
+	"branchspec/metrics/stats"
 )
 
 func TestEtaSquared(t *testing.T) {
@@ -150,4 +152,92 @@ func TestPermutationTestEdges(t *testing.T) {
 			t.Errorf("got z = %v, p = %v, want NaN", z, p)
 		}
 	})
+}
+
+func TestSplitTest(t *testing.T) {
+	const perms = 200
+	groups := branchLabels(2, 16)
+	t.Run("planted", func(t *testing.T) {
+		// Luminance-only kernels in branch 0, colour-opponent ones in
+		// branch 1: chroma 0 against 1, eta^2 = 1, no permutation reaches it
+		// but the one that swaps the branches whole.
+		rng := newRNG(4)
+		lum := LuminanceAxis([3]float64{1, 1, 1})
+		orth := [3]float64{0, lum[2], -lum[1]}
+		scores := make([]float64, len(groups))
+		for i, g := range groups {
+			gains := lum
+			if g == 1 {
+				gains = orth
+			}
+			k := make([]float32, 9)
+			for j := range k {
+				k[j] = float32(rng.NormFloat64())
+			}
+			scores[i] = ChromaAlong(planes(k, gains32(gains)), 3, lum)
+		}
+		eta2, null := SplitTest(scores, groups, perms, rng)
+		if !near(eta2, 1, tolFloat32) || null.P(eta2) != 1.0/(perms+1) || null.N() != perms {
+			t.Errorf("eta^2 = %v, p = %v, N = %d; want 1, 1/%d, %d", eta2, null.P(eta2), null.N(), perms+1, perms)
+		}
+		if m := null.Mean(); m > 0.1 {
+			t.Errorf("null mean %v, want about 1/31 (E eta^2 = (B-1)/(n-1) under the null)", m)
+		}
+	})
+	t.Run("same p and obs as PermutationTest", func(t *testing.T) {
+		scores := make([]float64, len(groups))
+		rng := newRNG(6)
+		for i := range scores {
+			scores[i] = rng.Float64()
+		}
+		eta2, null := SplitTest(scores, groups, perms, newRNG(7))
+		obs, z, p := PermutationTest(func(g []int) float64 { return EtaSquared(scores, g) }, groups, perms, newRNG(7))
+		if eta2 != obs || null.P(eta2) != p || !near(z, (eta2-null.Mean())/null.SD(), tolExact) {
+			t.Errorf("SplitTest (%v, %v), PermutationTest (%v, %v, z %v)", eta2, null.P(eta2), obs, p, z)
+		}
+	})
+	t.Run("NaN", func(t *testing.T) {
+		eta2, null := SplitTest([]float64{1, math.NaN(), 2, 3}, []int{0, 0, 1, 1}, perms, newRNG(1))
+		if !math.IsNaN(eta2) || !math.IsNaN(null.P(eta2)) || null.N() != 0 {
+			t.Errorf("eta^2 = %v, p = %v, N = %d; want NaN, NaN, 0", eta2, null.P(eta2), null.N())
+		}
+	})
+	mustPanic(t, "length mismatch", func() { SplitTest([]float64{1}, nil, 10, newRNG(1)) })
+	mustPanic(t, "negative label", func() { SplitTest([]float64{1}, []int{-1}, 10, newRNG(1)) })
+}
+
+// TestSplitTestCalibrated is the step-0 calibration of the first-layer
+// split null: for i.i.d. random kernels (exchangeable units) the
+// permutation p of eta^2 of chroma and of frequency is uniform over seeds.
+func TestSplitTestCalibrated(t *testing.T) {
+	const perms, k = 200, 5
+	seeds := 200
+	if testing.Short() {
+		seeds = 100
+	}
+	groups := branchLabels(2, 16)
+	lum := LuminanceAxis([3]float64{1 / 0.247, 1 / 0.243, 1 / 0.261})
+	for _, sc := range []struct {
+		name  string
+		score func([]float32) float64
+	}{
+		{"chroma", func(w []float32) float64 { return ChromaAlong(w, k, lum) }},
+		{"frequency", func(w []float32) float64 { return FrequencyCentroid(w, 3, k) }},
+	} {
+		name, score := sc.name, sc.score
+		cal := stats.Calibrate(seeds, perms, func(seed uint64) float64 {
+			rng := newRNG(seed)
+			scores := make([]float64, len(groups))
+			for i := range scores {
+				scores[i] = score(randKernel(rng, k))
+			}
+			eta2, null := SplitTest(scores, groups, perms, rng)
+			return null.P(eta2)
+		})
+		rate, lo, hi := cal.Rate(0.05)
+		t.Logf("%s: p <= 0.05 in %.3f [%.3f, %.3f] of %d seeds, KS p %.3f", name, rate, lo, hi, seeds, cal.KSP)
+		if cal.KSP <= 0.01 || lo > 0.05 || hi < 0.05 {
+			t.Errorf("%s: rate %.3f [%.3f, %.3f], KS p %.4f; want calibrated", name, rate, lo, hi, cal.KSP)
+		}
+	}
 }

@@ -12,36 +12,43 @@ import (
 type Calibration struct {
 	// P holds the p-value of seed i at index i.
 	P []float64
-	// D and KSP are KSUniform(P): the largest distance between the
-	// p-values' empirical CDF and the uniform one, and its p-value.
+	// D and KSP: the largest distance between the p-values' empirical CDF
+	// and the uniform one (continuous, or on the grid of a Monte Carlo
+	// p-value), and its Kolmogorov-Smirnov p-value.
 	D, KSP float64
 }
 
 // Calibrate evaluates pvalue(seed) for seed = 0, 1, ..., seeds-1, in that
-// order, and tests the p-values for uniformity with KSUniform. pvalue must
-// draw everything it needs from an RNG seeded by its argument, so that the
-// check is deterministic; it should simulate the null hypothesis (for
-// example a network at initialisation). A KSP below 0.01 says the test is
-// miscalibrated.
+// order, and tests the p-values for uniformity. pvalue must draw
+// everything it needs from an RNG seeded by its argument, so that the
+// check is deterministic, and should simulate the null hypothesis (for
+// example a network at initialisation). A KSP at or below 0.01 says the
+// test is miscalibrated.
 //
-// A permutation or Monte Carlo p-value (r+1)/(N+1) with N null draws takes
-// only the values j/(N+1): its CDF lies below the uniform one by up to
-// 1/(N+1) between them, so D is inflated by at most 1/(N+1). That is small
-// beside the KS critical value 1.36/sqrt(seeds) when N >= sqrt(seeds)
-// (N = 20 and 100 seeds: 0.048 against 0.136). Panics if seeds < 1 or
-// pvalue is nil.
+// draws is the number of null draws N behind each p-value when it is a
+// Monte Carlo or permutation p-value (r+1)/(N+1), which takes only the
+// values j/(N+1): the p-values are then compared with the discrete uniform
+// distribution on that grid (KSDiscreteUniform), which a calibrated one
+// follows exactly. draws = 0 compares them with Uniform(0, 1) (KSUniform),
+// for p-values with a continuous distribution. Panics if seeds < 1,
+// draws < 0 or pvalue is nil.
 //
 // Used to show that a null is calibrated at step 0: science.md, "Chance
 // level is measured, not assumed" (>= 100 seeds, uniform p).
-func Calibrate(seeds int, pvalue func(seed uint64) float64) Calibration {
-	if seeds < 1 || pvalue == nil {
-		panic(fmt.Sprintf("stats.Calibrate: seeds = %d, pvalue nil = %v; want seeds >= 1 and a function", seeds, pvalue == nil))
+func Calibrate(seeds, draws int, pvalue func(seed uint64) float64) Calibration {
+	if seeds < 1 || draws < 0 || pvalue == nil {
+		panic(fmt.Sprintf("stats.Calibrate: seeds = %d, draws = %d, pvalue nil = %v; want seeds >= 1, draws >= 0 and a function", seeds, draws, pvalue == nil))
 	}
 	p := make([]float64, seeds)
 	for i := range p {
 		p[i] = pvalue(uint64(i))
 	}
-	d, ksp := KSUniform(p)
+	var d, ksp float64
+	if draws == 0 {
+		d, ksp = KSUniform(p)
+	} else {
+		d, ksp = KSDiscreteUniform(p, draws+1)
+	}
 	return Calibration{P: p, D: d, KSP: ksp}
 }
 

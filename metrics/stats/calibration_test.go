@@ -12,7 +12,7 @@ func TestCalibrate(t *testing.T) {
 	}
 	// A calibrated test: the p-value of a one-sample z-test of the mean of
 	// 10 standard normal values, which is exactly Uniform(0, 1).
-	calibrated := Calibrate(seeds, func(seed uint64) float64 {
+	calibrated := Calibrate(seeds, 0, func(seed uint64) float64 {
 		rng := newRNG(seed)
 		var s float64
 		for range 10 {
@@ -31,7 +31,7 @@ func TestCalibrate(t *testing.T) {
 	}
 	// A miscalibrated one: the same statistic, but its sd taken as 2.5
 	// instead of sqrt(10) = 3.16, so p is too small.
-	liberal := Calibrate(seeds, func(seed uint64) float64 {
+	liberal := Calibrate(seeds, 0, func(seed uint64) float64 {
 		rng := newRNG(seed)
 		var s float64
 		for range 10 {
@@ -46,7 +46,7 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("miscalibrated test: rate %.3f (lower bound %.3f), want above 0.05", rate, lo)
 	}
 	// Deterministic: the same seeds give the same p-values.
-	again := Calibrate(seeds, func(seed uint64) float64 {
+	again := Calibrate(seeds, 0, func(seed uint64) float64 {
 		rng := newRNG(seed)
 		var s float64
 		for range 10 {
@@ -59,5 +59,32 @@ func TestCalibrate(t *testing.T) {
 	}
 	if r, _, _ := (Calibration{}).Rate(0.05); !math.IsNaN(r) {
 		t.Errorf("empty Rate = %v, want NaN", r)
+	}
+}
+
+// TestCalibrateGrid: permutation-style p-values (r+1)/(N+1) of an
+// exchangeable null are calibrated on their grid, with N = 19 and more
+// seeds than the continuous comparison tolerates.
+func TestCalibrateGrid(t *testing.T) {
+	const draws = 19
+	pvalue := func(seed uint64) float64 {
+		rng := newRNG(seed)
+		obs := rng.NormFloat64()
+		r := 0
+		for range draws {
+			if rng.NormFloat64() >= obs {
+				r++
+			}
+		}
+		return float64(r+1) / (draws + 1)
+	}
+	grid := Calibrate(2000, draws, pvalue)
+	cont := Calibrate(2000, 0, pvalue)
+	t.Logf("grid: D %.4f, KS p %.3f; continuous: D %.4f, KS p %.2g", grid.D, grid.KSP, cont.D, cont.KSP)
+	if grid.KSP <= 0.01 {
+		t.Errorf("grid comparison: KS p = %.4f, want > 0.01", grid.KSP)
+	}
+	if cont.D < 1.0/(draws+1)-0.02 {
+		t.Errorf("continuous comparison: D = %.4f, want near 1/%d", cont.D, draws+1)
 	}
 }

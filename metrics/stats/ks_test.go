@@ -129,3 +129,53 @@ func BenchmarkKSUniform200(b *testing.B) {
 		KSUniform(x)
 	}
 }
+
+func TestKSDiscreteUniform(t *testing.T) {
+	tests := []struct {
+		name string
+		x    []float64
+		m    int
+		d    float64
+	}{
+		// Every grid value equally often: F_n = F at every jump.
+		{"balanced", []float64{0.25, 0.5, 0.75, 1, 1, 0.75, 0.5, 0.25}, 4, 0},
+		{"balanced thirds", []float64{2.0 / 3, 1.0 / 3, 1}, 3, 0},
+		// All at 1/4: F_n(1/4) = 1 against F(1/4) = 1/4.
+		{"all smallest", []float64{0.25, 0.25, 0.25, 0.25}, 4, 0.75},
+		// m = 2, x = {1/2, 1, 1}: F_n(1/2) = 1/3 against 1/2; just below 1,
+		// 1/3 against 1/2; elsewhere equal.
+		{"hand", []float64{0.5, 1, 1}, 2, 1.0 / 6},
+		// An off-grid value: F_n(0.3) = 1 against F(0.3) = 0.
+		{"off grid", []float64{0.3}, 2, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, p := KSDiscreteUniform(tc.x, tc.m)
+			if !near(d, tc.d, tol) || !near(p, KolmogorovSF(len(tc.x), tc.d), tol) {
+				t.Errorf("KSDiscreteUniform = (%v, %v), want D = %v", d, p, tc.d)
+			}
+		})
+	}
+	// Calibrated Monte Carlo p-values (r+1)/20, r uniform on 0..19: the
+	// discrete test accepts them, the continuous one (D inflated by up to
+	// 1/20) rejects them once n is large.
+	rng := newRNG(3)
+	x := make([]float64, 4000)
+	for i := range x {
+		x[i] = float64(rng.IntN(20)+1) / 20
+	}
+	_, pd := KSDiscreteUniform(x, 20)
+	_, pc := KSUniform(x)
+	if pd <= 0.01 || pc > 1e-6 {
+		t.Errorf("grid p-values: discrete KS p = %v (want > 0.01), continuous %v (want tiny)", pd, pc)
+	}
+	if d, p := KSDiscreteUniform(nil, 3); !math.IsNaN(d) || !math.IsNaN(p) {
+		t.Errorf("empty: (%v, %v), want NaN", d, p)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("m = 0: no panic")
+		}
+	}()
+	KSDiscreteUniform([]float64{0.5}, 0)
+}
