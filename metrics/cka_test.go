@@ -1,8 +1,11 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -161,4 +164,183 @@ func TestLinearCKAEdges(t *testing.T) {
 		})
 	}
 	mustPanic(t, "bad length", func() { LinearCKA(x, 3, 3, x, 2) })
+}
+
+// songHSIC is Song et al. (2012), eq. 5, evaluated directly: the unbiased
+// HSIC estimator from Gram matrices k and l (n >= 4).
+func songHSIC(k, l []float64, n int) float64 {
+	kt, lt := append([]float64(nil), k...), append([]float64(nil), l...)
+	for i := range n {
+		kt[i*n+i], lt[i*n+i] = 0, 0
+	}
+	var tr, sk, sl, cross float64
+	kl1 := make([]float64, n) // K~ L~ 1
+	for i := range n {
+		for j := range n {
+			tr += kt[i*n+j] * lt[j*n+i]
+			sk += kt[i*n+j]
+			sl += lt[i*n+j]
+		}
+	}
+	l1 := make([]float64, n)
+	for j := range n {
+		for m := range n {
+			l1[j] += lt[j*n+m]
+		}
+	}
+	for i := range n {
+		for j := range n {
+			kl1[i] += kt[i*n+j] * l1[j]
+		}
+		cross += kl1[i]
+	}
+	fn := float64(n)
+	return (tr + sk*sl/((fn-1)*(fn-2)) - 2/(fn-2)*cross) / (fn * (fn - 3))
+}
+
+// ckaReference is testdata/cka_reference.json, written by
+// testdata/cka_reference.py (numpy 1.24, Kornblith's center_gram and cka
+// restated; see the script).
+type ckaReference struct {
+	Cases []struct {
+		Name     string
+		N, P, Q  int
+		X, Y     []float64
+		Debiased float64
+		Plain    float64
+	}
+}
+
+func TestDebiasedCKAReference(t *testing.T) {
+	// tolRef: the same float64 formula with another summation order.
+	const tolRef = 1e-12
+	b, err := os.ReadFile(filepath.Join("testdata", "cka_reference.json"))
+	if err != nil {
+		t.Fatalf("read reference (regenerate with testdata/cka_reference.py): %v", err)
+	}
+	var ref ckaReference
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ref.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			if got := DebiasedCKA(c.X, c.N, c.P, c.Y, c.Q); !near(got, c.Debiased, tolRef) {
+				t.Errorf("DebiasedCKA = %.17g, numpy %.17g", got, c.Debiased)
+			}
+			k, l := CenteredGram(c.X, c.N, c.P), CenteredGram(c.Y, c.N, c.Q)
+			if got := DebiasedGramCKA(k, l, c.N); !near(got, c.Debiased, tolRef) {
+				t.Errorf("DebiasedGramCKA(centred Grams) = %.17g, numpy %.17g", got, c.Debiased)
+			}
+			if got := GramCKA(k, l, c.N); !near(got, c.Plain, tolRef) {
+				t.Errorf("GramCKA = %.17g, numpy %.17g", got, c.Plain)
+			}
+			// Song et al.'s eq. 5, evaluated directly on the raw Grams.
+			kr, lr := gram(c.X, c.N, c.P), gram(c.Y, c.N, c.Q)
+			song := songHSIC(kr, lr, c.N) / math.Sqrt(songHSIC(kr, kr, c.N)*songHSIC(lr, lr, c.N))
+			if !near(song, c.Debiased, tolRef) {
+				t.Errorf("Song eq. 5 = %.17g, numpy %.17g", song, c.Debiased)
+			}
+		})
+	}
+}
+
+func TestDebiasedCKAProperties(t *testing.T) {
+	rng := newRNG(22)
+	const n, p, q = 30, 12, 7
+	x, y := randMat(rng, n, p), randMat(rng, n, q)
+	// y2 depends on x, so that the invariances are tested away from 0.
+	y2 := matMul(x, n, p, randMat(rng, p, q), q)
+	for i := range y2 {
+		y2[i] += 3 * rng.NormFloat64()
+	}
+	base := DebiasedCKA(x, n, p, y2, q)
+	// tolCKA: different summation orders of O(n^2 p) products.
+	const tolCKA = 1e-10
+	t.Run("self", func(t *testing.T) {
+		if got := DebiasedCKA(x, n, p, x, p); !near(got, 1, tolCKA) {
+			t.Errorf("CKA(X, X) = %v", got)
+		}
+	})
+	t.Run("orthogonal", func(t *testing.T) {
+		if got := DebiasedCKA(matMul(x, n, p, randOrthogonal(rng, p), p), n, p, y2, q); !near(got, base, tolCKA) {
+			t.Errorf("CKA(XQ, Y) = %v, want %v", got, base)
+		}
+	})
+	t.Run("isotropic scaling", func(t *testing.T) {
+		if got := DebiasedCKA(scaled(x, 3.7), n, p, scaled(y2, 0.01), q); !near(got, base, tolCKA) {
+			t.Errorf("CKA(aX, bY) = %v, want %v", got, base)
+		}
+	})
+	t.Run("feature offsets", func(t *testing.T) {
+		shifted := append([]float64(nil), x...)
+		for i := range shifted {
+			shifted[i] += float64(7 * (i % p))
+		}
+		if got := DebiasedCKA(shifted, n, p, y2, q); !near(got, base, tolCKA) {
+			t.Errorf("CKA(X + c, Y) = %v, want %v", got, base)
+		}
+	})
+	t.Run("symmetric", func(t *testing.T) {
+		if got := DebiasedCKA(y2, n, q, x, p); !near(got, base, tolCKA) {
+			t.Errorf("CKA(Y, X) = %v, want %v", got, base)
+		}
+	})
+	t.Run("independent near 0", func(t *testing.T) {
+		// sd about sqrt(2)/n = 0.047 (see TestDebiasedCKAIndependent).
+		if got := DebiasedCKA(x, n, p, y, q); math.Abs(got) > 0.2 {
+			t.Errorf("independent: %v", got)
+		}
+	})
+}
+
+func TestDebiasedCKAEdges(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 9, 2, 0}                 // [5, 2]
+	constant := []float64{0.1, 7, 0.1, 7, 0.1, 7, 0.1, 7, 0.1, 7} // [5, 2]
+	tests := []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"constant side", DebiasedCKA(x, 5, 2, constant, 2), 0},
+		{"no features", DebiasedCKA(x, 5, 2, nil, 0), 0},
+		{"three examples", DebiasedCKA(x[:6], 3, 2, x[:6], 2), math.NaN()},
+		{"NaN", DebiasedCKA(append([]float64{math.NaN()}, x[1:]...), 5, 2, x, 2), math.NaN()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !near(tc.got, tc.want, tolExact) {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+	mustPanic(t, "bad length", func() { DebiasedCKA(x, 5, 3, x, 2) })
+	mustPanic(t, "bad Gram", func() { DebiasedGramCKA(x, x, 5) })
+}
+
+// TestDebiasedCKAIndependent compares the two estimators on independent
+// Gaussian features of the shapes measured here: n examples, p = q =
+// 16*8*8 features. Plain CKA sits near p/(p+n) (0.8 for n = 256), the
+// debiased one near 0 (its sd under independence is about sqrt(2)/n).
+func TestDebiasedCKAIndependent(t *testing.T) {
+	const p = 16 * 8 * 8
+	sizes := []int{256, 1024}
+	if testing.Short() {
+		sizes = sizes[:1]
+	}
+	for _, n := range sizes {
+		rng := newRNG(uint64(n))
+		x, y := randMat(rng, n, p), randMat(rng, n, p)
+		kx, ky := CenteredGram(x, n, p), CenteredGram(y, n, p)
+		plain, deb := GramCKA(kx, ky, n), DebiasedGramCKA(kx, ky, n)
+		t.Logf("n = %d, p = q = %d: plain CKA %.4f (p/(p+n) = %.4f), debiased %.5f", n, p, plain, float64(p)/float64(p+n), deb)
+		// tolPlain: plain CKA's spread around p/(p+n) at these sizes.
+		const tolPlain = 0.01
+		if math.Abs(plain-float64(p)/float64(p+n)) > tolPlain {
+			t.Errorf("n = %d: plain CKA %v, want about %v", n, plain, float64(p)/float64(p+n))
+		}
+		// Five standard deviations of the debiased estimate.
+		if bound := 5 * math.Sqrt2 / float64(n); math.Abs(deb) > bound {
+			t.Errorf("n = %d: debiased CKA %v, want |.| < %v", n, deb, bound)
+		}
+	}
 }

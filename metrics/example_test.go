@@ -7,33 +7,54 @@ import (
 	"branchspec/metrics"
 )
 
-// Chroma of three 1x1 kernels: colour blind, red only, red versus green.
-func ExampleChroma() {
-	for _, w := range [][]float32{{1, 1, 1}, {1, 0, 0}, {1, -1, 0}} {
-		fmt.Printf("%v: %.3f\n", w, metrics.Chroma(w, 1))
+// Chroma of three 1x1 kernels against the Rec. 601 luminance axis of
+// unscaled inputs: one along it (sees luminance only), red only, and red
+// against green at equal luminance.
+func ExampleChromaAlong() {
+	l := metrics.LuminanceAxis([3]float64{1, 1, 1})
+	lum := []float32{float32(l[0]), float32(l[1]), float32(l[2])}
+	for _, w := range [][]float32{lum, {1, 0, 0}, {0.587, -0.299, 0}} {
+		fmt.Printf("%.3f\n", metrics.ChromaAlong(w, 1, l))
 	}
+	d := metrics.ChromaChance(5 * 5) // random 5x5 kernels
+	fmt.Printf("chance: mean %.3f, 5th %.3f, 95th percentile %.3f\n", d.Mean(), d.Quantile(0.05), d.Quantile(0.95))
 	// Output:
-	// [1 1 1]: 0.000
-	// [1 0 0]: 0.667
-	// [1 -1 0]: 1.000
+	// 0.000
+	// 0.800
+	// 1.000
+	// chance: mean 0.667, 5th 0.537, 95th percentile 0.787
 }
 
 // The between-branch split of unit chroma with its permutation null: two
 // branches of four units, the second one colour-tuned. Only 2 of the
 // C(8,4) = 70 splits into two groups of four (this one and its relabelling)
-// reach the observed eta^2, so p cannot fall much below 2/70 = 0.029.
-func ExamplePermutationTest() {
+// reach the observed eta^2, so p cannot fall much below 2/70 = 0.029. The
+// null's mean is near E eta^2 = (B-1)/(n-1) = 1/7.
+func ExampleSplitTest() {
 	chroma := []float64{0.05, 0.10, 0.02, 0.08, 0.90, 0.85, 0.95, 0.70}
 	branch := []int{0, 0, 0, 0, 1, 1, 1, 1}
 	rng := rand.New(rand.NewPCG(1, 2))
-	eta2, _, p := metrics.PermutationTest(func(g []int) float64 {
-		return metrics.EtaSquared(chroma, g)
-	}, branch, 200, rng)
-	fmt.Printf("eta^2 = %.3f, p = %.3f\n", eta2, p)
+	eta2, null := metrics.SplitTest(chroma, branch, 200, rng)
+	fmt.Printf("eta^2 = %.3f, null %.3f +- %.3f, p = %.3f\n", eta2, null.Mean(), null.SD(), null.P(eta2))
 	fmt.Println("colour branch:", metrics.AlignBranches(chroma, branch, 2)[0])
 	// Output:
-	// eta^2 = 0.970, p = 0.035
+	// eta^2 = 0.970, null 0.133 +- 0.190, p = 0.035
 	// colour branch: 1
+}
+
+// An initialisation null: a metric's values over fresh initialisations,
+// stored once per run, then read at every checkpoint. 13 of the 20 values
+// are >= 0.52, so p(0.52) = 14/21; none reaches 0.60, so p = 1/21.
+func ExampleNull() {
+	atInit := []float64{0.52, 0.51, 0.53, 0.52, 0.50, 0.52, 0.54, 0.51, 0.52, 0.53,
+		0.51, 0.52, 0.50, 0.53, 0.52, 0.51, 0.52, 0.55, 0.52, 0.51}
+	null := metrics.NewNull(atInit, metrics.Upper)
+	for _, obs := range []float64{0.52, 0.60} {
+		fmt.Printf("obs %.2f: null %.3f +- %.3f (N = %d), p = %.3f\n", obs, null.Mean(), null.SD(), null.N(), null.P(obs))
+	}
+	// Output:
+	// obs 0.52: null 0.519 +- 0.012 (N = 20), p = 0.667
+	// obs 0.60: null 0.519 +- 0.012 (N = 20), p = 0.048
 }
 
 // The article's InceptionV1 figures: all 9 black-and-white-vs-colour units

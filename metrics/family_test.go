@@ -3,6 +3,7 @@ package metrics
 import (
 	"math"
 	"math/big"
+	"slices"
 	"testing"
 )
 
@@ -140,4 +141,134 @@ func TestNMI(t *testing.T) {
 		})
 	}
 	mustPanic(t, "length mismatch", func() { NMI([]int{1}, nil) })
+}
+
+func TestTailFamilies(t *testing.T) {
+	got := TailFamilies([]float64{0.1, 0.2, 0.5, 0.8, 0.9, math.NaN(), math.Inf(1)}, 0.2, 0.8)
+	want := []int{FamilyLow, FamilyNone, FamilyNone, FamilyNone, FamilyHigh, FamilyNone, FamilyHigh}
+	if !slices.Equal(got, want) {
+		t.Errorf("TailFamilies = %v, want %v", got, want)
+	}
+	if got := TailFamilies(nil, 0, 1); len(got) != 0 {
+		t.Errorf("empty: %v", got)
+	}
+	mustPanic(t, "lo > hi", func() { TailFamilies(nil, 0.9, 0.1) })
+	mustPanic(t, "NaN threshold", func() { TailFamilies(nil, math.NaN(), 0.1) })
+}
+
+func TestFamilyNMI(t *testing.T) {
+	groups := []int{0, 0, 0, 1, 1, 1}
+	tests := []struct {
+		name   string
+		labels []int
+		family int
+		want   float64
+	}{
+		{"family is a branch", []int{1, 1, 1, 0, -1, 0}, FamilyHigh, 1},
+		// Reference values: NMI of the membership vector against the
+		// branches, I / sqrt(H(member) H(branch)) computed with Python's
+		// math module from the contingency table.
+		{"one member", []int{1, 1, 1, 0, -1, 0}, FamilyLow, 0.23674660197196537},
+		{"two of three against one of three", []int{1, 0, 1, 0, 1, 0}, FamilyHigh, 0.0817041659455104},
+		{"independent", []int{1, 0, 0, 1, 0, 0}, FamilyHigh, 0},
+		{"empty family", []int{0, 0, 0, 0, 0, 0}, FamilyHigh, 0},
+		{"every unit", []int{1, 1, 1, 1, 1, 1}, FamilyHigh, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FamilyNMI(tc.labels, tc.family, groups); !near(got, tc.want, tolExact) {
+				t.Errorf("FamilyNMI = %.16g, want %.16g", got, tc.want)
+			}
+		})
+	}
+	mustPanic(t, "length", func() { FamilyNMI([]int{1}, 1, nil) })
+}
+
+// TestFamilyConcentrationInceptionV1 reproduces the article's p-values
+// with families formed from chance tails: the 9 black-and-white-vs-colour
+// detectors of mixed3a all in its 5x5 branch (32 of 256 units), the 30
+// curve detectors of mixed3b all in its 5x5 branch (96 of 480 units).
+func TestFamilyConcentrationInceptionV1(t *testing.T) {
+	tests := []struct {
+		name     string
+		branches []int // InceptionV1 branch widths: 1x1, 3x3, 5x5, pool
+		members  int
+		maxLog10 float64 // the article's bound
+		exact    float64 // C(n,k)/C(N,k), see TestHypergeomLogTail
+	}{
+		{"mixed3a", []int{64, 128, 32, 32}, 9, -8, -8.6047223637696678},
+		{"mixed3b", []int{128, 192, 96, 64}, 30, -20, -22.774841158887507},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var groups []int
+			for b, w := range tc.branches {
+				for range w {
+					groups = append(groups, b)
+				}
+			}
+			// Scores: chance-like 0.5 for every unit, 0.99 for the
+			// family, placed in the 5x5 branch (index 2).
+			scores := make([]float64, len(groups))
+			start := tc.branches[0] + tc.branches[1]
+			for i := range scores {
+				scores[i] = 0.5
+				if i >= start && i < start+tc.members {
+					scores[i] = 0.99
+				}
+			}
+			labels := TailFamilies(scores, 0.1, 0.9)
+			tails := FamilyLogTails(labels, FamilyHigh, groups, len(tc.branches))
+			if tails[2] >= tc.maxLog10 || !near(tails[2], tc.exact, 1e-9) {
+				t.Errorf("5x5 branch: log10 p = %.6f, want %.6f (< %v)", tails[2], tc.exact, tc.maxLog10)
+			}
+			for _, b := range []int{0, 1, 3} {
+				if tails[b] != 0 {
+					t.Errorf("branch %d: log10 p = %v, want 0 (k = 0)", b, tails[b])
+				}
+			}
+			if low := FamilyLogTails(labels, FamilyLow, groups, len(tc.branches)); slices.ContainsFunc(low, func(v float64) bool { return v != 0 }) {
+				t.Errorf("empty achromatic family: %v", low)
+			}
+		})
+	}
+}
+
+// TestFamiliesPlanted builds a first layer of 2 branches of 16 kernels
+// 3x5x5: branch 0 colour-opponent (chroma 1), branch 1 luminance-only
+// (chroma 0). With the chance thresholds of Beta(25, 12.5) the colour
+// family is exactly branch 0 and the achromatic family exactly branch 1.
+func TestFamiliesPlanted(t *testing.T) {
+	const k = 5
+	groups := branchLabels(2, 16)
+	lum := LuminanceAxis([3]float64{1, 1, 1})
+	orth := [3]float64{0, lum[2], -lum[1]}
+	rng := newRNG(41)
+	scores := make([]float64, len(groups))
+	for i, g := range groups {
+		plane := make([]float32, k*k)
+		for j := range plane {
+			plane[j] = float32(rng.NormFloat64())
+		}
+		gains := orth
+		if g == 1 {
+			gains = lum
+		}
+		scores[i] = ChromaAlong(planes(plane, gains32(gains)), k, lum)
+	}
+	d := ChromaChance(k * k)
+	labels := TailFamilies(scores, d.Quantile(0.05), d.Quantile(0.95))
+	// log10 1/C(32,16) = -log10(601080390) = -8.778932... (exact integer).
+	want := -math.Log10(601080390)
+	for _, tc := range []struct {
+		family, branch int
+	}{{FamilyHigh, 0}, {FamilyLow, 1}} {
+		tails := FamilyLogTails(labels, tc.family, groups, 2)
+		if !near(tails[tc.branch], want, 1e-9) || tails[1-tc.branch] != 0 {
+			t.Errorf("family %d: log10 p = %v, want %v in branch %d and 0 in the other", tc.family, tails, want, tc.branch)
+		}
+		if nmi := FamilyNMI(labels, tc.family, groups); !near(nmi, 1, tolExact) {
+			t.Errorf("family %d: NMI = %v, want 1", tc.family, nmi)
+		}
+	}
 }
