@@ -294,7 +294,7 @@ func TestDebiasedCKAProperties(t *testing.T) {
 }
 
 func TestDebiasedCKAEdges(t *testing.T) {
-	x := []float64{1, 2, 3, 4, 5, 6, 7, 9, 2, 0}                 // [5, 2]
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 9, 2, 0}                  // [5, 2]
 	constant := []float64{0.1, 7, 0.1, 7, 0.1, 7, 0.1, 7, 0.1, 7} // [5, 2]
 	tests := []struct {
 		name string
