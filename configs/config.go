@@ -194,7 +194,9 @@ type Schedule struct {
 type Metrics struct {
 	// Enabled turns the checkpoint metrics on.
 	Enabled bool `toml:"enabled"`
-	// Probes is the number of probe images per kind, >= 1.
+	// Probes is the number of probe images in all, >= 1: the bank holds
+	// probes/4 (rounded down, at least 1) of each of its four kinds
+	// (achromatic and colour gratings, colour blobs, curves).
 	Probes int `toml:"probes"`
 	// Permutations is the size of the branch-label permutation null of
 	// eta^2, >= 1; 200 is the minimum for reported science.
