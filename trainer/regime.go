@@ -10,7 +10,8 @@ import (
 	"branchspec/configs"
 )
 
-// This file implements the interventions of configs.Regime (science.md,
+// This file implements the interventions of configs.Interventions, the
+// config's [regime] table (science.md,
 // "Regimes that test the feedback loop"). Steps are counted as the trainer
 // counts them: "step s" is the update that takes the weights from StepCount()
 // = s to s+1, so a checkpoint at step s holds the weights after s updates.
