@@ -1,12 +1,16 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 
 	"branchspec/metrics"
 	"branchspec/results"
 	"branchspec/trainer"
 )
+
+// errOneBranch is returned by RejoinMatrix for a run with one branch.
+var errOneBranch = errors.New("1 branch, nothing to rejoin")
 
 // WeightSteps returns the steps of the run's checkpoints that still hold
 // weights, ascending.
@@ -106,7 +110,7 @@ func RejoinMatrix(dir string, step int, order []int) (A [][]float64, at int, err
 	}
 	r := m.Rejoin()
 	if r.Branches < 2 {
-		return nil, at, fmt.Errorf("rejoin matrix (%s): %d branch, nothing to rejoin", dir, r.Branches)
+		return nil, at, fmt.Errorf("rejoin matrix (%s): %w", dir, errOneBranch)
 	}
 	A, _, _ = metrics.RejoinDependency(r.W, r.Out, r.In, r.Taps, r.Groups, r.Branches)
 	if len(order) == r.Branches {
