@@ -23,7 +23,7 @@ import (
 //
 // Reference: Kornblith et al., "Similarity of neural network representations
 // revisited", ICML 2019 (linear CKA: its feature-space form and its form
-// through centred Gram matrices); /work/shared/docs/science.md, metric 7.
+// through centred Gram matrices); ../shared/docs/science.md, metric 7.
 func LinearCKA(x []float64, n, p int, y []float64, q int) float64 {
 	if n < 0 || p < 0 || q < 0 || len(x) != n*p || len(y) != n*q {
 		panic(fmt.Sprintf("metrics.LinearCKA: len(x) = %d, len(y) = %d, want n*p, n*q with n = %d, p = %d, q = %d", len(x), len(y), n, p, q))

@@ -2,7 +2,7 @@
 // logs at each checkpoint: pure functions of weights, activations and labels,
 // with no I/O and no imports from the rest of the project.
 //
-// The metrics follow /work/shared/docs/science.md ("Metrics to log at each
+// The metrics follow ../shared/docs/science.md ("Metrics to log at each
 // checkpoint"):
 //
 //	metric  what                             functions

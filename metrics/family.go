@@ -9,7 +9,7 @@ import (
 // label 1 (member) if scores[i] >= threshold, else 0. NaN scores get 0 (not
 // a member). Empty input returns an empty slice.
 //
-// Definition: /work/shared/docs/science.md, metric 4 (families by thresholds
+// Definition: ../shared/docs/science.md, metric 4 (families by thresholds
 // on chroma, frequency or CSI).
 func FamilyLabels(scores []float64, threshold float64) []int {
 	out := make([]int, len(scores))
@@ -40,7 +40,7 @@ func FamilyLabels(scores []float64, threshold float64) []int {
 // of 32 of 256 units has P = C(32,9)/C(256,9), log10 P = -8.605.
 //
 // Reference: Voss et al., "Branch Specialization" (Distill 2021), the
-// p-values for mixed3a and mixed3b; /work/shared/docs/science.md, metric 4.
+// p-values for mixed3a and mixed3b; ../shared/docs/science.md, metric 4.
 func HypergeomLogTail(k, n, K, N int) float64 {
 	if N < 0 || K < 0 || K > N || n < 0 || n > N {
 		return math.NaN()
@@ -90,7 +90,7 @@ func logSumExp(x []float64) float64 {
 // len(labels). A family with no members gives 0 for every branch. Panics if
 // len(labels) != len(groups) or a group label is outside [0, nGroups).
 //
-// Definition: /work/shared/docs/science.md, metric 4.
+// Definition: ../shared/docs/science.md, metric 4.
 func FamilyLogTails(labels []int, family int, groups []int, nGroups int) []float64 {
 	if len(labels) != len(groups) {
 		panic(fmt.Sprintf("metrics.FamilyLogTails: len(labels) = %d != len(groups) = %d", len(labels), len(groups)))
@@ -138,7 +138,7 @@ func checkGroups(fn string, groups []int, nGroups int) {
 // Reference: Strehl & Ghosh, "Cluster ensembles: a knowledge reuse framework
 // for combining multiple partitions", JMLR 3 (2002), where the sqrt(H(a) H(b))
 // normalisation is introduced;
-// /work/shared/docs/science.md, metric 4.
+// ../shared/docs/science.md, metric 4.
 func NMI(a, b []int) float64 {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("metrics.NMI: len(a) = %d != len(b) = %d", len(a), len(b)))

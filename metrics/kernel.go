@@ -18,7 +18,7 @@ import (
 // opponency). The all-zero kernel (0/0) returns 0. NaN in w returns NaN.
 // Panics if k < 1 or len(w) != 3*k*k.
 //
-// Definition: /work/shared/docs/science.md, metric 1; the split of a kernel
+// Definition: ../shared/docs/science.md, metric 1; the split of a kernel
 // into an achromatic mean and a chromatic residual follows the colour /
 // black-and-white distinction of Krizhevsky et al. (2012, section 6.1) and
 // Voss et al. ("Branch Specialization", Distill 2021).
@@ -58,7 +58,7 @@ func Chroma(w []float32, k int) float64 {
 // The DFT is computed directly in O(c k^4), which for first-layer kernels
 // (k <= 11) costs microseconds.
 //
-// Definition: /work/shared/docs/science.md, metric 1 (low- versus
+// Definition: ../shared/docs/science.md, metric 1 (low- versus
 // high-frequency families, Voss et al., "Branch Specialization", Distill 2021).
 func FrequencyCentroid(w []float32, c, k int) float64 {
 	if c < 1 || k < 1 || len(w) != c*k*k {

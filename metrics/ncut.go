@@ -19,7 +19,7 @@ import (
 // Following Filan et al., "Clusterability in neural networks"
 // (arXiv:2103.03386, 2021), who take the channels of a CNN as the nodes of
 // its graph and a norm of the kernel between two channels as the edge weight;
-// /work/shared/docs/science.md, metric 6.
+// ../shared/docs/science.md, metric 6.
 func ChannelGraph(w []float32, out, in, taps int) []float64 {
 	if out < 0 || in < 0 || taps < 1 || len(w) != out*in*taps {
 		panic(fmt.Sprintf("metrics.ChannelGraph: len(w) = %d, want out*in*taps with out = %d, in = %d, taps = %d", len(w), out, in, taps))
@@ -52,7 +52,7 @@ func ChannelGraph(w []float32, out, in, taps int) []float64 {
 //
 // Reference: Shi & Malik, "Normalized cuts and image segmentation", IEEE
 // TPAMI 22(8) (2000); Filan et al., "Clusterability in neural networks"
-// (arXiv:2103.03386, 2021); /work/shared/docs/science.md, metric 6.
+// (arXiv:2103.03386, 2021); ../shared/docs/science.md, metric 6.
 func NCut(e []float64, out, in int, partOut, partIn []int, nParts int) float64 {
 	if out < 0 || in < 0 || len(e) != out*in || len(partOut) != out || len(partIn) != in || nParts < 1 {
 		panic(fmt.Sprintf("metrics.NCut: len(e) = %d, len(partOut) = %d, len(partIn) = %d, want out*in, out, in with out = %d, in = %d, nParts = %d >= 1",
@@ -102,7 +102,7 @@ func NCut(e []float64, out, in int, partOut, partIn []int, nParts int) float64 {
 // Panics as ChannelGraph and NCut do.
 //
 // Reference: Filan et al., "Clusterability in neural networks"
-// (arXiv:2103.03386, 2021), shuffle null; /work/shared/docs/science.md,
+// (arXiv:2103.03386, 2021), shuffle null; ../shared/docs/science.md,
 // metric 6 (>= 50 shuffles).
 func NCutShuffleTest(w []float32, out, in, taps int, partOut, partIn []int, nParts, shuffles int, rng *rand.Rand) (obs, z, p float64) {
 	e := ChannelGraph(w, out, in, taps)

@@ -27,7 +27,7 @@ import (
 // weights propagate to their output's row and to the means. Panics if
 // len(w) != out*in*taps, len(groups) != in, or a label is outside [0, nGroups).
 //
-// Definition: /work/shared/docs/science.md, metric 5 (downstream half of the
+// Definition: ../shared/docs/science.md, metric 5 (downstream half of the
 // feedback loop of Voss et al., "Branch Specialization", Distill 2021).
 func RejoinDependency(w []float32, out, in, taps int, groups []int, nGroups int) (A [][]float64, maxShare, entropy float64) {
 	if out < 0 || in < 0 || taps < 1 || len(w) != out*in*taps || len(groups) != in || nGroups < 1 {

@@ -21,7 +21,7 @@ import (
 //
 // Reference: the correlation ratio of K. Pearson; Cohen, "Statistical Power
 // Analysis for the Behavioral Sciences" (2nd ed., 1988), chapter 8;
-// /work/shared/docs/science.md, metric 3.
+// ../shared/docs/science.md, metric 3.
 func EtaSquared(scores []float64, groups []int) float64 {
 	if len(scores) != len(groups) {
 		panic(fmt.Sprintf("metrics.EtaSquared: len(scores) = %d != len(groups) = %d", len(scores), len(groups)))
@@ -90,7 +90,7 @@ func numGroups(fn string, groups []int) int {
 //
 // Reference: Phipson & Smyth, "Permutation P-values should never be zero",
 // Stat. Appl. Genet. Mol. Biol. 9(1), article 39 (2010): p = (b+1)/(m+1);
-// /work/shared/docs/science.md, metric 3.
+// ../shared/docs/science.md, metric 3.
 func PermutationTest(stat func(groups []int) float64, groups []int, n int, rng *rand.Rand) (obs, z, p float64) {
 	obs = stat(groups)
 	if math.IsNaN(obs) {
