@@ -235,18 +235,6 @@ func (m *Model) Classes() int { return m.arch.Classes }
 // InputShape is the shape of one input example: channels, height, width.
 func (m *Model) InputShape() (c, h, w int) { return m.arch.C, m.arch.H, m.arch.W }
 
-// BranchUnits is the number of units of every branch's first layer,
-// summed over the branches.
-func (m *Model) BranchUnits() int {
-	n := 0
-	for _, br := range m.arch.Branches {
-		if len(br) > 0 {
-			n += br[0].Out
-		}
-	}
-	return n
-}
-
 // checkShapes reports a data set whose examples do not fit the model.
 func (m *Model) checkShapes(c, h, w int) error {
 	a := m.arch
