@@ -39,4 +39,10 @@
 // Randomness (permutation and shuffle nulls) is injected as a *rand.Rand
 // from math/rand/v2; for a given generator state every result is
 // deterministic. The package holds no mutable state.
+//
+// # Boundaries
+//
+// metrics owns the specialization metrics as pure functions of numbers. It
+// must never import another branchspec package (trainer, results,
+// experiments), gorgonia or bbolt, and does no I/O.
 package metrics

@@ -1,9 +1,3 @@
-// Command branchspec trains branched CNNs under configured regimes, logs
-// per-branch specialization over training, and compares runs.
-//
-// Each subcommand lives in its own file as a *command value; main only
-// registers and dispatches. Exit status: 0 success, 1 failure, 2 usage
-// error, 130 interrupted (the run checkpointed and can be resumed).
 package main
 
 import (
