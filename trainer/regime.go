@@ -10,11 +10,11 @@ import (
 	"branchspec/configs"
 )
 
-// This file implements the interventions of configs.Interventions, the
-// config's [regime] table (science.md,
-// "Regimes that test the feedback loop"). Steps are counted as the trainer
-// counts them: "step s" is the update that takes the weights from StepCount()
-// = s to s+1, so a checkpoint at step s holds the weights after s updates.
+// This file implements the interventions of the config's [regime] table,
+// configs.Interventions (science.md, "Regimes that test the feedback
+// loop"). Steps are counted as the trainer counts them: "step s" is the
+// update that takes the weights from StepCount() = s to s+1, so a
+// checkpoint at step s holds the weights after s updates.
 //
 //   - freeze {layer, from, to}: the updates of steps s in [from, to) (to = -1:
 //     every later step) leave the layer's weights and biases, their solver
