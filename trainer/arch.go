@@ -9,9 +9,14 @@ import (
 // Conv is one conv layer placed in the net: the config's layer (its knobs:
 // output channels, kernel, pool, and any knob configs.Layer gains) with the
 // shapes it meets. Every conv is "same"-padded with stride 1, then ReLU,
-// then a max pool of size Pool (0 or 1: none); outputSize is the one place
-// that turns the knobs into an output shape, and the graph builder's conv
-// the one place that turns them into ops.
+// then a max pool of size Pool (0 or 1: none).
+//
+// A new per-layer knob (a stride, LRN, a pool stride, global average
+// pooling, an init scale, a linear activation) is a field of configs.Layer
+// (with its check and the shape rule of configs' Layers walker), its shape
+// rule in outputSize, the one place here that turns knobs into an output
+// shape, and its ops in the graph builder's conv, the one place that turns
+// them into ops; an init scale goes to Model.initStd.
 type Conv struct {
 	configs.Layer
 	Name string
