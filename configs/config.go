@@ -16,13 +16,13 @@ type Config struct {
 	// Allowed: 0..9223372036854775807 (TOML integers are signed 64-bit).
 	Seed uint64 `toml:"seed"`
 
-	Data       Data       `toml:"data"`
-	Model      Model      `toml:"model"`
-	Optim      Optim      `toml:"optim"`
-	Schedule   Schedule   `toml:"schedule"`
-	Checkpoint Checkpoint `toml:"checkpoint"`
-	Metrics    Metrics    `toml:"metrics"`
-	Regime     Regime     `toml:"regime"`
+	Data       Data          `toml:"data"`
+	Model      Model         `toml:"model"`
+	Optim      Optim         `toml:"optim"`
+	Schedule   Schedule      `toml:"schedule"`
+	Checkpoint Checkpoint    `toml:"checkpoint"`
+	Metrics    Metrics       `toml:"metrics"`
+	Regime     Interventions `toml:"regime"`
 }
 
 // Data sources.
@@ -214,11 +214,11 @@ type Metrics struct {
 	CSITop int `toml:"csi_top"`
 }
 
-// Regime holds the interventions that test the feedback-loop hypothesis. The
-// zero Regime is the baseline. Layer names are stem.I, branch.B.I,
+// Interventions are the [regime] table: what a run does to its net to test
+// the feedback-loop hypothesis. The zero value is the baseline. Layer names are stem.I, branch.B.I,
 // branch.*.I (every branch), trunk.I, hidden.I and out; they must exist in
 // the model.
-type Regime struct {
+type Interventions struct {
 	// Freeze lists layers whose parameters are not updated for a step range.
 	Freeze []Freeze `toml:"freeze"`
 	// Rerandomize lists layers re-drawn from their initialisation

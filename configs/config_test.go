@@ -176,7 +176,7 @@ bias = {branch = 1, epsilon = 0.5}
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Regime{
+	want := Interventions{
 		Freeze:      []Freeze{{Layer: "branch.*.1", To: -1}, {Layer: "out", From: 10, To: 20}},
 		Rerandomize: []Rerandomize{{Layer: "branch.0.0", Every: 100}},
 		Mixing:      Mixing{Layer: "branch.*.1", P: 0.25},

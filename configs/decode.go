@@ -128,6 +128,8 @@ func want(t reflect.Type) string {
 		return "a non-negative integer"
 	case reflect.Float64:
 		return "a number"
+	case reflect.Map:
+		return "a table"
 	}
 	return t.String()
 }
@@ -196,6 +198,15 @@ func (d *decoder) value(path string, v any, rv reflect.Value) {
 			return
 		}
 		rv.SetUint(uint64(n))
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok || t.Key().Kind() != reflect.String {
+			mismatch()
+			return
+		}
+		d.mapping(path, m, rv)
+	case reflect.Interface:
+		rv.Set(reflect.ValueOf(v))
 	case reflect.Float64:
 		switch n := v.(type) {
 		case float64:
@@ -232,6 +243,23 @@ func (d *decoder) table(path string, m map[string]any, rv reflect.Value) {
 			d.value(joinKey(path, k), m[k], rv.Field(f.index))
 		}
 	}
+}
+
+// mapping replaces map rv by one holding every key of m, each value decoded
+// onto a new element; keys are free.
+func (d *decoder) mapping(path string, m map[string]any, rv reflect.Value) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := reflect.MakeMapWithSize(rv.Type(), len(m))
+	for _, k := range keys {
+		elem := reflect.New(rv.Type().Elem()).Elem()
+		d.value(joinKey(path, k), m[k], elem)
+		out.SetMapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()), elem)
+	}
+	rv.Set(out)
 }
 
 // slice replaces slice rv by a new one decoded from array v.

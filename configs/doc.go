@@ -27,4 +27,12 @@
 // The text stored with a run is Canonical(): every key, in schema order, so
 // that Parse(Canonical()) gives the same Config back and Hash() identifies
 // the configuration exactly.
+//
+// # Boundaries
+//
+// configs owns the config schema, its defaults and presets, strict TOML
+// decoding (Document: the one decoding path with file:line key errors, also
+// used for experiment files), --set and the canonical text. It must never
+// import another branchspec package, gorgonia or bbolt: everything else
+// reads configs, configs reads nothing.
 package configs

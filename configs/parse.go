@@ -1,7 +1,6 @@
 package configs
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -26,34 +25,15 @@ func Parse(filename string, text []byte) (*Config, error) {
 
 // decodeText decodes text onto c and validates it.
 func (c *Config) decodeText(filename, text string) error {
-	var raw map[string]any
-	if _, err := toml.Decode(text, &raw); err != nil {
-		var pe toml.ParseError
-		if !errors.As(err, &pe) {
-			return &Error{File: filename, Msg: err.Error()}
-		}
-		e := &Error{File: filename, Line: pe.Position.Line, Col: pe.Position.Col,
-			Msg: "syntax error: " + pe.Message}
-		e.src = sourceLine(text, e.Line)
-		return e
+	doc, err := ReadDocument(filename, []byte(text))
+	if err != nil {
+		return err
 	}
-	lines := indexLines(text)
-	at := func(e *Error) *Error {
-		e.File = filename
-		e.Line = lines.lookup(e.Key)
-		e.src = sourceLine(text, e.Line)
-		return e
-	}
-	var d decoder
-	d.table("", raw, reflect.ValueOf(c).Elem())
-	for _, e := range d.errs {
-		at(e)
-	}
-	if e := firstError(d.errs); e != nil {
-		return e
+	if err := doc.Decode(c); err != nil {
+		return err
 	}
 	if err := c.Validate(); err != nil {
-		return at(err.(*Error))
+		return doc.at(err.(*Error))
 	}
 	return nil
 }

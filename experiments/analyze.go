@@ -61,11 +61,7 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 		if err != nil {
 			return steps, err
 		}
-		ws := make([]trainer.Tensor, len(ck.Weights))
-		for i, t := range ck.Weights {
-			ws[i] = trainer.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
-		}
-		if err := model.SetWeights(ws); err != nil {
+		if err := model.SetWeights(tensorsOf(ck.Weights)); err != nil {
 			return steps, fmt.Errorf("analyze %s: step %d: %w", dir, ck.Step, err)
 		}
 		m := inst.measurer(cfg.Seed, ck.Step, map[string]float64{})

@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
-	"math"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 
+	"branchspec/metrics"
 	"branchspec/results"
 )
 
@@ -231,7 +231,12 @@ var branchKeyRE = regexp.MustCompile(`\.b([0-9]+)(\.|$)`)
 func AlignBranches(rows []results.Row) (aligned []results.Row, order []int, by string) {
 	for _, key := range []string{"chroma", "csi"} {
 		if scores := branchScores(rows, key); len(scores) > 0 {
-			order = rankDescending(scores)
+			// One score per branch: each branch's mean is its score.
+			branch := make([]int, len(scores))
+			for b := range branch {
+				branch[b] = b
+			}
+			order = metrics.AlignBranches(scores, branch, len(scores))
 			by = key + ".bB"
 			break
 		}
@@ -293,26 +298,4 @@ func branchScores(rows []results.Row, prefix string) []float64 {
 		}
 	}
 	return nil
-}
-
-// rankDescending returns the indices of scores from highest to lowest,
-// stable, NaN last.
-func rankDescending(scores []float64) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(i, j int) int {
-		a, b := scores[i], scores[j]
-		switch {
-		case math.IsNaN(a) && math.IsNaN(b):
-			return 0
-		case math.IsNaN(a):
-			return 1
-		case math.IsNaN(b):
-			return -1
-		}
-		return cmp.Compare(b, a)
-	})
-	return idx
 }

@@ -1,5 +1,18 @@
-// Package experiments drives training runs: it starts and resumes a run
-// from its config, checkpoints it into the results store on the config's
-// schedule, measures specialization at each checkpoint, and runs sweeps of
-// regimes and seeds.
+// Package experiments drives training runs and offers every operation the
+// command line performs: it starts, resumes and forks runs through one
+// lifecycle (lock, create or open, session, restore), checkpoints them into
+// the results store on the config's schedule, measures specialization at
+// each checkpoint, runs sweeps of regimes and seeds locally or hands them
+// to Slurm or Kubernetes, and reads runs back: show, list, export, kernel
+// grids, analyze, compare and the HTML report.
+//
+// # Boundaries
+//
+// experiments owns runs and what is done with them: the lifecycle,
+// experiment files and manifests, the metric pass (which metrics, with
+// which streams, under which keys), comparisons and the layout of reports.
+// It asks trainer for weights, activations and evaluations through its
+// methods and must never import gorgonia, trainer/ops or the GEMM, nor
+// bbolt (results stores for it); cmd/branchspec must import nothing but
+// experiments from this module.
 package experiments

@@ -1,8 +1,7 @@
 package experiments
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/BurntSushi/toml"
 
 	"branchspec/configs"
 )
@@ -35,11 +32,15 @@ type Experiment struct {
 	Base    *configs.Config
 	Seeds   []uint64
 	Set     []string
-	Regimes []Regime // in file order
+	Regimes []RegimeOverrides // in file order
+	// doc is the parsed file, which positions errors found later.
+	doc *configs.Document
 }
 
-// Regime is one named set of overrides of an experiment.
-type Regime struct {
+// RegimeOverrides is one regime of an experiment: its name and the config
+// overrides that make it (the interventions themselves are the config's
+// [regime] table, configs.Interventions).
+type RegimeOverrides struct {
 	Name string
 	Set  []string
 }
@@ -55,9 +56,7 @@ type RunSpec struct {
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
-// LoadExperiment reads and checks an experiment file: unknown keys, wrong
-// types, unknown regimes' overrides and configs that do not validate are
-// errors naming the file, the regime and the key.
+// LoadExperiment reads and checks an experiment file (see ParseExperiment).
 func LoadExperiment(path string) (*Experiment, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
@@ -66,6 +65,7 @@ func LoadExperiment(path string) (*Experiment, error) {
 	return ParseExperiment(path, text)
 }
 
+// experimentFile is the schema of an experiment file.
 type experimentFile struct {
 	Name    string                      `toml:"name"`
 	Base    string                      `toml:"base"`
@@ -79,76 +79,65 @@ type experimentRegime struct {
 }
 
 // ParseExperiment parses an experiment file's text; path names it in errors
-// and anchors a relative base path.
+// and anchors a relative base path. It is decoded as configs are
+// (configs.Document): syntax errors, unknown keys, keys in another case and
+// wrong types are *configs.Error values naming the file, the line and the
+// key, and so are bad names and seeds and every regime whose overrides do
+// not make a valid config (positioned at the override):
+//
+//	exp.toml:5: regimes.gray.set[0]: optim.lr: must be > 0 and finite, got -1
 func ParseExperiment(path string, text []byte) (*Experiment, error) {
-	var f experimentFile
-	md, err := toml.NewDecoder(bytes.NewReader(text)).Decode(&f)
+	doc, err := configs.ReadDocument(path, text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("%s: unknown key %s (allowed: name, base, seeds, set, regimes.NAME.set)", path, und[0])
+	var f experimentFile
+	if err := doc.Decode(&f); err != nil {
+		return nil, err
 	}
-	for _, k := range md.Keys() {
-		if want, ok := canonicalExperimentKey(k); !ok {
-			return nil, fmt.Errorf("%s: key %s: keys are case-sensitive: write %s", path, k, want)
-		}
-	}
-	e := &Experiment{Name: f.Name, File: path, Set: f.Set}
+	e := &Experiment{Name: f.Name, File: path, Set: f.Set, doc: doc}
 	if !nameRE.MatchString(e.Name) {
-		return nil, fmt.Errorf("%s: name: want letters, digits, '.', '_' or '-', got %q", path, e.Name)
+		return nil, doc.Errorf("name", "want letters, digits, '.', '_' or '-', got %q", e.Name)
 	}
 	if e.Seeds, err = parseSeeds(f.Seeds); err != nil {
-		return nil, fmt.Errorf("%s: seeds: %w", path, err)
+		return nil, doc.Errorf("seeds", "%v", err)
 	}
-	if f.Base == "" {
-		f.Base = "default"
-	}
-	basePath := f.Base
-	if !filepath.IsAbs(basePath) && strings.ContainsAny(basePath, "/.") {
-		basePath = filepath.Join(filepath.Dir(path), basePath)
-	}
-	if _, err := os.Stat(basePath); err != nil {
-		basePath = f.Base
-	}
-	if e.Base, err = configs.Load(basePath); err != nil {
-		return nil, fmt.Errorf("%s: base: %w", path, err)
+	if e.Base, err = loadBase(path, f.Base); err != nil {
+		return nil, doc.Errorf("base", "%v", err)
 	}
 	if len(f.Regimes) == 0 {
-		return nil, fmt.Errorf("%s: no [regimes.NAME] table: an experiment needs at least one regime", path)
+		return nil, &configs.Error{File: path, Msg: "no [regimes.NAME] table: an experiment needs at least one regime"}
 	}
-	// Regimes in the order the file names them.
-	seen := map[string]bool{}
-	for _, k := range md.Keys() {
-		if len(k) >= 2 && k[0] == "regimes" && !seen[k[1]] {
-			seen[k[1]] = true
-			if !nameRE.MatchString(k[1]) {
-				return nil, fmt.Errorf("%s: regime %q: want letters, digits, '.', '_' or '-'", path, k[1])
-			}
-			e.Regimes = append(e.Regimes, Regime{Name: k[1], Set: f.Regimes[k[1]].Set})
+	for _, name := range doc.Keys("regimes") {
+		if !nameRE.MatchString(name) {
+			return nil, doc.Errorf("regimes."+name, "regime name: want letters, digits, '.', '_' or '-'")
 		}
+		e.Regimes = append(e.Regimes, RegimeOverrides{Name: name, Set: f.Regimes[name].Set})
 	}
 	// Check every regime's config now, not hours into a sweep.
 	for _, r := range e.Regimes {
-		if _, err := e.config(r, e.Seeds[0]); err != nil {
+		if _, err := e.config(r, nil, e.Seeds[0]); err != nil {
 			return nil, err
 		}
 	}
 	return e, nil
 }
 
-// canonicalExperimentKey checks a key's spelling part by part (the
-// decoder matches keys case-insensitively); regime names are free.
-func canonicalExperimentKey(k toml.Key) (want string, ok bool) {
-	canon := make([]string, len(k))
-	copy(canon, k)
-	for i, part := range k {
-		if i == 1 && strings.ToLower(k[0]) == "regimes" {
-			continue // the regime's name
-		}
-		canon[i] = strings.ToLower(part)
+// loadBase loads an experiment's base config: a path relative to the
+// experiment file when it names an existing file, else a preset or a path
+// as given ("" is the default preset).
+func loadBase(path, base string) (*configs.Config, error) {
+	if base == "" {
+		base = "default"
 	}
-	return strings.Join(canon, "."), slices.Equal(canon, k)
+	p := base
+	if !filepath.IsAbs(p) && strings.ContainsAny(p, "/.") {
+		p = filepath.Join(filepath.Dir(path), p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		p = base
+	}
+	return configs.Load(p)
 }
 
 func parseSeeds(v any) ([]uint64, error) {
@@ -179,11 +168,26 @@ func parseSeeds(v any) ([]uint64, error) {
 			out = append(out, uint64(n))
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("empty list")
+			return nil, errors.New("empty list")
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("want a count or a list of integers, got %T", v)
+	return nil, fmt.Errorf("want a count or a list of integers, got %s", tomlKind(v))
+}
+
+// tomlKind names the kind of a parsed TOML value.
+func tomlKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // WithSeeds returns the experiment with its seeds replaced by 1..n.
@@ -197,14 +201,58 @@ func (e *Experiment) WithSeeds(n int) *Experiment {
 }
 
 // config builds the config of one run: base, experiment-wide overrides,
-// the regime's overrides, then name = regime and the seed.
-func (e *Experiment) config(r Regime, seed uint64) (*configs.Config, error) {
+// the regime's overrides, extra (--set on the command line), then name =
+// regime and the seed. An error is positioned at the override it comes
+// from (see overrideError).
+func (e *Experiment) config(r RegimeOverrides, extra []string, seed uint64) (*configs.Config, error) {
 	cfg := e.Base.Clone()
-	sets := append(append(append([]string(nil), e.Set...), r.Set...), "name="+strconv.Quote(r.Name), "seed="+strconv.FormatUint(seed, 10))
+	sets := slices.Concat(e.Set, r.Set, extra, []string{"name=" + strconv.Quote(r.Name), "seed=" + strconv.FormatUint(seed, 10)})
 	if err := cfg.SetAll(sets); err != nil {
-		return nil, fmt.Errorf("%s: regime %s: %w", e.File, r.Name, err)
+		return nil, e.overrideError(r, extra, err)
 	}
 	return cfg, nil
+}
+
+// overrideError positions the error of applying regime r's overrides: at
+// the last override of the file that sets the failing key (the regime's
+// own before the experiment-wide ones), else at the regime's table. An
+// override given on the command line (extra) keeps its --set error, with
+// the regime named.
+func (e *Experiment) overrideError(r RegimeOverrides, extra []string, err error) error {
+	var ce *configs.Error
+	if !errors.As(err, &ce) || e.doc == nil {
+		return fmt.Errorf("%s: regime %s: %w", e.File, r.Name, err)
+	}
+	if i := lastSetting(extra, ce.Key); i >= 0 {
+		return fmt.Errorf("%s: regime %s: %w", e.File, r.Name, err)
+	}
+	msg := ce.Msg
+	if ce.Key != "" {
+		msg = ce.Key + ": " + msg
+	}
+	if i := lastSetting(r.Set, ce.Key); i >= 0 {
+		return e.doc.Errorf(fmt.Sprintf("regimes.%s.set[%d]", r.Name, i), "%s", msg)
+	}
+	if i := lastSetting(e.Set, ce.Key); i >= 0 {
+		return e.doc.Errorf(fmt.Sprintf("set[%d]", i), "%s", msg)
+	}
+	return e.doc.Errorf("regimes."+r.Name, "%s", msg)
+}
+
+// lastSetting is the index of the last "key=value" of sets whose key is
+// key or encloses it (model.branch for model.branch[0].kernel), or -1.
+func lastSetting(sets []string, key string) int {
+	if key == "" {
+		return -1
+	}
+	for i := len(sets) - 1; i >= 0; i-- {
+		k, _, _ := strings.Cut(sets[i], "=")
+		k = strings.TrimSpace(k)
+		if k == key || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
+			return i
+		}
+	}
+	return -1
 }
 
 // Runs expands the experiment into its runs under out, regime-major, with
@@ -212,9 +260,8 @@ func (e *Experiment) config(r Regime, seed uint64) (*configs.Config, error) {
 func (e *Experiment) Runs(out string, extra []string) ([]RunSpec, error) {
 	var specs []RunSpec
 	for _, r := range e.Regimes {
-		rr := Regime{Name: r.Name, Set: append(append([]string(nil), r.Set...), extra...)}
 		for _, seed := range e.Seeds {
-			cfg, err := e.config(rr, seed)
+			cfg, err := e.config(r, extra, seed)
 			if err != nil {
 				return nil, err
 			}
@@ -223,69 +270,4 @@ func (e *Experiment) Runs(out string, extra []string) ([]RunSpec, error) {
 		}
 	}
 	return specs, nil
-}
-
-// Manifest lists the runs of a sweep for a scheduler: each array task
-// runs the entry at its index (`branchspec run --manifest M --index I`).
-type Manifest struct {
-	Experiment string          `json:"experiment"`
-	Runs       []ManifestEntry `json:"runs"`
-}
-
-// ManifestEntry is one run of a manifest, with its full config text so a
-// task needs nothing but the manifest.
-type ManifestEntry struct {
-	Index      int    `json:"index"`
-	Regime     string `json:"regime"`
-	Seed       uint64 `json:"seed"`
-	ConfigHash string `json:"config_sha256"`
-	Dir        string `json:"dir"`
-	Config     string `json:"config"`
-}
-
-// NewManifest describes specs.
-func NewManifest(experiment string, specs []RunSpec) *Manifest {
-	m := &Manifest{Experiment: experiment}
-	for _, s := range specs {
-		m.Runs = append(m.Runs, ManifestEntry{Index: s.Index, Regime: s.Regime, Seed: s.Seed,
-			ConfigHash: s.Config.Hash(), Dir: s.Dir, Config: string(s.Config.Canonical())})
-	}
-	return m
-}
-
-// WriteManifest writes m as indented JSON.
-func WriteManifest(path string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// ReadManifest reads a manifest and returns entry index's run, its config
-// checked against the recorded hash.
-func ReadManifest(path string, index int) (*ManifestEntry, *configs.Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if index < 0 || index >= len(m.Runs) {
-		return nil, nil, fmt.Errorf("%s: index %d out of range 0..%d", path, index, len(m.Runs)-1)
-	}
-	ent := &m.Runs[index]
-	if ent.Index != index {
-		return nil, nil, fmt.Errorf("%s: entry %d has index %d", path, index, ent.Index)
-	}
-	cfg, err := configs.Parse(fmt.Sprintf("%s[%d]", path, index), []byte(ent.Config))
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.Hash() != ent.ConfigHash {
-		return nil, nil, fmt.Errorf("%s: entry %d: config hash %s does not match its text (%s)", path, index, ent.ConfigHash, cfg.Hash())
-	}
-	return ent, cfg, nil
 }

@@ -8,38 +8,60 @@ import (
 	"testing"
 )
 
+// TestParseExperimentErrors holds the rendered text of every kind of
+// experiment-file error verbatim: positioned as config errors are
+// (file:line: key: message), and at the override a regime's error comes
+// from.
 func TestParseExperimentErrors(t *testing.T) {
 	tests := []struct {
 		name, text, want string
 	}{
-		{"unknown key", "name = \"x\"\nseed = 3\n[regimes.a]\n", "unknown key seed"},
-		{"unknown regime key", "name = \"x\"\n[regimes.a]\nsets = []\n", "unknown key regimes.a.sets"},
-		{"wrong case", "Name = \"x\"\n[regimes.a]\n", "write name"},
-		{"wrong case in regime", "name = \"x\"\n[Regimes.a]\n", "write regimes.a"},
-		{"bad name", "name = \"a b\"\n[regimes.a]\n", `name: want letters`},
-		{"seeds zero", "name = \"x\"\nseeds = 0\n[regimes.a]\n", "seeds: a count must be in 1..10000, got 0"},
-		{"seeds negative", "name = \"x\"\nseeds = [1, -2]\n[regimes.a]\n", "seeds: want non-negative integers"},
-		{"seeds repeat", "name = \"x\"\nseeds = [3, 3]\n[regimes.a]\n", "seeds: seed 3 repeats"},
-		{"seeds empty", "name = \"x\"\nseeds = []\n[regimes.a]\n", "seeds: empty list"},
-		{"seeds type", "name = \"x\"\nseeds = \"all\"\n[regimes.a]\n", "seeds: want a count or a list"},
-		{"no regimes", "name = \"x\"\n", "no [regimes.NAME] table"},
-		{"unknown base", "name = \"x\"\nbase = \"nope\"\n[regimes.a]\n", "base:"},
-		{"bad override names regime", "name = \"x\"\nbase = \"tiny\"\n[regimes.good]\n[regimes.broken]\nset = [\"optim.lr=-1\"]\n",
-			"regime broken: --set: optim.lr: must be > 0"},
+		{"unknown key", "name = \"x\"\nseed = 3\n[regimes.a]\n",
+			`file.toml:2: seed: unknown key (did you mean "seeds"?)`},
+		{"unknown regime key", "name = \"x\"\n[regimes.a]\nsets = []\n",
+			`file.toml:3: regimes.a.sets: unknown key (did you mean "set"?)`},
+		{"wrong case", "Name = \"x\"\n[regimes.a]\n",
+			`file.toml:1: Name: keys are case-sensitive: write "name"`},
+		{"wrong case of regimes", "name = \"x\"\n[Regimes.a]\n",
+			`file.toml:2: Regimes: keys are case-sensitive: write "regimes"`},
+		{"wrong type", "name = \"x\"\nbase = \"tiny\"\n[regimes.a]\nset = 3\n",
+			`file.toml:4: regimes.a.set: want an array, got integer 3`},
+		{"bad name", "name = \"a b\"\n[regimes.a]\n",
+			`file.toml:1: name: want letters, digits, '.', '_' or '-', got "a b"`},
+		{"bad regime name", "name = \"x\"\n[regimes.\"a b\"]\n",
+			`file.toml:2: regimes.a b: regime name: want letters, digits, '.', '_' or '-'`},
+		{"seeds zero", "name = \"x\"\nseeds = 0\n[regimes.a]\n",
+			`file.toml:2: seeds: a count must be in 1..10000, got 0`},
+		{"seeds negative", "name = \"x\"\nseeds = [1, -2]\n[regimes.a]\n",
+			`file.toml:2: seeds: want non-negative integers, got -2`},
+		{"seeds repeat", "name = \"x\"\nseeds = [3, 3]\n[regimes.a]\n",
+			`file.toml:2: seeds: seed 3 repeats`},
+		{"seeds empty", "name = \"x\"\nseeds = []\n[regimes.a]\n",
+			`file.toml:2: seeds: empty list`},
+		{"seeds type", "name = \"x\"\nseeds = \"all\"\n[regimes.a]\n",
+			`file.toml:2: seeds: want a count or a list of integers, got a string`},
+		{"no regimes", "name = \"x\"\n",
+			`file.toml: no [regimes.NAME] table: an experiment needs at least one regime`},
+		{"regime override", "name = \"x\"\nbase = \"tiny\"\n[regimes.good]\n[regimes.broken]\nset = [\"optim.lr=-1\"]\n",
+			`file.toml:5: regimes.broken.set[0]: optim.lr: must be > 0 and finite, got -1`},
 		{"regime failing validation", "name = \"x\"\nbase = \"tiny\"\n[regimes.mix]\nset = ['regime.mixing={layer = \"branch.*.0\", p = 0.5}']\n",
-			"regime mix:"},
-		{"syntax", "name = \n", "file.toml:"},
+			`file.toml:4: regimes.mix.set[0]: regime.mixing.layer: needs branch layer I >= 1 (cross-branch inputs come from layer I-1), got 0`},
+		{"experiment-wide override", "name = \"x\"\nbase = \"tiny\"\nset = [\"schedule.steps=10\", \"optim.nope=1\"]\n[regimes.a]\n",
+			`file.toml:3: set[1]: optim.nope: unknown key; allowed here: algorithm, lr, momentum, nesterov, beta1, beta2, eps, weight_decay, batch_size`},
+		{"syntax", "name = \n",
+			`file.toml:1:8: syntax error: expected value but found '\n' instead`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseExperiment("file.toml", []byte(tt.text))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %v, want one containing %q", err, tt.want)
-			}
-			if !strings.HasPrefix(err.Error(), "file.toml") {
-				t.Errorf("error %q does not name the file first", err)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error\n%v\nwant\n%s", err, tt.want)
 			}
 		})
+	}
+	_, err := ParseExperiment("file.toml", []byte("name = \"x\"\nbase = \"nope\"\n[regimes.a]\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "file.toml:2: base: ") || !strings.Contains(err.Error(), "presets: ") {
+		t.Errorf("unknown base: %v", err)
 	}
 }
 

@@ -45,7 +45,10 @@ type ForkOptions struct {
 // on from fo.At, so its checkpoints, logs and regime schedules use the same
 // step numbers as the parent's. It first saves a checkpoint (with
 // evaluation and metrics) at fo.At. With no overrides it continues exactly
-// as the parent: the same weights at every later checkpoint.
+// as the parent: the same weights at every later checkpoint. The fork is
+// created as every new run is (see Start): under its lock, with its first
+// checkpoint in the creating transaction, so a fork that fails before it
+// leaves nothing behind.
 //
 // The bias regime acts at initialisation, which a fork skips. When the
 // fork's regime.bias differs from the parent's and has epsilon > 0, Fork
@@ -84,64 +87,28 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", fmt.Errorf("fork %s: checkpoint %d: %w", parent, fo.At, err)
 	}
+	wall, err := lastValue(prun, KeyWall, fo.At, 0)
+	if err != nil {
+		return "", err
+	}
 	out := fo.Out
 	if out == "" {
 		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
 	}
 	dir := RunDir(out, cfg)
-	// Data first: a missing or damaged dataset leaves no run behind.
-	train, test, err := LoadData(cfg)
-	if err != nil {
-		return "", err
+	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall,
+		exists: "choose another --name, or resume it with: branchspec resume %s"}
+	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), fo.At
+	b.info.Extra = maps.Clone(pinfo.Extra)
+	if b.info.Extra == nil {
+		b.info.Extra = map[string]string{}
 	}
-	extra := maps.Clone(pinfo.Extra)
-	if extra == nil {
-		extra = map[string]string{}
+	b.info.Extra["regime"] = cfg.Name
+	maps.Copy(b.info.Extra, opts.Extra)
+	if bias := cfg.Regime.Bias; bias != pcfg.Regime.Bias {
+		b.bias = &bias
 	}
-	extra["regime"] = cfg.Name
-	maps.Copy(extra, opts.Extra)
-	run, err := results.Create(dir, results.Info{
-		Name: cfg.Name, Seed: cfg.Seed,
-		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
-		Version: opts.Version, Created: opts.now(),
-		Parent: parentPath(dir, parent), ParentStep: fo.At, Extra: extra,
-	}, nil)
-	if err != nil {
-		if errors.Is(err, results.ErrExists) {
-			return dir, fmt.Errorf("%w (choose another --name, or resume it with: branchspec resume %s)", err, dir)
-		}
-		return dir, err
-	}
-	release, err := run.Lock()
-	if err != nil {
-		return dir, err
-	}
-	defer release()
-	s, err := newSessionWith(run, cfg, opts, train, test)
-	if err != nil {
-		return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
-	}
-	defer s.close()
-	if err := s.tr.Restore(state); err != nil {
-		return dir, fail(run, fo.At, cfg.Schedule.Steps, fmt.Errorf("fork %s: checkpoint %d: %w", parent, fo.At, err))
-	}
-	if b := cfg.Regime.Bias; b != pcfg.Regime.Bias {
-		if err := s.tr.ApplyBias(b, uint64(fo.At)); err != nil {
-			return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
-		}
-	}
-	s.wallBase = valueAt(prun, KeyWall, fo.At)
-	if fo.At > 0 {
-		// The fork's own first checkpoint, so that it can be resumed and
-		// its metrics at the fork step (after a late bias) are logged.
-		s.started = opts.now()
-		s.prog.start(fo.At, cfg.Schedule.Steps)
-		if err := s.checkpoint(results.Running); err != nil {
-			return dir, fail(run, fo.At, cfg.Schedule.Steps, err)
-		}
-		s.wallBase = s.wall()
-	}
-	return dir, s.train(ctx)
+	return dir, withLock(dir, true, func() error { return create(ctx, b, dir, opts) })
 }
 
 // forkCheckpoint reads the parent's checkpoint at step, with an error that

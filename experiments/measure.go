@@ -10,9 +10,6 @@ import (
 	"branchspec/metrics"
 	"branchspec/trainer"
 	"branchspec/trainer/data"
-	"branchspec/trainer/ops/gemm"
-
-	G "gorgonia.org/gorgonia"
 )
 
 // Specialization metric keys (science.md, "Metrics to log at each
@@ -60,24 +57,24 @@ type instruments struct {
 	test     *data.Set
 	probeSet *data.Set // nil when the input is not RGB or probes = 0
 	probeEv  *trainer.Evaluator
-	headEv   *trainer.Evaluator // the layers after the rejoin, for lesions
+	headEv   *trainer.HeadEvaluator // the layers after the rejoin, for lesions
 }
 
 func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set) (*instruments, error) {
 	in := &instruments{cfg: cfg.Metrics, model: model, ev: ev, test: test}
-	a := model.Arch
-	if a.C == 3 && cfg.Metrics.Enabled && cfg.Metrics.Probes > 0 {
-		x, _ := metrics.ProbeBank(max(cfg.Metrics.Probes/4, 1), a.H)
-		n := len(x) / (3 * a.H * a.W)
-		in.probeSet = &data.Set{C: 3, H: a.H, W: a.W, Classes: 1, X: x, Y: make([]int32, n)}
+	c, h, w := model.InputShape()
+	if c == 3 && cfg.Metrics.Enabled && cfg.Metrics.Probes > 0 {
+		x, _ := metrics.ProbeBank(max(cfg.Metrics.Probes/4, 1), h)
+		n := len(x) / (3 * h * w)
+		in.probeSet = &data.Set{C: 3, H: h, W: w, Classes: 1, X: x, Y: make([]int32, n)}
 		pe, err := model.NewEvaluator(n)
 		if err != nil {
 			return nil, err
 		}
 		in.probeEv = pe
 	}
-	if len(a.Branches) > 1 && cfg.Metrics.Enabled && cfg.Metrics.LesionExamples > 0 {
-		he, err := model.NewHeadEvaluator(ev.Net.Batch)
+	if model.Branches() > 1 && cfg.Metrics.Enabled && cfg.Metrics.LesionExamples > 0 {
+		he, err := model.NewHeadEvaluator(ev.Batch())
 		if err != nil {
 			in.close()
 			return nil, err
@@ -88,10 +85,11 @@ func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evalu
 }
 
 func (in *instruments) close() {
-	for _, e := range []*trainer.Evaluator{in.probeEv, in.headEv} {
-		if e != nil {
-			e.Close()
-		}
+	if in.probeEv != nil {
+		in.probeEv.Close()
+	}
+	if in.headEv != nil {
+		in.headEv.Close()
 	}
 }
 
@@ -148,7 +146,7 @@ func (m *measurer) rng(key string) *rand.Rand {
 	return trainer.Stream(m.seed, "metrics/"+key, uint64(m.step))
 }
 
-func (m *measurer) branches() int { return len(m.model.Arch.Branches) }
+func (m *measurer) branches() int { return m.model.Branches() }
 
 // split logs the per-branch means of unit scores and their eta^2 with its
 // permutation null.
@@ -184,20 +182,18 @@ func (m *measurer) family(key string, scores []float64, groups []int) {
 // kernels: chroma and frequency of each branch's first conv, when the
 // branches read the RGB image directly.
 func (m *measurer) kernels() {
-	a := m.model.Arch
-	if len(a.Stem) > 0 || a.C != 3 {
-		return
+	ks := m.model.FirstKernels()
+	if ks[0].Branch < 0 || ks[0].In != 3 {
+		return // a stem reads the image, or it is not RGB
 	}
 	var chroma, freq []float64
 	var groups []int
-	for b, br := range a.Branches {
-		cv := br[0]
-		w := m.model.Param(cv.Name + ".w").Data()
-		size := cv.In * cv.K * cv.K
-		for o := 0; o < cv.Out; o++ {
-			k := w[o*size : (o+1)*size]
-			chroma = append(chroma, metrics.Chroma(k, cv.K))
-			freq = append(freq, metrics.FrequencyCentroid(k, cv.In, cv.K))
+	for b, k := range ks {
+		size := k.In * k.Kernel * k.Kernel
+		for o := 0; o < k.Out; o++ {
+			w := k.W[o*size : (o+1)*size]
+			chroma = append(chroma, metrics.Chroma(w, k.Kernel))
+			freq = append(freq, metrics.FrequencyCentroid(w, k.In, k.Kernel))
 			groups = append(groups, b)
 		}
 	}
@@ -206,38 +202,15 @@ func (m *measurer) kernels() {
 	m.family("family.chroma", chroma, groups)
 }
 
-// rejoinLayer returns the weights of the first layer after the concat as
-// [out, in channels, taps] with each input channel's branch.
-func (m *measurer) rejoinLayer() (w []float32, out, in, taps int, groups []int) {
-	a := m.model.Arch
-	for b, c := range a.RejoinChannels {
-		for range c {
-			groups = append(groups, b)
-		}
-	}
-	in = len(groups)
-	if len(a.Trunk) > 0 {
-		cv := a.Trunk[0]
-		return m.model.Param(cv.Name + ".w").Data(), cv.Out, in, cv.K * cv.K, groups
-	}
-	name, o := a.Out.Name, a.Out.Out
-	if len(a.Hidden) > 0 {
-		name, o = a.Hidden[0].Name, a.Hidden[0].Out
-	}
-	// A linear layer after the flatten reads channel-major inputs, so its
-	// weights are [out, channel, pixel].
-	return m.model.Param(name + ".w").Data(), o, in, a.RejoinH * a.RejoinW, groups
-}
-
 func (m *measurer) rejoin() {
 	if m.branches() < 2 {
 		return
 	}
-	w, out, in, taps, groups := m.rejoinLayer()
-	A, maxShare, entropy := metrics.RejoinDependency(w, out, in, taps, groups, m.branches())
+	r := m.model.Rejoin()
+	A, maxShare, entropy := metrics.RejoinDependency(r.W, r.Out, r.In, r.Taps, r.Groups, r.Branches)
 	m.vals["rejoin.maxshare"], m.vals["rejoin.entropy"] = maxShare, entropy
 	// Each output unit joins the branch it reads most.
-	partOut := make([]int, out)
+	partOut := make([]int, r.Out)
 	for o, row := range A {
 		for b, v := range row {
 			if v > row[partOut[o]] {
@@ -245,31 +218,31 @@ func (m *measurer) rejoin() {
 			}
 		}
 	}
-	obs, z, _ := metrics.NCutShuffleTest(w, out, in, taps, partOut, groups, m.branches(), m.cfg.Shuffles, m.rng("ncut.rejoin"))
+	obs, z, _ := metrics.NCutShuffleTest(r.W, r.Out, r.In, r.Taps, partOut, r.Groups, r.Branches, m.cfg.Shuffles, m.rng("ncut.rejoin"))
 	m.vals["ncut.rejoin"], m.vals["ncut.rejoin.z"] = obs, z
 }
 
 // unitMeans runs ev on the first n examples of set and returns, for the
-// chosen activations, each unit's mean activation per example:
-// out[layer][unit*n + example].
-func unitMeans(ev *trainer.Evaluator, set *data.Set, n int, layers func(*trainer.Net) []*G.Node) ([][]float64, error) {
-	nodes := layers(ev.Net)
-	out := make([][]float64, len(nodes))
-	for i, nd := range nodes {
-		out[i] = make([]float64, nd.Shape()[1]*n)
-	}
-	err := ev.Batches(set, n, func(lo, hi int) error {
-		for i, nd := range nodes {
-			sh := nd.Shape()
-			units, hw := sh[1], sh[2]*sh[3]
-			v := nd.Value().Data().([]float32)
-			for e := 0; e < hi-lo; e++ {
-				for u := 0; u < units; u++ {
+// activations layers picks from each batch, each unit's mean activation
+// per example: out[layer][unit*n + example].
+func unitMeans(ev *trainer.Evaluator, set *data.Set, n int, layers func(trainer.Activations) []trainer.Feature) ([][]float64, error) {
+	var out [][]float64
+	err := ev.Batches(set, n, func(a trainer.Activations) error {
+		fs := layers(a)
+		if out == nil {
+			out = make([][]float64, len(fs))
+			for i, f := range fs {
+				out[i] = make([]float64, f.C*n)
+			}
+		}
+		for i, f := range fs {
+			for e := 0; e < f.N; e++ {
+				for u := 0; u < f.C; u++ {
 					sum := 0.0
-					for _, x := range v[(e*units+u)*hw : (e*units+u+1)*hw] {
+					for _, x := range f.Data[(e*f.C+u)*f.HW : (e*f.C+u+1)*f.HW] {
 						sum += float64(x)
 					}
-					out[i][u*n+lo+e] = sum / float64(hw)
+					out[i][u*n+a.Lo+e] = sum / float64(f.HW)
 				}
 			}
 		}
@@ -285,8 +258,16 @@ func (m *measurer) probes() error {
 		return nil
 	}
 	n := m.probeSet.Len()
-	layers := func(net *trainer.Net) []*G.Node {
-		return append(append([]*G.Node(nil), net.FirstAct...), net.BranchOut...)
+	nFirst := len(m.model.FirstKernels())
+	layers := func(a trainer.Activations) []trainer.Feature {
+		var fs []trainer.Feature
+		for i := range nFirst {
+			fs = append(fs, a.FirstLayer(i))
+		}
+		for b := range m.branches() {
+			fs = append(fs, a.BranchOutput(b))
+		}
+		return fs
 	}
 	act, err := unitMeans(m.probeEv, m.probeSet, n, layers)
 	if err != nil {
@@ -314,7 +295,6 @@ func (m *measurer) probes() error {
 		}
 		return scores, groups
 	}
-	nFirst := len(m.probeEv.Net.FirstAct)
 	if nFirst == m.branches() {
 		scores, groups := byBranch(0)
 		m.split("csi", scores, groups)
@@ -336,9 +316,6 @@ func (m *measurer) heldoutPass() (*heldout, error) {
 	nLes := min(m.cfg.LesionExamples, m.test.Len())
 	h := &heldout{n: max(nCKA, nLes), nCKA: nCKA, feats: make([][]float32, m.branches())}
 	if h.n > 0 {
-		for b := range m.ev.Net.Gates {
-			m.ev.Net.SetGate(b, 1)
-		}
 		r, err := m.ev.EvaluateEach(m.test, h.n, nil, m.collect(h.feats, h.n))
 		if err != nil {
 			return nil, err
@@ -356,9 +333,6 @@ func (m *measurer) evaluateAll() (trainer.Result, error) {
 	nCKA := min(m.cfg.CKAExamples, m.test.Len())
 	nLes := min(m.cfg.LesionExamples, m.test.Len())
 	h := &heldout{n: max(nCKA, nLes), nCKA: nCKA, feats: make([][]float32, m.branches())}
-	for b := range m.ev.Net.Gates {
-		m.ev.Net.SetGate(b, 1)
-	}
 	r, err := m.ev.EvaluateEach(m.test, 0, nil, m.collect(h.feats, h.n))
 	if err != nil {
 		return r, err
@@ -370,19 +344,19 @@ func (m *measurer) evaluateAll() (trainer.Result, error) {
 
 // collect returns a per-batch hook that copies each branch's output for
 // examples below n into feats[b] ([n, features]).
-func (m *measurer) collect(feats [][]float32, n int) func(lo, hi int) error {
-	return func(lo, hi int) error {
-		if lo >= n {
+func (m *measurer) collect(feats [][]float32, n int) func(trainer.Activations) error {
+	return func(a trainer.Activations) error {
+		if a.Lo >= n {
 			return nil
 		}
-		hi = min(hi, n)
-		for b, nd := range m.ev.Net.BranchOut {
-			v := nd.Value().Data().([]float32)
-			p := len(v) / m.ev.Net.Batch
+		hi := min(a.Hi, n)
+		for b := range feats {
+			f := a.BranchOutput(b)
+			p := f.C * f.HW
 			if feats[b] == nil {
 				feats[b] = make([]float32, n*p)
 			}
-			copy(feats[b][lo*p:hi*p], v[:(hi-lo)*p])
+			copy(feats[b][a.Lo*p:hi*p], f.Data[:(hi-a.Lo)*p])
 		}
 		return nil
 	}
@@ -395,38 +369,16 @@ func (m *measurer) branchFeatures(set *data.Set, n int) ([][]float32, error) {
 	if n == 0 {
 		return feats, nil
 	}
-	for b := range m.ev.Net.Gates {
-		m.ev.Net.SetGate(b, 1)
-	}
 	return feats, m.ev.Batches(set, n, m.collect(feats, n))
 }
 
-// centeredGrams returns each branch's doubly-centred Gram matrix
-// K = Xc Xc^T (n x n) of its features X ([n, p], float32), Xc = X minus its
-// column means: the input of metrics.GramCKA. Column means are taken in
-// float64; the product is one float32 GEMM, converted to float64.
+// centeredGrams returns each branch's doubly-centred Gram matrix of its
+// features ([n, p] each; trainer.CenteredGram): the input of
+// metrics.GramCKA.
 func centeredGrams(feats [][]float32, n int) [][]float64 {
 	gs := make([][]float64, len(feats))
-	k := make([]float32, n*n)
 	for b, f := range feats {
-		p := len(f) / n
-		mean := make([]float64, p)
-		for i := 0; i < n; i++ {
-			for j, v := range f[i*p : (i+1)*p] {
-				mean[j] += float64(v)
-			}
-		}
-		xc := make([]float32, len(f))
-		for i := 0; i < n; i++ {
-			for j, v := range f[i*p : (i+1)*p] {
-				xc[i*p+j] = float32(float64(v) - mean[j]/float64(n))
-			}
-		}
-		gemm.Sgemm(false, true, n, n, p, 1, xc, p, xc, p, 0, k, n)
-		gs[b] = make([]float64, n*n)
-		for i, v := range k {
-			gs[b][i] = float64(v)
-		}
+		gs[b] = trainer.CenteredGram(f, n)
 	}
 	return gs
 }
@@ -454,7 +406,7 @@ func (m *measurer) cka() error {
 		}
 		m.vals["cka.between"] = sum / float64(pairs)
 	}
-	if m.model.Arch.C == 3 {
+	if c, _, _ := m.model.InputShape(); c == 3 {
 		gf, err := m.branchFeatures(m.test.Head(n).Grayscale(), n)
 		if err != nil {
 			return err
@@ -480,25 +432,8 @@ func (m *measurer) lesions() error {
 	}
 	base, n := h.base, h.base.N
 	m.vals["lesion.base"] = base.Acc
-	a := m.model.Arch
-	hw := a.RejoinH * a.RejoinW
-	rejoin := &data.Set{C: a.RejoinC(), H: a.RejoinH, W: a.RejoinW, Classes: a.Classes,
-		X: make([]float32, n*a.RejoinC()*hw), Y: m.test.Y[:n]}
 	for b := 0; b < m.branches(); b++ {
-		// Example e's rejoin input: every branch's channels in order, branch
-		// b's left at zero.
-		clear(rejoin.X)
-		off := 0
-		for c, f := range h.feats {
-			p := a.RejoinChannels[c] * hw
-			if c != b {
-				for e := 0; e < n; e++ {
-					copy(rejoin.X[e*a.RejoinC()*hw+off:], f[e*p:(e+1)*p])
-				}
-			}
-			off += p
-		}
-		r, err := m.headEv.Evaluate(rejoin, n, nil)
+		r, err := m.headEv.Lesion(h.feats, m.test.Y, n, b)
 		if err != nil {
 			return err
 		}

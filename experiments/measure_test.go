@@ -38,11 +38,10 @@ func newMeasurer(t *testing.T, seed uint64, sets ...string) *measurer {
 // branch 1's to pure luminance (equal weights on R, G, B), with random
 // spatial profiles.
 func plant(m *measurer, rng *rand.Rand) {
-	for b, br := range m.model.Arch.Branches {
-		cv := br[0]
-		w := m.model.Param(cv.Name + ".w").Data()
-		kk := cv.K * cv.K
-		for o := 0; o < cv.Out; o++ {
+	for b, k := range m.model.FirstKernels() {
+		w := k.W
+		kk := k.Kernel * k.Kernel
+		for o := 0; o < k.Out; o++ {
 			for i := 0; i < kk; i++ {
 				g := float32(rng.NormFloat64() * 0.5)
 				r, gr, bl := g, -g, float32(0)
@@ -123,7 +122,7 @@ func TestLesionsKnownCases(t *testing.T) {
 	all, _ := m.ev.Evaluate(m.test, n, []bool{true, true})
 	// With every branch zeroed the logits no longer depend on the input, so
 	// one class is predicted for all: accuracy = its share = 1/classes.
-	if want := 1 / float64(m.model.Arch.Classes); math.Abs(all.Acc-want) > 1e-12 {
+	if want := 1 / float64(m.model.Classes()); math.Abs(all.Acc-want) > 1e-12 {
 		t.Errorf("all lesioned: %v, want chance %v", all.Acc, want)
 	}
 }

@@ -129,11 +129,10 @@ func TestBiasRaisesChroma(t *testing.T) {
 		}
 		defer tr.Close()
 		var m [2]float64
-		for b, cv := range tr.Model.Arch.FirstRGBConvs() {
-			w := tr.Model.Param(cv.Name + ".w").Data()
-			size := 3 * cv.K * cv.K
-			for o := range cv.Out {
-				m[b] += metrics.Chroma(w[o*size:(o+1)*size], cv.K) / float64(cv.Out)
+		for b, k := range tr.Model().FirstKernels() {
+			size := 3 * k.Kernel * k.Kernel
+			for o := range k.Out {
+				m[b] += metrics.Chroma(k.W[o*size:(o+1)*size], k.Kernel) / float64(k.Out)
 			}
 		}
 		return m[0], m[1]

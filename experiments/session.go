@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"branchspec/configs"
@@ -37,7 +38,8 @@ func WallClock(key string) bool {
 // SIGTERM): the run has checkpointed its current step and can be resumed.
 var ErrInterrupted = errors.New("interrupted")
 
-// session drives one run's training loop.
+// session drives one run's training loop. Its run is nil until the store
+// exists: a new run's first checkpoint is computed before it is created.
 type session struct {
 	run  *results.Run
 	cfg  *configs.Config
@@ -52,7 +54,7 @@ type session struct {
 	costTrain float64
 	costMeas  float64
 	lastCk    int
-	testAcc   float64 // at the latest evaluation
+	testAcc   float64 // at the latest evaluation; NaN before the first
 	pending   []results.Row
 }
 
@@ -82,26 +84,23 @@ func LoadData(cfg *configs.Config) (train, test *data.Set, err error) {
 	return train, test, nil
 }
 
-func newSession(run *results.Run, cfg *configs.Config, opts Options) (*session, error) {
+// newSession loads cfg's data and builds the trainer at step 0 and the
+// evaluators.
+func newSession(cfg *configs.Config, opts Options) (*session, error) {
 	train, test, err := LoadData(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return newSessionWith(run, cfg, opts, train, test)
-}
-
-// newSessionWith is newSession on data already loaded.
-func newSessionWith(run *results.Run, cfg *configs.Config, opts Options, train, test *data.Set) (*session, error) {
 	tr, err := trainer.New(cfg, train, test)
 	if err != nil {
 		return nil, err
 	}
-	ev, err := tr.Model.NewEvaluator(evalBatch(test.Len()))
+	ev, err := tr.Model().NewEvaluator(evalBatch(test.Len()))
 	if err != nil {
 		tr.Close()
 		return nil, err
 	}
-	inst, err := newInstruments(cfg, tr.Model, ev, test)
+	inst, err := newInstruments(cfg, tr.Model(), ev, test)
 	if err != nil {
 		ev.Close()
 		tr.Close()
@@ -109,7 +108,7 @@ func newSessionWith(run *results.Run, cfg *configs.Config, opts Options, train, 
 	}
 	prog := newProgress(opts.Progress, opts.Terminal, opts.now)
 	prog.batch = cfg.Optim.BatchSize
-	return &session{run: run, cfg: cfg, opts: opts, tr: tr, ev: ev, inst: inst, lastCk: -1, prog: prog}, nil
+	return &session{cfg: cfg, opts: opts, tr: tr, ev: ev, inst: inst, lastCk: -1, prog: prog, testAcc: math.NaN()}, nil
 }
 
 // evalBatch is the evaluation graph's batch size: large enough to amortise
@@ -122,6 +121,45 @@ func (s *session) close() {
 	s.tr.Close()
 }
 
+// begin sets a new run's starting state: a fork's parent state (with its
+// regime change), its clock, and the progress display from that step.
+func (s *session) begin(b birth) error {
+	if b.state != nil {
+		if err := s.tr.Restore(b.state); err != nil {
+			return err
+		}
+	}
+	if b.bias != nil {
+		if err := s.tr.ApplyBias(*b.bias, uint64(s.tr.StepCount())); err != nil {
+			return err
+		}
+	}
+	s.wallBase = b.wallBase
+	s.started = s.opts.now()
+	s.prog.start(s.tr.StepCount(), s.cfg.Schedule.Steps)
+	return nil
+}
+
+// restore sets the trainer to a checkpoint of the run and the clock and
+// status to what the run logged up to it.
+func (s *session) restore(ck *results.Checkpoint) error {
+	state, err := decodeState(ck)
+	if err != nil {
+		return err
+	}
+	if err := s.tr.Restore(state); err != nil {
+		return err
+	}
+	if s.wallBase, err = lastValue(s.run, KeyWall, ck.Step, 0); err != nil {
+		return err
+	}
+	if s.testAcc, err = lastValue(s.run, KeyTestAcc, ck.Step, math.NaN()); err != nil {
+		return err
+	}
+	s.lastCk = ck.Step
+	return nil
+}
+
 func (s *session) wall() float64 { return s.wallBase + s.opts.now().Sub(s.started).Seconds() }
 
 func (s *session) status(state results.State, reason string) results.Status {
@@ -130,73 +168,23 @@ func (s *session) status(state results.State, reason string) results.Status {
 }
 
 // train runs the loop from the trainer's current step to the end, to
-// StopAt, or until ctx is cancelled.
+// StopAt, or until ctx is cancelled. The run's current step is
+// checkpointed, or it is step 0 of a run created without a checkpoint.
 func (s *session) train(ctx context.Context) error {
 	total := s.cfg.Schedule.Steps
-	sch := s.cfg.Schedule
 	s.started = s.opts.now()
 	s.prog.start(s.tr.StepCount(), total)
-	if s.tr.StepCount() == 0 {
+	if s.lastCk != s.tr.StepCount() {
 		if err := s.checkpoint(results.Running); err != nil {
 			return err
 		}
-	} else {
-		st := s.status(results.Running, "")
-		if err := s.run.SetStatus(st); err != nil {
-			return err
-		}
-		s.lastCk = s.tr.StepCount()
 	}
 	for s.tr.StepCount() < total {
-		step := s.tr.StepCount()
-		if ctx.Err() != nil {
-			if err := s.stop(results.Stopped, "interrupted"); err != nil {
-				return err
-			}
-			s.prog.line(fmt.Sprintf("interrupted at step %d; resume with: branchspec resume %s", step, s.run.Dir()))
-			return fmt.Errorf("%w at step %d", ErrInterrupted, step)
+		if done, err := s.stopHere(ctx); done || err != nil {
+			return err
 		}
-		if s.opts.StopAt > 0 && step >= s.opts.StopAt {
-			if err := s.stop(results.Stopped, fmt.Sprintf("stop-at %d", s.opts.StopAt)); err != nil {
-				return err
-			}
-			s.prog.line(fmt.Sprintf("stopped at step %d; resume with: branchspec resume %s", step, s.run.Dir()))
-			return nil
-		}
-		t0 := s.opts.now()
-		lr := s.tr.LR()
-		loss, err := s.tr.Step()
-		s.costTrain += s.opts.now().Sub(t0).Seconds()
-		step = s.tr.StepCount()
-		if err != nil {
-			s.commitRows()
-			return fail(s.run, step, total, err)
-		}
-		if step%sch.LogEvery == 0 {
-			l, a, _ := s.tr.TakeWindow()
-			s.row(step, map[string]float64{KeyTrainLoss: l, KeyTrainAcc: a, KeyLR: lr,
-				KeyEpoch: float64(step*s.cfg.Optim.BatchSize) / float64(s.tr.Train.Len())})
-		}
-		switch {
-		case s.cfg.Checkpoint.Due(step, total):
-			state := results.Running
-			if step == total {
-				state = results.Done
-			}
-			if err := s.checkpoint(state); err != nil {
-				return err
-			}
-		case sch.EvalEvery > 0 && step%sch.EvalEvery == 0:
-			if err := s.evaluate(step); err != nil {
-				return err
-			}
-			if err := s.commitRows(); err != nil {
-				return err
-			}
-		}
-		s.prog.step(step, loss)
-		if s.opts.OnStep != nil {
-			s.opts.OnStep(step, total)
+		if err := s.step(); err != nil {
+			return err
 		}
 	}
 	if err := s.stop(results.Done, ""); err != nil {
@@ -204,6 +192,79 @@ func (s *session) train(ctx context.Context) error {
 	}
 	s.prog.done(s.run.Dir())
 	return nil
+}
+
+// stopHere checkpoints and reports done when ctx is cancelled (with
+// ErrInterrupted) or the run has reached StopAt.
+func (s *session) stopHere(ctx context.Context) (done bool, err error) {
+	step := s.tr.StepCount()
+	if ctx.Err() != nil {
+		if err := s.stop(results.Stopped, "interrupted"); err != nil {
+			return true, err
+		}
+		s.prog.line(fmt.Sprintf("interrupted at step %d; resume with: branchspec resume %s", step, s.run.Dir()))
+		return true, fmt.Errorf("%w at step %d", ErrInterrupted, step)
+	}
+	if s.opts.StopAt > 0 && step >= s.opts.StopAt {
+		if err := s.stop(results.Stopped, fmt.Sprintf("stop-at %d", s.opts.StopAt)); err != nil {
+			return true, err
+		}
+		s.prog.line(fmt.Sprintf("stopped at step %d; resume with: branchspec resume %s", step, s.run.Dir()))
+		return true, nil
+	}
+	return false, nil
+}
+
+// step takes one optimizer step and logs, evaluates and checkpoints as
+// the config says.
+func (s *session) step() error {
+	total, sch := s.cfg.Schedule.Steps, s.cfg.Schedule
+	t0 := s.opts.now()
+	lr := s.tr.LR()
+	loss, err := s.tr.Step()
+	s.costTrain += s.opts.now().Sub(t0).Seconds()
+	step := s.tr.StepCount()
+	if err != nil {
+		return s.fail(errors.Join(err, s.commitRows()))
+	}
+	if step%sch.LogEvery == 0 {
+		l, a, _ := s.tr.TakeWindow()
+		train, _ := s.tr.Data()
+		s.row(step, map[string]float64{KeyTrainLoss: l, KeyTrainAcc: a, KeyLR: lr,
+			KeyEpoch: float64(step*s.cfg.Optim.BatchSize) / float64(train.Len())})
+	}
+	switch {
+	case s.cfg.Checkpoint.Due(step, total):
+		state := results.Running
+		if step == total {
+			state = results.Done
+		}
+		if err := s.checkpoint(state); err != nil {
+			return err
+		}
+	case sch.EvalEvery > 0 && step%sch.EvalEvery == 0:
+		if err := s.evaluate(step, nil); err != nil {
+			return err
+		}
+		if err := s.commitRows(); err != nil {
+			return err
+		}
+	}
+	s.prog.step(step, loss)
+	if s.opts.OnStep != nil {
+		s.opts.OnStep(step, total)
+	}
+	return nil
+}
+
+// fail records the run as failed at the current step with cause as the
+// reason, and returns cause (joined with the error of recording it).
+func (s *session) fail(cause error) error {
+	st := s.status(results.Failed, cause.Error())
+	if err := s.run.SetStatus(st); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
 }
 
 // stop checkpoints the current step if it has not been, and sets state.
@@ -236,18 +297,16 @@ func (s *session) commitRows() error {
 	return err
 }
 
-// evaluate logs held-out loss and accuracy at step.
-func (s *session) evaluate(step int) error { return s.evaluateWith(step, nil) }
-
-// evaluateWith is evaluate that lets a measurer take what it needs from
-// the same pass (m may be nil).
-func (s *session) evaluateWith(step int, m *measurer) error {
+// evaluate logs held-out loss and accuracy at step, letting a measurer
+// take what it needs from the same pass (m may be nil).
+func (s *session) evaluate(step int, m *measurer) error {
 	var r trainer.Result
 	var err error
 	if m != nil {
 		r, err = m.evaluateAll()
 	} else {
-		r, err = s.ev.Evaluate(s.tr.Test, 0, nil)
+		_, test := s.tr.Data()
+		r, err = s.ev.Evaluate(test, 0, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("evaluate at step %d: %w", step, err)
@@ -261,45 +320,77 @@ func (s *session) evaluateWith(step int, m *measurer) error {
 // checkpoint evaluates, measures specialization and saves a scheduled
 // checkpoint.
 func (s *session) checkpoint(state results.State) error {
+	if err := s.measureAll(); err != nil {
+		return err
+	}
+	return s.save(state, "")
+}
+
+// measureAll evaluates and measures specialization at the current step
+// into the pending rows.
+func (s *session) measureAll() error {
 	step := s.tr.StepCount()
 	vals := map[string]float64{}
 	var m *measurer
 	if s.cfg.Metrics.Enabled {
 		m = s.inst.measurer(s.cfg.Seed, step, vals)
 	}
-	if err := s.evaluateWith(step, m); err != nil {
+	if err := s.evaluate(step, m); err != nil {
 		return err
 	}
 	t0 := s.opts.now()
-	err := s.measure(m, vals)
-	if err != nil {
+	if err := s.measure(m, vals); err != nil {
 		return fmt.Errorf("measure at step %d: %w", step, err)
 	}
 	s.costMeas += s.opts.now().Sub(t0).Seconds()
 	vals[KeyCostTrain], vals[KeyCostMeas] = s.costTrain, s.costMeas
 	s.row(step, vals)
-	return s.save(state, "")
+	return nil
+}
+
+// checkpointCommit evaluates and measures the current step and returns the
+// commit of its rows, state and status: a new run's first checkpoint,
+// written by the transaction that creates the run.
+func (s *session) checkpointCommit(state results.State) (results.Commit, error) {
+	if err := s.measureAll(); err != nil {
+		return results.Commit{}, err
+	}
+	c, err := s.saveCommit(state, "")
+	s.wallBase, s.started = s.wall(), s.opts.now()
+	return c, err
+}
+
+// saveCommit is the commit of the trainer's state, the pending rows and
+// the status.
+func (s *session) saveCommit(state results.State, reason string) (results.Commit, error) {
+	ck, err := encodeState(s.tr.State(), s.opts.now())
+	if err != nil {
+		return results.Commit{}, err
+	}
+	st := s.status(state, reason)
+	keep := s.cfg.Checkpoint
+	return results.Commit{
+		Rows: s.pending, Checkpoint: ck, Status: &st,
+		Retain: func(step int, all []int) bool { return keep.Retain(step, all[len(all)-1], all) },
+	}, nil
+}
+
+// committed records that c was written.
+func (s *session) committed(c results.Commit) {
+	s.pending = nil
+	s.lastCk = c.Checkpoint.Step
 }
 
 // save writes the trainer's state, the pending rows and the status in one
 // transaction.
 func (s *session) save(state results.State, reason string) error {
-	step := s.tr.StepCount()
-	ck, err := encodeState(s.tr.State(), s.opts.now())
+	c, err := s.saveCommit(state, reason)
 	if err != nil {
 		return err
 	}
-	st := s.status(state, reason)
-	st.TestAcc = s.testAcc
-	keep := s.cfg.Checkpoint
-	err = s.run.Commit(results.Commit{
-		Rows: s.pending, Checkpoint: ck, Status: &st,
-		Retain: func(step int, all []int) bool { return keep.Retain(step, all[len(all)-1], all) },
-	})
-	if err != nil {
-		return fmt.Errorf("checkpoint at step %d: %w", step, err)
+	if err := s.run.Commit(c); err != nil {
+		return fmt.Errorf("checkpoint at step %d: %w", s.tr.StepCount(), err)
 	}
-	s.pending = nil
-	s.lastCk = step
+	s.committed(c)
 	return nil
 }

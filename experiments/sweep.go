@@ -158,8 +158,9 @@ func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay
 	return Trained, nil
 }
 
-// atStep reports whether the run in dir exists, matches nothing else to do
-// and has reached step (stopped or done there or later).
+// atStep reports whether the run in dir exists and has reached step
+// (stopped or done there or later): a sweep stopping at step has nothing
+// left to do for it.
 func atStep(dir string, step int) bool {
 	run, err := results.Open(dir, nil)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // or a NaN mean go last, in index order. Panics if len(scores) !=
 // len(groups) or a label is outside [0, nGroups).
 //
-// Definition: science.md, "Metrics to log" (branch order
+// Definition: ../shared/docs/science.md, "Metrics to log" (branch order
 // aligned afterwards).
 func AlignBranches(scores []float64, groups []int, nGroups int) []int {
 	if len(scores) != len(groups) || nGroups < 0 {

@@ -52,7 +52,7 @@ func DebiasedCKA(x []float64, n, p int, y []float64, q int) float64 {
 // dissimilarities", Annals of Statistics 42(6) (2014) (U-centring);
 // Nguyen, Raghu & Kornblith, "Do wide and deep networks learn the same
 // things?", ICLR 2021 (debiased CKA); Kornblith et al., "Similarity of
-// neural network representations revisited", ICML 2019; science.md,
+// neural network representations revisited", ICML 2019; ../shared/docs/science.md,
 // metric 7.
 func DebiasedGramCKA(k, l []float64, n int) float64 {
 	if n < 0 || len(k) != n*n || len(l) != n*n {

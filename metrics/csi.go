@@ -23,7 +23,7 @@ import (
 //
 // Reference: Rafegas & Vanrell, "Color encoding in biologically-inspired
 // convolutional neural networks", Vision Research 151 (2018);
-// science.md, metric 2 (gray(x) is the Rec. 601 luminance
+// ../shared/docs/science.md, metric 2 (gray(x) is the Rec. 601 luminance
 // replicated to three channels; computing it is the caller's job).
 func CSI(act, actGray []float64, top int) float64 {
 	if len(act) != len(actGray) {

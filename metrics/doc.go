@@ -2,7 +2,7 @@
 // logs at each checkpoint: pure functions of weights, activations and labels,
 // with no I/O and no imports from the rest of the project.
 //
-// The metrics follow the project's science notes (science.md, revision 2,
+// The metrics follow the project's science notes (../shared/docs/science.md, revision 2,
 // "Metrics to log at each checkpoint"), each function citing the paper it
 // comes from:
 //
@@ -58,4 +58,10 @@
 // Randomness (permutation and shuffle nulls) is injected as a *rand.Rand
 // from math/rand/v2; for a given generator state every result is
 // deterministic. The package holds no mutable state.
+//
+// # Boundaries
+//
+// metrics owns the specialization metrics as pure functions of numbers. It
+// must never import another branchspec package (trainer, results,
+// experiments), gorgonia or bbolt, and does no I/O.
 package metrics

@@ -35,7 +35,7 @@ const (
 // family. Empty input returns an empty slice. Panics if lo > hi or either
 // is NaN.
 //
-// Definition: science.md, metric 4; the families are those of Voss et al.,
+// Definition: ../shared/docs/science.md, metric 4; the families are those of Voss et al.,
 // "Branch Specialization" (Distill 2021).
 func TailFamilies(scores []float64, lo, hi float64) []int {
 	if !(lo <= hi) {
@@ -64,7 +64,7 @@ func TailFamilies(scores []float64, lo, hi float64) []int {
 // the family is empty or holds every unit. Panics if len(labels) !=
 // len(groups).
 //
-// Definition: science.md, metric 4 (NMI(family; branch)); Strehl & Ghosh,
+// Definition: ../shared/docs/science.md, metric 4 (NMI(family; branch)); Strehl & Ghosh,
 // JMLR 3 (2002) for NMI.
 func FamilyNMI(labels []int, family int, groups []int) float64 {
 	if len(labels) != len(groups) {
@@ -116,7 +116,7 @@ func FamilyLabels(scores []float64, threshold float64) []int {
 // of 32 of 256 units has P = C(32,9)/C(256,9), log10 P = -8.605.
 //
 // Reference: Voss et al., "Branch Specialization" (Distill 2021), the
-// p-values for mixed3a and mixed3b; science.md, metric 4.
+// p-values for mixed3a and mixed3b; ../shared/docs/science.md, metric 4.
 func HypergeomLogTail(k, n, K, N int) float64 {
 	if N < 0 || K < 0 || K > N || n < 0 || n > N {
 		return math.NaN()
@@ -166,7 +166,7 @@ func logSumExp(x []float64) float64 {
 // len(labels). A family with no members gives 0 for every branch. Panics if
 // len(labels) != len(groups) or a group label is outside [0, nGroups).
 //
-// Definition: science.md, metric 4; Voss et al., "Branch Specialization"
+// Definition: ../shared/docs/science.md, metric 4; Voss et al., "Branch Specialization"
 // (Distill 2021).
 func FamilyLogTails(labels []int, family int, groups []int, nGroups int) []float64 {
 	if len(labels) != len(groups) {
@@ -214,7 +214,7 @@ func checkGroups(fn string, groups []int, nGroups int) {
 //
 // Reference: Strehl & Ghosh, "Cluster ensembles: a knowledge reuse framework
 // for combining multiple partitions", JMLR 3 (2002), where the sqrt(H(a) H(b))
-// normalisation is introduced; science.md, metric 4.
+// normalisation is introduced; ../shared/docs/science.md, metric 4.
 func NMI(a, b []int) float64 {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("metrics.NMI: len(a) = %d != len(b) = %d", len(a), len(b)))

@@ -21,7 +21,7 @@ import (
 // isoluminant (pure colour) change. scale = (1, 1, 1) (inputs only
 // shifted) gives l = L/||L||. Panics unless every s_c is finite and > 0.
 //
-// Reference: ITU-R Recommendation BT.601 (luma weights); science.md,
+// Reference: ITU-R Recommendation BT.601 (luma weights); ../shared/docs/science.md,
 // metric 1.
 func LuminanceAxis(scale [3]float64) [3]float64 {
 	luma := [3]float64{lumR, lumG, lumB}
@@ -58,12 +58,12 @@ func LuminanceAxis(scale [3]float64) [3]float64 {
 //
 // w may be any kernel-shaped array, in particular the change dw = w_t -
 // w_0 since initialisation (Delta): score what training added apart from
-// the random start, which dominates w_t early on (science.md: a first
+// the random start, which dominates w_t early on (../shared/docs/science.md: a first
 // layer moves ~25-30% in norm in hundreds of steps). The all-zero kernel
 // (such as dw at step 0) has no direction: it returns NaN. NaN in w returns
 // NaN. Panics if k < 1, len(w) != 3*k*k, or l is zero or not finite.
 //
-// Definition: science.md, metric 1; the colour / black-and-white
+// Definition: ../shared/docs/science.md, metric 1; the colour / black-and-white
 // distinction of Krizhevsky et al., "ImageNet classification with deep
 // convolutional neural networks" (NIPS 2012, section 6.1) and Voss et al.,
 // "Branch Specialization" (Distill 2021).
@@ -117,7 +117,7 @@ func unitAxis(fn string, l [3]float64) [3]float64 {
 //
 // Reference: Johnson, Kotz & Balakrishnan, "Continuous Univariate
 // Distributions" vol. 2 (2nd ed., 1995), chapter 25 (a ratio of gamma
-// variates is beta); science.md, metric 4.
+// variates is beta); ../shared/docs/science.md, metric 4.
 func ChromaChance(taps int) distuv.Beta {
 	if taps < 1 {
 		panic(fmt.Sprintf("metrics.ChromaChance: taps = %d, want >= 1", taps))
@@ -129,7 +129,7 @@ func ChromaChance(taps int) distuv.Beta {
 // weight tensor since initialisation, whose kernel scores are logged with
 // the prefix "d" (dchroma, dfreq). Panics if the lengths differ.
 //
-// Definition: science.md, "What training added is measured apart from the
+// Definition: ../shared/docs/science.md, "What training added is measured apart from the
 // initialisation".
 func Delta(w, w0 []float32) []float32 {
 	if len(w) != len(w0) {
@@ -150,7 +150,7 @@ func Delta(w, w0 []float32) []float32 {
 // accumulated in float64. A zero w0 leaves it undefined: NaN (also when w
 // is zero). NaN in either returns NaN. Panics if the lengths differ.
 //
-// Definition: science.md, "Metrics to log at each checkpoint" (the usual:
+// Definition: ../shared/docs/science.md, "Metrics to log at each checkpoint" (the usual:
 // relative distance per layer).
 func Drift(w, w0 []float32) float64 {
 	if len(w) != len(w0) {
@@ -230,7 +230,7 @@ func Chroma(w []float32, k int) float64 {
 // The DFT is computed directly in O(c k^4), which for first-layer kernels
 // (k <= 11) costs microseconds.
 //
-// Definition: science.md, metric 1 (low- versus high-frequency families of
+// Definition: ../shared/docs/science.md, metric 1 (low- versus high-frequency families of
 // Voss et al., "Branch Specialization", Distill 2021).
 func FrequencyCentroid(w []float32, c, k int) float64 {
 	if c < 1 || k < 1 || len(w) != c*k*k {

@@ -15,7 +15,7 @@ import (
 // overall NaN. Predictions outside [0, classes) count as wrong. Panics if
 // len(pred) != len(label), classes < 1 or a label is outside [0, classes).
 //
-// Definition: science.md, metric 8 (test accuracy overall
+// Definition: ../shared/docs/science.md, metric 8 (test accuracy overall
 // and per class, with and without a branch lesioned at the rejoin).
 func Accuracy(pred, label []int, classes int) (overall float64, perClass []float64) {
 	if len(pred) != len(label) || classes < 1 {
@@ -52,7 +52,7 @@ func ratio(a, b int) float64 {
 // lesion hurts. NaN propagates. Apply it per class to the perClass slices
 // of Accuracy for the per-class drop.
 //
-// Definition: science.md, metric 8.
+// Definition: ../shared/docs/science.md, metric 8.
 func LesionDrop(base float64, lesioned []float64) []float64 {
 	out := make([]float64, len(lesioned))
 	for b, v := range lesioned {

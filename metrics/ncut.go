@@ -19,7 +19,7 @@ import (
 // Following Filan et al., "Clusterability in neural networks"
 // (arXiv:2103.03386, 2021), who take the channels of a CNN as the nodes of
 // its graph and a norm of the kernel between two channels as the edge weight;
-// science.md, metric 6.
+// ../shared/docs/science.md, metric 6.
 func ChannelGraph(w []float32, out, in, taps int) []float64 {
 	if out < 0 || in < 0 || taps < 1 || len(w) != out*in*taps {
 		panic(fmt.Sprintf("metrics.ChannelGraph: len(w) = %d, want out*in*taps with out = %d, in = %d, taps = %d", len(w), out, in, taps))
@@ -52,7 +52,7 @@ func ChannelGraph(w []float32, out, in, taps int) []float64 {
 //
 // Reference: Shi & Malik, "Normalized cuts and image segmentation", IEEE
 // TPAMI 22(8) (2000); Filan et al., "Clusterability in neural networks"
-// (arXiv:2103.03386, 2021); science.md, metric 6.
+// (arXiv:2103.03386, 2021); ../shared/docs/science.md, metric 6.
 func NCut(e []float64, out, in int, partOut, partIn []int, nParts int) float64 {
 	if out < 0 || in < 0 || len(e) != out*in || len(partOut) != out || len(partIn) != in || nParts < 1 {
 		panic(fmt.Sprintf("metrics.NCut: len(e) = %d, len(partOut) = %d, len(partIn) = %d, want out*in, out, in with out = %d, in = %d, nParts = %d >= 1",
@@ -95,7 +95,7 @@ func NCut(e []float64, out, in int, partOut, partIn []int, nParts int) float64 {
 // a NaN in a row makes its part 0 as well (NCut then returns NaN). Panics
 // on a length mismatch or a part label outside [0, nParts).
 //
-// Definition: science.md, metric 6.
+// Definition: ../shared/docs/science.md, metric 6.
 func ReadMostPartition(e []float64, out, in int, partIn []int, nParts int) []int {
 	if out < 0 || in < 0 || len(e) != out*in || len(partIn) != in || nParts < 1 {
 		panic(fmt.Sprintf("metrics.ReadMostPartition: len(e) = %d, len(partIn) = %d, want out*in, in with out = %d, in = %d, nParts = %d >= 1",
@@ -162,7 +162,7 @@ func readMost(partOut []int, e []float64, in int, partIn []int, s []float64) {
 // Reference: Filan et al., "Clusterability in neural networks"
 // (arXiv:2103.03386, 2021), n-cut against a shuffle null; Shi & Malik,
 // "Normalized cuts and image segmentation", IEEE TPAMI 22(8) (2000);
-// science.md, metric 6.
+// ../shared/docs/science.md, metric 6.
 func NCutTest(w []float32, out, in, taps int, partOut, partIn []int, nParts, shuffles int, rng *rand.Rand) (obs float64, null Null) {
 	e := ChannelGraph(w, out, in, taps)
 	derive := partOut == nil
@@ -212,7 +212,7 @@ func NCutTest(w []float32, out, in, taps int, partOut, partIn []int, nParts, shu
 // state and a given partOut, NCutTest gives the same obs and p.
 //
 // Reference: Filan et al., "Clusterability in neural networks"
-// (arXiv:2103.03386, 2021), shuffle null; science.md, metric 6.
+// (arXiv:2103.03386, 2021), shuffle null; ../shared/docs/science.md, metric 6.
 func NCutShuffleTest(w []float32, out, in, taps int, partOut, partIn []int, nParts, shuffles int, rng *rand.Rand) (obs, z, p float64) {
 	if partOut == nil {
 		partOut = []int{}

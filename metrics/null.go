@@ -35,7 +35,7 @@ func (t Tail) String() string {
 // Null is the distribution of a statistic under a null hypothesis, kept as
 // the sample of its values: over branch-label permutations, weight
 // shuffles, or fresh initialisations of the same architecture (the
-// initialisation null, science.md: >= 20 initialisations, computed once
+// initialisation null, ../shared/docs/science.md: >= 20 initialisations, computed once
 // per run and reused at every checkpoint). It gives the null's mean and
 // standard deviation and the one-sided p-value of an observed value, in
 // the direction of its Tail.
@@ -114,7 +114,7 @@ func (n Null) SD() float64 {
 // gives p = 1; NaN obs gives NaN. Costs O(log N).
 //
 // Report p, not a z-score: a statistic bounded at 0 such as eta^2 has a
-// skewed null, so (obs - mean)/sd is no Gaussian score (science.md,
+// skewed null, so (obs - mean)/sd is no Gaussian score (../shared/docs/science.md,
 // "Chance level is measured, not assumed").
 //
 // Reference: Phipson & Smyth, "Permutation P-values should never be zero:

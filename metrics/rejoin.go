@@ -28,10 +28,10 @@ import (
 // len(w) != out*in*taps, len(groups) != in, or a label is outside [0, nGroups).
 //
 // The weights alone read 0.518 +- 0.002 at initialisation for 2 branches of
-// 16 (science.md, metric 5), not 1/B: compare with an initialisation null
+// 16 (../shared/docs/science.md, metric 5), not 1/B: compare with an initialisation null
 // (NewNull), and see FunctionalRejoinDependency for what the net relies on.
 //
-// Definition: science.md, metric 5 (the downstream half of the feedback
+// Definition: ../shared/docs/science.md, metric 5 (the downstream half of the feedback
 // loop of Voss et al., "Branch Specialization", Distill 2021).
 func RejoinDependency(w []float32, out, in, taps int, groups []int, nGroups int) (A [][]float64, maxShare, entropy float64) {
 	checkRejoin("metrics.RejoinDependency", w, out, in, taps, groups, nGroups)
@@ -62,7 +62,7 @@ func RejoinDependency(w []float32, out, in, taps int, groups []int, nGroups int)
 // to its output's row and to the means. Panics as RejoinDependency does,
 // and if len(act) != in or an act[i] is negative.
 //
-// Definition: science.md, metric 5 (functional dependency at the rejoin;
+// Definition: ../shared/docs/science.md, metric 5 (functional dependency at the rejoin;
 // the rescaling symmetry of ReLU networks is that of Dinh et al., "Sharp
 // minima can generalize for deep nets", ICML 2017).
 func FunctionalRejoinDependency(w []float32, out, in, taps int, groups []int, nGroups int, act []float64) (A [][]float64, maxShare, entropy float64) {

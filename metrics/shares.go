@@ -17,7 +17,7 @@ import (
 // 1/B must choose it explicitly. A negative, infinite or NaN amount also
 // makes every entry NaN. Empty input returns an empty slice.
 //
-// Definition: science.md, metric 9 (gradient share).
+// Definition: ../shared/docs/science.md, metric 9 (gradient share).
 func Shares(sq []float64) []float64 {
 	out := make([]float64, len(sq))
 	var s float64

@@ -21,7 +21,7 @@ import (
 //
 // Reference: the correlation ratio of K. Pearson; Cohen, "Statistical Power
 // Analysis for the Behavioral Sciences" (2nd ed., 1988), chapter 8;
-// science.md, metric 3.
+// ../shared/docs/science.md, metric 3.
 func EtaSquared(scores []float64, groups []int) float64 {
 	if len(scores) != len(groups) {
 		panic(fmt.Sprintf("metrics.EtaSquared: len(scores) = %d != len(groups) = %d", len(scores), len(groups)))
@@ -84,7 +84,7 @@ func numGroups(fn string, groups []int) int {
 // null hypothesis: the units of the first conv that reads the input, at
 // initialisation. Units of a later layer that share a branch share their
 // inputs, so their scores are correlated within a branch and the
-// permutation null is too narrow (science.md, metric 3: 13% of p < 0.05
+// permutation null is too narrow (../shared/docs/science.md, metric 3: 13% of p < 0.05
 // at initialisation); use an initialisation null (NewNull) there.
 //
 // n <= 0 gives an empty null (P = 1). If obs is NaN the relabellings are
@@ -111,7 +111,7 @@ func PermutationNull(stat func(groups []int) float64, groups []int, n int, tail 
 // SplitTest returns the between-branch split eta^2 of the unit scores
 // (EtaSquared) and its permutation null over perms relabellings of the
 // units' branches (PermutationNull, Upper tail): the value, the null's
-// mean and sd, and p = null.P(eta2) are what science.md (metric 3) logs for
+// mean and sd, and p = null.P(eta2) are what ../shared/docs/science.md (metric 3) logs for
 // chroma, dchroma, frequency and CSI of the first layer. Use >= 200
 // permutations for reported results. NaN in scores gives eta2 NaN, an
 // empty null and p NaN; drop units whose score is undefined (a kernel dw =

@@ -53,28 +53,38 @@ func (r *Run) commit(op string, c Commit) error {
 }
 
 func (r *Run) applyCommit(c Commit) error {
+	ec, status, err := c.encode()
+	if err != nil {
+		return err
+	}
+	return update(r.path, r.timeout, func(tx *bolt.Tx) error {
+		return c.apply(tx, ec, status)
+	})
+}
+
+// encode checks the commit's steps and encodes its checkpoint and status
+// (nil for those it lacks) before any transaction.
+func (c *Commit) encode() (*encodedCheckpoint, []byte, error) {
 	for _, row := range c.Rows {
 		if err := checkStep(row.Step); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	var ec *encodedCheckpoint
 	if c.Checkpoint != nil {
 		var err error
 		if ec, err = encodeCheckpoint(c.Checkpoint); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	var status []byte
 	if c.Status != nil {
 		var err error
 		if status, err = encodeStatus(*c.Status); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	return update(r.path, r.timeout, func(tx *bolt.Tx) error {
-		return c.apply(tx, ec, status)
-	})
+	return ec, status, nil
 }
 
 // apply writes the commit's parts in tx.

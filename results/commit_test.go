@@ -133,7 +133,7 @@ func (w *twin) commit(c Commit) {
 func TestSimulation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(testSeed(t), 0x5eed))
 	r := newTestRun(t)
-	w := &twin{rows: map[int]map[string]float64{}, ckpts: map[int]CheckpointInfo{}, status: Status{State: Running, Updated: testTime}}
+	w := &twin{rows: map[int]map[string]float64{}, ckpts: map[int]CheckpointInfo{}, status: Status{State: Running, Updated: testTime, TestAcc: math.NaN()}}
 	keys := []string{"loss", "acc", "csi.0", "csi.1"}
 	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0}
 	n := 60

@@ -56,7 +56,8 @@
 //	kind (1 byte) | version (1 byte) | payload | CRC-32C of the preceding bytes (4 bytes, little-endian)
 //
 // so a flipped byte is reported as ErrCorrupt rather than returned as data.
-// Payloads are little-endian binary built from unsigned varints (counts,
+// Every kind is at record version 1 except the status, at version 2; a
+// reader takes every version up to its own. Payloads are little-endian binary built from unsigned varints (counts,
 // lengths, dimensions), zig-zag varints (steps), length-prefixed strings and
 // raw IEEE-754 bits, so NaN and ±Inf metric values and float32 tensor data
 // round-trip bit for bit:
@@ -65,8 +66,15 @@
 //	tensors  n, then n × (name string, rank, rank × dim, prod(dims) × float32 bits)
 //	blobs    n, then n × (key string, value bytes), keys ascending
 //	status   state, step, total, reason, updated (time.MarshalBinary), test accuracy float64 bits
+//	         (record version 2: NaN when not measured; version 1 stored 0 for that, read as NaN)
 //	ckpt info step, time, SHA-256 (32 bytes), has-weights byte, stored bytes
 //
 // Info is stored as JSON inside its record so that it can be read with
 // generic bbolt tools.
+//
+// # Boundaries
+//
+// results owns run.db and run.lock; it is the only package that imports
+// bbolt. It must never import trainer, metrics or experiments: it stores
+// values without knowing what they measure.
 package results

@@ -18,15 +18,22 @@ const (
 	lockRetryDelay = 10 * time.Millisecond
 )
 
-// Lock takes the run's training lock: an exclusive flock on run.lock in the
-// run directory, created if needed. It returns ErrLocked if another process,
-// or another Lock in this process, holds it. The lock lasts until release
-// is called or the process exits, however it exits: the kernel drops it
-// even on SIGKILL. release is safe to call more than once; if it is never
-// called the lock lasts until the process exits. The descriptor is
-// close-on-exec, so child processes do not inherit the lock.
-func (r *Run) Lock() (release func() error, err error) {
-	path := filepath.Join(r.dir, lockName)
+// Lock takes the run's training lock; see the function Lock.
+func (r *Run) Lock() (release func() error, err error) { return Lock(r.dir) }
+
+// Lock takes the training lock of the run directory dir, which must exist:
+// an exclusive flock on run.lock in it, created if needed. It returns
+// ErrLocked if another process, or another Lock in this process, holds it.
+// It needs no run.db, so a process can hold the lock before it creates the
+// run: whoever creates a run holds its lock from the start, and no other
+// process can take a run over between its creation and its first
+// checkpoint. The lock lasts until release is called or the process
+// exits, however it exits: the kernel drops it even on SIGKILL. release is
+// safe to call more than once; if it is never called the lock lasts until
+// the process exits. The descriptor is close-on-exec, so child processes
+// do not inherit the lock.
+func Lock(dir string) (release func() error, err error) {
+	path := filepath.Join(dir, lockName)
 	// A raw descriptor, not an *os.File, so that the garbage collector
 	// cannot close it (and drop the lock) if release is discarded.
 	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o644)

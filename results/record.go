@@ -19,8 +19,13 @@ const (
 	kindCkptInfo byte = 6
 )
 
-// recordVersion is the payload version written for every kind.
-const recordVersion byte = 1
+// recordVersion is the payload version written for every kind but the
+// status, which is at statusVersion: version 2 stores NaN for a test
+// accuracy not measured, where version 1 stored 0 (read back as NaN).
+const (
+	recordVersion byte = 1
+	statusVersion byte = 2
+)
 
 // recordOverhead is the kind and version bytes plus the CRC.
 const recordOverhead = 2 + 4
@@ -31,8 +36,12 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type encoder struct{ b []byte }
 
 func newEncoder(kind byte, sizeHint int) *encoder {
+	return newEncoderVersion(kind, recordVersion, sizeHint)
+}
+
+func newEncoderVersion(kind, version byte, sizeHint int) *encoder {
 	e := &encoder{b: make([]byte, 0, sizeHint+recordOverhead)}
-	e.b = append(e.b, kind, recordVersion)
+	e.b = append(e.b, kind, version)
 	return e
 }
 
@@ -81,20 +90,27 @@ type decoder struct {
 // openRecord checks the CRC, kind and version of rec and returns a decoder
 // over its payload. The payload aliases rec.
 func openRecord(rec []byte, kind byte) (*decoder, error) {
+	d, _, err := openRecordVersion(rec, kind, recordVersion)
+	return d, err
+}
+
+// openRecordVersion is openRecord for a kind whose versions 1..latest
+// are read; it also returns the record's version.
+func openRecordVersion(rec []byte, kind, latest byte) (*decoder, byte, error) {
 	if len(rec) < recordOverhead {
-		return nil, fmt.Errorf("%w: record of %d bytes is too short", ErrCorrupt, len(rec))
+		return nil, 0, fmt.Errorf("%w: record of %d bytes is too short", ErrCorrupt, len(rec))
 	}
 	body, sum := rec[:len(rec)-4], binary.LittleEndian.Uint32(rec[len(rec)-4:])
 	if got := crc32.Checksum(body, castagnoli); got != sum {
-		return nil, fmt.Errorf("%w: record checksum %08x, want %08x", ErrCorrupt, got, sum)
+		return nil, 0, fmt.Errorf("%w: record checksum %08x, want %08x", ErrCorrupt, got, sum)
 	}
 	if body[0] != kind {
-		return nil, fmt.Errorf("%w: record kind %d, want %d", ErrCorrupt, body[0], kind)
+		return nil, 0, fmt.Errorf("%w: record kind %d, want %d", ErrCorrupt, body[0], kind)
 	}
-	if body[1] != recordVersion {
-		return nil, fmt.Errorf("%w: record kind %d has version %d, want %d", ErrVersion, kind, body[1], recordVersion)
+	if body[1] < 1 || body[1] > latest {
+		return nil, 0, fmt.Errorf("%w: record kind %d has version %d, want 1..%d", ErrVersion, kind, body[1], latest)
 	}
-	return &decoder{b: body[2:]}, nil
+	return &decoder{b: body[2:]}, body[1], nil
 }
 
 func (d *decoder) fail(format string, args ...any) {

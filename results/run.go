@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -77,7 +78,10 @@ type Status struct {
 	Total   int    // steps the run is configured for
 	Reason  string // why the run failed or stopped ("" otherwise)
 	Updated time.Time
-	TestAcc float64 // test accuracy at Step; NaN when not measured
+	// TestAcc is the held-out accuracy at the latest evaluation, NaN when
+	// none was measured. (Status records of version 1 stored 0 for "not
+	// measured"; a 0 read from one is returned as NaN.)
+	TestAcc float64
 }
 
 // Run is a handle on a run directory. It holds no open file: every method
@@ -90,12 +94,21 @@ type Run struct {
 }
 
 // Create makes dir (and its parents) and a new run.db in it recording info,
-// with Status{State: Running, Updated: info.Created}. It returns ErrExists
-// if dir already holds a run.db. The new file appears complete or not at
-// all: it is written under a temporary name and then linked into place.
+// with Status{State: Running, Updated: info.Created, TestAcc: NaN}. It
+// returns ErrExists if dir already holds a run.db. The new file appears
+// complete or not at all: it is written under a temporary name and then
+// linked into place.
 func Create(dir string, info Info, opts *Options) (*Run, error) {
+	return CreateWith(dir, info, Commit{}, opts)
+}
+
+// CreateWith is Create that also applies first (the run's first rows,
+// checkpoint and status) in the transaction that writes the new run.db, so
+// that a new run appears with its first checkpoint or not at all. A nil
+// first.Status leaves the status of Create.
+func CreateWith(dir string, info Info, first Commit, opts *Options) (*Run, error) {
 	r := newRun(dir, opts)
-	if err := r.create(info); err != nil {
+	if err := r.create(info, first); err != nil {
 		return nil, fmt.Errorf("results: create %s: %w", r.path, err)
 	}
 	return r, nil
@@ -120,7 +133,7 @@ func newRun(dir string, opts *Options) *Run {
 // Dir returns the run's directory.
 func (r *Run) Dir() string { return r.dir }
 
-func (r *Run) create(info Info) error {
+func (r *Run) create(info Info, first Commit) error {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return err
 	}
@@ -131,7 +144,11 @@ func (r *Run) create(info Info) error {
 	if err != nil {
 		return err
 	}
-	statusRec, err := encodeStatus(Status{State: Running, Updated: info.Created})
+	statusRec, err := encodeStatus(Status{State: Running, Updated: info.Created, TestAcc: math.NaN()})
+	if err != nil {
+		return err
+	}
+	ec, firstStatus, err := first.encode()
 	if err != nil {
 		return err
 	}
@@ -144,7 +161,9 @@ func (r *Run) create(info Info) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := initDB(tmpPath, r.timeout, infoRec, statusRec); err != nil {
+	if err := initDB(tmpPath, r.timeout, infoRec, statusRec, func(tx *bolt.Tx) error {
+		return first.apply(tx, ec, firstStatus)
+	}); err != nil {
 		return err
 	}
 	if err := os.Link(tmpPath, r.path); err != nil {
@@ -157,8 +176,8 @@ func (r *Run) create(info Info) error {
 }
 
 // initDB writes the buckets and meta records of a new run into the empty
-// file at path.
-func initDB(path string, timeout time.Duration, infoRec, statusRec []byte) (err error) {
+// file at path, then calls then in the same transaction.
+func initDB(path string, timeout time.Duration, infoRec, statusRec []byte, then func(*bolt.Tx) error) (err error) {
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: timeout})
 	if err != nil {
 		return err
@@ -174,11 +193,15 @@ func initDB(path string, timeout time.Duration, infoRec, statusRec []byte) (err 
 		if err != nil {
 			return err
 		}
-		return errors.Join(
+		err = errors.Join(
 			meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, formatVersion)),
 			meta.Put(keyInfo, infoRec),
 			meta.Put(keyStatus, statusRec),
 		)
+		if err != nil {
+			return err
+		}
+		return then(tx)
 	})
 }
 
@@ -275,7 +298,7 @@ func encodeStatus(s Status) ([]byte, error) {
 	if !s.State.valid() {
 		return nil, fmt.Errorf("unknown state %q", s.State)
 	}
-	e := newEncoder(kindStatus, 64+len(s.Reason))
+	e := newEncoderVersion(kindStatus, statusVersion, 64+len(s.Reason))
 	e.str(string(s.State))
 	e.varint(int64(s.Step))
 	e.varint(int64(s.Total))
@@ -289,7 +312,7 @@ func encodeStatus(s Status) ([]byte, error) {
 
 func decodeStatus(rec []byte) (Status, error) {
 	var s Status
-	d, err := openRecord(rec, kindStatus)
+	d, version, err := openRecordVersion(rec, kindStatus, statusVersion)
 	if err != nil {
 		return s, fmt.Errorf("status: %w", err)
 	}
@@ -301,6 +324,9 @@ func decodeStatus(rec []byte) (Status, error) {
 	s.TestAcc = d.f64()
 	if err := d.done(); err != nil {
 		return Status{}, fmt.Errorf("status: %w", err)
+	}
+	if version == 1 && s.TestAcc == 0 {
+		s.TestAcc = math.NaN() // version 1 stored 0 for "not measured"
 	}
 	return s, nil
 }

@@ -11,4 +11,15 @@
 //
 // Every conv is "same"-padded with stride 1 and followed by ReLU and an
 // optional max pool. B = 1 with the same total width is the unbranched twin.
+//
+// # Boundaries
+//
+// trainer owns the architecture (Arch: each layer's knobs from
+// configs.Layer and the shapes it meets), the parameters, the gorgonia
+// graphs and the training step. Its graph nodes never leave the package:
+// what measuring needs it offers as methods (Model.FirstKernels,
+// Model.Rejoin, Model.Weight, Evaluator.EvaluateEach and Batches with
+// Activations, HeadEvaluator.Lesion, CenteredGram), so nothing above it
+// imports gorgonia or the GEMM. It must never import results, metrics or
+// experiments: it trains, and knows nothing of stores or metrics.
 package trainer

@@ -10,127 +10,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Conv describes one conv layer: "same" padding, stride 1, then ReLU, then
-// a max pool of size Pool (0 or 1: none). In is the number of input
-// channels it reads; H and W its input size.
-type Conv struct {
-	Name       string
-	In, Out, K int
-	Pool       int
-	H, W       int
-	Branch     int // branch index, or -1 outside the branches
-	OutH, OutW int
-	// Mixed marks a branch layer of the mixing regime: it reads the
-	// concatenation of every branch's previous layer, so In is B times one
-	// branch's channels, through a fixed connection mask (Param.Mask).
-	Mixed bool
-}
-
-// Dense describes one fully connected layer (ReLU except for "out").
-type Dense struct {
-	Name    string
-	In, Out int
-}
-
-// Arch is the resolved architecture of a config: every layer with its
-// shapes, in the order the forward pass visits them.
-type Arch struct {
-	C, H, W  int
-	Classes  int
-	Stem     []Conv
-	Branches [][]Conv
-	Trunk    []Conv
-	Hidden   []Dense
-	Out      Dense
-	// RejoinChannels[b] is the number of channels branch b adds to the concat.
-	RejoinChannels []int
-	RejoinH        int
-	RejoinW        int
-	// MixLayer is I of the mixing regime's "branch.*.I", or -1 when the
-	// regime is off; MixP is its fraction p of cross-branch connections.
-	MixLayer int
-	MixP     float64
-}
-
-// NewArch resolves the architecture of cfg, checking that every shape fits.
-func NewArch(cfg *configs.Config) (*Arch, error) {
-	c, h, w := cfg.InputShape()
-	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes(), MixLayer: -1}
-	m := cfg.Model
-	if mx := cfg.Regime.Mixing; mx.Layer != "" {
-		i, err := mixIndex(mx.Layer)
-		if err != nil {
-			return nil, err
-		}
-		a.MixLayer, a.MixP = i, mx.P
-	}
-	conv := func(name string, in int, l configs.Layer, h, w, branch int) (Conv, error) {
-		cv := Conv{Name: name, In: in, Out: l.Out, K: l.Kernel, Pool: l.Pool, H: h, W: w, Branch: branch, OutH: h, OutW: w}
-		if l.Pool > 1 {
-			if h%l.Pool != 0 || w%l.Pool != 0 {
-				return cv, fmt.Errorf("trainer: layer %s: pool %d does not divide its input %dx%d", name, l.Pool, h, w)
-			}
-			cv.OutH, cv.OutW = h/l.Pool, w/l.Pool
-		}
-		return cv, nil
-	}
-	in := c
-	for i, l := range m.Stem {
-		cv, err := conv(fmt.Sprintf("stem.%d", i), in, l, h, w, -1)
-		if err != nil {
-			return nil, err
-		}
-		a.Stem = append(a.Stem, cv)
-		in, h, w = cv.Out, cv.OutH, cv.OutW
-	}
-	a.Branches = make([][]Conv, m.Branches)
-	a.RejoinChannels = make([]int, m.Branches)
-	for b := 0; b < m.Branches; b++ {
-		bin, bh, bw := in, h, w
-		for i, l := range m.BranchLayers(b) {
-			cv, err := conv(fmt.Sprintf("branch.%d.%d", b, i), bin, l, bh, bw, b)
-			if err != nil {
-				return nil, err
-			}
-			if i == a.MixLayer {
-				cv.In, cv.Mixed = bin*m.Branches, true
-			}
-			a.Branches[b] = append(a.Branches[b], cv)
-			bin, bh, bw = cv.Out, cv.OutH, cv.OutW
-		}
-		if b == 0 {
-			a.RejoinH, a.RejoinW = bh, bw
-		} else if bh != a.RejoinH || bw != a.RejoinW {
-			return nil, fmt.Errorf("trainer: branch %d ends at %dx%d but branch 0 at %dx%d: the concat needs equal sizes", b, bh, bw, a.RejoinH, a.RejoinW)
-		}
-		a.RejoinChannels[b] = bin
-	}
-	if a.MixLayer >= 0 {
-		if err := a.checkMixing(); err != nil {
-			return nil, err
-		}
-	}
-	in, h, w = 0, a.RejoinH, a.RejoinW
-	for _, ch := range a.RejoinChannels {
-		in += ch
-	}
-	for i, l := range m.Trunk {
-		cv, err := conv(fmt.Sprintf("trunk.%d", i), in, l, h, w, -1)
-		if err != nil {
-			return nil, err
-		}
-		a.Trunk = append(a.Trunk, cv)
-		in, h, w = cv.Out, cv.OutH, cv.OutW
-	}
-	flat := in * h * w
-	for i, width := range m.Hidden {
-		a.Hidden = append(a.Hidden, Dense{Name: fmt.Sprintf("hidden.%d", i), In: flat, Out: width})
-		flat = width
-	}
-	a.Out = Dense{Name: "out", In: flat, Out: a.Classes}
-	return a, nil
-}
-
 // Param is one trainable tensor of the model.
 type Param struct {
 	Name   string // layer name + ".w" or ".b"
@@ -139,24 +18,26 @@ type Param struct {
 	Shape  []int
 	FanIn  int
 	FanOut int
-	Value  *tensor.Dense
 	// Mask is the fixed 0/1 connection mask of a mixed layer's weights
-	// (same shape as Value), applied in the graph; nil for every other
-	// parameter. Weights where the mask is 0 are kept at 0.
+	// (same shape as the weights), applied in the graph; nil for every
+	// other parameter. Weights where the mask is 0 are kept at 0.
 	Mask []float32
+
+	value *tensor.Dense
 }
 
-// Data returns the parameter's float32 backing slice.
-func (p *Param) Data() []float32 { return p.Value.Data().([]float32) }
+// Data returns the parameter's float32 backing slice: writes change the
+// model.
+func (p *Param) Data() []float32 { return p.value.Data().([]float32) }
 
 // Model is a branched CNN's architecture and parameters. The parameters'
 // tensors are shared by every graph built from the model, so an update by
 // the solver is seen by all of them.
 type Model struct {
-	Arch   *Arch
-	Params []*Param
-	Bias   bool
-	Init   string
+	arch   *Arch
+	params []*Param
+	bias   bool
+	init   string
 	byName map[string]*Param
 }
 
@@ -172,9 +53,9 @@ func NewModel(cfg *configs.Config, rng *rand.Rand) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Arch: arch, Bias: cfg.Model.Bias, Init: cfg.Model.Init, byName: map[string]*Param{}}
+	m := &Model{arch: arch, bias: cfg.Model.Bias, init: cfg.Model.Init, byName: map[string]*Param{}}
 	for _, cv := range arch.Convs() {
-		m.add(cv.Name, cv.Branch, []int{cv.Out, cv.In, cv.K, cv.K}, cv.In*cv.K*cv.K, cv.Out*cv.K*cv.K)
+		m.add(cv.Name, cv.Branch, []int{cv.Out, cv.In, cv.Kernel, cv.Kernel}, cv.In*cv.Kernel*cv.Kernel, cv.Out*cv.Kernel*cv.Kernel)
 	}
 	for _, d := range append(append([]Dense(nil), arch.Hidden...), arch.Out) {
 		m.add(d.Name, -1, []int{d.Out, d.In}, d.In, d.Out)
@@ -182,8 +63,22 @@ func NewModel(cfg *configs.Config, rng *rand.Rand) (*Model, error) {
 	if arch.MixLayer >= 0 {
 		m.drawMasks(Stream(cfg.Seed, "mixing", 0))
 	}
-	for _, p := range m.Params {
+	for _, p := range m.params {
 		m.InitParam(p, rng)
+	}
+	return m, nil
+}
+
+// LoadModel builds the model of cfg holding the weights ws (a checkpoint's,
+// in parameter order; names and shapes must match), to measure or draw a
+// stored checkpoint.
+func LoadModel(cfg *configs.Config, ws []Tensor) (*Model, error) {
+	m, err := NewModel(cfg, Stream(cfg.Seed, "init", 0))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.SetWeights(ws); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -194,13 +89,13 @@ func (m *Model) add(layer string, branch int, wShape []int, fanIn, fanOut int) {
 		n *= s
 	}
 	w := &Param{Name: layer + ".w", Layer: layer, Branch: branch, Shape: wShape, FanIn: fanIn, FanOut: fanOut,
-		Value: tensor.New(tensor.WithShape(wShape...), tensor.WithBacking(make([]float32, n)))}
-	m.Params = append(m.Params, w)
+		value: tensor.New(tensor.WithShape(wShape...), tensor.WithBacking(make([]float32, n)))}
+	m.params = append(m.params, w)
 	m.byName[w.Name] = w
-	if m.Bias {
+	if m.bias {
 		b := &Param{Name: layer + ".b", Layer: layer, Branch: branch, Shape: []int{wShape[0]}, FanIn: fanIn, FanOut: fanOut,
-			Value: tensor.New(tensor.WithShape(wShape[0]), tensor.WithBacking(make([]float32, wShape[0])))}
-		m.Params = append(m.Params, b)
+			value: tensor.New(tensor.WithShape(wShape[0]), tensor.WithBacking(make([]float32, wShape[0])))}
+		m.params = append(m.params, b)
 		m.byName[b.Name] = b
 	}
 }
@@ -222,14 +117,8 @@ func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 		clear(d)
 		return
 	}
-	std := func(fanIn int) float64 {
-		if m.Init == configs.InitGlorot {
-			return math.Sqrt(2 / float64(fanIn+p.FanOut))
-		}
-		return math.Sqrt(2 / float64(fanIn))
-	}
 	if p.Mask == nil {
-		s := std(p.FanIn)
+		s := m.initStd(p.FanIn, p.FanOut)
 		for i := range d {
 			d[i] = float32(rng.NormFloat64() * s)
 		}
@@ -244,7 +133,7 @@ func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 				fanIn++
 			}
 		}
-		s := std(fanIn)
+		s := m.initStd(fanIn, p.FanOut)
 		for i := range w {
 			w[i] = 0
 			if mk[i] != 0 {
@@ -254,48 +143,103 @@ func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 	}
 }
 
-// Param returns the parameter with the given name, or nil.
+// initStd is the initialiser's standard deviation for the given fans.
+func (m *Model) initStd(fanIn, fanOut int) float64 {
+	if m.init == configs.InitGlorot {
+		return math.Sqrt(2 / float64(fanIn+fanOut))
+	}
+	return math.Sqrt(2 / float64(fanIn))
+}
+
+// Arch returns the model's architecture; it must not be modified.
+func (m *Model) Arch() *Arch { return m.arch }
+
+// Params returns the model's parameters in order: each layer's weights,
+// then its bias when the model has biases, layers in forward order.
+func (m *Model) Params() []*Param { return m.params }
+
+// Param returns the parameter with the given name ("branch.0.1.w"), or nil.
 func (m *Model) Param(name string) *Param { return m.byName[name] }
+
+// Weight returns the weight tensor of layer ("branch.0.1", "trunk.0",
+// "out"), or nil when the model has no such layer.
+func (m *Model) Weight(layer string) *Param { return m.byName[layer+".w"] }
 
 // NumParams is the total number of scalar parameters.
 func (m *Model) NumParams() int {
 	n := 0
-	for _, p := range m.Params {
+	for _, p := range m.params {
 		n += len(p.Data())
 	}
 	return n
 }
 
-// Convs lists every conv layer in forward order: stem, branches (branch 0's
-// layers first), trunk.
-func (a *Arch) Convs() []Conv {
-	var cs []Conv
-	cs = append(cs, a.Stem...)
-	for _, br := range a.Branches {
-		cs = append(cs, br...)
-	}
-	return append(cs, a.Trunk...)
+// Kernels is the first conv that reads the input image, in one branch (or
+// the shared stem), with its weights.
+type Kernels struct {
+	Layer  string
+	Branch int // -1 for the stem's first layer
+	// Out kernels of In channels, Kernel x Kernel taps each.
+	Out, In, Kernel int
+	// W is [Out, In, Kernel, Kernel], aliasing the model's weights.
+	W []float32
 }
 
-// FirstRGBConvs returns, per branch, the first conv that reads the input
-// image when the split is at the first conv (no stem); with a stem it
-// returns the stem's first layer as a single group.
-func (a *Arch) FirstRGBConvs() []Conv {
-	if len(a.Stem) > 0 {
-		return []Conv{a.Stem[0]}
+// FirstKernels returns the first conv of every branch, branch by branch,
+// when the branches read the input image; with a stem, the stem's first
+// layer alone (Branch -1).
+func (m *Model) FirstKernels() []Kernels {
+	convs := m.arch.FirstConvs()
+	ks := make([]Kernels, len(convs))
+	for i, cv := range convs {
+		ks[i] = Kernels{Layer: cv.Name, Branch: cv.Branch, Out: cv.Out, In: cv.In, Kernel: cv.Kernel, W: m.Weight(cv.Name).Data()}
 	}
-	cs := make([]Conv, len(a.Branches))
-	for b, br := range a.Branches {
-		cs[b] = br[0]
-	}
-	return cs
+	return ks
 }
 
-// RejoinC is the number of channels at the rejoin, summed over branches.
-func (a *Arch) RejoinC() int {
-	c := 0
-	for _, ch := range a.RejoinChannels {
-		c += ch
+// Rejoin is the first layer after the concat of the branches, whose
+// weights say how much each of its output units reads each branch.
+type Rejoin struct {
+	Layer string
+	// W is the layer's weights viewed as [Out, In, Taps], aliasing the
+	// model's: a trunk conv reads Kernel*Kernel taps of each input channel,
+	// a linear layer after the flatten the RejoinH*RejoinW pixels of each.
+	W             []float32
+	Out, In, Taps int
+	// Groups[c] is the branch that input channel c comes from (In entries).
+	Groups []int
+	// Branches is the number of branches.
+	Branches int
+}
+
+// Rejoin returns the first layer after the concat (see Rejoin).
+func (m *Model) Rejoin() Rejoin {
+	a := m.arch
+	name, out, taps := a.rejoinLayer()
+	r := Rejoin{Layer: name, Out: out, Taps: taps, Branches: len(a.Branches), W: m.Weight(name).Data()}
+	for b, c := range a.RejoinChannels {
+		for range c {
+			r.Groups = append(r.Groups, b)
+		}
 	}
-	return c
+	r.In = len(r.Groups)
+	return r
+}
+
+// Branches is the number of branches.
+func (m *Model) Branches() int { return len(m.arch.Branches) }
+
+// Classes is the number of classes the model tells apart.
+func (m *Model) Classes() int { return m.arch.Classes }
+
+// InputShape is the shape of one input example: channels, height, width.
+func (m *Model) InputShape() (c, h, w int) { return m.arch.C, m.arch.H, m.arch.W }
+
+// checkShapes reports a data set whose examples do not fit the model.
+func (m *Model) checkShapes(c, h, w int) error {
+	a := m.arch
+	if c != a.C || h != a.H || w != a.W {
+		return fmt.Errorf("trainer: data is %dx%dx%d but the config expects %dx%dx%d", c, h, w, a.C, a.H, a.W)
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ func testConfig(t *testing.T, sets ...string) *configs.Config {
 // refForward is an independent float64 forward pass of a model: naive
 // loops written from the definitions, to check the graph against.
 func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logits [][]float64) {
-	a := m.Arch
+	a := m.arch
 	param := func(name string) []float64 {
 		p := m.Param(name)
 		if p == nil {
@@ -51,7 +51,7 @@ func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logit
 	conv := func(in fmap, cv Conv) fmap {
 		w, b := param(cv.Name+".w"), param(cv.Name+".b")
 		out := fmap{cv.Out, in.h, in.w, make([]float64, cv.Out*in.h*in.w)}
-		p := cv.K / 2
+		p := cv.Kernel / 2
 		for o := 0; o < cv.Out; o++ {
 			for i := 0; i < in.h; i++ {
 				for j := 0; j < in.w; j++ {
@@ -60,11 +60,11 @@ func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logit
 						s = b[o]
 					}
 					for c := 0; c < in.c; c++ {
-						for di := 0; di < cv.K; di++ {
-							for dj := 0; dj < cv.K; dj++ {
+						for di := 0; di < cv.Kernel; di++ {
+							for dj := 0; dj < cv.Kernel; dj++ {
 								ii, jj := i+di-p, j+dj-p
 								if ii >= 0 && ii < in.h && jj >= 0 && jj < in.w {
-									s += w[((o*in.c+c)*cv.K+di)*cv.K+dj] * in.v[(c*in.h+ii)*in.w+jj]
+									s += w[((o*in.c+c)*cv.Kernel+di)*cv.Kernel+dj] * in.v[(c*in.h+ii)*in.w+jj]
 								}
 							}
 						}
@@ -171,7 +171,7 @@ func TestForwardMatchesReference(t *testing.T) {
 	}
 	// Nonzero biases, so that they are checked too.
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, p := range m.Params {
+	for _, p := range m.params {
 		if len(p.Shape) == 1 {
 			for i := range p.Data() {
 				p.Data()[i] = float32(rng.NormFloat64() * 0.1)
@@ -183,7 +183,7 @@ func TestForwardMatchesReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, labels := randomBatch(net, m.Arch.Classes, rng)
+		x, labels := randomBatch(net, m.arch.Classes, rng)
 		if err := net.Run(); err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestForwardMatchesReference(t *testing.T) {
 		got := net.LogitsValue()
 		for e, row := range wantLogits {
 			for k, v := range row {
-				if g := float64(got[e*m.Arch.Classes+k]); math.Abs(g-v) > tol*math.Max(1, math.Abs(v)) {
+				if g := float64(got[e*m.arch.Classes+k]); math.Abs(g-v) > tol*math.Max(1, math.Abs(v)) {
 					t.Errorf("train=%v: logit[%d][%d] = %v, reference %v", train, e, k, g, v)
 				}
 			}
@@ -212,7 +212,7 @@ func TestLossHandComputed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range m.Params {
+	for _, p := range m.params {
 		clear(p.Data())
 	}
 	net, err := m.Build(NetOptions{Batch: 3, Train: true})
@@ -220,13 +220,13 @@ func TestLossHandComputed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.Close()
-	randomBatch(net, m.Arch.Classes, rand.New(rand.NewPCG(5, 6)))
+	randomBatch(net, m.arch.Classes, rand.New(rand.NewPCG(5, 6)))
 	if err := net.Run(); err != nil {
 		t.Fatal(err)
 	}
-	want := math.Log(float64(m.Arch.Classes))
+	want := math.Log(float64(m.arch.Classes))
 	if got := net.LossValue(); math.Abs(got-want) > 1e-6 {
-		t.Errorf("loss %v, want log(%d) = %v", got, m.Arch.Classes, want)
+		t.Errorf("loss %v, want log(%d) = %v", got, m.arch.Classes, want)
 	}
 }
 
@@ -252,7 +252,7 @@ func TestModelGradientFiniteDifference(t *testing.T) {
 				t.Fatal(err)
 			}
 			rng := rand.New(rand.NewPCG(8, 9))
-			for _, p := range m.Params {
+			for _, p := range m.params {
 				if len(p.Shape) == 1 {
 					for i := range p.Data() {
 						p.Data()[i] = float32(rng.NormFloat64() * 0.1)
@@ -264,13 +264,13 @@ func TestModelGradientFiniteDifference(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer net.Close()
-			x, labels := randomBatch(net, m.Arch.Classes, rng)
+			x, labels := randomBatch(net, m.arch.Classes, rng)
 			if err := net.Run(); err != nil {
 				t.Fatal(err)
 			}
 			const eps, tol = 1e-5, 2e-2
-			for i, p := range m.Params {
-				g := net.Grads[i].Value().Data().([]float32)
+			for i, p := range m.params {
+				g := net.grads[i].Value().Data().([]float32)
 				d := make([]float64, len(p.Data()))
 				analytic := 0.0
 				for j := range d {
@@ -308,7 +308,7 @@ func TestArchShapes(t *testing.T) {
 	if a.Hidden[0].In != 4*4*4 || a.Out.In != 5 {
 		t.Errorf("dense inputs %d, %d", a.Hidden[0].In, a.Out.In)
 	}
-	if got := len(a.FirstRGBConvs()); got != 1 {
+	if got := len(a.FirstConvs()); got != 1 {
 		t.Errorf("with a stem, %d first RGB convs, want 1", got)
 	}
 }
@@ -321,10 +321,10 @@ func TestInitDeterministic(t *testing.T) {
 	b, _ := NewModel(cfg, Stream(1, "init", 0))
 	c, _ := NewModel(cfg, Stream(2, "init", 0))
 	same, differ := true, false
-	for i, p := range a.Params {
+	for i, p := range a.params {
 		for j, v := range p.Data() {
-			same = same && v == b.Params[i].Data()[j]
-			differ = differ || v != c.Params[i].Data()[j]
+			same = same && v == b.params[i].Data()[j]
+			differ = differ || v != c.params[i].Data()[j]
 		}
 	}
 	if !same || !differ {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"branchspec/trainer/ops"
+	"branchspec/trainer/optim"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -13,32 +14,35 @@ import (
 
 // Net is a model compiled into a gorgonia graph for a fixed batch size:
 // the training graph (with gradients) or an evaluation graph (forward only,
-// with a scalar gate on each branch's output for lesions).
+// with a scalar gate on each branch's output for lesions). Its nodes stay
+// inside this package; callers fill its inputs, Run it and read values
+// through its methods.
 type Net struct {
-	Batch int
+	batch int
 
 	g      *G.ExprGraph
 	vm     G.VM
 	x, y   *G.Node
 	xT, yT *tensor.Dense
 
-	Logits *G.Node
-	Loss   *G.Node
-	// Params are the graph's parameter nodes, in Model.Params order; their
-	// values are the model's tensors.
-	Params G.Nodes
-	// Grads[i] is the gradient of Loss with respect to Params[i] (training
-	// graphs only).
-	Grads G.Nodes
-	// Gates[b] multiplies branch b's output at the rejoin (evaluation
+	logits *G.Node
+	loss   *G.Node
+	// params are the graph's parameter nodes, in Model.Params order; their
+	// values are the model's tensors. grads[i] is the gradient of loss with
+	// respect to params[i] (training graphs only); vg adapts them to the
+	// solvers.
+	params G.Nodes
+	grads  G.Nodes
+	vg     []G.ValueGrad
+	// gates[b] multiplies branch b's output at the rejoin (evaluation
 	// graphs only; 1 normally, 0 to lesion the branch).
-	Gates    []*G.Node
+	gates    []*G.Node
 	gateVals []float32
-	// BranchOut[b] is branch b's output at the rejoin, before its gate.
-	BranchOut []*G.Node
-	// FirstAct[i] is the post-ReLU, pre-pool activation of the i-th layer
-	// of Arch.FirstRGBConvs.
-	FirstAct []*G.Node
+	// branchOut[b] is branch b's output at the rejoin, before its gate.
+	branchOut []*G.Node
+	// firstAct[i] is the post-ReLU, pre-pool activation of the i-th layer
+	// of Arch.FirstConvs.
+	firstAct []*G.Node
 }
 
 // NetOptions selects what a graph computes.
@@ -56,10 +60,38 @@ type NetOptions struct {
 // of every branch's layer I-1 output (branch 0's channels first) through
 // weights multiplied elementwise by the layer's constant mask node
 // ("branch.B.I.mask"), so masked connections neither act nor get gradient.
+// On error it returns a nil *Net.
 func (m *Model) Build(o NetOptions) (*Net, error) {
-	a := m.Arch
+	b, err := m.newBuilder(o)
+	if err != nil {
+		return nil, err
+	}
+	h := b.n.x
+	if !o.Head {
+		if h, err = b.body(o.Train); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.head(h, o.Train); err != nil {
+		return nil, err
+	}
+	return b.n, nil
+}
+
+// builder holds what building one graph needs: the net being built and
+// the model's parameter nodes by name, raw and as the convs read them.
+type builder struct {
+	m      *Model
+	n      *Net
+	nodes  map[string]*G.Node // parameter name -> its node
+	weight map[string]*G.Node // parameter name -> the weights as read (masked for a mixed layer)
+}
+
+// newBuilder creates the graph's input, label and parameter nodes.
+func (m *Model) newBuilder(o NetOptions) (*builder, error) {
+	a := m.arch
 	g := G.NewGraph()
-	n := &Net{Batch: o.Batch, g: g}
+	n := &Net{batch: o.Batch, g: g}
 	in := []int{o.Batch, a.C, a.H, a.W}
 	if o.Head {
 		in = []int{o.Batch, a.RejoinC(), a.RejoinH, a.RejoinW}
@@ -68,155 +100,202 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 	n.yT = tensor.New(tensor.WithShape(o.Batch), tensor.Of(tensor.Float32))
 	n.x = G.NewTensor(g, G.Float32, 4, G.WithShape(in...), G.WithName("x"), G.WithValue(n.xT))
 	n.y = G.NewVector(g, G.Float32, G.WithShape(o.Batch), G.WithName("y"), G.WithValue(n.yT))
+	b := &builder{m: m, n: n, nodes: map[string]*G.Node{}, weight: map[string]*G.Node{}}
+	for _, p := range m.params {
+		node := G.NewTensor(g, G.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.value))
+		b.nodes[p.Name] = node
+		n.params = append(n.params, node)
+	}
+	for _, p := range m.params {
+		w, err := b.masked(p)
+		if err != nil {
+			return nil, err
+		}
+		b.weight[p.Name] = w
+	}
+	return b, nil
+}
 
-	nodes := map[string]*G.Node{}
-	for _, p := range m.Params {
-		node := G.NewTensor(g, G.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
-		nodes[p.Name] = node
-		n.Params = append(n.Params, node)
+// masked is p's node as a conv reads it: through its fixed mask for a
+// mixed layer, so that the masked entries neither act nor get gradient.
+func (b *builder) masked(p *Param) (*G.Node, error) {
+	w := b.nodes[p.Name]
+	if p.Mask == nil {
+		return w, nil
 	}
-	// A mixed layer's conv reads its weights through its fixed mask, so
-	// that the masked entries neither act nor receive gradient.
-	weight := map[string]*G.Node{}
-	for _, p := range m.Params {
-		w := nodes[p.Name]
-		if p.Mask != nil {
-			mask := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Mask))
-			mn := G.NewTensor(g, G.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Layer+".mask"), G.WithValue(mask))
-			var err error
-			if w, err = G.HadamardProd(w, mn); err != nil {
-				return nil, fmt.Errorf("trainer: %s: mask: %w", p.Layer, err)
-			}
-		}
-		weight[p.Name] = w
+	mask := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Mask))
+	mn := G.NewTensor(b.n.g, G.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Layer+".mask"), G.WithValue(mask))
+	w, err := G.HadamardProd(w, mn)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %s: mask: %w", p.Layer, err)
 	}
-	conv := func(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-		// Conv, bias and ReLU are one op; the layers reading the input
-		// need no gradient to it.
-		convOp := ops.Conv2DReLU
-		if h == n.x {
-			convOp = ops.Conv2DReLUInput
-		}
-		if act, err = convOp(h, weight[cv.Name+".w"], nodes[cv.Name+".b"], cv.K/2); err != nil {
-			return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
-		}
-		out = act
-		if cv.Pool > 1 {
-			if out, err = ops.MaxPool2D(act, cv.Pool); err != nil {
-				return nil, nil, fmt.Errorf("trainer: %s pool: %w", cv.Name, err)
-			}
-		}
-		return act, out, nil
-	}
+	return w, nil
+}
 
-	if o.Head {
-		return n, m.buildHead(n, o, n.x, nodes, conv)
+// conv adds one conv layer on h: conv, bias and ReLU as one op (the layers
+// reading the input need no gradient to it), then its pool. act is the
+// activation before the pool, out the layer's output.
+func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
+	convOp := ops.Conv2DReLU
+	if h == b.n.x {
+		convOp = ops.Conv2DReLUInput
 	}
-	h := n.x
-	var err error
+	if act, err = convOp(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], cv.Kernel/2); err != nil {
+		return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
+	}
+	out = act
+	if cv.Pool > 1 {
+		if out, err = ops.MaxPool2D(act, cv.Pool); err != nil {
+			return nil, nil, fmt.Errorf("trainer: %s pool: %w", cv.Name, err)
+		}
+	}
+	return act, out, nil
+}
+
+// body adds the stem, the branches, their gates (evaluation graphs) and
+// the concat, and returns the rejoin.
+func (b *builder) body(train bool) (*G.Node, error) {
+	a := b.m.arch
+	h := b.n.x
 	for i, cv := range a.Stem {
-		var act *G.Node
-		if act, h, err = conv(h, cv); err != nil {
+		act, out, err := b.conv(h, cv)
+		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			n.FirstAct = append(n.FirstAct, act)
+			b.n.firstAct = append(b.n.firstAct, act)
 		}
+		h = out
 	}
-	// Without mixing each branch is built in one pass. With mixing at layer
-	// I the branches' layers before I are built first, then every branch's
-	// layers from I on, the mixed layer I reading the concatenation of all
-	// branches' layer I-1 outputs through its masked weights.
-	hs := make([]*G.Node, len(a.Branches))
-	for b := range hs {
-		hs[b] = h
-	}
-	var mixIn *G.Node
-	branchLayers := func(lo, hi int) error {
-		for b, br := range a.Branches {
-			for i := lo; i < min(hi, len(br)); i++ {
-				in := hs[b]
-				if br[i].Mixed {
-					in = mixIn
-				}
-				var act *G.Node
-				if act, hs[b], err = conv(in, br[i]); err != nil {
-					return err
-				}
-				if i == 0 && len(a.Stem) == 0 {
-					n.FirstAct = append(n.FirstAct, act)
-				}
-			}
-		}
-		return nil
-	}
-	if a.MixLayer < 0 {
-		err = branchLayers(0, math.MaxInt)
-	} else if err = branchLayers(0, a.MixLayer); err == nil {
-		// A copy: the node keeps the slice it is given as its children.
-		if mixIn, err = ops.Concat(slices.Clone(hs)...); err != nil {
-			return nil, fmt.Errorf("trainer: mixing input of layer branch.*.%d: %w", a.MixLayer, err)
-		}
-		err = branchLayers(a.MixLayer, math.MaxInt)
-	}
+	hs, err := b.branches(h)
 	if err != nil {
 		return nil, err
 	}
-	outs := make([]*G.Node, len(a.Branches))
-	for b, hb := range hs {
-		n.BranchOut = append(n.BranchOut, hb)
-		outs[b] = hb
-		if !o.Train {
-			gate := G.NewScalar(g, G.Float32, G.WithName(fmt.Sprintf("gate.%d", b)), G.WithValue(G.NewF32(1)))
-			if outs[b], err = ops.Scale(hb, gate); err != nil {
-				return nil, fmt.Errorf("trainer: gate %d: %w", b, err)
-			}
-			n.Gates = append(n.Gates, gate)
-			n.gateVals = append(n.gateVals, 1)
-		}
+	outs, err := b.gate(hs, train)
+	if err != nil {
+		return nil, err
 	}
-	h = outs[0]
-	if len(outs) > 1 {
-		if h, err = ops.Concat(outs...); err != nil {
-			return nil, fmt.Errorf("trainer: rejoin: %w", err)
-		}
+	if len(outs) == 1 {
+		return outs[0], nil
 	}
-	return n, m.buildHead(n, o, h, nodes, conv)
+	rejoin, err := ops.Concat(outs...)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: rejoin: %w", err)
+	}
+	return rejoin, nil
 }
 
-// buildHead adds the layers after the rejoin, reading h, then the loss, the
+// branches adds every branch's layers on the stem's output h and returns
+// each branch's output. Without mixing each branch is built in one pass.
+// With mixing at layer I the branches' layers before I are built first,
+// then every branch's layers from I on, the mixed layer I reading the
+// concatenation of all branches' layer I-1 outputs.
+func (b *builder) branches(h *G.Node) ([]*G.Node, error) {
+	a := b.m.arch
+	hs := make([]*G.Node, len(a.Branches))
+	for i := range hs {
+		hs[i] = h
+	}
+	if a.MixLayer < 0 {
+		return b.branchLayers(hs, 0, math.MaxInt, nil)
+	}
+	hs, err := b.branchLayers(hs, 0, a.MixLayer, nil)
+	if err != nil {
+		return nil, err
+	}
+	mixIn, err := ops.Concat(hs...)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: mixing input of layer branch.*.%d: %w", a.MixLayer, err)
+	}
+	return b.branchLayers(hs, a.MixLayer, math.MaxInt, mixIn)
+}
+
+// branchLayers adds layers [lo, hi) of every branch b on hs[b] (a mixed
+// layer reads mixIn instead) and returns the branches' new outputs; hs is
+// not modified (a concat node keeps it as its children).
+func (b *builder) branchLayers(hs []*G.Node, lo, hi int, mixIn *G.Node) ([]*G.Node, error) {
+	a := b.m.arch
+	out := slices.Clone(hs)
+	for br, layers := range a.Branches {
+		for i := lo; i < min(hi, len(layers)); i++ {
+			in := out[br]
+			if layers[i].Mixed {
+				in = mixIn
+			}
+			act, o, err := b.conv(in, layers[i])
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 && len(a.Stem) == 0 {
+				b.n.firstAct = append(b.n.firstAct, act)
+			}
+			out[br] = o
+		}
+	}
+	return out, nil
+}
+
+// gate records the branches' outputs hs and, in an evaluation graph,
+// multiplies each by its gate; it returns what the concat reads.
+func (b *builder) gate(hs []*G.Node, train bool) ([]*G.Node, error) {
+	n := b.n
+	outs := make([]*G.Node, len(hs))
+	for i, h := range hs {
+		n.branchOut = append(n.branchOut, h)
+		outs[i] = h
+		if train {
+			continue
+		}
+		gate := G.NewScalar(n.g, G.Float32, G.WithName(fmt.Sprintf("gate.%d", i)), G.WithValue(G.NewF32(1)))
+		var err error
+		if outs[i], err = ops.Scale(h, gate); err != nil {
+			return nil, fmt.Errorf("trainer: gate %d: %w", i, err)
+		}
+		n.gates = append(n.gates, gate)
+		n.gateVals = append(n.gateVals, 1)
+	}
+	return outs, nil
+}
+
+// head adds the layers after the rejoin, reading h, then the loss, the
 // gradients of a training graph, and the machine.
-func (m *Model) buildHead(n *Net, o NetOptions, h *G.Node, nodes map[string]*G.Node,
-	conv func(*G.Node, Conv) (*G.Node, *G.Node, error)) error {
-	a := m.Arch
+func (b *builder) head(h *G.Node, train bool) error {
+	a, n := b.m.arch, b.n
 	var err error
 	for _, cv := range a.Trunk {
-		if _, h, err = conv(h, cv); err != nil {
+		if _, h, err = b.conv(h, cv); err != nil {
 			return err
 		}
 	}
 	for _, d := range a.Hidden {
-		if h, err = ops.Linear(h, nodes[d.Name+".w"], nodes[d.Name+".b"]); err != nil {
+		if h, err = ops.Linear(h, b.nodes[d.Name+".w"], b.nodes[d.Name+".b"]); err != nil {
 			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 		if h, err = ops.ReLU(h); err != nil {
 			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 	}
-	if n.Logits, err = ops.Linear(h, nodes["out.w"], nodes["out.b"]); err != nil {
+	if n.logits, err = ops.Linear(h, b.nodes["out.w"], b.nodes["out.b"]); err != nil {
 		return fmt.Errorf("trainer: out: %w", err)
 	}
-	if n.Loss, err = ops.SoftmaxCrossEntropy(n.Logits, n.y); err != nil {
+	if n.loss, err = ops.SoftmaxCrossEntropy(n.logits, n.y); err != nil {
 		return fmt.Errorf("trainer: loss: %w", err)
 	}
-	if o.Train {
-		if n.Grads, err = G.Grad(n.Loss, n.Params...); err != nil {
+	if train {
+		if n.grads, err = G.Grad(n.loss, n.params...); err != nil {
 			return fmt.Errorf("trainer: gradients: %w", err)
+		}
+		n.vg = make([]G.ValueGrad, len(n.params))
+		for i, p := range n.params {
+			n.vg[i] = p
 		}
 	}
 	n.vm = G.NewTapeMachine(n.g)
 	return nil
 }
+
+// Batch is the number of examples the graph runs at once.
+func (n *Net) Batch() int { return n.batch }
 
 // Input returns the batch's input and label buffers: fill them, then Run.
 // Labels are class indices stored as float32.
@@ -224,11 +303,11 @@ func (n *Net) Input() (x, y []float32) {
 	return n.xT.Data().([]float32), n.yT.Data().([]float32)
 }
 
-// SetGate sets branch b's gate (evaluation graphs only).
-func (n *Net) SetGate(b int, v float32) { n.gateVals[b] = v }
+// setGate sets branch b's gate (evaluation graphs only).
+func (n *Net) setGate(b int, v float32) { n.gateVals[b] = v }
 
-// Run executes the graph once on the current inputs. Node values stay
-// readable until the next Run.
+// Run executes the graph once on the current inputs. Values read through
+// the methods stay valid until the next Run.
 func (n *Net) Run() error {
 	n.vm.Reset()
 	if err := G.Let(n.x, n.xT); err != nil {
@@ -238,7 +317,7 @@ func (n *Net) Run() error {
 		return err
 	}
 	for i, v := range n.gateVals {
-		if err := G.Let(n.Gates[i], G.NewF32(v)); err != nil {
+		if err := G.Let(n.gates[i], G.NewF32(v)); err != nil {
 			return err
 		}
 	}
@@ -248,11 +327,20 @@ func (n *Net) Run() error {
 	return nil
 }
 
+// Update applies one step of solver to the model's parameters with the
+// gradients of the last Run (training graphs only).
+func (n *Net) Update(solver optim.Solver) error {
+	if n.vg == nil {
+		return fmt.Errorf("trainer: update: the graph has no gradients (build it with Train)")
+	}
+	return solver.Step(n.vg)
+}
+
 // LossValue is the mean loss of the last Run.
-func (n *Net) LossValue() float64 { return scalar(n.Loss) }
+func (n *Net) LossValue() float64 { return scalar(n.loss) }
 
 // LogitsValue is the [Batch, Classes] logits of the last Run.
-func (n *Net) LogitsValue() []float32 { return n.Logits.Value().Data().([]float32) }
+func (n *Net) LogitsValue() []float32 { return n.logits.Value().Data().([]float32) }
 
 // Close releases the graph's machine.
 func (n *Net) Close() error { return n.vm.Close() }
@@ -267,4 +355,18 @@ func scalar(node *G.Node) float64 {
 		return v
 	}
 	panic(fmt.Sprintf("trainer: %s holds %T, want a float scalar", node.Name(), node.Value().Data()))
+}
+
+// Feature is an activation of some examples, [N, C, HW] row-major: C
+// channels (units) of HW positions each.
+type Feature struct {
+	Data     []float32
+	N, C, HW int
+}
+
+// feature returns the first rows examples of node's [Batch, C, H, W] value.
+func (n *Net) feature(node *G.Node, rows int) Feature {
+	sh := node.Shape()
+	c, hw := sh[1], sh[2]*sh[3]
+	return Feature{Data: node.Value().Data().([]float32)[:rows*c*hw], N: rows, C: c, HW: hw}
 }

@@ -10,10 +10,11 @@ import (
 	"branchspec/configs"
 )
 
-// This file implements the interventions of configs.Regime (science.md,
-// "Regimes that test the feedback loop"). Steps are counted as the trainer
-// counts them: "step s" is the update that takes the weights from StepCount()
-// = s to s+1, so a checkpoint at step s holds the weights after s updates.
+// This file implements the interventions of the config's [regime] table,
+// configs.Interventions (science.md, "Regimes that test the feedback
+// loop"). Steps are counted as the trainer counts them: "step s" is the
+// update that takes the weights from StepCount() = s to s+1, so a
+// checkpoint at step s holds the weights after s updates.
 //
 //   - freeze {layer, from, to}: the updates of steps s in [from, to) (to = -1:
 //     every later step) leave the layer's weights and biases, their solver
@@ -94,12 +95,12 @@ func DrawMask(b, branches, out, in, k int, p float64, rng *rand.Rand) []float32 
 // drawMasks draws the masks of every mixed layer, branch 0's first, from one
 // stream, and sets each weight's FanIn to its mean effective fan-in.
 func (m *Model) drawMasks(rng *rand.Rand) {
-	a := m.Arch
+	a := m.arch
 	branches := len(a.Branches)
 	for b, br := range a.Branches {
 		cv := br[a.MixLayer]
-		p := m.Param(cv.Name + ".w")
-		p.Mask = DrawMask(b, branches, cv.Out, cv.In/branches, cv.K, a.MixP, rng)
+		p := m.Weight(cv.Name)
+		p.Mask = DrawMask(b, branches, cv.Out, cv.In/branches, cv.Kernel, a.MixP, rng)
 		on := 0
 		for _, v := range p.Mask {
 			if v != 0 {
@@ -107,7 +108,7 @@ func (m *Model) drawMasks(rng *rand.Rand) {
 			}
 		}
 		p.FanIn = int(math.Round(float64(on) / float64(cv.Out)))
-		for _, q := range m.Params {
+		for _, q := range m.params {
 			if q.Layer == cv.Name {
 				q.FanIn = p.FanIn
 			}
@@ -142,7 +143,7 @@ func (m *Model) drawMasks(rng *rand.Rand) {
 // It returns an error when the model has a stem or the input does not have
 // 3 channels (the configs package rejects such configs already).
 func (m *Model) ApplyBias(b int, epsilon float64, rng *rand.Rand) error {
-	a := m.Arch
+	a := m.arch
 	if len(a.Stem) > 0 || a.C != 3 {
 		return fmt.Errorf("trainer: bias regime: needs 3-channel input read by the branches, have %d channel(s) and %d stem layer(s)", a.C, len(a.Stem))
 	}
@@ -150,8 +151,8 @@ func (m *Model) ApplyBias(b int, epsilon float64, rng *rand.Rand) error {
 		return fmt.Errorf("trainer: bias regime: no branch %d (have %d)", b, len(a.Branches))
 	}
 	cv := a.Branches[b][0]
-	w := m.Param(cv.Name + ".w").Data()
-	kk := cv.K * cv.K
+	w := m.Weight(cv.Name).Data()
+	kk := cv.Kernel * cv.Kernel
 	size := 3 * kk
 	g := make([]float64, size)
 	for o := range cv.Out {
@@ -213,9 +214,9 @@ func dot(x, y []float64) float64 {
 	return s
 }
 
-// schedule is a config's freeze and rerandomize regimes resolved to the
-// model's parameters.
-type schedule struct {
+// interventions are a config's freeze and rerandomize regimes resolved to
+// the model's parameters.
+type interventions struct {
 	// freeze maps a parameter name to its frozen step ranges [from, to),
 	// to = MaxInt for "to the end".
 	freeze map[string][][2]int
@@ -229,9 +230,10 @@ type rerandomizer struct {
 	params []*Param
 }
 
-// newSchedule resolves r's layer names (branch.*.I expanded) against m.
-func newSchedule(cfg *configs.Config, m *Model) (*schedule, error) {
-	s := &schedule{freeze: map[string][][2]int{}}
+// newInterventions resolves the regime's layer names (branch.*.I
+// expanded) against m.
+func newInterventions(cfg *configs.Config, m *Model) (*interventions, error) {
+	s := &interventions{freeze: map[string][][2]int{}}
 	layerParams := func(name string) ([]string, [][]*Param, error) {
 		layers, err := cfg.Expand(name)
 		if err != nil {
@@ -239,7 +241,7 @@ func newSchedule(cfg *configs.Config, m *Model) (*schedule, error) {
 		}
 		ps := make([][]*Param, len(layers))
 		for i, l := range layers {
-			for _, p := range m.Params {
+			for _, p := range m.params {
 				if p.Layer == l {
 					ps[i] = append(ps[i], p)
 				}
@@ -278,7 +280,7 @@ func newSchedule(cfg *configs.Config, m *Model) (*schedule, error) {
 }
 
 // frozen reports whether parameter name is frozen in the update of step.
-func (s *schedule) frozen(name string, step int) bool {
+func (s *interventions) frozen(name string, step int) bool {
 	for _, r := range s.freeze[name] {
 		if step >= r[0] && step < r[1] {
 			return true
@@ -289,23 +291,23 @@ func (s *schedule) frozen(name string, step int) bool {
 
 // Frozen reports whether the update of step s (from StepCount() = s to
 // s+1) leaves parameter name unchanged under the freeze regime.
-func (t *Trainer) Frozen(name string, s int) bool { return t.regime.frozen(name, s) }
+func (t *Trainer) Frozen(name string, s int) bool { return t.ivs.frozen(name, s) }
 
 // rerandomize applies the rerandomize regime due at the start of the
 // current step (see the top of this file).
 func (t *Trainer) rerandomize() error {
 	s := t.step
-	if s == 0 || len(t.regime.rerand) == 0 {
+	if s == 0 || len(t.ivs.rerand) == 0 {
 		return nil
 	}
 	var names []string
-	for _, rr := range t.regime.rerand {
+	for _, rr := range t.ivs.rerand {
 		if s%rr.every != 0 {
 			continue
 		}
-		rng := Stream(t.Cfg.Seed, "rerandomize/"+rr.layer, uint64(s))
+		rng := Stream(t.cfg.Seed, "rerandomize/"+rr.layer, uint64(s))
 		for _, p := range rr.params {
-			t.Model.InitParam(p, rng)
+			t.model.InitParam(p, rng)
 			names = append(names, p.Name)
 		}
 	}
@@ -339,5 +341,5 @@ func (t *Trainer) ApplyBias(b configs.Bias, counter uint64) error {
 	if b.Epsilon == 0 {
 		return nil
 	}
-	return t.Model.ApplyBias(b.Branch, b.Epsilon, Stream(t.Cfg.Seed, "bias", counter))
+	return t.model.ApplyBias(b.Branch, b.Epsilon, Stream(t.cfg.Seed, "bias", counter))
 }

@@ -40,7 +40,7 @@ func trace(t *testing.T, tr *Trainer, n int) []map[string][]float32 {
 	t.Helper()
 	snap := func() map[string][]float32 {
 		m := map[string][]float32{}
-		for _, w := range tr.Model.Weights() {
+		for _, w := range tr.model.Weights() {
 			m[w.Name] = w.Data
 		}
 		return m
@@ -115,9 +115,9 @@ func TestRerandomizeDrawsFromInitialiser(t *testing.T) {
 	ws := trace(t, tr, every+1)
 	ref := tinyTrainer(t)
 	for _, layer := range []string{"branch.1.1", "trunk.0"} {
-		rng := Stream(tr.Cfg.Seed, "rerandomize/"+layer, every)
-		w := ref.Model.Param(layer + ".w")
-		ref.Model.InitParam(w, rng)
+		rng := Stream(tr.cfg.Seed, "rerandomize/"+layer, every)
+		w := ref.model.Param(layer + ".w")
+		ref.model.InitParam(w, rng)
 		if layer == "branch.1.1" {
 			// Frozen: the weights after step `every` are the redrawn ones.
 			if !slices.Equal(ws[every+1][layer+".w"], w.Data()) {
@@ -189,8 +189,8 @@ func TestDrawMask(t *testing.T) {
 func TestMixingZeroIsBranched(t *testing.T) {
 	mixed := tinyTrainer(t, `regime.mixing={layer = "branch.*.1", p = 0.0}`)
 	plain := tinyTrainer(t)
-	for _, p := range plain.Model.Params {
-		q := mixed.Model.Param(p.Name)
+	for _, p := range plain.model.params {
+		q := mixed.model.Param(p.Name)
 		if q.Mask == nil {
 			if !slices.Equal(p.Data(), q.Data()) {
 				t.Errorf("%s differs", p.Name)
@@ -225,14 +225,14 @@ func TestMixingZeroIsBranched(t *testing.T) {
 
 func logits(t *testing.T, tr *Trainer) []float32 {
 	t.Helper()
-	ev, err := tr.Model.NewEvaluator(16)
+	ev, err := tr.model.NewEvaluator(16)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ev.Close()
 	var out []float32
-	if err := ev.Batches(tr.Test, 16, func(lo, hi int) error {
-		out = append(out, ev.Net.LogitsValue()...)
+	if err := ev.Batches(tr.test, 16, func(Activations) error {
+		out = append(out, ev.net.LogitsValue()...)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -249,7 +249,7 @@ func TestMixingMaskHoldsInTraining(t *testing.T) {
 			tr := tinyTrainer(t, fmt.Sprintf(`regime.mixing={layer = "branch.*.1", p = %v}`, p))
 			ws := trace(t, tr, 5)
 			for _, b := range []int{0, 1} {
-				w := tr.Model.Param(fmt.Sprintf("branch.%d.1.w", b))
+				w := tr.model.Param(fmt.Sprintf("branch.%d.1.w", b))
 				if w.Shape[1] != 2*4 {
 					t.Fatalf("%s shape %v, want [4 8 3 3]", w.Name, w.Shape)
 				}
@@ -296,14 +296,14 @@ func TestBiasSetsChroma(t *testing.T) {
 	for _, eps := range []float64{0.1, 0.5, 2} {
 		t.Run(fmt.Sprint(eps), func(t *testing.T) {
 			tr := tinyTrainer(t, fmt.Sprintf("regime.bias={branch = 1, epsilon = %v}", eps))
-			for _, p := range plain.Model.Params {
-				if p.Name != "branch.1.0.w" && !slices.Equal(p.Data(), tr.Model.Param(p.Name).Data()) {
+			for _, p := range plain.model.params {
+				if p.Name != "branch.1.0.w" && !slices.Equal(p.Data(), tr.model.Param(p.Name).Data()) {
 					t.Errorf("%s changed", p.Name)
 				}
 			}
-			cv := tr.Model.Arch.Branches[1][0]
-			kk := cv.K * cv.K
-			w0, w1 := plain.Model.Param(cv.Name+".w").Data(), tr.Model.Param(cv.Name+".w").Data()
+			cv := tr.model.arch.Branches[1][0]
+			kk := cv.Kernel * cv.Kernel
+			w0, w1 := plain.model.Param(cv.Name+".w").Data(), tr.model.Param(cv.Name+".w").Data()
 			// Tolerance: float32 rounding of the biased kernel.
 			const tol = 1e-5
 			for o := range cv.Out {

@@ -6,8 +6,6 @@ import (
 
 	"branchspec/trainer/data"
 	"branchspec/trainer/optim"
-
-	G "gorgonia.org/gorgonia"
 )
 
 // Tensor is a named float32 tensor, as saved in a checkpoint or exported.
@@ -40,14 +38,14 @@ func (t *Trainer) State() *State {
 		GradSq: slices.Clone(t.gradSq),
 		GradN:  t.gradN,
 	}
-	s.Weights = t.Model.Weights()
+	s.Weights = t.model.Weights()
 	return s
 }
 
 // Weights returns a copy of every parameter, in parameter order.
 func (m *Model) Weights() []Tensor {
-	ws := make([]Tensor, len(m.Params))
-	for i, p := range m.Params {
+	ws := make([]Tensor, len(m.params))
+	for i, p := range m.params {
 		ws[i] = Tensor{Name: p.Name, Shape: slices.Clone(p.Shape), Data: slices.Clone(p.Data())}
 	}
 	return ws
@@ -56,11 +54,11 @@ func (m *Model) Weights() []Tensor {
 // SetWeights copies ws into the model's parameters; names and shapes must
 // match exactly.
 func (m *Model) SetWeights(ws []Tensor) error {
-	if len(ws) != len(m.Params) {
-		return fmt.Errorf("trainer: checkpoint has %d tensors, model has %d", len(ws), len(m.Params))
+	if len(ws) != len(m.params) {
+		return fmt.Errorf("trainer: checkpoint has %d tensors, model has %d", len(ws), len(m.params))
 	}
 	for i, w := range ws {
-		p := m.Params[i]
+		p := m.params[i]
 		if w.Name != p.Name || !slices.Equal(w.Shape, p.Shape) {
 			return fmt.Errorf("trainer: checkpoint tensor %d is %s%v, model expects %s%v", i, w.Name, w.Shape, p.Name, p.Shape)
 		}
@@ -71,7 +69,7 @@ func (m *Model) SetWeights(ws []Tensor) error {
 
 // Restore sets the trainer to s.
 func (t *Trainer) Restore(s *State) error {
-	if err := t.Model.SetWeights(s.Weights); err != nil {
+	if err := t.model.SetWeights(s.Weights); err != nil {
 		return err
 	}
 	if err := t.solver.SetState(s.Solver); err != nil {
@@ -86,13 +84,4 @@ func (t *Trainer) Restore(s *State) error {
 	t.step, t.window, t.gradN = s.Step, s.Window, s.GradN
 	copy(t.gradSq, s.GradSq)
 	return nil
-}
-
-// G2VG adapts graph nodes to gorgonia's solver interface.
-func G2VG(ns G.Nodes) []G.ValueGrad {
-	vg := make([]G.ValueGrad, len(ns))
-	for i, n := range ns {
-		vg[i] = n
-	}
-	return vg
 }

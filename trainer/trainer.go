@@ -8,8 +8,6 @@ import (
 	"branchspec/configs"
 	"branchspec/trainer/data"
 	"branchspec/trainer/optim"
-
-	G "gorgonia.org/gorgonia"
 )
 
 // ErrDiverged is returned by Step when the loss is NaN or infinite.
@@ -18,15 +16,15 @@ var ErrDiverged = errors.New("loss is not finite")
 // Trainer trains one model on one dataset under one config. It is not safe
 // for concurrent use.
 type Trainer struct {
-	Cfg   *configs.Config
-	Model *Model
-	Train *data.Set
-	Test  *data.Set
+	cfg   *configs.Config
+	model *Model
+	train *data.Set
+	test  *data.Set
 
 	net    *Net
 	solver optim.Solver
-	regime *schedule
-	sched  optim.Schedule
+	ivs    *interventions
+	lr     optim.LRSchedule
 	order  *data.Order
 	idx    []int
 
@@ -35,7 +33,6 @@ type Trainer struct {
 	gradSq  []float64 // per-branch squared gradient norm summed since the last TakeGradShare
 	gradN   int
 	paramBr []int // branch of each param, -1 outside
-	vg      []G.ValueGrad
 }
 
 // Window accumulates the training loss and accuracy between two logged steps.
@@ -58,13 +55,12 @@ func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 			return nil, err
 		}
 	}
-	regime, err := newSchedule(cfg, model)
+	ivs, err := newInterventions(cfg, model)
 	if err != nil {
 		return nil, err
 	}
-	if train.C != model.Arch.C || train.H != model.Arch.H || train.W != model.Arch.W {
-		return nil, fmt.Errorf("trainer: data is %dx%dx%d but the config expects %dx%dx%d",
-			train.C, train.H, train.W, model.Arch.C, model.Arch.H, model.Arch.W)
+	if err := model.checkShapes(train.C, train.H, train.W); err != nil {
+		return nil, err
 	}
 	o, s := cfg.Optim, cfg.Schedule
 	opts := optim.Options{Algorithm: o.Algorithm, LR: o.LR, WeightDecay: o.WeightDecay}
@@ -77,9 +73,9 @@ func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
-	sched := optim.Schedule{Kind: s.LR, Base: o.LR, Warmup: s.Warmup, Total: s.Steps,
+	lr := optim.LRSchedule{Kind: s.LR, Base: o.LR, Warmup: s.Warmup, Total: s.Steps,
 		StepEvery: s.StepEvery, StepGamma: s.StepGamma, MinFrac: s.MinLR}
-	if err := sched.Validate(); err != nil {
+	if err := lr.Validate(); err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
 	net, err := model.Build(NetOptions{Batch: o.BatchSize, Train: true})
@@ -87,21 +83,30 @@ func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{
-		Cfg: cfg, Model: model, Train: train, Test: test,
-		net: net, solver: solver, sched: sched, regime: regime,
+		cfg: cfg, model: model, train: train, test: test,
+		net: net, solver: solver, lr: lr, ivs: ivs,
 		order:  data.NewOrder(train.Len(), dataOrderSeed(cfg.Seed)),
 		idx:    make([]int, o.BatchSize),
-		gradSq: make([]float64, len(model.Arch.Branches)),
+		gradSq: make([]float64, model.Branches()),
 	}
-	for _, p := range model.Params {
+	for _, p := range model.params {
 		t.paramBr = append(t.paramBr, p.Branch)
 	}
-	t.vg = G2VG(net.Params)
-	if len(regime.freeze) > 0 {
-		solver.SetFrozen(func(name string) bool { return regime.frozen(name, t.step) })
+	if len(ivs.freeze) > 0 {
+		solver.SetFrozen(func(name string) bool { return ivs.frozen(name, t.step) })
 	}
 	return t, nil
 }
+
+// Config returns the trainer's config; it must not be modified.
+func (t *Trainer) Config() *configs.Config { return t.cfg }
+
+// Model returns the model being trained: its weights change with every
+// Step.
+func (t *Trainer) Model() *Model { return t.model }
+
+// Data returns the training and held-out sets.
+func (t *Trainer) Data() (train, test *data.Set) { return t.train, t.test }
 
 func dataOrderSeed(seed uint64) uint64 { return Stream(seed, "data-order", 0).Uint64() }
 
@@ -109,7 +114,7 @@ func dataOrderSeed(seed uint64) uint64 { return Stream(seed, "data-order", 0).Ui
 func (t *Trainer) StepCount() int { return t.step }
 
 // LR is the learning rate the next step will use.
-func (t *Trainer) LR() float64 { return t.sched.At(t.step) }
+func (t *Trainer) LR() float64 { return t.lr.At(t.step) }
 
 // Step runs one optimizer step on the next batch and returns its loss. A
 // rerandomize regime due at this step acts first, and frozen layers are not
@@ -120,7 +125,7 @@ func (t *Trainer) Step() (float64, error) {
 	}
 	x, y := t.net.Input()
 	t.order.Next(t.idx)
-	t.Train.Gather(t.idx, x, y)
+	t.train.Gather(t.idx, x, y)
 	if err := t.net.Run(); err != nil {
 		return 0, err
 	}
@@ -129,9 +134,9 @@ func (t *Trainer) Step() (float64, error) {
 		return loss, fmt.Errorf("trainer: step %d: %w (%v)", t.step+1, ErrDiverged, loss)
 	}
 	t.window.LossSum += loss * float64(len(t.idx))
-	t.window.Correct += correct(t.net.LogitsValue(), y, t.Model.Arch.Classes)
+	t.window.Correct += correctCount(t.net.LogitsValue(), y, t.model.Classes())
 	t.window.Seen += len(t.idx)
-	for i, gn := range t.net.Grads {
+	for i, gn := range t.net.grads {
 		if b := t.paramBr[i]; b >= 0 {
 			g := gn.Value().Data().([]float32)
 			s := 0.0
@@ -142,8 +147,8 @@ func (t *Trainer) Step() (float64, error) {
 		}
 	}
 	t.gradN++
-	t.solver.SetLR(t.sched.At(t.step))
-	if err := t.solver.Step(t.vg); err != nil {
+	t.solver.SetLR(t.lr.At(t.step))
+	if err := t.net.Update(t.solver); err != nil {
 		return loss, fmt.Errorf("trainer: step %d: solver: %w", t.step+1, err)
 	}
 	t.step++
@@ -174,17 +179,12 @@ func (t *Trainer) TakeGradShare() ([]float64, int) {
 // Close releases the training graph.
 func (t *Trainer) Close() error { return t.net.Close() }
 
-func correct(logits, y []float32, classes int) int {
+// correctCount is the number of rows of logits ([len(y), classes]) whose
+// argmax is the label y[i] (class indices stored as float32).
+func correctCount(logits, y []float32, classes int) int {
 	c := 0
 	for i := range y {
-		row := logits[i*classes : (i+1)*classes]
-		best := 0
-		for k := 1; k < classes; k++ {
-			if row[k] > row[best] {
-				best = k
-			}
-		}
-		if best == int(y[i]) {
+		if argmax(logits[i*classes:(i+1)*classes]) == int(y[i]) {
 			c++
 		}
 	}

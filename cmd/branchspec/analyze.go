@@ -18,14 +18,15 @@ added later applies to old runs without retraining. Groups: ` + strings.Join(exp
 (default: all). Values equal those logged in training bit for bit.
 'branchspec show RUN --analysis VERSION' shows them.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		groups := fs.String("metrics", "", "comma-separated metric groups (default: all)")
+		var o struct{ groups string }
+		fs.StringVar(&o.groups, "metrics", "", "comma-separated metric groups (default: all)")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one RUN directory")
 			}
 			var gs []string
-			if *groups != "" {
-				gs = strings.Split(*groups, ",")
+			if o.groups != "" {
+				gs = strings.Split(o.groups, ",")
 			}
 			n, err := experiments.Analyze(args[0], gs, version, e.stderr)
 			if err != nil {

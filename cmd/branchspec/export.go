@@ -1,14 +1,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
-	"branchspec/results"
-	"branchspec/results/npy"
+	"branchspec/experiments"
 )
 
 var cmdExport = &command{
@@ -19,51 +15,22 @@ var cmdExport = &command{
 the latest) into DIR as NAME.npy (float32, C order; for example
 branch.0.0.w.npy has shape [out, in, k, k]), loadable with numpy.load.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		step := fs.Int("step", -1, "checkpoint step (default: latest)")
-		out := fs.String("out", "", "output directory (required)")
+		var o struct {
+			step int
+			out  string
+		}
+		fs.IntVar(&o.step, "step", -1, "checkpoint step (default: latest)")
+		fs.StringVar(&o.out, "out", "", "output directory (required)")
 		return func(e *env, args []string) error {
-			if len(args) != 1 || *out == "" {
+			if len(args) != 1 || o.out == "" {
 				return usagef("want RUN and --out DIR")
 			}
-			run, err := results.Open(args[0], nil)
+			n, at, err := experiments.ExportWeights(args[0], o.step, o.out)
 			if err != nil {
 				return err
 			}
-			ck, err := checkpointAt(run, *step)
-			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(*out, 0o755); err != nil {
-				return err
-			}
-			for _, t := range ck.Weights {
-				if err := writeNpy(filepath.Join(*out, t.Name+".npy"), t); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(e.stdout, "wrote %d tensors of step %d to %s\n", len(ck.Weights), ck.Step, *out)
+			fmt.Fprintf(e.stdout, "wrote %d tensors of step %d to %s\n", n, at, o.out)
 			return nil
 		}
 	},
-}
-
-func writeNpy(path string, t results.Tensor) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, f.Close()) }()
-	if err := npy.Write(f, t.Shape, t.Data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// checkpointAt returns the run's checkpoint at step, or its latest for a
-// negative step.
-func checkpointAt(run *results.Run, step int) (*results.Checkpoint, error) {
-	if step < 0 {
-		return run.Latest()
-	}
-	return run.Checkpoint(step)
 }

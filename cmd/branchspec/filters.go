@@ -1,16 +1,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"image/png"
-	"os"
 
 	"branchspec/experiments"
-	"branchspec/results"
-	"branchspec/results/figures"
-	"branchspec/trainer"
 )
 
 var cmdFilters = &command{
@@ -23,50 +17,22 @@ bottom with a gap between branches, as in Krizhevsky et al. (2012),
 Figure 3. Each kernel is scaled to its own range. With a shared stem the
 stem's first layer is drawn as one block.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		step := fs.Int("step", -1, "checkpoint step (default: latest)")
-		out := fs.String("o", "", "output PNG file (required)")
-		scale := fs.Int("scale", 8, "pixels per kernel tap")
+		var o struct {
+			step, scale int
+			out         string
+		}
+		fs.IntVar(&o.step, "step", -1, "checkpoint step (default: latest)")
+		fs.StringVar(&o.out, "o", "", "output PNG file (required)")
+		fs.IntVar(&o.scale, "scale", 8, "pixels per kernel tap")
 		return func(e *env, args []string) error {
-			if len(args) != 1 || *out == "" {
+			if len(args) != 1 || o.out == "" {
 				return usagef("want RUN and -o FILE.png")
 			}
-			run, err := results.Open(args[0], nil)
+			blocks, at, err := experiments.DrawKernels(args[0], o.step, o.out, o.scale)
 			if err != nil {
 				return err
 			}
-			cfg, err := experiments.RunConfig(run)
-			if err != nil {
-				return err
-			}
-			arch, err := trainer.NewArch(cfg)
-			if err != nil {
-				return err
-			}
-			ck, err := checkpointAt(run, *step)
-			if err != nil {
-				return err
-			}
-			byName := map[string][]float32{}
-			for _, t := range ck.Weights {
-				byName[t.Name] = t.Data
-			}
-			convs := arch.FirstRGBConvs()
-			blocks := make([][]float32, len(convs))
-			for i, cv := range convs {
-				blocks[i] = byName[cv.Name+".w"]
-			}
-			img, err := figures.KernelGrid(blocks, convs[0].In, convs[0].K, figures.KernelGridOptions{Scale: *scale})
-			if err != nil {
-				return err
-			}
-			f, err := os.Create(*out)
-			if err != nil {
-				return err
-			}
-			if err := errors.Join(png.Encode(f, img), f.Close()); err != nil {
-				return fmt.Errorf("%s: %w", *out, err)
-			}
-			fmt.Fprintf(e.stdout, "wrote %s: %d branches, step %d\n", *out, len(blocks), ck.Step)
+			fmt.Fprintf(e.stdout, "wrote %s: %d branches, step %d\n", o.out, blocks, at)
 			return nil
 		}
 	},

@@ -47,7 +47,7 @@ and exit with status 130; 'branchspec resume' continues it.`,
 			}
 			dir, err := experiments.Fork(e.ctx, args[0],
 				experiments.ForkOptions{At: o.at, Set: o.sets, Name: o.name, Out: o.out},
-				runOptions(e, o.stopAt))
+				trainOptions(e, o.stopAt))
 			if dir != "" {
 				fmt.Fprintf(e.stderr, "fork of %s at step %d: %s\n", args[0], o.at, dir)
 			}

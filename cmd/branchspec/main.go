@@ -1,9 +1,3 @@
-// Command branchspec trains branched CNNs under configured regimes, logs
-// per-branch specialization over training, and compares runs.
-//
-// Each subcommand lives in its own file as a *command value; main only
-// registers and dispatches. Exit status: 0 success, 1 failure, 2 usage
-// error, 130 interrupted (the run checkpointed and can be resumed).
 package main
 
 import (
@@ -101,7 +95,7 @@ func dispatch(e *env, args []string) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.As(err, &ue) || isFlagError(err):
+	case errors.As(err, &ue) || isFlagError(err) || errors.Is(err, experiments.ErrInvalid):
 		fmt.Fprintf(e.stderr, "branchspec %s: %v\nusage: branchspec %s %s\n", c.Name, err, c.Name, c.Usage)
 		return 2
 	case errors.Is(err, experiments.ErrInterrupted):
@@ -121,7 +115,9 @@ func isFlagError(err error) bool {
 }
 
 // parseInterleaved parses flags that may come before or after positional
-// arguments ("run CONFIG --seed 3" and "run --seed 3 CONFIG").
+// arguments ("run CONFIG --seed 3" and "run --seed 3 CONFIG"). "--" ends
+// the flags: every argument after it is positional ("run -- a --seed 3"
+// has the positional arguments a, --seed and 3).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
@@ -131,15 +127,17 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			return nil, flagError{err}
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		// fs.Parse consumes a "--" it stops at; it stopped there if the
+		// argument just before what is left is "--".
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }
 

@@ -141,6 +141,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"show", filepath.Join(dir, "nothing")}, 1, "not found"},
 		{[]string{"show", notRun}, 1, "run.db"},
 		{[]string{"resume", notRun}, 1, "run.db"},
+		{[]string{"compare", filepath.Join(dir, "nothing")}, 1, "no such file or directory"},
+		{[]string{"compare", dir, "--by", "colour"}, 2, `unknown grouping "colour"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

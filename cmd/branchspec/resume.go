@@ -15,12 +15,13 @@ var cmdResume = &command{
 config, architecture and seed come from the run itself. The continued run is
 bit-identical to one that was never interrupted.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		stopAt := fs.Int("stop-at", 0, "checkpoint at this step and exit")
+		var o struct{ stopAt int }
+		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one RUN directory")
 			}
-			if err := experiments.Resume(e.ctx, args[0], runOptions(e, *stopAt)); err != nil {
+			if err := experiments.Resume(e.ctx, args[0], trainOptions(e, o.stopAt)); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "results: %s\n", args[0])

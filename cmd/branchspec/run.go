@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strconv"
 
-	"branchspec/configs"
 	"branchspec/experiments"
 )
 
@@ -29,16 +28,7 @@ status 130.
 entry's directory: it starts the run, resumes it from its latest checkpoint,
 or does nothing if it is done, so a requeued or repeated task is safe.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		var o struct {
-			seed   int64
-			out    string
-			sets   setFlags
-			stopAt int
-			prof   string
-			// manifest and index select a sweep's run instead of CONFIG.
-			manifest string
-			index    int
-		}
+		o := &runOptions{}
 		fs.Int64Var(&o.seed, "seed", -1, "override the config's seed")
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
@@ -46,85 +36,79 @@ or does nothing if it is done, so a requeued or repeated task is safe.`,
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
 		fs.IntVar(&o.index, "index", -1, "the manifest entry to train (a scheduler's task index)")
-		return func(e *env, args []string) error {
-			stop, err := startProfile(o.prof)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			if o.manifest != "" || o.index >= 0 {
-				if len(args) > 0 || o.seed >= 0 || len(o.sets) > 0 || o.out != "results" {
-					return usagef("--manifest takes no CONFIG, --seed, --set or --out: the entry holds its config and directory")
-				}
-				return runManifest(e, o.manifest, o.index, o.stopAt)
-			}
-			if len(args) > 1 {
-				return usagef("at most one CONFIG, got %d", len(args))
-			}
-			cfg, err := loadConfig(args, o.seed, o.sets)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stderr, "run %s seed %d (config %s)\n", cfg.Name, cfg.Seed, cfg.Hash()[:12])
-			dir, err := experiments.Start(e.ctx, cfg, o.out, runOptions(e, o.stopAt))
-			if err == nil {
-				fmt.Fprintf(e.stdout, "results: %s\n", dir)
-			}
-			return err
-		}
+		return o.run
 	},
 }
 
-// runManifest brings entry index of a sweep manifest to its end.
-func runManifest(e *env, manifest string, index, stopAt int) error {
-	if manifest == "" || index < 0 {
-		return usagef("--manifest and --index go together")
-	}
-	ent, cfg, err := experiments.ReadManifest(manifest, index)
+type runOptions struct {
+	seed   int64
+	out    string
+	sets   setFlags
+	stopAt int
+	prof   string
+	// manifest and index select a sweep's run instead of CONFIG.
+	manifest string
+	index    int
+}
+
+func (o *runOptions) run(e *env, args []string) error {
+	stop, err := startProfile(o.prof)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], index, ent.Dir)
-	// The experiment's name labels the run as a local sweep's runs are.
-	var m struct {
-		Experiment string `json:"experiment"`
+	defer stop()
+	if o.manifest != "" || o.index >= 0 {
+		if len(args) > 0 || o.seed >= 0 || len(o.sets) > 0 || o.out != "results" {
+			return usagef("--manifest takes no CONFIG, --seed, --set or --out: the entry holds its config and directory")
+		}
+		return o.runManifest(e)
 	}
-	if b, err := os.ReadFile(manifest); err == nil {
-		json.Unmarshal(b, &m)
+	if len(args) > 1 {
+		return usagef("at most one CONFIG, got %d", len(args))
 	}
-	opts := runOptions(e, stopAt)
-	opts.Extra = map[string]string{"experiment": m.Experiment, "regime": ent.Regime}
-	skipped, err := experiments.Ensure(e.ctx, cfg, ent.Dir, opts)
+	path, sets := "", []string(o.sets)
+	if len(args) == 1 {
+		path = args[0]
+	}
+	if o.seed >= 0 {
+		sets = append([]string{"seed=" + strconv.FormatInt(o.seed, 10)}, sets...)
+	}
+	cfg, err := experiments.LoadConfig(path, sets)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "run %s seed %d (config %s)\n", cfg.Name, cfg.Seed, cfg.Hash()[:12])
+	dir, err := experiments.Start(e.ctx, cfg, o.out, trainOptions(e, o.stopAt))
+	if err == nil {
+		fmt.Fprintf(e.stdout, "results: %s\n", dir)
+	}
+	return err
+}
+
+// runManifest brings entry o.index of the sweep manifest to its end.
+func (o *runOptions) runManifest(e *env) error {
+	if o.manifest == "" || o.index < 0 {
+		return usagef("--manifest and --index go together")
+	}
+	r, err := experiments.ReadManifestRun(o.manifest, o.index)
+	if err != nil {
+		return err
+	}
+	cfg, dir := r.Config, r.Entry.Dir
+	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], o.index, dir)
+	skipped, err := r.Ensure(e.ctx, trainOptions(e, o.stopAt))
 	if err != nil {
 		return err
 	}
 	if skipped {
-		fmt.Fprintf(e.stderr, "%s is already done\n", ent.Dir)
+		fmt.Fprintf(e.stderr, "%s is already done\n", dir)
 	}
-	fmt.Fprintf(e.stdout, "results: %s\n", ent.Dir)
+	fmt.Fprintf(e.stdout, "results: %s\n", dir)
 	return nil
 }
 
-// loadConfig reads args[0] (or the embedded default), applies --seed and
-// --set, and validates the result.
-func loadConfig(args []string, seed int64, sets []string) (*configs.Config, error) {
-	var cfg *configs.Config
-	var err error
-	if len(args) == 0 {
-		cfg = configs.Defaults()
-	} else if cfg, err = configs.Load(args[0]); err != nil {
-		return nil, err
-	}
-	if seed >= 0 {
-		cfg.Seed = uint64(seed)
-	}
-	if err := cfg.SetAll(sets); err != nil {
-		return nil, err
-	}
-	return cfg, cfg.Validate()
-}
-
-func runOptions(e *env, stopAt int) experiments.Options {
+// trainOptions are the options of a run this command trains.
+func trainOptions(e *env, stopAt int) experiments.Options {
 	return experiments.Options{StopAt: stopAt, Progress: e.stderr, Terminal: e.terminal, Version: version}
 }
 

@@ -4,13 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"branchspec/experiments"
 )
 
 var cmdSweep = &command{
 	Name:  "sweep",
-	Usage: "EXPERIMENT.toml [--seeds N] [--jobs N] [--out DIR] [--stop-at STEP] [--set KEY=VALUE]...",
+	Usage: "EXPERIMENT.toml [--seeds N] [--jobs N] [--out DIR] [--stop-at STEP] [--set KEY=VALUE]... [--slurm | --k8s ...]",
 	Short: "train every (regime, seed) run of an experiment file",
 	Long: `Sweep trains every run of an experiment file (its regimes times its seeds)
 into OUT/EXPERIMENT/REGIME/seed-SEED, --jobs runs at a time.
@@ -22,49 +23,132 @@ overrides); --stop-at STEP stops every run at STEP, resumable later.
 SIGINT and SIGTERM checkpoint every running run and exit with status 130.
 With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
-		var o struct {
-			seeds, jobs, stopAt int
-			out                 string
-			sets                setFlags
-		}
+		o := &sweepOptions{}
 		fs.IntVar(&o.seeds, "seeds", 0, "use seeds 1..N instead of the file's")
 		fs.IntVar(&o.jobs, "jobs", 1, "runs trained at once")
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "stop every run at this step (checkpointed)")
 		fs.Var(&o.sets, "set", "override a config key in every run: KEY=VALUE (repeatable)")
-		var sched schedOptions
-		sched.bind(fs)
-		return func(e *env, args []string) error {
-			if len(args) != 1 {
-				return usagef("want one EXPERIMENT file")
-			}
-			if o.seeds < 0 || o.jobs < 1 || o.stopAt < 0 {
-				return usagef("--seeds and --stop-at must be >= 0, --jobs >= 1")
-			}
-			exp, err := experiments.LoadExperiment(args[0])
-			if err != nil {
-				return err
-			}
-			if o.seeds > 0 {
-				exp = exp.WithSeeds(o.seeds)
-			}
-			specs, err := exp.Runs(o.out, o.sets)
-			if err != nil {
-				return err
-			}
-			if sched.enabled() {
-				return scheduleSweep(e, exp, specs, o.out, sched)
-			}
-			fmt.Fprintf(e.stderr, "sweep %s: %d regimes x %d seeds = %d runs, %d at a time\n",
-				exp.Name, len(exp.Regimes), len(exp.Seeds), len(specs), o.jobs)
-			rep, err := experiments.Sweep(e.ctx, specs, experiments.SweepOptions{
-				Jobs: o.jobs, StopAt: o.stopAt, Experiment: exp.Name,
-				Progress: e.stderr, Terminal: e.terminal, Version: version,
-			})
-			if rep != nil {
-				fmt.Fprintf(e.stdout, "%s\nresults: %s\n", rep.Summary(), filepath.Join(o.out, exp.Name))
-			}
-			return err
-		}
+		fs.BoolVar(&o.slurm, "slurm", false, "submit the sweep as a Slurm job array")
+		fs.BoolVar(&o.k8s, "k8s", false, "write a Kubernetes Indexed Job manifest instead of running")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "with --slurm or --k8s: print what would be submitted or written")
+		fs.StringVar(&o.partition, "partition", "", "Slurm partition")
+		fs.StringVar(&o.timeLimit, "time", "2:00:00", "Slurm time limit per task")
+		fs.IntVar(&o.parallel, "parallel", 0, "at most this many array tasks or pods at once (0: no limit)")
+		fs.Var(&o.sbatchArgs, "sbatch-arg", "extra sbatch option, one #SBATCH line (repeatable)")
+		fs.IntVar(&o.signalLead, "signal-lead", experiments.DefaultSignalLead, "Slurm: seconds before the time limit to checkpoint and requeue")
+		fs.StringVar(&o.exe, "exe", "", "branchspec as the tasks run it (default: this binary for Slurm, branchspec in the image for --k8s)")
+		fs.StringVar(&o.image, "image", "", "--k8s: the container image holding branchspec")
+		fs.StringVar(&o.claim, "pvc", "branchspec-results", "--k8s: the PersistentVolumeClaim holding OUT")
+		fs.StringVar(&o.mount, "mount", experiments.DefaultK8sMount, "--k8s: where the claim is mounted in the container")
+		return o.run
 	},
+}
+
+type sweepOptions struct {
+	seeds, jobs, stopAt int
+	out                 string
+	sets                setFlags
+	// Handing the sweep to a cluster scheduler.
+	slurm, k8s, dryRun bool
+	partition          string
+	timeLimit          string
+	parallel           int
+	sbatchArgs         setFlags
+	signalLead         int
+	exe                string
+	image, claim       string
+	mount              string
+}
+
+func (o *sweepOptions) run(e *env, args []string) error {
+	if len(args) != 1 {
+		return usagef("want one EXPERIMENT file")
+	}
+	if o.seeds < 0 || o.jobs < 1 || o.stopAt < 0 {
+		return usagef("--seeds and --stop-at must be >= 0, --jobs >= 1")
+	}
+	if err := o.checkCluster(); err != nil {
+		return err
+	}
+	exp, specs, err := experiments.PlanSweep(args[0], o.seeds, o.out, o.sets)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.slurm:
+		return o.submitSlurm(e, exp.Name, specs)
+	case o.k8s:
+		return o.writeK8s(e, exp.Name, specs)
+	}
+	fmt.Fprintf(e.stderr, "sweep %s: %d regimes x %d seeds = %d runs, %d at a time\n",
+		exp.Name, len(exp.Regimes), len(exp.Seeds), len(specs), o.jobs)
+	rep, err := experiments.Sweep(e.ctx, specs, experiments.SweepOptions{
+		Jobs: o.jobs, StopAt: o.stopAt, Experiment: exp.Name,
+		Progress: e.stderr, Terminal: e.terminal, Version: version,
+	})
+	if rep != nil {
+		fmt.Fprintf(e.stdout, "%s\nresults: %s\n", rep.Summary(), filepath.Join(o.out, exp.Name))
+	}
+	return err
+}
+
+// checkCluster checks that the scheduler flags fit together.
+func (o *sweepOptions) checkCluster() error {
+	switch {
+	case o.slurm && o.k8s:
+		return usagef("--slurm and --k8s exclude each other")
+	case o.parallel < 0 || o.signalLead < 0:
+		return usagef("--parallel and --signal-lead must be >= 0")
+	case o.slurm && o.image != "":
+		return usagef("--image is for --k8s")
+	case o.k8s && (o.partition != "" || len(o.sbatchArgs) > 0):
+		return usagef("--partition and --sbatch-arg are for --slurm")
+	case o.k8s && o.image == "":
+		return usagef("--k8s needs --image: the container image holding branchspec")
+	}
+	return nil
+}
+
+func (o *sweepOptions) submitSlurm(e *env, name string, specs []experiments.RunSpec) error {
+	p, err := experiments.PlanSlurm(name, specs, o.out, experiments.SlurmOptions{
+		Partition: o.partition, Time: o.timeLimit, Parallel: o.parallel,
+		SignalLead: o.signalLead, Extra: o.sbatchArgs, Exe: o.exe})
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		fmt.Fprintf(e.stdout, "# would write %s:\n%s\n# would write %s:\n%s\n# would run:\n%s\n",
+			p.Job, p.JobText, p.Manifest, p.ManifestJSON, strings.Join(p.Submit, " "))
+		return nil
+	}
+	id, err := p.SubmitSlurm(e.ctx)
+	if err != nil {
+		return err
+	}
+	limit := "all at once"
+	if o.parallel > 0 {
+		limit = fmt.Sprintf("at most %d at once", o.parallel)
+	}
+	fmt.Fprintf(e.stdout, "submitted job array %s: %d tasks, %s\nmanifest: %s\nscript:   %s\nlogs:     %s\nfollow:   branchspec ls %s\n",
+		id, p.Runs, limit, p.Manifest, p.Job, filepath.Join(p.Logs, id+"_INDEX.out"), filepath.Join(p.Out, name))
+	return nil
+}
+
+func (o *sweepOptions) writeK8s(e *env, name string, specs []experiments.RunSpec) error {
+	p, err := experiments.PlanK8s(name, specs, o.out, experiments.K8sOptions{
+		Image: o.image, Exe: o.exe, Claim: o.claim, Mount: o.mount, Parallel: o.parallel})
+	if err != nil {
+		return err
+	}
+	if o.dryRun {
+		fmt.Fprintf(e.stdout, "# would write %s:\n%s\n# would write %s:\n%s", p.Job, p.JobText, p.Manifest, p.ManifestJSON)
+		return nil
+	}
+	if err := p.Write(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d runs, %s in the pods)\nwrote %s\nWith %s on the claim %s, start it with: kubectl apply -f %s\n",
+		p.Manifest, p.Runs, p.PodManifest, p.Job, p.Out, o.claim, p.Job)
+	return nil
 }

@@ -21,4 +21,7 @@
 //	refbench [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3]
 //
 // It exits 1 when a run fails or the loss curves disagree, 2 on bad flags.
+//
+// Boundaries: refbench drives the trainer's graph and solvers directly
+// (Model.Build, Net.Update) and must never import gorgonia or bbolt.
 package main

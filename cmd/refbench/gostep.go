@@ -8,8 +8,6 @@ import (
 
 	"branchspec/trainer"
 	"branchspec/trainer/optim"
-
-	G "gorgonia.org/gorgonia"
 )
 
 // runResult is what one side reports for one run.
@@ -23,7 +21,6 @@ type runResult struct {
 type goSide struct {
 	net    *trainer.Net
 	solver optim.Solver
-	vg     []G.ValueGrad
 	xs, ys [][]float32
 }
 
@@ -33,8 +30,8 @@ func newGoSide(dir string) (*goSide, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(model.Params) != len(refParams) {
-		return nil, fmt.Errorf("refbench: the model has %d parameters, the files %d", len(model.Params), len(refParams))
+	if len(model.Params()) != len(refParams) {
+		return nil, fmt.Errorf("refbench: the model has %d parameters, the files %d", len(model.Params()), len(refParams))
 	}
 	for _, p := range refParams {
 		shape, data, err := readNpy(dir, p.name)
@@ -63,7 +60,6 @@ func newGoSide(dir string) (*goSide, error) {
 		s.net.Close()
 		return nil, err
 	}
-	s.vg = trainer.G2VG(s.net.Params)
 	return s, nil
 }
 
@@ -77,7 +73,7 @@ func (s *goSide) step(i int) (float64, error) {
 		return 0, err
 	}
 	loss := s.net.LossValue()
-	return loss, s.solver.Step(s.vg)
+	return loss, s.net.Update(s.solver)
 }
 
 // Close releases the graph.

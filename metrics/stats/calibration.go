@@ -33,7 +33,7 @@ type Calibration struct {
 // for p-values with a continuous distribution. Panics if seeds < 1,
 // draws < 0 or pvalue is nil.
 //
-// Used to show that a null is calibrated at step 0: science.md, "Chance
+// Used to show that a null is calibrated at step 0: ../shared/docs/science.md, "Chance
 // level is measured, not assumed" (>= 100 seeds, uniform p).
 func Calibrate(seeds, draws int, pvalue func(seed uint64) float64) Calibration {
 	if seeds < 1 || draws < 0 || pvalue == nil {

@@ -13,4 +13,8 @@
 // or a panic; slices that must pair up (x and y) and out-of-range
 // parameters panic, as they are programming errors. NaN inputs propagate;
 // callers drop missing values first.
+//
+// Boundaries: stats owns the statistics of comparisons across seeds, pure
+// computation; it must never import another branchspec package and does no
+// I/O.
 package stats

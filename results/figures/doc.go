@@ -4,4 +4,7 @@
 // confidence band per regime; and heatmaps such as the rejoin dependency
 // matrix. Curves and heatmaps are drawn with gonum.org/v1/plot and written
 // as PNG or SVG.
+//
+// Boundaries: figures owns the drawing of curves, heatmaps and kernel
+// grids from numbers; it must never import another branchspec package.
 package figures

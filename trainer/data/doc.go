@@ -14,4 +14,8 @@
 //
 // All randomness comes from PCG generators (math/rand/v2) seeded by the
 // caller; the package holds no mutable state and no global RNG.
+//
+// Boundaries: data owns the image sets, their loaders and the epoch
+// order; it draws through trainer/rng and must never import configs,
+// trainer, results or experiments.
 package data

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+
+	"branchspec/trainer/rng"
 )
 
 // Stream tags keep the generators of different purposes apart even when the
@@ -22,18 +24,10 @@ type stream struct {
 	src *rand.PCG
 }
 
-// newStream returns the stream for item i of the purpose tag under seed.
+// newStream returns the stream for item i of the purpose tag under seed
+// (rng.Keyed).
 func newStream(seed, tag, i uint64) *stream {
-	return &stream{src: rand.NewPCG(seed, splitmix(splitmix(tag)^i))}
-}
-
-// splitmix is SplitMix64's finaliser (Steele, Lea & Flood, "Fast splittable
-// pseudorandom number generators", OOPSLA 2014): it spreads nearby inputs.
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+	return &stream{src: rng.Keyed(seed, tag, i)}
 }
 
 // float returns a uniform value in [0, 1) with 53 random bits.

@@ -7,4 +7,8 @@
 // Each op owns its output and scratch buffers and reuses them on every run
 // of the machine, so a value read from a node (its Value, or a gradient)
 // stays valid only until the next run; copy it to keep it.
+//
+// Boundaries: ops owns the custom gorgonia ops and their parallel split;
+// it imports only the GEMM and must never import configs, trainer, results
+// or experiments.
 package ops

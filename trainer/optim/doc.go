@@ -20,4 +20,8 @@
 // float32 product is converted explicitly before it is added, which forbids
 // the compiler from fusing it into an FMA (Go spec, "Floating-point
 // operators"), so results are the same on every architecture.
+//
+// Boundaries: optim owns the solvers, their checkpointable state and the
+// learning-rate schedule (LRSchedule); it must never import another
+// branchspec package.
 package optim

@@ -9,8 +9,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func ExampleSchedule_At() {
-	s := optim.Schedule{Kind: optim.Cosine, Base: 0.1, Warmup: 2, Total: 6, MinFrac: 0.1}
+func ExampleLRSchedule_At() {
+	s := optim.LRSchedule{Kind: optim.Cosine, Base: 0.1, Warmup: 2, Total: 6, MinFrac: 0.1}
 	if err := s.Validate(); err != nil {
 		log.Fatal(err)
 	}

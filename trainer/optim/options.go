@@ -28,8 +28,8 @@ var (
 	// another algorithm, a missing or unexpected slot, a slot of the wrong
 	// length, or an impossible step count.
 	ErrState = errors.New("state does not match solver")
-	// ErrSchedule is returned by [Schedule.Validate] for an invalid schedule.
-	ErrSchedule = errors.New("invalid schedule")
+	// ErrLRSchedule is returned by [LRSchedule.Validate] for an invalid schedule.
+	ErrLRSchedule = errors.New("invalid schedule")
 )
 
 // Options configures a solver built by [New]. There are no hidden defaults:

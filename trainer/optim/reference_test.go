@@ -93,7 +93,7 @@ func TestMatchesFloat64Twin(t *testing.T) {
 			frozen := func(k int) func(string) bool {
 				return func(name string) bool { return name == "out.w" && k >= 10 && k < 20 }
 			}
-			sched := Schedule{Kind: Cosine, Base: tc.opts.LR, Warmup: 5, Total: twinSteps}
+			sched := LRSchedule{Kind: Cosine, Base: tc.opts.LR, Warmup: 5, Total: twinSteps}
 			for k := range twinSteps {
 				lr := sched.At(k)
 				s.SetLR(lr)

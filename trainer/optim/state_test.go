@@ -11,7 +11,7 @@ import (
 // "out.w" for k in [5, 9), so a resume at 7 falls inside the window.
 func stepRun(t *testing.T, s Solver, params []*fakeParam, from, to int) {
 	t.Helper()
-	sched := Schedule{Kind: Cosine, Base: 0.05, Warmup: 3, Total: 12, MinFrac: 0.1}
+	sched := LRSchedule{Kind: Cosine, Base: 0.05, Warmup: 3, Total: 12, MinFrac: 0.1}
 	for k := from; k < to; k++ {
 		rng := rand.New(rand.NewPCG(7, uint64(k)))
 		for _, p := range params {

@@ -6,4 +6,8 @@
 // the packed product MulPanel with its fused epilogue (bias, ReLU) and the
 // AVX2 packing helpers Gather, Transpose8, Interleave and MaskCopy, which
 // are pure Go asm under every build tag.
+//
+// Boundaries: gemm owns the float32 matrix products; it must never import
+// gorgonia or another branchspec package. Above trainer, nothing imports
+// it: trainer.CenteredGram is the GEMM that measuring uses.
 package gemm

@@ -5,17 +5,17 @@ import (
 	"math"
 )
 
-// Schedule kinds accepted in [Schedule.Kind].
+// LRSchedule kinds accepted in [LRSchedule.Kind].
 const (
 	Constant  = "constant"
 	StepDecay = "step"
 	Cosine    = "cosine"
 )
 
-// Schedule maps a 0-based optimizer step to a learning rate: an optional
+// LRSchedule maps a 0-based optimizer step to a learning rate: an optional
 // linear warmup followed by a constant, step-decay or cosine schedule. Fields
 // a kind does not use are ignored.
-type Schedule struct {
+type LRSchedule struct {
 	// Kind is Constant, StepDecay or Cosine.
 	Kind string
 	// Base > 0 is the peak learning rate, reached at the end of warmup.
@@ -47,7 +47,7 @@ type Schedule struct {
 // Stochastic Gradient Descent with Warm Restarts", ICLR 2017, eq. 5; linear
 // warmup is Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet
 // in 1 Hour", 2017, section 2.2 (gradual warmup).
-func (s Schedule) At(step int) float64 {
+func (s LRSchedule) At(step int) float64 {
 	step = max(step, 0)
 	if step < s.Warmup {
 		return s.Base * float64(step+1) / float64(s.Warmup)
@@ -66,10 +66,10 @@ func (s Schedule) At(step int) float64 {
 	return math.NaN()
 }
 
-// Validate reports the first invalid field, wrapping [ErrSchedule].
-func (s Schedule) Validate() error {
+// Validate reports the first invalid field, wrapping [ErrLRSchedule].
+func (s LRSchedule) Validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("optim: schedule (%s): %w: %s", s.Kind, ErrSchedule, fmt.Sprintf(format, args...))
+		return fmt.Errorf("optim: schedule (%s): %w: %s", s.Kind, ErrLRSchedule, fmt.Sprintf(format, args...))
 	}
 	if !(s.Base > 0) || math.IsInf(s.Base, 0) {
 		return bad("Base must be finite and > 0, got %v", s.Base)

@@ -1,0 +1,212 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// SlurmOptions say how a sweep runs as a Slurm job array (see SlurmJob).
+type SlurmOptions struct {
+	Partition  string
+	Time       string
+	Parallel   int
+	SignalLead int
+	Extra      []string // further #SBATCH options
+	// Exe is branchspec as the tasks run it ("": this executable).
+	Exe string
+}
+
+// K8sOptions say how a sweep runs as a Kubernetes Indexed Job (see K8sJob).
+type K8sOptions struct {
+	Image    string
+	Exe      string
+	Claim    string
+	Mount    string
+	Parallel int
+}
+
+// ClusterPlan is a sweep handed to a cluster scheduler: the files it
+// writes under OUT/EXPERIMENT/slurm or OUT/EXPERIMENT/k8s, named by a
+// digest of the runs (ManifestDigest), so that a sweep submitted again
+// reuses them and a changed sweep does not overwrite the manifest that
+// earlier tasks still read.
+type ClusterPlan struct {
+	// Out is the absolute results directory the runs go under.
+	Out  string
+	Runs int
+	// Manifest is the manifest's path here, ManifestJSON its content.
+	Manifest     string
+	ManifestJSON []byte
+	// Job is the sbatch script's or the Job's path, JobText its content.
+	Job     string
+	JobText []byte
+	// Logs is the Slurm tasks' log directory ("" for Kubernetes).
+	Logs string
+	// Submit is the sbatch command line (nil for Kubernetes).
+	Submit []string
+	// PodManifest is the manifest's path in the pods ("" for Slurm).
+	PodManifest string
+}
+
+// absSpecs returns specs with absolute run directories: tasks do not run
+// in the submitter's directory.
+func absSpecs(specs []RunSpec) ([]RunSpec, error) {
+	abs := make([]RunSpec, len(specs))
+	for i, s := range specs {
+		abs[i] = s
+		var err error
+		if abs[i].Dir, err = filepath.Abs(s.Dir); err != nil {
+			return nil, err
+		}
+	}
+	return abs, nil
+}
+
+// ManifestDigest names a manifest's files: the first 12 hex digits of the
+// SHA-256 of its runs' indexes, directories and config hashes.
+func ManifestDigest(m *Manifest) string {
+	h := sha256.New()
+	for _, r := range m.Runs {
+		fmt.Fprintf(h, "%d %s %s\n", r.Index, r.Dir, r.ConfigHash)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// PlanSlurm describes the sweep of specs (experiment name) under out as a
+// Slurm job array. A job SlurmJob.Script refuses is ErrInvalid.
+func PlanSlurm(name string, specs []RunSpec, out string, o SlurmOptions) (*ClusterPlan, error) {
+	out, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := absSpecs(specs)
+	if err != nil {
+		return nil, err
+	}
+	exe := o.Exe
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("slurm: locate branchspec: %w (give --exe)", err)
+		}
+	}
+	if exe, err = filepath.Abs(exe); err != nil {
+		return nil, err
+	}
+	m := NewManifest(name, abs)
+	dir, digest := filepath.Join(out, m.Experiment, "slurm"), ManifestDigest(m)
+	p := &ClusterPlan{Out: out, Runs: len(m.Runs), Manifest: filepath.Join(dir, "manifest-"+digest+".json"),
+		Job: filepath.Join(dir, "sweep-"+digest+".sbatch"), Logs: filepath.Join(dir, "logs")}
+	job := SlurmJob{Name: m.Experiment, Exe: exe, Manifest: p.Manifest, Tasks: p.Runs,
+		Parallel: o.Parallel, Partition: o.Partition, Time: o.Time,
+		SignalLead: o.SignalLead, Logs: p.Logs, Extra: o.Extra}
+	script, err := job.Script()
+	if err != nil {
+		return nil, invalidf("%v", err)
+	}
+	p.JobText, p.Submit = []byte(script), job.SbatchArgs(p.Job)
+	if p.ManifestJSON, err = manifestJSON(m); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PlanK8s describes the sweep of specs (experiment name) under out as a
+// Kubernetes Indexed Job whose pods see out at o.Mount: the manifest's run
+// directories are rebased there. A job K8sJob.YAML refuses is ErrInvalid.
+func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPlan, error) {
+	out, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := absSpecs(specs)
+	if err != nil {
+		return nil, err
+	}
+	mount := o.Mount
+	if mount == "" {
+		mount = DefaultK8sMount
+	}
+	m := NewManifest(name, abs)
+	pm, err := m.Rebase(out, mount)
+	if err != nil {
+		return nil, err
+	}
+	dir, digest := filepath.Join(out, m.Experiment, "k8s"), ManifestDigest(m)
+	p := &ClusterPlan{Out: out, Runs: len(m.Runs), Manifest: filepath.Join(dir, "manifest-"+digest+".json"),
+		Job:         filepath.Join(dir, "job-"+digest+".yaml"),
+		PodManifest: path.Join(mount, m.Experiment, "k8s", "manifest-"+digest+".json")}
+	job := K8sJob{Name: JobName(m.Experiment + "-" + digest[:8]), Image: o.Image, Exe: o.Exe,
+		Claim: o.Claim, Mount: mount, Tasks: p.Runs, Parallel: o.Parallel, Manifest: p.PodManifest}
+	if p.JobText, err = job.YAML(); err != nil {
+		return nil, invalidf("%v", err)
+	}
+	if p.ManifestJSON, err = manifestJSON(pm); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Write writes the plan's manifest and job (and the Slurm log directory).
+func (p *ClusterPlan) Write() error {
+	dir := filepath.Dir(p.Manifest)
+	if p.Logs != "" {
+		dir = p.Logs
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p.Manifest, p.ManifestJSON, 0o644); err != nil {
+		return err
+	}
+	mode := os.FileMode(0o644)
+	if p.Submit != nil {
+		mode = 0o755
+	}
+	return os.WriteFile(p.Job, p.JobText, mode)
+}
+
+// SubmitSlurm writes a Slurm plan's files and submits the job array with
+// sbatch, returning the array's job id.
+func (p *ClusterPlan) SubmitSlurm(ctx context.Context) (string, error) {
+	if p.Submit == nil {
+		return "", invalidf("not a Slurm plan")
+	}
+	if err := p.Write(); err != nil {
+		return "", err
+	}
+	args := p.Submit
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("slurm: %w: is this a Slurm login node? (%s is written; submit it with: %s)", err, p.Job, strings.Join(args, " "))
+		}
+		return "", fmt.Errorf("slurm: %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	// --parsable prints JOBID or JOBID;CLUSTER.
+	id, _, _ := strings.Cut(strings.TrimSpace(stdout.String()), ";")
+	if id == "" {
+		return "", fmt.Errorf("slurm: sbatch printed no job id: %q", stdout.String())
+	}
+	return id, nil
+}
+
+// manifestJSON is a manifest as written: indented JSON and a newline.
+func manifestJSON(m *Manifest) ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

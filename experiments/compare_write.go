@@ -1,0 +1,312 @@
+package experiments
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"branchspec/results/figures"
+)
+
+// CompareRequest is what CompareDirs compares.
+type CompareRequest struct {
+	// Dirs are searched for runs (LoadRuns).
+	Dirs []string
+	// By groups the runs (GroupByRegime, GroupByName, GroupByExperiment;
+	// "" is GroupByRegime).
+	By string
+	// Metrics are glob or prefix patterns (MatchKeys) of the aligned keys
+	// to compare; none means Defaults where runs log them, or with no
+	// Defaults either, DefaultCompareMetrics.
+	Metrics  []string
+	Defaults []string
+	Options  CompareOptions
+}
+
+// CompareDirs loads the runs below the request's directories and
+// compares them. An unknown grouping, a pattern that matches no metric and
+// bootstrap or permutation counts below 1 are ErrInvalid; a directory that
+// cannot be read is a failure.
+func CompareDirs(req CompareRequest) (*Comparison, error) {
+	if req.Options.Resamples < 1 || req.Options.Permutations < 1 {
+		return nil, invalidf("resamples and permutations must be >= 1, got %d and %d", req.Options.Resamples, req.Options.Permutations)
+	}
+	if by := req.By; by != "" && by != GroupByRegime && by != GroupByName && by != GroupByExperiment {
+		return nil, invalidf("unknown grouping %q (want %s, %s or %s)", by, GroupByRegime, GroupByName, GroupByExperiment)
+	}
+	set, err := LoadRuns(req.Dirs, req.By)
+	if err != nil {
+		return nil, err
+	}
+	opts := req.Options
+	keys := set.Keys()
+	switch {
+	case len(req.Metrics) > 0:
+		opts.Metrics = MatchKeys(keys, req.Metrics)
+		if len(opts.Metrics) == 0 {
+			return nil, invalidf("no metric matches %s", strings.Join(req.Metrics, ", "))
+		}
+	case req.Defaults != nil:
+		for _, k := range req.Defaults {
+			if slices.Contains(keys, k) {
+				opts.Metrics = append(opts.Metrics, k)
+			}
+		}
+	}
+	return Compare(set, opts)
+}
+
+// CompareTables are the tables WriteCSV writes.
+func CompareTables() []string {
+	return []string{"values", "curves", "contrasts", "feedback", "seeds", "skipped"}
+}
+
+// curvesOf returns one figures.Curve per group for metric m.
+func (c *Comparison) curvesOf(m string) []figures.Curve {
+	var out []figures.Curve
+	for _, g := range c.Groups {
+		cv := figures.Curve{Label: g}
+		for _, p := range c.Curves {
+			if p.Group == g && p.Metric == m {
+				cv.X = append(cv.X, float64(p.Step))
+				cv.Mean = append(cv.Mean, p.Mean)
+				cv.Lo = append(cv.Lo, p.Lo)
+				cv.Hi = append(cv.Hi, p.Hi)
+			}
+		}
+		if len(cv.X) > 0 {
+			cv.Label = fmt.Sprintf("%s (n=%d)", g, len(c.runsOf(g)))
+			out = append(out, cv)
+		}
+	}
+	return out
+}
+
+// WritePlots writes METRIC.png and METRIC.svg into dir for every compared
+// metric: the groups' mean curves with their bands, x on a log(1 + step)
+// scale when logx.
+func (c *Comparison) WritePlots(dir string, logx bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, m := range c.Metrics {
+		for _, format := range []string{figures.PNG, figures.SVG} {
+			file := filepath.Join(dir, m+"."+format)
+			f, err := os.Create(file)
+			if err != nil {
+				return err
+			}
+			err = figures.Curves(f, format, c.curvesOf(m), figures.CurvesOptions{
+				Title: m, XLabel: "step", YLabel: m + " (mean, 95% CI)", LogX: logx})
+			if err := errors.Join(err, f.Close()); err != nil {
+				return fmt.Errorf("plot %s: %w", file, err)
+			}
+		}
+	}
+	return nil
+}
+
+// WriteText writes the comparison as tables: groups and seeds, runs left
+// out, notes, final and time-averaged values, contrasts with the baseline
+// and the feedback signature.
+func (c *Comparison) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "runs: %d finished in %d groups, %d left out; baseline %q; %d bootstrap resamples, boot seed %d\n",
+		len(c.Runs), len(c.Groups), len(c.Skipped), c.Options.Baseline, c.Options.Resamples, c.Options.BootSeed)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\ngroup\tseeds\tn\tbranches swapped by alignment")
+	for _, g := range c.Groups {
+		var seeds []string
+		swapped := 0
+		for _, r := range c.Runs {
+			if r.Group == g {
+				seeds = append(seeds, strconv.FormatUint(r.Info.Seed, 10))
+				if r.Swapped() {
+					swapped++
+				}
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", g, strings.Join(seeds, ","), len(seeds), swapped)
+	}
+	tw.Flush()
+	if len(c.Skipped) > 0 {
+		fmt.Fprintf(w, "\nleft out (%d)\n", len(c.Skipped))
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "run\tgroup\tstate\tstep\treason")
+		for _, s := range c.Skipped {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\n", s.Dir, s.Group, s.State, s.Step, s.Total, s.Reason)
+		}
+		tw.Flush()
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(w, "\nnote: %s\n", n)
+	}
+	fmt.Fprintln(w, "\nfinal and time-averaged (auc) values: mean [95% CI] across seeds")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tgroup\tn\tfinal\tauc")
+	for _, m := range c.Metrics {
+		for _, g := range c.Groups {
+			fin, auc := c.MeasureEstimate(g, m, MeasureFinal), c.MeasureEstimate(g, m, MeasureAUC)
+			if fin.N == 0 {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", m, g, fin.N, formatCI(fin.Mean, fin.Lo, fin.Hi), formatCI(auc.Mean, auc.Lo, auc.Hi))
+		}
+	}
+	tw.Flush()
+	if len(c.Contrasts) > 0 {
+		fmt.Fprintf(w, "\ncontrasts with %s: difference of means (group - baseline) [95%% CI], Hedges' g, permutation p\n", c.Options.Baseline)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "metric\tmeasure\tgroup\tn\tdiff [95% CI]\tg\tp\tconclusion")
+		for _, ct := range c.Contrasts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d vs %d\t%s\t%s\t%s\t%s\n", ct.Metric, ct.Measure, ct.Group, ct.N, ct.NBase,
+				formatCI(ct.Diff, ct.Lo, ct.Hi), formatG(ct.G), formatP(ct.P), ct.Conclusion)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w, "\nfeedback signature: mean [95% CI] across seeds (n seeds with a value)")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "group\tforward r(d split, dependency)\treverse r(d dependency, split)\tearly growth /step")
+	for _, f := range c.Feedback {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Group, formatEstimate(f.Forward), formatEstimate(f.Reverse), formatEstimate(f.Growth))
+	}
+	return tw.Flush()
+}
+
+// WriteJSON writes everything as one JSON object (NaN and infinities as
+// strings).
+func (c *Comparison) WriteJSON(w io.Writer) error {
+	type runJSON struct {
+		Run       string `json:"run"`
+		Group     string `json:"group"`
+		Seed      uint64 `json:"seed"`
+		AlignedBy string `json:"aligned_by"`
+		Order     []int  `json:"order"`
+	}
+	out := struct {
+		Groups        []string         `json:"groups"`
+		Metrics       []string         `json:"metrics"`
+		Baseline      string           `json:"baseline"`
+		BootSeed      uint64           `json:"boot_seed"`
+		Resamples     int              `json:"resamples"`
+		Permutations  int              `json:"permutations"`
+		Level         float64          `json:"level"`
+		Runs          []runJSON        `json:"runs"`
+		Skipped       []SkippedRun     `json:"skipped"`
+		Values        []map[string]any `json:"values"`
+		Curves        []map[string]any `json:"curves"`
+		Contrasts     []map[string]any `json:"contrasts"`
+		Feedback      []map[string]any `json:"feedback"`
+		FeedbackSeeds []map[string]any `json:"feedback_seeds"`
+		Notes         []string         `json:"notes"`
+	}{Groups: c.Groups, Metrics: c.Metrics, Baseline: c.Options.Baseline, BootSeed: c.Options.BootSeed,
+		Resamples: c.Options.Resamples, Permutations: c.Options.Permutations, Level: c.Options.Level,
+		Skipped: c.Skipped, Notes: c.Notes}
+	for _, r := range c.Runs {
+		out.Runs = append(out.Runs, runJSON{r.Dir, r.Group, r.Info.Seed, r.AlignedBy, r.Order})
+	}
+	for _, t := range []string{"values", "curves", "contrasts", "feedback", "seeds"} {
+		cols, rows := c.table(t)
+		var objs []map[string]any
+		for _, row := range rows {
+			obj := map[string]any{}
+			for i, col := range cols {
+				obj[col] = row[i]
+			}
+			objs = append(objs, obj)
+		}
+		switch t {
+		case "values":
+			out.Values = objs
+		case "curves":
+			out.Curves = objs
+		case "contrasts":
+			out.Contrasts = objs
+		case "feedback":
+			out.Feedback = objs
+		case "seeds":
+			out.FeedbackSeeds = objs
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// WriteCSV writes one of CompareTables as CSV; values is tidy: one row per
+// regime, seed, step and metric. An unknown table is ErrInvalid.
+func (c *Comparison) WriteCSV(w io.Writer, table string) error {
+	cols, rows := c.table(table)
+	if cols == nil {
+		return invalidf("unknown --table %q (want values, curves, contrasts, feedback, seeds or skipped)", table)
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(cols)
+	for _, row := range rows {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			switch x := v.(type) {
+			case jsonNum:
+				rec[i] = strconv.FormatFloat(float64(x), 'g', -1, 64)
+			default:
+				rec[i] = fmt.Sprint(x)
+			}
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// table returns one of the comparison's tables as columns and rows
+// of values (numbers as jsonNum, so NaN survives JSON); nil columns for
+// an unknown table.
+func (c *Comparison) table(table string) (cols []string, rows [][]any) {
+	n := func(v float64) jsonNum { return jsonNum(v) }
+	switch table {
+	case "values":
+		cols = []string{"regime", "seed", "step", "metric", "value", "run"}
+		for _, v := range c.Values {
+			rows = append(rows, []any{v.Group, v.Seed, v.Step, v.Metric, n(v.Value), v.Run})
+		}
+	case "curves":
+		cols = []string{"regime", "metric", "step", "n", "mean", "lo", "hi"}
+		for _, p := range c.Curves {
+			rows = append(rows, []any{p.Group, p.Metric, p.Step, p.N, n(p.Mean), n(p.Lo), n(p.Hi)})
+		}
+	case "contrasts":
+		cols = []string{"regime", "baseline", "metric", "measure", "n", "n_baseline", "mean", "mean_baseline", "diff", "lo", "hi", "hedges_g", "p", "conclusion"}
+		for _, ct := range c.Contrasts {
+			rows = append(rows, []any{ct.Group, ct.Baseline, ct.Metric, ct.Measure, ct.N, ct.NBase, n(ct.Mean), n(ct.MeanBase),
+				n(ct.Diff), n(ct.Lo), n(ct.Hi), n(ct.G), n(ct.P), ct.Conclusion})
+		}
+	case "feedback":
+		cols = []string{"regime", "quantity", "n", "mean", "lo", "hi"}
+		for _, f := range c.Feedback {
+			for _, q := range []struct {
+				name string
+				e    Estimate
+			}{{"forward", f.Forward}, {"reverse", f.Reverse}, {"growth", f.Growth}} {
+				rows = append(rows, []any{f.Group, q.name, q.e.N, n(q.e.Mean), n(q.e.Lo), n(q.e.Hi)})
+			}
+		}
+	case "seeds":
+		cols = []string{"regime", "seed", "upstream", "pairs", "forward", "reverse", "floor", "growth_points", "growth", "run"}
+		for _, s := range c.FeedbackSeeds {
+			rows = append(rows, []any{s.Group, s.Seed, s.Upstream, s.Pairs, n(s.Forward), n(s.Reverse), n(s.Floor), s.GrowthPoints, n(s.Growth), s.Run})
+		}
+	case "skipped":
+		cols = []string{"run", "group", "state", "step", "total", "reason"}
+		for _, s := range c.Skipped {
+			rows = append(rows, []any{s.Dir, s.Group, s.State, s.Step, s.Total, s.Reason})
+		}
+	}
+	return cols, rows
+}

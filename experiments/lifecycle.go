@@ -1,0 +1,293 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"branchspec/configs"
+	"branchspec/results"
+	"branchspec/trainer"
+)
+
+// Options control how a run is driven. The zero value trains to the end
+// quietly.
+type Options struct {
+	// StopAt, when > 0, makes the run checkpoint at that step and return
+	// (status "stopped"); it can be resumed later.
+	StopAt int
+	// Progress receives the progress display (nil: none).
+	Progress io.Writer
+	// Terminal redraws one progress line in place; otherwise plain lines are
+	// written at evaluations only.
+	Terminal bool
+	// Version is recorded in the run's store.
+	Version string
+	// Extra is recorded in a new run's Info (experiment, regime, ...).
+	Extra map[string]string
+	// Parent and ParentStep record fork lineage for a new run.
+	Parent     string
+	ParentStep int
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// OnStep, when set, is called after every optimizer step with the
+	// step reached and the run's total (a sweep's overall progress).
+	OnStep func(step, total int)
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// Errors returned by Start, Resume, Ensure and Fork.
+var (
+	// ErrFinished is returned when resuming a run that is done.
+	ErrFinished = errors.New("run is already finished")
+	// ErrRunning is returned when another process holds the run's training
+	// lock: it is training the run, or creating it.
+	ErrRunning = errors.New("run is being trained by another process")
+)
+
+// RunDir is where a run of cfg goes under out: OUT/NAME/seed-SEED.
+func RunDir(out string, cfg *configs.Config) string {
+	return filepath.Join(out, cfg.Name, "seed-"+strconv.FormatUint(cfg.Seed, 10))
+}
+
+// Every way a run begins training (Start, Resume, Ensure, Fork, a
+// manifest entry) follows one lifecycle:
+//
+//  1. take the run directory's training lock (results.Lock), before the
+//     run exists when it is to be created, so that no other process can
+//     take over a run between its creation and its first checkpoint;
+//  2. create the store, or open it and read where the run stands;
+//  3. build the session (data, trainer, evaluators);
+//  4. restore the state it starts from (a checkpoint of its own, or a
+//     fork's parent's);
+//  5. train.
+//
+// A new run or fork is created with its first checkpoint in the creating
+// transaction (results.CreateWith): it is stored whole or not at all, and a
+// failure before that leaves nothing behind.
+
+// Start creates the run directory for cfg under out and trains it. It
+// returns the run's directory, also when training fails after creation.
+func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (string, error) {
+	dir := RunDir(out, cfg)
+	return dir, StartIn(ctx, cfg, dir, opts)
+}
+
+// StartIn creates a run of cfg in dir and trains it. It fails with an
+// error wrapping results.ErrExists when dir holds a run, and ErrRunning
+// when another process holds dir's lock.
+func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options) error {
+	return withLock(dir, true, func() error {
+		return create(ctx, newRunBirth(cfg, opts), dir, opts)
+	})
+}
+
+// Resume continues the run in dir from its latest checkpoint. The
+// architecture and every setting come from the config stored in the run.
+func Resume(ctx context.Context, dir string, opts Options) error {
+	// Validated before the lock, which is not taken in a directory that
+	// holds no run.
+	run, err := results.Open(dir, nil)
+	if err != nil {
+		return err
+	}
+	return withLock(dir, false, func() error { return resume(ctx, run, opts) })
+}
+
+// Ensure brings the run of cfg in dir to its end: it starts the run if dir
+// holds none, resumes it if it was stopped or interrupted, and does nothing
+// if it is done (skipped = true). A run in dir with another config is an
+// error, not overwritten. The decision is taken under dir's lock, so two
+// processes ensuring the same run (a requeued or duplicated array task)
+// never both train it.
+func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) (skipped bool, err error) {
+	err = withLock(dir, true, func() error {
+		run, err := results.Open(dir, nil)
+		if errors.Is(err, results.ErrNotFound) {
+			return create(ctx, newRunBirth(cfg, opts), dir, opts)
+		}
+		if err != nil {
+			return err
+		}
+		info, err := run.Info()
+		if err != nil {
+			return err
+		}
+		if info.ConfigHash != cfg.Hash() {
+			return fmt.Errorf("%s holds a run of config %.12s, not %.12s: move it away or choose another --out", dir, info.ConfigHash, cfg.Hash())
+		}
+		st, err := run.Status()
+		if err != nil {
+			return err
+		}
+		if st.State == results.Done {
+			skipped = true
+			return nil
+		}
+		return resume(ctx, run, opts)
+	})
+	return skipped, err
+}
+
+// withLock runs fn holding dir's training lock (creating dir when mkdir).
+func withLock(dir string, mkdir bool, fn func() error) error {
+	if mkdir {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	release, err := results.Lock(dir)
+	if errors.Is(err, results.ErrLocked) {
+		return fmt.Errorf("%s: %w", dir, ErrRunning)
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+// birth is what a new run starts from: its config and identity, and for a
+// fork the parent's state and the regime change applied to it.
+type birth struct {
+	cfg  *configs.Config
+	info results.Info
+	// state, when not nil, is restored before the first checkpoint (a
+	// fork); bias is then applied to it with counter state.Step.
+	state    *trainer.State
+	bias     *configs.Bias
+	wallBase float64
+	// exists explains a directory that already holds a run.
+	exists string
+}
+
+// newRunBirth is the birth of a run of cfg trained from scratch.
+func newRunBirth(cfg *configs.Config, opts Options) birth {
+	return birth{cfg: cfg, info: runInfo(cfg, opts), exists: "resume it with: branchspec resume %s"}
+}
+
+func runInfo(cfg *configs.Config, opts Options) results.Info {
+	return results.Info{
+		Name: cfg.Name, Seed: cfg.Seed,
+		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
+		Version: opts.Version, Created: opts.now(),
+		Parent: opts.Parent, ParentStep: opts.ParentStep, Extra: opts.Extra,
+	}
+}
+
+// create makes the run of b in dir, whose lock the caller holds, with its
+// first checkpoint, and trains it.
+func create(ctx context.Context, b birth, dir string, opts Options) error {
+	switch _, err := results.Open(dir, nil); {
+	case err == nil:
+		return fmt.Errorf("%s: %w (%s)", dir, results.ErrExists, fmt.Sprintf(b.exists, dir))
+	case !errors.Is(err, results.ErrNotFound):
+		return err
+	}
+	s, err := newSession(b.cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := s.begin(b); err != nil {
+		return err
+	}
+	first, err := s.checkpointCommit(results.Running)
+	if err != nil {
+		return err
+	}
+	if s.run, err = results.CreateWith(dir, b.info, first, nil); err != nil {
+		return err
+	}
+	s.committed(first)
+	return s.train(ctx)
+}
+
+// resume continues run, whose lock the caller holds, from its latest
+// checkpoint.
+func resume(ctx context.Context, run *results.Run, opts Options) error {
+	dir := run.Dir()
+	st, err := run.Status()
+	if err != nil {
+		return err
+	}
+	if st.State == results.Done {
+		return fmt.Errorf("resume %s: %w at step %d", dir, ErrFinished, st.Step)
+	}
+	cfg, err := RunConfig(run)
+	if err != nil {
+		return err
+	}
+	ck, err := run.Latest()
+	fresh := errors.Is(err, results.ErrNoCheckpoint)
+	if err != nil && !fresh {
+		return fmt.Errorf("resume %s: %w", dir, err)
+	}
+	s, err := newSession(cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	s.run = run
+	if fresh {
+		// Created before its first checkpoint (by a program that did not
+		// create runs with it): nothing was trained, so the run starts
+		// from step 0 as a new one would.
+		return s.train(ctx)
+	}
+	if err := s.restore(ck); err != nil {
+		return fmt.Errorf("resume %s: checkpoint %d: %w", dir, ck.Step, err)
+	}
+	if err := run.SetStatus(s.status(results.Running, "")); err != nil {
+		return err
+	}
+	return s.train(ctx)
+}
+
+// RunConfig parses the config stored in a run.
+func RunConfig(run *results.Run) (*configs.Config, error) {
+	info, err := run.Info()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := configs.Parse(filepath.Join(run.Dir(), "run.db:config"), info.ConfigText)
+	if err != nil {
+		return nil, fmt.Errorf("stored config: %w", err)
+	}
+	return cfg, nil
+}
+
+// valueAt is the last value of key logged at or before step, and whether
+// there is one, so that a resumed run's clock and status go on from there.
+func valueAt(run *results.Run, key string, step int) (v float64, ok bool, err error) {
+	steps, vals, err := run.Series(key)
+	if err != nil {
+		return 0, false, fmt.Errorf("read %s of %s: %w", key, run.Dir(), err)
+	}
+	for i, s := range steps {
+		if s <= step {
+			v, ok = vals[i], true
+		}
+	}
+	return v, ok, nil
+}
+
+// lastValue is valueAt with a default for a key never logged.
+func lastValue(run *results.Run, key string, step int, none float64) (float64, error) {
+	v, ok, err := valueAt(run, key, step)
+	if err != nil || !ok {
+		return none, err
+	}
+	return v, nil
+}

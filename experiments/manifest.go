@@ -1,0 +1,101 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"branchspec/configs"
+)
+
+// Manifest lists the runs of a sweep for a scheduler: each array task
+// runs the entry at its index (`branchspec run --manifest M --index I`).
+type Manifest struct {
+	Experiment string          `json:"experiment"`
+	Runs       []ManifestEntry `json:"runs"`
+}
+
+// ManifestEntry is one run of a manifest, with its full config text so a
+// task needs nothing but the manifest.
+type ManifestEntry struct {
+	Index      int    `json:"index"`
+	Regime     string `json:"regime"`
+	Seed       uint64 `json:"seed"`
+	ConfigHash string `json:"config_sha256"`
+	Dir        string `json:"dir"`
+	Config     string `json:"config"`
+}
+
+// NewManifest describes specs.
+func NewManifest(experiment string, specs []RunSpec) *Manifest {
+	m := &Manifest{Experiment: experiment}
+	for _, s := range specs {
+		m.Runs = append(m.Runs, ManifestEntry{Index: s.Index, Regime: s.Regime, Seed: s.Seed,
+			ConfigHash: s.Config.Hash(), Dir: s.Dir, Config: string(s.Config.Canonical())})
+	}
+	return m
+}
+
+// WriteManifest writes m as indented JSON.
+func WriteManifest(path string, m *Manifest) error {
+	b, err := manifestJSON(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// ManifestRun is one entry of a manifest, as a task runs it.
+type ManifestRun struct {
+	// Experiment is the sweep's experiment name, recorded in the run.
+	Experiment string
+	Entry      ManifestEntry
+	Config     *configs.Config
+}
+
+// ReadManifest reads a manifest and returns entry index's run, its config
+// checked against the recorded hash.
+func ReadManifest(path string, index int) (*ManifestEntry, *configs.Config, error) {
+	r, err := ReadManifestRun(path, index)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &r.Entry, r.Config, nil
+}
+
+// ReadManifestRun reads entry index of the manifest at path, with the
+// experiment's name and the entry's config checked against its hash.
+func ReadManifestRun(path string, index int) (*ManifestRun, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if index < 0 || index >= len(m.Runs) {
+		return nil, fmt.Errorf("%s: index %d out of range 0..%d", path, index, len(m.Runs)-1)
+	}
+	ent := m.Runs[index]
+	if ent.Index != index {
+		return nil, fmt.Errorf("%s: entry %d has index %d", path, index, ent.Index)
+	}
+	cfg, err := configs.Parse(fmt.Sprintf("%s[%d]", path, index), []byte(ent.Config))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Hash() != ent.ConfigHash {
+		return nil, fmt.Errorf("%s: entry %d: config hash %s does not match its text (%s)", path, index, ent.ConfigHash, cfg.Hash())
+	}
+	return &ManifestRun{Experiment: m.Experiment, Entry: ent, Config: cfg}, nil
+}
+
+// Ensure brings the entry's run to its end in its directory (see the
+// function Ensure), labelled with the experiment and regime as a local
+// sweep labels its runs; a requeued or repeated task is safe.
+func (r *ManifestRun) Ensure(ctx context.Context, opts Options) (skipped bool, err error) {
+	opts.Extra = map[string]string{"experiment": r.Experiment, "regime": r.Entry.Regime}
+	return Ensure(ctx, r.Config, r.Entry.Dir, opts)
+}
