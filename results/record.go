@@ -19,8 +19,22 @@ const (
 	kindCkptInfo byte = 6
 )
 
-// recordVersion is the payload version written for every kind.
+// recordVersion is the payload version written for every kind but rows.
 const recordVersion byte = 1
+
+// rowVersion is the payload version of rows: version 2 holds the row's step,
+// so that the CRC covers it and a damaged bbolt key is detected; version 1
+// (written before) lacks it and is still read.
+const rowVersion byte = 2
+
+// version returns the payload version written for kind, the highest that
+// openRecord accepts for it.
+func version(kind byte) byte {
+	if kind == kindRow {
+		return rowVersion
+	}
+	return recordVersion
+}
 
 // recordOverhead is the kind and version bytes plus the CRC.
 const recordOverhead = 2 + 4
@@ -32,7 +46,7 @@ type encoder struct{ b []byte }
 
 func newEncoder(kind byte, sizeHint int) *encoder {
 	e := &encoder{b: make([]byte, 0, sizeHint+recordOverhead)}
-	e.b = append(e.b, kind, recordVersion)
+	e.b = append(e.b, kind, version(kind))
 	return e
 }
 
@@ -74,12 +88,14 @@ func (e *encoder) f32s(v []float32) {
 // decoder reads a record payload. The first error sticks: later reads
 // return zero values and err reports the first failure.
 type decoder struct {
-	b   []byte
-	err error
+	b       []byte
+	version byte // the record's payload version, 1..version(kind)
+	err     error
 }
 
 // openRecord checks the CRC, kind and version of rec and returns a decoder
-// over its payload. The payload aliases rec.
+// over its payload. The payload aliases rec. Versions 1 to version(kind)
+// are accepted; the caller reads the payload its version defines.
 func openRecord(rec []byte, kind byte) (*decoder, error) {
 	if len(rec) < recordOverhead {
 		return nil, fmt.Errorf("%w: record of %d bytes is too short", ErrCorrupt, len(rec))
@@ -91,10 +107,10 @@ func openRecord(rec []byte, kind byte) (*decoder, error) {
 	if body[0] != kind {
 		return nil, fmt.Errorf("%w: record kind %d, want %d", ErrCorrupt, body[0], kind)
 	}
-	if body[1] != recordVersion {
-		return nil, fmt.Errorf("%w: record kind %d has version %d, want %d", ErrVersion, kind, body[1], recordVersion)
+	if body[1] < 1 || body[1] > version(kind) {
+		return nil, fmt.Errorf("%w: record kind %d has version %d, want 1..%d", ErrVersion, kind, body[1], version(kind))
 	}
-	return &decoder{b: body[2:]}, nil
+	return &decoder{b: body[2:], version: body[1]}, nil
 }
 
 func (d *decoder) fail(format string, args ...any) {

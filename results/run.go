@@ -336,16 +336,23 @@ func verifyRecords(tx *bolt.Tx) []error {
 	return errs
 }
 
-// verifyRows decodes every row of b, reporting each bad one.
+// verifyRows decodes every row of b and checks that the steps ascend,
+// reporting each bad row.
 func verifyRows(what string, b *bolt.Bucket) error {
 	if b == nil {
 		return nil
 	}
 	var errs []error
+	prev := -1
 	err := b.ForEach(func(k, v []byte) error {
-		if _, err := decodeRow(k, v); err != nil {
+		row, err := decodeRow(k, v)
+		if err == nil {
+			err = checkOrder(prev, row.Step)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		}
+		prev = max(prev, row.Step)
 		return nil
 	})
 	return errors.Join(append(errs, err)...)
