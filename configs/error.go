@@ -3,6 +3,7 @@ package configs
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // SetFile is the File of errors from Config.Set.
@@ -32,7 +33,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
-		b.WriteString(e.File)
+		b.WriteString(oneLine(e.File))
 		if e.Line > 0 {
 			b.WriteString(":" + strconv.Itoa(e.Line))
 			if e.Col > 0 {
@@ -42,9 +43,27 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
+		b.WriteString(oneLine(e.Key) + ": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(oneLine(e.Msg))
+	return b.String()
+}
+
+// oneLine escapes the control characters of s (a newline in a quoted TOML
+// key, say) as Go does in strings, so that an error stays on one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
 }
 

@@ -290,6 +290,8 @@ func TestErrorRendering(t *testing.T) {
 			"f.toml:12: k: m", "f.toml:12: k: m\n12 | k = 1"},
 		{"column", &Error{File: "f.toml", Line: 3, Col: 5, Msg: "m", src: "a = \"x"},
 			"f.toml:3:5: m", "f.toml:3:5: m\n3 | a = \"x\n        ^"},
+		{"control characters", &Error{File: "f\n.toml", Key: "a\nb", Msg: "m\r\x00é"},
+			`f\n.toml: a\nb: m\r\x00é`, `f\n.toml: a\nb: m\r\x00é`},
 		{"column past the line shown", &Error{File: "f.toml", Line: 1, Col: 300, Msg: "m", src: "x = [[[..."},
 			"f.toml:1:300: m", "f.toml:1:300: m\n1 | x = [[[..."},
 	}
