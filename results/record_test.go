@@ -187,22 +187,3 @@ func TestDecodeGarbage(t *testing.T) {
 		}
 	}
 }
-
-func FuzzDecodeTensors(f *testing.F) {
-	rec, _ := encodeTensors(testWeights(1, 8))
-	f.Add(rec)
-	f.Add([]byte{kindTensors, recordVersion, 0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ts, err := decodeTensors(b)
-		if err != nil {
-			return
-		}
-		again, err := encodeTensors(ts)
-		if err != nil {
-			t.Fatalf("decoded tensors do not encode: %v", err)
-		}
-		if got, _ := decodeTensors(again); !sameTensors(got, ts) {
-			t.Fatal("decoded tensors do not round-trip")
-		}
-	})
-}

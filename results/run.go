@@ -293,7 +293,9 @@ func decodeStatus(rec []byte) (Status, error) {
 	if err != nil {
 		return s, fmt.Errorf("status: %w", err)
 	}
-	s.State = State(d.str())
+	if s.State = State(d.str()); d.err == nil && !s.State.valid() {
+		d.fail("unknown state %q", s.State)
+	}
 	s.Step = int(d.varint())
 	s.Total = int(d.varint())
 	s.Reason = d.str()
