@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -125,6 +126,8 @@ func TestHostileSet(t *testing.T) {
 			`--set: model.hidden: cannot read "[64" as one TOML value (want an array)`},
 		{"deep value", "model.hidden=" + strings.Repeat("[", 40) + strings.Repeat("]", 40),
 			"--set: model.hidden: " + depthMsg},
+		{"long key in value", "regime.mixing={" + strings.Repeat("a", 300) + " = 1}",
+			"--set: regime.mixing: " + keyLongMsg},
 		{"huge value", "name=" + strings.Repeat("a", MaxTextBytes),
 			"--set: 1048581 bytes; " + sizeMsg},
 		{"huge value in message", "optim.lr=" + strings.Repeat("9", 100) + "x",
@@ -160,7 +163,8 @@ func (z *zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestReadCapped checks that an endless file is read only up to the limit.
+// TestReadCapped checks that an endless file is read only up to the limit
+// and that a long one is refused before it is read.
 func TestReadCapped(t *testing.T) {
 	z := &zeros{}
 	_, err := readText("zero", z)
@@ -170,6 +174,15 @@ func TestReadCapped(t *testing.T) {
 	}
 	if z.n > 2*MaxTextBytes {
 		t.Errorf("read %d bytes of an endless file", z.n)
+	}
+	big := filepath.Join(t.TempDir(), "big.toml")
+	if err := os.WriteFile(big, make([]byte, MaxTextBytes+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(big)
+	want = big + ": 1048577 bytes; " + sizeMsg
+	if err == nil || err.Error() != want {
+		t.Errorf("Load(big.toml) error\n got: %v\nwant: %s", err, want)
 	}
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip("no /dev/zero")

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // Parse decodes TOML text onto Defaults() and validates the result.
@@ -101,11 +103,12 @@ func (c *Config) assign(assign string) error {
 	if target.Kind() == reflect.String && !strings.HasPrefix(val, `"`) && !strings.HasPrefix(val, "'") {
 		val = tomlString(val)
 	}
-	raw, _, e := decodeTOML(SetFile, "v = "+val)
-	switch {
-	case e != nil && e.Msg == depthLimit:
+	text := "v = " + val
+	if _, e := scan(SetFile, text); e != nil {
 		return &Error{File: SetFile, Key: key, Msg: e.Msg}
-	case e != nil || len(raw) != 1:
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(text, &raw); err != nil || len(raw) != 1 {
 		return &Error{File: SetFile, Key: key,
 			Msg: fmt.Sprintf("cannot read %q as one TOML value (want %s)", clip(val), want(target.Type()))}
 	}
