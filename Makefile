@@ -10,7 +10,7 @@ TAGS    := $(if $(BLAS),-tags $(BLAS),)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -ldflags "-X main.version=$(VERSION)"
 
-.PHONY: all build demo test test-short bench lint deps clean
+.PHONY: all build demo test test-short bench lint deps clean fuzz fuzz-short
 
 all: build
 
@@ -48,6 +48,21 @@ bench:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy; }
 	$(GO) build $(TAGS) -o bin/refbench ./cmd/refbench
 	bin/refbench -python /usr/bin/python3 -runs 5
+
+# fuzz runs each Go fuzz target for FUZZTIME (seeds in each package's
+# testdata/fuzz; new failing inputs are written there). fuzz-short is the
+# brief run CI can afford. A target is PACKAGE:FUNCTION.
+FUZZTIME     ?= 30s
+FUZZ_TARGETS := configs:FuzzParse configs:FuzzSet \
+	results:FuzzDecodeRow results:FuzzRowCorruption results:FuzzDecodeRecord
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./$${t%%:*} || exit 1; \
+	done
+
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=5s
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

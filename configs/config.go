@@ -42,10 +42,10 @@ type Data struct {
 	// (each optionally .gz). Must be empty for synthetic, non-empty otherwise.
 	Path string `toml:"path"`
 	// TrainSize is the number of training examples; 0 means all the files
-	// hold (cifar10 <= 50000, idx <= 60000). Synthetic: 1..1000000.
+	// hold (cifar10 <= 50000, idx <= 60000). Synthetic: 1..100000.
 	TrainSize int `toml:"train_size"`
 	// TestSize is the number of held-out examples; 0 means all the files hold
-	// (cifar10, idx <= 10000). Synthetic: 1..1000000.
+	// (cifar10, idx <= 10000). Synthetic: 1..100000.
 	TestSize int `toml:"test_size"`
 	// Grayscale replaces every input by its Rec. 601 luminance replicated over
 	// the three channels (the colour control). Needs 3-channel data.
@@ -94,8 +94,9 @@ const (
 //	input -> stem -> split into B branches -> concat channels -> trunk
 //	      -> flatten -> hidden (fully connected) -> out (logits)
 //
-// Parameter names (stable across packages): stem.I, branch.B.I, trunk.I,
-// hidden.I, out; tensors append ".w" and ".b".
+// Each list of layers (Stem, Branch, each PerBranch list, Trunk, Hidden)
+// holds at most 32. Parameter names (stable across packages): stem.I,
+// branch.B.I, trunk.I, hidden.I, out; tensors append ".w" and ".b".
 type Model struct {
 	// Branches is B, 1..8; 1 is the unbranched twin.
 	Branches int `toml:"branches"`
@@ -194,15 +195,15 @@ type Schedule struct {
 type Metrics struct {
 	// Enabled turns the checkpoint metrics on.
 	Enabled bool `toml:"enabled"`
-	// Probes is the number of probe images in all, >= 1: the bank holds
+	// Probes is the number of probe images in all, 1..4096: the bank holds
 	// probes/4 (rounded down, at least 1) of each of its four kinds
 	// (achromatic and colour gratings, colour blobs, curves).
 	Probes int `toml:"probes"`
 	// Permutations is the size of the branch-label permutation null of
-	// eta^2, >= 1; 200 is the minimum for reported science.
+	// eta^2, 1..100000; 200 is the minimum for reported science.
 	Permutations int `toml:"permutations"`
 	// Shuffles is the size of the within-layer weight-shuffle null of the
-	// n-cut, >= 1; 50 is the minimum for reported science.
+	// n-cut, 1..100000; 50 is the minimum for reported science.
 	Shuffles int `toml:"shuffles"`
 	// CKAExamples is the number of examples for linear CKA, >= 2.
 	CKAExamples int `toml:"cka_examples"`

@@ -26,7 +26,11 @@ func TestDefaultsMatchDefaultTOML(t *testing.T) {
 		t.Errorf("default.toml decodes to\n%s\nDefaults() is\n%s", got.Canonical(), want.Canonical())
 	}
 	// Every key of the schema is spelt out in default.toml.
-	lines := indexLines(string(text))
+	x, e := scan("default.toml", string(text))
+	if e != nil {
+		t.Fatal(e)
+	}
+	lines := x.paths()
 	for _, line := range strings.Split(string(Defaults().Canonical()), "\n") {
 		key, _, ok := strings.Cut(line, " = ")
 		if !ok {
@@ -148,13 +152,15 @@ func TestIntegersForFloats(t *testing.T) {
 	}
 }
 
-func TestParseEmptyIsDefaults(t *testing.T) {
-	c, err := Parse("empty.toml", nil)
+// TestParseNameOnlyIsDefaults checks the way to train the defaults from a
+// file (an empty one is an error, see TestHostileParse).
+func TestParseNameOnlyIsDefaults(t *testing.T) {
+	c, err := Parse("default.toml", []byte("name = \"default\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c, Defaults()) {
-		t.Errorf("empty text gives %s", c.Canonical())
+		t.Errorf("name only gives %s", c.Canonical())
 	}
 }
 

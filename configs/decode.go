@@ -28,13 +28,28 @@ import (
 // maxExactInt is the largest integer every float64 holds exactly, 2^53.
 const maxExactInt = 1 << 53
 
-// decoder collects every key error of one tree.
+// decoder assigns one tree and keeps its first key error in document
+// order, so that of many errors only the one reported is formatted.
 type decoder struct {
-	errs []*Error
+	line func(key string) int // the line of key in the text; nil if none
+	err  *Error
 }
 
+// first returns the line of key and whether an error there comes before
+// the one kept: on an earlier line, or on a known line where the kept
+// one's is unknown (0). Among equals the error found first stays.
+func (d *decoder) first(key string) (line int, ok bool) {
+	if d.line != nil {
+		line = d.line(key)
+	}
+	return line, d.err == nil || line != 0 && (d.err.Line == 0 || line < d.err.Line)
+}
+
+// fail keeps the error at key if it comes first.
 func (d *decoder) fail(key, format string, args ...any) {
-	d.errs = append(d.errs, keyError(key, fmt.Sprintf(format, args...)))
+	if line, ok := d.first(key); ok {
+		d.err = &Error{Key: key, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
 }
 
 // tomlField is one struct field's TOML key.
@@ -56,16 +71,16 @@ func tomlFields(t reflect.Type) []tomlField {
 	return fs
 }
 
-// findField returns the field with key name exactly, or else (with
-// exact == false) the one whose key differs only in case; ok is false if
-// there is neither.
-func findField(t reflect.Type, name string) (f tomlField, exact, ok bool) {
-	for _, f := range tomlFields(t) {
+// findField returns the field of fields with key name exactly, or else
+// (with exact == false) the one whose key differs only in case; ok is
+// false if there is neither.
+func findField(fields []tomlField, name string) (f tomlField, exact, ok bool) {
+	for _, f := range fields {
 		if f.name == name {
 			return f, true, true
 		}
 	}
-	for _, f := range tomlFields(t) {
+	for _, f := range fields {
 		if strings.EqualFold(f.name, name) {
 			return f, false, true
 		}
@@ -73,14 +88,13 @@ func findField(t reflect.Type, name string) (f tomlField, exact, ok bool) {
 	return tomlField{}, false, false
 }
 
-// unknownKey explains that key (the last part of path) is not a key of
-// struct type t.
-func unknownKey(t reflect.Type, key string) string {
+// unknownKey explains that key (the last part of path) is none of fields.
+func unknownKey(fields []tomlField, key string) string {
 	var names []string
 	best, bestDist := "", 3
-	for _, f := range tomlFields(t) {
+	for _, f := range fields {
 		names = append(names, f.name)
-		if dist := editDistance(key, f.name); dist < bestDist {
+		if dist := editDistance(key, f.name, bestDist); dist < bestDist {
 			best, bestDist = f.name, dist
 		}
 	}
@@ -90,14 +104,17 @@ func unknownKey(t reflect.Type, key string) string {
 	return "unknown key; allowed here: " + strings.Join(names, ", ")
 }
 
-// editDistance is the Levenshtein distance between a and b (in bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
+// editDistance is the Levenshtein distance between a and b (in bytes), or
+// any value >= bound if it is at least bound.
+func editDistance(a, b string, bound int) int {
+	if len(a)-len(b) >= bound || len(b)-len(a) >= bound {
+		return bound
+	}
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
@@ -106,7 +123,7 @@ func editDistance(a, b string) int {
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
-		prev = cur
+		prev, cur = cur, prev
 	}
 	return prev[len(b)]
 }
@@ -232,11 +249,14 @@ func (d *decoder) table(path string, m map[string]any, rv reflect.Value) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	fields := tomlFields(rv.Type())
 	for _, k := range keys {
-		f, exact, ok := findField(rv.Type(), k)
+		f, exact, ok := findField(fields, k)
 		switch {
 		case !ok:
-			d.fail(joinKey(path, k), "%s", unknownKey(rv.Type(), k))
+			if _, first := d.first(joinKey(path, k)); first {
+				d.fail(joinKey(path, k), "%s", unknownKey(fields, k))
+			}
 		case !exact:
 			d.fail(joinKey(path, k), "keys are case-sensitive: write %q", joinKey(path, f.name))
 		default:
@@ -285,20 +305,4 @@ func (d *decoder) slice(path string, v any, rv reflect.Value, mismatch func()) {
 		d.value(path+"["+strconv.Itoa(i)+"]", e, s.Index(i))
 	}
 	rv.Set(s)
-}
-
-// firstError returns the error of the earliest line (unknown lines last),
-// keeping the decoder's order among equals; nil if there is none.
-func firstError(errs []*Error) *Error {
-	sort.SliceStable(errs, func(i, j int) bool {
-		li, lj := errs[i].Line, errs[j].Line
-		if li == 0 || lj == 0 {
-			return li != 0 && lj == 0
-		}
-		return li < lj
-	})
-	if len(errs) == 0 {
-		return nil
-	}
-	return errs[0]
 }

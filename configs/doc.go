@@ -20,6 +20,25 @@
 //
 //	x.toml:12: optim.lr: must be > 0 and finite, got -1
 //
+// A text that sets no key is an error too, so that an empty or truncated
+// file does not train the defaults unnoticed; to train them, set the name
+// (name = "default").
+//
+// Every TOML text read (files, presets, stored config texts, --set values,
+// and experiment files through ReadFile and CheckText) is held to limits
+// that keep parsing linear in the text's size, with errors that say which:
+//
+//	MaxTextBytes  1 MiB     a file is read no further (/dev/zero, a pipe)
+//	MaxDepth      32        parts of a key path, keys and array indexes
+//	                        (model.branch[0].out has 4)
+//	MaxKeyBytes   256       bytes of a key path, keys joined by dots
+//
+//	x.toml:1:37: nested too deep: a key path has at most 32 parts (...)
+//
+// Values a run could not hold have natural maxima beyond their meaningful
+// ranges (32 layers a list, 4096 probes, nulls of 100000 draws, synthetic
+// sets of 100000 images); see validate.go.
+//
 // Presets (default, tiny, fashion-mnist, cifar10) are embedded, so the
 // binary runs with no files around it; Load falls back to them when a path
 // such as "default" or "configs/default.toml" is not on disk.

@@ -1,7 +1,6 @@
 package configs
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -14,31 +13,25 @@ import (
 // names the file, the line and the key. Configs and experiment files are
 // both decoded through it.
 type Document struct {
-	file  string
-	text  string
-	raw   map[string]any
-	lines keyLines
-	keys  []toml.Key // every key, in the order the text defines them
+	file string
+	raw  map[string]any
+	idx  *keyIndex
+	keys []toml.Key // every key, in the order the text defines them
 }
 
-// ReadDocument parses text; file names it in errors. A syntax error is an
-// *Error with the line and column.
+// ReadDocument checks text against the limits (MaxTextBytes, MaxDepth,
+// MaxKeyBytes) and parses it; file names it in errors. A text past a limit
+// or with a syntax error is an *Error with the line and column.
 func ReadDocument(file string, text []byte) (*Document, error) {
-	d := &Document{file: file, text: string(text)}
-	md, err := toml.Decode(d.text, &d.raw)
-	if err != nil {
-		var pe toml.ParseError
-		if !errors.As(err, &pe) {
-			return nil, &Error{File: file, Msg: err.Error()}
-		}
-		e := &Error{File: file, Line: pe.Position.Line, Col: pe.Position.Col, Msg: "syntax error: " + pe.Message}
-		e.src = sourceLine(d.text, e.Line)
+	raw, idx, keys, e := decodeTOML(file, string(text))
+	if e != nil {
 		return nil, e
 	}
-	d.lines = indexLines(d.text)
-	d.keys = md.Keys()
-	return d, nil
+	return &Document{file: file, raw: raw, idx: idx, keys: keys}, nil
 }
+
+// Empty reports whether the document sets no key at all.
+func (d *Document) Empty() bool { return len(d.raw) == 0 }
 
 // Decode assigns the document onto the struct v points to, strictly (see
 // decode.go): every key must be a toml tag of the struct, spelt exactly;
@@ -52,13 +45,10 @@ func (d *Document) Decode(v any) error {
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		panic(fmt.Sprintf("configs: Decode needs a pointer to a struct, got %T", v))
 	}
-	var dec decoder
+	dec := decoder{line: d.idx.lookup}
 	dec.table("", d.raw, rv.Elem())
-	for _, e := range dec.errs {
-		d.at(e)
-	}
-	if e := firstError(dec.errs); e != nil {
-		return e
+	if dec.err != nil {
+		return d.at(dec.err)
 	}
 	return nil
 }
@@ -73,8 +63,10 @@ func (d *Document) Errorf(key, format string, args ...any) *Error {
 // at gives e the document's file and the line of e's key.
 func (d *Document) at(e *Error) *Error {
 	e.File = d.file
-	e.Line = d.lines.lookup(e.Key)
-	e.src = sourceLine(d.text, e.Line)
+	if line := d.idx.lookup(e.Key); line != 0 {
+		e.Line = line
+	}
+	e.src = d.idx.sourceLine(e.Line)
 	return e
 }
 

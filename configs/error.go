@@ -3,15 +3,17 @@ package configs
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // SetFile is the File of errors from Config.Set.
 const SetFile = "--set"
 
-// Error is the one error type of this package: syntax errors, unknown or
-// misspelt keys, type errors, out-of-range values and impossible
-// architectures. Parse, Load, Preset, Set and Validate return it as *Error
-// (Load also returns wrapped I/O errors).
+// Error is the one error type of this package: texts past the limits,
+// syntax errors, unknown or misspelt keys, type errors, out-of-range values
+// and impossible architectures. Parse, Load, Preset, Set, Validate,
+// ReadFile and CheckText return it as *Error (Load and ReadFile also
+// return I/O errors).
 type Error struct {
 	File string // file name given to Parse, SetFile for Set, "" from Validate
 	Line int    // 1-based line of the key or syntax error; 0 if unknown
@@ -31,7 +33,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
-		b.WriteString(e.File)
+		b.WriteString(oneLine(e.File))
 		if e.Line > 0 {
 			b.WriteString(":" + strconv.Itoa(e.Line))
 			if e.Col > 0 {
@@ -41,21 +43,39 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
+		b.WriteString(oneLine(e.Key) + ": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(oneLine(e.Msg))
 	return b.String()
 }
 
-// Snippet renders the error followed by the offending source line and, for
-// syntax errors, a caret under the column. Without a known line it is
-// Error().
+// oneLine escapes the control characters of s (a newline in a quoted TOML
+// key, say) as Go does in strings, so that an error stays on one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Snippet renders the error followed by the offending source line (its
+// first 200 bytes) and, for syntax errors and limits, a caret under the
+// column when it is shown. Without a known line it is Error().
 func (e *Error) Snippet() string {
 	if e.src == "" || e.Line == 0 {
 		return e.Error()
 	}
 	s := e.Error() + "\n" + strconv.Itoa(e.Line) + " | " + e.src
-	if e.Col > 0 {
+	if e.Col > 0 && e.Col <= len(e.src) {
 		pad := len(strconv.Itoa(e.Line)) + 3 + e.Col - 1
 		s += "\n" + strings.Repeat(" ", pad) + "^"
 	}

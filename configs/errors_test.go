@@ -74,7 +74,7 @@ func TestParseErrors(t *testing.T) {
 		{"data/no path", "[data]\nsource = \"cifar10\"\ntrain_size = 0\n",
 			`x.toml:1: data.path: must name the directory holding the cifar10 files`},
 		{"data/synthetic all", "[data]\ntrain_size = 0\n",
-			`x.toml:2: data.train_size: must be in 1..1000000 for source "synthetic", got 0`},
+			`x.toml:2: data.train_size: must be in 1..100000 for source "synthetic", got 0`},
 		{"data/cifar too many", "[data]\nsource = \"cifar10\"\npath = \"d\"\ntest_size = 20000\n",
 			`x.toml:4: data.test_size: must be in 0..10000 for source "cifar10" (0 = all the files hold), got 20000`},
 		{"data/grayscale idx", "[data]\nsource = \"idx\"\npath = \"/x\"\ntrain_size = 0\ntest_size = 0\ngrayscale = true\n",
@@ -144,7 +144,7 @@ func TestParseErrors(t *testing.T) {
 		{"checkpoint/keep every", "[checkpoint]\nkeep_every = 100\n",
 			`x.toml:2: checkpoint.keep_every: must be a multiple of checkpoint.every (200) for keep = "schedule", got 100`},
 		{"metrics/probes", "[metrics]\nprobes = 0\n",
-			`x.toml:2: metrics.probes: must be in 1..100000, got 0`},
+			`x.toml:2: metrics.probes: must be in 1..4096, got 0`},
 		{"metrics/cka", "[metrics]\ncka_examples = 1\n",
 			`x.toml:2: metrics.cka_examples: must be >= 2, got 1`},
 		{"metrics/csi top", "[metrics]\ncsi_top = 100\n",
@@ -290,6 +290,10 @@ func TestErrorRendering(t *testing.T) {
 			"f.toml:12: k: m", "f.toml:12: k: m\n12 | k = 1"},
 		{"column", &Error{File: "f.toml", Line: 3, Col: 5, Msg: "m", src: "a = \"x"},
 			"f.toml:3:5: m", "f.toml:3:5: m\n3 | a = \"x\n        ^"},
+		{"control characters", &Error{File: "f\n.toml", Key: "a\nb", Msg: "m\r\x00é"},
+			`f\n.toml: a\nb: m\r\x00é`, `f\n.toml: a\nb: m\r\x00é`},
+		{"column past the line shown", &Error{File: "f.toml", Line: 1, Col: 300, Msg: "m", src: "x = [[[..."},
+			"f.toml:1:300: m", "f.toml:1:300: m\n1 | x = [[[..."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -152,7 +152,7 @@ func (c *Config) Expand(name string) ([]string, error) {
 			break
 		}
 		if index(parts[1]) >= n {
-			return bad("no layer %q: the model has %d %s layer(s)", name, n, parts[0])
+			return bad("no layer %q: the model has %d %s layer(s)", clip(name), n, parts[0])
 		}
 		return []string{name}, nil
 	case len(parts) == 3 && parts[0] == "branch" && index(parts[2]) >= 0:
@@ -169,17 +169,17 @@ func (c *Config) Expand(name string) ([]string, error) {
 		var names []string
 		for _, b := range bs {
 			if b >= m.Branches {
-				return bad("no layer %q: the model has %d branch(es)", name, m.Branches)
+				return bad("no layer %q: the model has %d branch(es)", clip(name), m.Branches)
 			}
 			if len(m.PerBranch) > 0 && len(m.PerBranch) != m.Branches {
-				return bad("no layer %q: model.per_branch does not match model.branches", name)
+				return bad("no layer %q: model.per_branch does not match model.branches", clip(name))
 			}
 			if n := len(m.BranchLayers(b)); i >= n {
-				return bad("no layer %q: branch %d has %d layer(s)", name, b, n)
+				return bad("no layer %q: branch %d has %d layer(s)", clip(name), b, n)
 			}
 			names = append(names, fmt.Sprintf("branch.%d.%d", b, i))
 		}
 		return names, nil
 	}
-	return bad("bad layer name %q; want stem.I, branch.B.I, branch.*.I, trunk.I, hidden.I or out", name)
+	return bad("bad layer name %q; want stem.I, branch.B.I, branch.*.I, trunk.I, hidden.I or out", clip(name))
 }

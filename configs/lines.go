@@ -1,34 +1,117 @@
 package configs
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// keyLines maps key paths, written as this package writes them in errors
-// ("optim.lr", "model.branch[1].kernel", "regime.freeze[0].layer"), to the
-// 1-based line of the TOML text where they are first defined. Elements of
-// arrays are indexed whether the array is inline or an array of tables.
+// keyIndex holds the 1-based line where each key path of a TOML text is
+// first defined, for key paths as this package writes them in errors
+// ("optim.lr", "model.branch[1].kernel", "regime.freeze[0].layer"). Array
+// elements are indexed whether the array is inline or an array of tables.
 //
-// It exists because BurntSushi/toml v1.6 keeps key positions private.
-type keyLines map[string]int
+// It is a trie with one node per key or array element, so that its size
+// is linear in the text however deep the keys (a map from whole paths to
+// lines grows as elements times path length). It exists because
+// BurntSushi/toml v1.6 keeps key positions private.
+type keyIndex struct {
+	text     string
+	newlines []int32 // byte offsets of '\n'
+	nodes    []keyNode
+	children map[edge]int32
+}
+
+// keyNode is one key or array element; node 0 is the root.
+type keyNode struct {
+	line     int32 // where first defined
+	depth    int32 // parts of its path
+	keyBytes int32 // bytes of its keys joined by dots
+}
+
+// edge names a child: a key, or (with name "") array element index.
+type edge struct {
+	parent int32
+	name   string
+	index  int32 // -1 for a key
+}
 
 // lookup returns the line of key, or else of its nearest enclosing key
 // found (for a key left at its default inside a table that the text has),
 // or 0.
-func (kl keyLines) lookup(key string) int {
+func (x *keyIndex) lookup(key string) int {
+	node, line := int32(0), 0
 	for key != "" {
-		if n, ok := kl[key]; ok {
-			return n
+		next, rest, ok := x.step(node, key)
+		if !ok {
+			break
 		}
-		cut := strings.LastIndexAny(key, ".[")
-		if cut < 0 {
-			return 0
-		}
-		key = key[:cut]
+		node, key, line = next, rest, int(x.nodes[next].line)
 	}
-	return 0
+	return line
+}
+
+// step matches the first part of key below node: "[N]", or a key name
+// running to a '.' or '[' (trying longer names, which quoted keys allow,
+// if the shortest is not a child).
+func (x *keyIndex) step(node int32, key string) (next int32, rest string, ok bool) {
+	if inner, after, found := strings.Cut(strings.TrimPrefix(key, "["), "]"); found && key[0] == '[' {
+		i, err := strconv.Atoi(inner)
+		if err != nil || i < 0 || i > 1<<30 {
+			return 0, "", false
+		}
+		next, ok = x.children[edge{node, "", int32(i)}]
+		return next, after, ok
+	}
+	if node != 0 {
+		if key[0] != '.' {
+			return 0, "", false
+		}
+		key = key[1:]
+	}
+	for cut := 0; cut <= len(key); cut++ {
+		if cut < len(key) && key[cut] != '.' && key[cut] != '[' {
+			continue
+		}
+		if next, ok = x.children[edge{node, key[:cut], -1}]; ok {
+			return next, key[cut:], true
+		}
+	}
+	return 0, "", false
+}
+
+// lineAt returns the 1-based line of byte offset i.
+func (x *keyIndex) lineAt(i int) int {
+	n, _ := slices.BinarySearch(x.newlines, int32(i))
+	return n + 1
+}
+
+// colAt returns the 1-based column (in bytes) of byte offset i.
+func (x *keyIndex) colAt(i int) int {
+	if n := x.lineAt(i); n > 1 {
+		return i - int(x.newlines[n-2])
+	}
+	return i + 1
+}
+
+// sourceLine returns line n (1-based) with tabs as spaces, cut to 200
+// bytes, or "".
+func (x *keyIndex) sourceLine(n int) string {
+	if n <= 0 || n > len(x.newlines)+1 {
+		return ""
+	}
+	start, end := 0, len(x.text)
+	if n > 1 {
+		start = int(x.newlines[n-2]) + 1
+	}
+	if n <= len(x.newlines) {
+		end = int(x.newlines[n-1])
+	}
+	line := strings.TrimRight(x.text[start:end], "\r")
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return strings.ReplaceAll(line, "\t", " ")
 }
 
 // joinKey appends part to the dotted path.
@@ -39,58 +122,98 @@ func joinKey(path, part string) string {
 	return path + "." + part
 }
 
-// indexLines scans text, which must be TOML that BurntSushi/toml parsed
-// without error, and records the line of every key, table header and array
-// element. On text it does not understand it records less; it never fails.
-func indexLines(text string) keyLines {
-	s := &lineScanner{s: text, lines: keyLines{}, tables: map[string]int{}}
-	for i, c := range text {
-		if c == '\n' {
-			s.newlines = append(s.newlines, i)
+// scan reads text once: it checks the limits (MaxTextBytes, MaxDepth,
+// MaxKeyBytes), returning the first one exceeded as an *Error with the
+// line and column of the key or element that does, and indexes the keys.
+//
+// The scanner is a small recursive-descent reader of TOML that tracks only
+// where keys, tables and array elements are. It runs before BurntSushi/toml,
+// on any text: what it does not understand it skips, and it never fails but
+// on a limit. On valid TOML, and on the valid part of a text up to its
+// first syntax error, it sees the structure BurntSushi/toml does, so every
+// array or inline table that BurntSushi/toml recurses into is a node here
+// and the depth limit bounds that recursion. Its own recursion stops at
+// the limit too.
+func scan(filename, text string) (*keyIndex, *Error) {
+	if len(text) > MaxTextBytes {
+		return nil, &Error{File: filename, Msg: strconv.Itoa(len(text)) + " bytes; " + textLimit}
+	}
+	x := &keyIndex{text: text, nodes: []keyNode{{}}, children: map[edge]int32{}}
+	for i := range len(text) {
+		if text[i] == '\n' {
+			x.newlines = append(x.newlines, int32(i))
 		}
 	}
+	s := &scanner{s: text, x: x, tables: map[int32]int32{}}
 	s.document()
-	return s.lines
+	if s.err != nil {
+		s.err.File = filename
+		return nil, s.err
+	}
+	return x, nil
 }
 
-// lineScanner is a small recursive-descent reader of valid TOML that only
-// tracks where keys are.
-type lineScanner struct {
-	s        string
-	i        int
-	newlines []int          // byte offsets of '\n'
-	lines    keyLines       // result
-	tables   map[string]int // array-of-tables path -> elements so far
+// scanner is the state of scan.
+type scanner struct {
+	s      string
+	i      int
+	x      *keyIndex
+	tables map[int32]int32 // array-of-tables node -> elements so far
+	err    *Error          // the limit exceeded; scanning stops
 }
 
-func (s *lineScanner) eof() bool { return s.i >= len(s.s) }
+func (s *scanner) eof() bool { return s.i >= len(s.s) || s.err != nil }
 
-func (s *lineScanner) peek() byte {
+func (s *scanner) peek() byte {
 	if s.eof() {
 		return 0
 	}
 	return s.s[s.i]
 }
 
-// lineAt is the 1-based line of byte offset i.
-func (s *lineScanner) lineAt(i int) int {
-	return sort.SearchInts(s.newlines, i) + 1
+// child returns the node of key name (index < 0) or array element index
+// below parent, defined at byte offset at, adding it if new. A node past a
+// limit sets s.err.
+func (s *scanner) child(parent int32, name string, index int32, at int) int32 {
+	e := edge{parent, name, index}
+	if n, ok := s.x.children[e]; ok {
+		return n
+	}
+	p := s.x.nodes[parent]
+	n := keyNode{line: int32(s.x.lineAt(at)), depth: p.depth + 1, keyBytes: p.keyBytes}
+	if index < 0 {
+		n.keyBytes += int32(len(name))
+		if parent != 0 {
+			n.keyBytes++ // the dot
+		}
+	}
+	switch {
+	case n.depth > MaxDepth:
+		s.fail(at, depthLimit)
+	case n.keyBytes > MaxKeyBytes:
+		s.fail(at, keyLimit)
+	}
+	id := int32(len(s.x.nodes))
+	s.x.nodes = append(s.x.nodes, n)
+	s.x.children[e] = id
+	return id
 }
 
-func (s *lineScanner) record(path string, at int) {
-	if _, ok := s.lines[path]; !ok && path != "" {
-		s.lines[path] = s.lineAt(at)
+func (s *scanner) fail(at int, msg string) {
+	if s.err == nil {
+		s.err = &Error{Line: s.x.lineAt(at), Col: s.x.colAt(at), Msg: msg}
+		s.err.src = s.x.sourceLine(s.err.Line)
 	}
 }
 
-func (s *lineScanner) skipSpace() {
+func (s *scanner) skipSpace() {
 	for !s.eof() && (s.s[s.i] == ' ' || s.s[s.i] == '\t') {
 		s.i++
 	}
 }
 
 // skipBlank skips whitespace, newlines and comments.
-func (s *lineScanner) skipBlank() {
+func (s *scanner) skipBlank() {
 	for !s.eof() {
 		switch s.s[s.i] {
 		case ' ', '\t', '\r', '\n':
@@ -104,7 +227,7 @@ func (s *lineScanner) skipBlank() {
 }
 
 // skipLine moves to the start of the next line.
-func (s *lineScanner) skipLine() {
+func (s *scanner) skipLine() {
 	for !s.eof() && s.s[s.i] != '\n' {
 		s.i++
 	}
@@ -113,8 +236,8 @@ func (s *lineScanner) skipLine() {
 	}
 }
 
-func (s *lineScanner) document() {
-	table := ""
+func (s *scanner) document() {
+	table := int32(0)
 	for !s.eof() {
 		start := s.i
 		s.skipBlank()
@@ -133,100 +256,99 @@ func (s *lineScanner) document() {
 	}
 }
 
-// header reads "[a.b]" or "[[a.b]]" and returns the table's path.
-func (s *lineScanner) header() string {
+// header reads "[a.b]" or "[[a.b]]" and returns the table's node. A key
+// part after an array of tables descends into its last element.
+func (s *scanner) header() int32 {
 	at := s.i
 	array := strings.HasPrefix(s.s[s.i:], "[[")
 	s.i++
 	if array {
 		s.i++
 	}
-	parts := s.key()
-	path := ""
-	for k, p := range parts {
-		path = joinKey(path, p)
-		s.record(path, at)
-		if n := s.tables[path]; n > 0 && k < len(parts)-1 {
-			path += "[" + strconv.Itoa(n-1) + "]"
+	node := int32(0)
+	s.key(func(part string) {
+		if n := s.tables[node]; n > 0 {
+			node = s.child(node, "", n-1, at)
 		}
+		node = s.child(node, part, -1, at)
+	})
+	if array && node != 0 {
+		n := s.tables[node]
+		s.tables[node]++
+		node = s.child(node, "", n, at)
 	}
-	if array {
-		base := path
-		path = base + "[" + strconv.Itoa(s.tables[base]) + "]"
-		s.tables[base]++
-		s.record(path, at)
-	}
-	return path
+	return node
 }
 
-// keyValue reads "a.b = value" inside table.
-func (s *lineScanner) keyValue(table string) {
+// keyValue reads "a.b = value" in the table node.
+func (s *scanner) keyValue(node int32) {
 	at := s.i
-	path := table
-	for _, p := range s.key() {
-		path = joinKey(path, p)
-		s.record(path, at)
-	}
+	s.key(func(part string) { node = s.child(node, part, -1, at) })
 	s.skipSpace()
 	if s.peek() != '=' {
 		return
 	}
 	s.i++
 	s.skipSpace()
-	s.value(path)
+	s.value(node)
 }
 
-// key reads a dotted key of bare and quoted parts.
-func (s *lineScanner) key() []string {
-	var parts []string
+// key reads a dotted key of bare and quoted parts, passing each to fn.
+func (s *scanner) key(fn func(part string)) {
 	for !s.eof() {
 		s.skipSpace()
 		switch c := s.peek(); {
 		case c == '"' || c == '\'':
 			start := s.i
 			s.str()
-			raw := s.s[start:s.i]
-			if u, err := strconv.Unquote(`"` + raw[1:len(raw)-1] + `"`); c == '"' && err == nil {
-				parts = append(parts, u)
-			} else {
-				parts = append(parts, raw[1:len(raw)-1])
-			}
+			fn(keyName(c, s.s[start:min(s.i, len(s.s))]))
 		case isBare(c):
 			start := s.i
 			for !s.eof() && isBare(s.peek()) {
 				s.i++
 			}
-			parts = append(parts, s.s[start:s.i])
+			fn(s.s[start:s.i])
 		default:
-			return parts
+			return
 		}
 		s.skipSpace()
 		if s.peek() != '.' {
-			return parts
+			return
 		}
 		s.i++
 	}
-	return parts
+}
+
+// keyName returns the key that the quoted key raw (quote q, maybe
+// unterminated) names.
+func keyName(q byte, raw string) string {
+	inner := strings.TrimSuffix(raw[1:], string(q))
+	if q == '"' {
+		if u, err := strconv.Unquote(`"` + inner + `"`); err == nil {
+			return u
+		}
+	}
+	return inner
 }
 
 func isBare(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-// value reads one value, recording array elements and inline-table keys.
-func (s *lineScanner) value(path string) {
+// value reads one value of node, adding array elements and inline-table
+// keys below it.
+func (s *scanner) value(node int32) {
 	switch s.peek() {
 	case '[':
 		s.i++
-		for n := 0; !s.eof(); n++ {
+		for n := int32(0); !s.eof(); n++ {
 			s.skipBlank()
 			if s.peek() == ']' {
 				s.i++
 				return
 			}
 			start := s.i
-			elem := path + "[" + strconv.Itoa(n) + "]"
-			s.record(elem, s.i)
+			elem := s.child(node, "", n, s.i)
 			s.value(elem)
 			s.skipBlank()
 			if s.peek() == ',' {
@@ -245,7 +367,7 @@ func (s *lineScanner) value(path string) {
 				return
 			}
 			start := s.i
-			s.keyValue(path)
+			s.keyValue(node)
 			s.skipBlank()
 			if s.peek() == ',' {
 				s.i++
@@ -264,7 +386,7 @@ func (s *lineScanner) value(path string) {
 }
 
 // str reads a basic, literal or multi-line string including its quotes.
-func (s *lineScanner) str() {
+func (s *scanner) str() {
 	q := s.peek()
 	delim := string(q)
 	if strings.HasPrefix(s.s[s.i:], strings.Repeat(delim, 3)) {
@@ -288,7 +410,5 @@ func (s *lineScanner) str() {
 			s.i++
 		}
 	}
-	if s.i > len(s.s) {
-		s.i = len(s.s)
-	}
+	s.i = min(s.i, len(s.s))
 }

@@ -13,8 +13,11 @@ import (
 // filename only labels errors. Keys the text omits keep their defaults;
 // arrays replace the default arrays whole. The decoding is strict (see
 // decode.go): unknown keys, keys in the wrong case and values of the wrong
-// type are errors, as are values Validate rejects. Every error is an *Error
-// carrying the line of the offending key where it can be found.
+// type are errors, as are values Validate rejects, a text past the limits
+// (MaxTextBytes, MaxDepth, MaxKeyBytes) and a text that sets no key at all,
+// so that an empty or truncated file does not train the defaults
+// unnoticed. Every error is an *Error carrying the line of the offending
+// key where it can be found.
 func Parse(filename string, text []byte) (*Config, error) {
 	c := Defaults()
 	if err := c.decodeText(filename, string(text)); err != nil {
@@ -29,6 +32,9 @@ func (c *Config) decodeText(filename, text string) error {
 	if err != nil {
 		return err
 	}
+	if doc.Empty() {
+		return &Error{File: filename, Msg: `no keys set; an empty config is refused so that it does not train the defaults unnoticed (set at least name = "...")`}
+	}
 	if err := doc.Decode(c); err != nil {
 		return err
 	}
@@ -36,18 +42,6 @@ func (c *Config) decodeText(filename, text string) error {
 		return doc.at(err.(*Error))
 	}
 	return nil
-}
-
-// sourceLine returns line n (1-based) of text with tabs as spaces, or "".
-func sourceLine(text string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	lines := strings.Split(text, "\n")
-	if n > len(lines) {
-		return ""
-	}
-	return strings.ReplaceAll(strings.TrimRight(lines[n-1], "\r"), "\t", " ")
 }
 
 // Set applies one override "key=value" to c, as given to --set, and
@@ -85,10 +79,13 @@ func (c *Config) SetAll(assigns []string) error {
 
 // assign applies one "key=value" without validating the whole config.
 func (c *Config) assign(assign string) error {
+	if len(assign) > MaxTextBytes {
+		return &Error{File: SetFile, Msg: strconv.Itoa(len(assign)) + " bytes; " + textLimit}
+	}
 	key, val, ok := strings.Cut(assign, "=")
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 	if !ok || key == "" {
-		return &Error{File: SetFile, Msg: fmt.Sprintf("want key=value, got %q", assign)}
+		return &Error{File: SetFile, Msg: fmt.Sprintf("want key=value, got %q", clip(assign))}
 	}
 	target, err := c.field(key)
 	if err != nil {
@@ -98,53 +95,70 @@ func (c *Config) assign(assign string) error {
 	if target.Kind() == reflect.String && !strings.HasPrefix(val, `"`) && !strings.HasPrefix(val, "'") {
 		val = tomlString(val)
 	}
+	text := "v = " + val
+	if _, e := scan(SetFile, text); e != nil {
+		return &Error{File: SetFile, Key: key, Msg: e.Msg}
+	}
 	var raw map[string]any
-	if _, err := toml.Decode("v = "+val, &raw); err != nil || len(raw) != 1 {
+	if _, err := toml.Decode(text, &raw); err != nil || len(raw) != 1 {
 		return &Error{File: SetFile, Key: key,
-			Msg: fmt.Sprintf("cannot read %q as one TOML value (want %s)", val, want(target.Type()))}
+			Msg: fmt.Sprintf("cannot read %q as one TOML value (want %s)", clip(val), want(target.Type()))}
 	}
 	var d decoder
 	d.value(key, raw["v"], target)
-	if e := firstError(d.errs); e != nil {
-		e.File = SetFile
-		return e
+	if d.err != nil {
+		d.err.File = SetFile
+		return d.err
 	}
 	return nil
 }
 
-// field resolves a Set key path to the settable value it names.
+// clip shortens s to at most 40 bytes for an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
+// field resolves a Set key path to the settable value it names: keys
+// separated by dots, each followed by any number of [N].
 func (c *Config) field(key string) (reflect.Value, *Error) {
 	rv := reflect.ValueOf(c).Elem()
 	path := ""
 	for _, seg := range strings.Split(key, ".") {
-		name, idx, _ := strings.Cut(seg, "[")
+		name, _, _ := strings.Cut(seg, "[")
 		if rv.Kind() != reflect.Struct {
 			return rv, keyError(key, fmt.Sprintf("%s is %s, not a table", path, want(rv.Type())))
 		}
-		f, exact, ok := findField(rv.Type(), name)
+		fields := tomlFields(rv.Type())
+		f, exact, ok := findField(fields, name)
 		switch {
 		case !ok:
-			return rv, keyError(key, unknownKey(rv.Type(), name))
+			return rv, keyError(key, unknownKey(fields, name))
 		case !exact:
 			return rv, keyError(key, fmt.Sprintf("keys are case-sensitive: write %q", joinKey(path, f.name)))
 		}
 		path = joinKey(path, name)
 		rv = rv.Field(f.index)
-		if idx == "" {
-			continue
-		}
-		for _, part := range strings.Split(strings.TrimSuffix(idx, "]"), "][") {
+		for rest := seg[len(name):]; rest != ""; {
+			part, after, closed := strings.Cut(rest[1:], "]")
 			i, err := strconv.Atoi(part)
 			switch {
+			case !closed:
+				return rv, keyError(key, fmt.Sprintf(`unclosed "[" in %s%s; write %s[N] with N >= 0`, path, rest, path))
 			case rv.Kind() != reflect.Slice:
 				return rv, keyError(key, fmt.Sprintf("%s is %s, not an array", path, want(rv.Type())))
 			case err != nil || i < 0:
 				return rv, keyError(key, fmt.Sprintf("bad index %q; write %s[N] with N >= 0", part, path))
 			case i >= rv.Len():
 				return rv, keyError(key, fmt.Sprintf("index %d out of range: %s has %d elements", i, path, rv.Len()))
+			case after != "" && after[0] != '[':
+				return rv, keyError(key, fmt.Sprintf("unexpected %q after %s[%d]; write %s[N] with N >= 0", after, path, i, path))
 			}
 			path += "[" + strconv.Itoa(i) + "]"
 			rv = rv.Index(i)
+			rest = after
 		}
 	}
 	return rv, nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -65,13 +64,18 @@ func Preset(name string) (*Config, error) {
 // any directory, with the same text the repository holds). Otherwise the
 // not-found error is returned, wrapped, listing the presets.
 //
-// Parse errors are *Error; I/O errors are wrapped with the path.
+// The file is read with ReadFile, so at most MaxTextBytes of it. Parse
+// errors and a file too long are *Error; I/O errors are wrapped with the
+// path.
 func Load(p string) (*Config, error) {
-	text, err := os.ReadFile(p)
-	if err == nil {
+	text, err := ReadFile(p)
+	var e *Error
+	switch {
+	case err == nil:
 		return Parse(p, text)
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	case errors.As(err, &e):
+		return nil, err
+	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("configs: load (%s): %w", p, err)
 	}
 	if name, ok := presetName(p); ok {

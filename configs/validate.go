@@ -8,11 +8,27 @@ import (
 	"unicode/utf8"
 )
 
-// Limits enforced by Validate.
+// Limits enforced by Validate. Beyond the ranges that make a value
+// meaningful, a value that a run could not hold gets a natural maximum,
+// far above what science needs and below what exhausts a machine's memory
+// in one step; whether a whole config fits a machine is estimated
+// elsewhere, from all its values together.
 const (
-	MaxParams    = 50_000_000 // total parameters of the model (exclusive)
-	maxSynthetic = 1_000_000  // synthetic train_size and test_size
+	MaxParams = 50_000_000 // total parameters of the model (exclusive)
+	// maxSynthetic bounds synthetic train_size and test_size: the set is
+	// generated into memory as float32, 48 KiB an image at size 64, and
+	// 100000 is twice CIFAR-10's training set.
+	maxSynthetic = 100_000
 	maxSteps     = 100_000_000
+	// maxLayers bounds each list of layers (stem, branch, each per_branch
+	// list, trunk, hidden): deeper nets are out of this harness's scope.
+	maxLayers = 32
+	// maxProbes bounds metrics.probes: the probe bank is evaluated as one
+	// batch, so like optim.batch_size it is at most 4096.
+	maxProbes = 4096
+	// maxNull bounds metrics.permutations and metrics.shuffles: a null of
+	// n draws resolves p-values down to 1/(n+1), and 10^-5 is ample.
+	maxNull = 100_000
 )
 
 // Validate checks every value against its documented range and the model
@@ -90,7 +106,7 @@ func oneOf(key, v string, allowed ...string) *Error {
 	for i, a := range allowed {
 		q[i] = strconv.Quote(a)
 	}
-	return keyError(key, fmt.Sprintf("must be one of %s; got %q", strings.Join(q, ", "), v))
+	return keyError(key, fmt.Sprintf("must be one of %s; got %q", strings.Join(q, ", "), clip(v)))
 }
 
 // first returns the first non-nil error.
@@ -105,7 +121,7 @@ func first(errs ...*Error) *Error {
 
 func (c *Config) validateTop() *Error {
 	if !validName(c.Name) {
-		return keyError("name", fmt.Sprintf(`must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got %q`, c.Name))
+		return keyError("name", fmt.Sprintf(`must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got %q`, clip(c.Name)))
 	}
 	if c.Seed > math.MaxInt64 {
 		return keyError("seed", fmt.Sprintf("must be in 0..%d (TOML integers are signed 64-bit), got %d", int64(math.MaxInt64), c.Seed))
@@ -121,7 +137,7 @@ func (d *Data) validate() *Error {
 	case !utf8.ValidString(d.Path):
 		return keyError("data.path", "must be valid UTF-8")
 	case d.Source == SourceSynthetic && d.Path != "":
-		return keyError("data.path", fmt.Sprintf(`must be empty for source "synthetic", got %q`, d.Path))
+		return keyError("data.path", fmt.Sprintf(`must be empty for source "synthetic", got %q`, clip(d.Path)))
 	case d.Source != SourceSynthetic && d.Path == "":
 		return keyError("data.path", fmt.Sprintf("must name the directory holding the %s files", d.Source))
 	}
@@ -198,6 +214,9 @@ func checkLayer(key string, l Layer) *Error {
 }
 
 func checkLayers(key string, ls []Layer) *Error {
+	if len(ls) > maxLayers {
+		return keyError(key, fmt.Sprintf("must have at most %d layers, got %d", maxLayers, len(ls)))
+	}
 	for i, l := range ls {
 		if e := checkLayer(fmt.Sprintf("%s[%d]", key, i), l); e != nil {
 			return e
@@ -231,6 +250,9 @@ func (c *Config) validateModel() *Error {
 	}
 	if e := checkLayers("model.trunk", m.Trunk); e != nil {
 		return e
+	}
+	if len(m.Hidden) > maxLayers {
+		return keyError("model.hidden", fmt.Sprintf("must have at most %d layers, got %d", maxLayers, len(m.Hidden)))
 	}
 	for i, h := range m.Hidden {
 		if e := intIn(fmt.Sprintf("model.hidden[%d]", i), h, 1, 65536); e != nil {
@@ -320,9 +342,9 @@ func (k *Checkpoint) validate() *Error {
 func (c *Config) validateMetrics() *Error {
 	m := &c.Metrics
 	if e := first(
-		intIn("metrics.probes", m.Probes, 1, 100000),
-		atLeast("metrics.permutations", m.Permutations, 1),
-		atLeast("metrics.shuffles", m.Shuffles, 1),
+		intIn("metrics.probes", m.Probes, 1, maxProbes),
+		intIn("metrics.permutations", m.Permutations, 1, maxNull),
+		intIn("metrics.shuffles", m.Shuffles, 1, maxNull),
 		atLeast("metrics.cka_examples", m.CKAExamples, 2),
 		atLeast("metrics.lesion_examples", m.LesionExamples, 1),
 		intIn("metrics.csi_top", m.CSITop, 1, m.Probes),
@@ -383,7 +405,7 @@ func (c *Config) validateMixing() *Error {
 	rest, ok := strings.CutPrefix(mx.Layer, "branch.*.")
 	idx, err := strconv.Atoi(rest)
 	if !ok || err != nil || strconv.Itoa(idx) != rest {
-		return keyError(key, fmt.Sprintf(`must be "branch.*.I" (every branch, layer I), got %q`, mx.Layer))
+		return keyError(key, fmt.Sprintf(`must be "branch.*.I" (every branch, layer I), got %q`, clip(mx.Layer)))
 	}
 	if idx < 1 {
 		return keyError(key, fmt.Sprintf("needs branch layer I >= 1 (cross-branch inputs come from layer I-1), got %d", idx))

@@ -56,9 +56,10 @@ type RunSpec struct {
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
-// LoadExperiment reads and checks an experiment file (see ParseExperiment).
+// LoadExperiment reads (at most configs.MaxTextBytes) and checks an
+// experiment file (see ParseExperiment).
 func LoadExperiment(path string) (*Experiment, error) {
-	text, err := os.ReadFile(path)
+	text, err := configs.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -56,18 +56,28 @@
 //	kind (1 byte) | version (1 byte) | payload | CRC-32C of the preceding bytes (4 bytes, little-endian)
 //
 // so a flipped byte is reported as ErrCorrupt rather than returned as data.
-// Every kind is at record version 1 except the status, at version 2; a
-// reader takes every version up to its own. Payloads are little-endian binary built from unsigned varints (counts,
+// A bbolt key lies outside its value's record, so row records and
+// checkpoint infos hold their step too, and one that differs from its key
+// is ErrCorrupt, as are row keys that do not ascend: Rows, Series, Keys,
+// Analysis and List return verified rows or an error naming the run and
+// the key, never a row under a damaged key.
+// Payloads are little-endian binary built from unsigned varints (counts,
 // lengths, dimensions), zig-zag varints (steps), length-prefixed strings and
 // raw IEEE-754 bits, so NaN and ±Inf metric values and float32 tensor data
 // round-trip bit for bit:
 //
-//	row      n, then n × (key string, float64 bits), keys ascending
+//	row      step, n, then n × (key string, float64 bits), keys ascending
 //	tensors  n, then n × (name string, rank, rank × dim, prod(dims) × float32 bits)
 //	blobs    n, then n × (key string, value bytes), keys ascending
 //	status   state, step, total, reason, updated (time.MarshalBinary), test accuracy float64 bits
 //	         (record version 2: NaN when not measured; version 1 stored 0 for that, read as NaN)
 //	ckpt info step, time, SHA-256 (32 bytes), has-weights byte, stored bytes
+//
+// Every kind is at version 1 except rows and the status, at version 2;
+// readers accept every earlier version. Row version 1, written before rows
+// held their step, is the payload without the leading step: such rows can
+// be checked for key order only. Status version 1 stored 0 for a test
+// accuracy not measured (read back as NaN); version 2 stores NaN.
 //
 // Info is stored as JSON inside its record so that it can be read with
 // generic bbolt tools.

@@ -7,9 +7,25 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-var updateFlag = flag.Bool("update", false, "rewrite testdata/format1.bolt")
+var updateFlag = flag.Bool("update", false, "rewrite testdata/"+currentGolden)
+
+// The golden run stores in testdata, each with the payload version of its
+// row records. Every file written by an earlier version stays, so that
+// later versions keep reading old runs; -update rewrites only the current
+// one, and only when a record version or the layout changes.
+const currentGolden = "format1-rows2.bolt"
+
+var goldens = []struct {
+	file       string
+	rowVersion byte
+}{
+	{"format1.bolt", 1}, // rows without their step; never rewrite
+	{currentGolden, rowVersion},
+}
 
 // goldenCommits are the commits stored in testdata/format1.bolt.
 func goldenCommits() []Commit {
@@ -27,11 +43,9 @@ func goldenCommits() []Commit {
 	}
 }
 
-// TestFormat1Golden reads a run written by format 1 of this package and
-// stored in testdata, so that later versions keep reading old runs.
-// Refresh it (only when the format version changes) with -update.
+// TestFormat1Golden reads the runs written by earlier and current
+// versions of this package and stored in testdata.
 func TestFormat1Golden(t *testing.T) {
-	golden := filepath.Join("testdata", "format1.bolt")
 	if *updateFlag {
 		r := newTestRun(t)
 		for _, c := range goldenCommits() {
@@ -46,14 +60,38 @@ func TestFormat1Golden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, golden, b)
+		writeFile(t, filepath.Join("testdata", currentGolden), b)
 	}
-	b, err := os.ReadFile(golden)
+	for _, g := range goldens {
+		t.Run(g.file, func(t *testing.T) { checkGolden(t, g.file, g.rowVersion) })
+	}
+}
+
+func checkGolden(t *testing.T, file string, rowVersion byte) {
+	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, dbName), b)
+	db, err := bolt.Open(filepath.Join(dir, dbName), 0o644, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRows).ForEach(func(k, v []byte) error {
+			if v[1] != rowVersion {
+				t.Errorf("row %x has record version %d, want %d", k, v[1], rowVersion)
+			}
+			return nil
+		})
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +108,8 @@ func TestFormat1Golden(t *testing.T) {
 		t.Errorf("Status() = %+v, %v", st, err)
 	}
 	rows, err := r.Rows()
-	if err != nil || len(rows) != 2 || !math.IsNaN(rows[0].Values["acc"]) || !math.IsInf(rows[1].Values["csi"], 1) {
+	if err != nil || len(rows) != 2 || rows[0].Step != 0 || rows[1].Step != 10 ||
+		!math.IsNaN(rows[0].Values["acc"]) || !math.IsInf(rows[1].Values["csi"], 1) {
 		t.Errorf("Rows() = %v, %v", rows, err)
 	}
 	infos, err := r.Checkpoints()

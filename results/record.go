@@ -19,13 +19,31 @@ const (
 	kindCkptInfo byte = 6
 )
 
-// recordVersion is the payload version written for every kind but the
-// status, which is at statusVersion: version 2 stores NaN for a test
-// accuracy not measured, where version 1 stored 0 (read back as NaN).
-const (
-	recordVersion byte = 1
-	statusVersion byte = 2
-)
+// recordVersion is the payload version written for every kind but rows
+// and the status.
+const recordVersion byte = 1
+
+// statusVersion is the payload version of the status: version 2 stores NaN
+// for a test accuracy not measured, where version 1 stored 0 (read back as
+// NaN).
+const statusVersion byte = 2
+
+// rowVersion is the payload version of rows: version 2 holds the row's step,
+// so that the CRC covers it and a damaged bbolt key is detected; version 1
+// (written before) lacks it and is still read.
+const rowVersion byte = 2
+
+// version returns the payload version written for kind, the highest that
+// openRecord accepts for it.
+func version(kind byte) byte {
+	switch kind {
+	case kindRow:
+		return rowVersion
+	case kindStatus:
+		return statusVersion
+	}
+	return recordVersion
+}
 
 // recordOverhead is the kind and version bytes plus the CRC.
 const recordOverhead = 2 + 4
@@ -36,12 +54,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type encoder struct{ b []byte }
 
 func newEncoder(kind byte, sizeHint int) *encoder {
-	return newEncoderVersion(kind, recordVersion, sizeHint)
-}
-
-func newEncoderVersion(kind, version byte, sizeHint int) *encoder {
 	e := &encoder{b: make([]byte, 0, sizeHint+recordOverhead)}
-	e.b = append(e.b, kind, version)
+	e.b = append(e.b, kind, version(kind))
 	return e
 }
 
@@ -83,34 +97,29 @@ func (e *encoder) f32s(v []float32) {
 // decoder reads a record payload. The first error sticks: later reads
 // return zero values and err reports the first failure.
 type decoder struct {
-	b   []byte
-	err error
+	b       []byte
+	version byte // the record's payload version, 1..version(kind)
+	err     error
 }
 
 // openRecord checks the CRC, kind and version of rec and returns a decoder
-// over its payload. The payload aliases rec.
+// over its payload. The payload aliases rec. Versions 1 to version(kind)
+// are accepted; the caller reads the payload its version defines.
 func openRecord(rec []byte, kind byte) (*decoder, error) {
-	d, _, err := openRecordVersion(rec, kind, recordVersion)
-	return d, err
-}
-
-// openRecordVersion is openRecord for a kind whose versions 1..latest
-// are read; it also returns the record's version.
-func openRecordVersion(rec []byte, kind, latest byte) (*decoder, byte, error) {
 	if len(rec) < recordOverhead {
-		return nil, 0, fmt.Errorf("%w: record of %d bytes is too short", ErrCorrupt, len(rec))
+		return nil, fmt.Errorf("%w: record of %d bytes is too short", ErrCorrupt, len(rec))
 	}
 	body, sum := rec[:len(rec)-4], binary.LittleEndian.Uint32(rec[len(rec)-4:])
 	if got := crc32.Checksum(body, castagnoli); got != sum {
-		return nil, 0, fmt.Errorf("%w: record checksum %08x, want %08x", ErrCorrupt, got, sum)
+		return nil, fmt.Errorf("%w: record checksum %08x, want %08x", ErrCorrupt, got, sum)
 	}
 	if body[0] != kind {
-		return nil, 0, fmt.Errorf("%w: record kind %d, want %d", ErrCorrupt, body[0], kind)
+		return nil, fmt.Errorf("%w: record kind %d, want %d", ErrCorrupt, body[0], kind)
 	}
-	if body[1] < 1 || body[1] > latest {
-		return nil, 0, fmt.Errorf("%w: record kind %d has version %d, want 1..%d", ErrVersion, kind, body[1], latest)
+	if body[1] < 1 || body[1] > version(kind) {
+		return nil, fmt.Errorf("%w: record kind %d has version %d, want 1..%d", ErrVersion, kind, body[1], version(kind))
 	}
-	return &decoder{b: body[2:]}, body[1], nil
+	return &decoder{b: body[2:], version: body[1]}, nil
 }
 
 func (d *decoder) fail(format string, args ...any) {

@@ -130,7 +130,9 @@ func checkStep(step int) error {
 	return nil
 }
 
-// readRows decodes every row of b (which may be nil) in key order.
+// readRows decodes every row of b (which may be nil) in key order and
+// checks that the steps ascend, so that a reader gets verified rows or an
+// error, never rows under a damaged key (see decodeRow).
 func readRows(b *bolt.Bucket) ([]Row, error) {
 	if b == nil {
 		return nil, nil
@@ -138,22 +140,52 @@ func readRows(b *bolt.Bucket) ([]Row, error) {
 	var rows []Row
 	err := b.ForEach(func(k, v []byte) error {
 		row, err := decodeRow(k, v)
+		if err == nil && len(rows) > 0 {
+			err = checkOrder(rows[len(rows)-1].Step, row.Step)
+		}
 		rows = append(rows, row)
 		return err
 	})
-	return rows, err
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
-// lastRow returns the row with the highest step in b, or the zero Row.
+// checkOrder reports a row key that does not follow the previous one:
+// bbolt keeps keys sorted, so only damage to a key can cause it.
+func checkOrder(prev, step int) error {
+	if step <= prev {
+		return fmt.Errorf("row key %d: %w: follows key %d; row keys must ascend", step, ErrCorrupt, prev)
+	}
+	return nil
+}
+
+// lastRow returns the row with the highest step in b, or the zero Row. It
+// checks the row's key against the one before it.
 func lastRow(b *bolt.Bucket) (Row, error) {
 	if b == nil {
 		return Row{}, nil
 	}
-	k, v := b.Cursor().Last()
+	c := b.Cursor()
+	k, v := c.Last()
 	if k == nil {
 		return Row{}, nil
 	}
-	return decodeRow(k, v)
+	row, err := decodeRow(k, v)
+	if err != nil {
+		return Row{}, err
+	}
+	if pk, _ := c.Prev(); pk != nil {
+		prev, err := keyStep(pk)
+		if err == nil {
+			err = checkOrder(prev, row.Step)
+		}
+		if err != nil {
+			return Row{}, err
+		}
+	}
+	return row, nil
 }
 
 // mergeRow merges row into the stored row for its step, if any.
@@ -171,12 +203,15 @@ func mergeRow(b *bolt.Bucket, row Row) error {
 		}
 		maps.Copy(vals, row.Values)
 	}
-	return b.Put(key, encodeRow(vals))
+	return b.Put(key, encodeRow(row.Step, vals))
 }
 
-func encodeRow(vals map[string]float64) []byte {
+// encodeRow makes the row record of vals at step (version 2: the step, then
+// the values).
+func encodeRow(step int, vals map[string]float64) []byte {
 	keys := slices.Sorted(maps.Keys(vals))
-	e := newEncoder(kindRow, 16*len(keys))
+	e := newEncoder(kindRow, 16*len(keys)+10)
+	e.varint(int64(step))
 	e.uvarint(uint64(len(keys)))
 	for _, k := range keys {
 		e.str(k)
@@ -185,14 +220,27 @@ func encodeRow(vals map[string]float64) []byte {
 	return e.finish()
 }
 
+// decodeRow decodes the row record v stored under bbolt key k. The key is
+// outside the record's CRC, so a version 2 record's step must equal it:
+// otherwise the key was damaged and the row is reported as ErrCorrupt,
+// never returned under the wrong step. Version 1 records (written before
+// rows carried their step) can only be checked for order, by readRows.
 func decodeRow(k, v []byte) (Row, error) {
 	step, err := keyStep(k)
 	if err != nil {
-		return Row{}, err
+		return Row{}, fmt.Errorf("row key %x: %w", k, err)
+	}
+	fail := func(err error) (Row, error) {
+		return Row{Step: step}, fmt.Errorf("row key %d: %w", step, err)
 	}
 	d, err := openRecord(v, kindRow)
 	if err != nil {
-		return Row{Step: step}, fmt.Errorf("row %d: %w", step, err)
+		return fail(err)
+	}
+	if d.version >= 2 {
+		if s := d.varint(); d.err == nil && s != int64(step) {
+			return fail(fmt.Errorf("%w: the record is of step %d", ErrCorrupt, s))
+		}
 	}
 	n := d.count(9) // a key of at least 1 length byte and 8 value bytes
 	row := Row{Step: step, Values: make(map[string]float64, n)}
@@ -201,7 +249,7 @@ func decodeRow(k, v []byte) (Row, error) {
 		row.Values[key] = d.f64()
 	}
 	if err := d.done(); err != nil {
-		return Row{Step: step}, fmt.Errorf("row %d: %w", step, err)
+		return fail(err)
 	}
 	return row, nil
 }

@@ -298,7 +298,7 @@ func encodeStatus(s Status) ([]byte, error) {
 	if !s.State.valid() {
 		return nil, fmt.Errorf("unknown state %q", s.State)
 	}
-	e := newEncoderVersion(kindStatus, statusVersion, 64+len(s.Reason))
+	e := newEncoder(kindStatus, 64+len(s.Reason))
 	e.str(string(s.State))
 	e.varint(int64(s.Step))
 	e.varint(int64(s.Total))
@@ -312,11 +312,13 @@ func encodeStatus(s Status) ([]byte, error) {
 
 func decodeStatus(rec []byte) (Status, error) {
 	var s Status
-	d, version, err := openRecordVersion(rec, kindStatus, statusVersion)
+	d, err := openRecord(rec, kindStatus)
 	if err != nil {
 		return s, fmt.Errorf("status: %w", err)
 	}
-	s.State = State(d.str())
+	if s.State = State(d.str()); d.err == nil && !s.State.valid() {
+		d.fail("unknown state %q", s.State)
+	}
 	s.Step = int(d.varint())
 	s.Total = int(d.varint())
 	s.Reason = d.str()
@@ -325,7 +327,7 @@ func decodeStatus(rec []byte) (Status, error) {
 	if err := d.done(); err != nil {
 		return Status{}, fmt.Errorf("status: %w", err)
 	}
-	if version == 1 && s.TestAcc == 0 {
+	if d.version == 1 && s.TestAcc == 0 {
 		s.TestAcc = math.NaN() // version 1 stored 0 for "not measured"
 	}
 	return s, nil
@@ -362,16 +364,23 @@ func verifyRecords(tx *bolt.Tx) []error {
 	return errs
 }
 
-// verifyRows decodes every row of b, reporting each bad one.
+// verifyRows decodes every row of b and checks that the steps ascend,
+// reporting each bad row.
 func verifyRows(what string, b *bolt.Bucket) error {
 	if b == nil {
 		return nil
 	}
 	var errs []error
+	prev := -1
 	err := b.ForEach(func(k, v []byte) error {
-		if _, err := decodeRow(k, v); err != nil {
+		row, err := decodeRow(k, v)
+		if err == nil {
+			err = checkOrder(prev, row.Step)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 		}
+		prev = max(prev, row.Step)
 		return nil
 	})
 	return errors.Join(append(errs, err)...)

@@ -11,7 +11,8 @@ import (
 // 0 for a test accuracy not measured.
 func statusV1(t *testing.T, s Status) []byte {
 	t.Helper()
-	e := newEncoderVersion(kindStatus, 1, 64)
+	e := newEncoder(kindStatus, 64)
+	e.b[1] = 1 // the version byte
 	e.str(string(s.State))
 	e.varint(int64(s.Step))
 	e.varint(int64(s.Total))
