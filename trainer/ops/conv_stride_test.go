@@ -20,8 +20,8 @@ var strideCases = []struct {
 	{3, 4, 8, 7, 6, 5, 2, 2},
 	{2, 2, 10, 10, 3, 3, 0, 3},
 	{1, 3, 23, 23, 4, 11, 2, 4},
-	{5, 2, 6, 7, 3, 1, 0, 2},  // 1x1/2: three of four phases have no tap
-	{2, 3, 7, 6, 2, 2, 1, 3},  // K < stride
+	{5, 2, 6, 7, 3, 1, 0, 2},    // 1x1/2: three of four phases have no tap
+	{2, 3, 7, 6, 2, 2, 1, 3},    // K < stride
 	{2, 7, 12, 12, 13, 3, 1, 2}, // C, O off the tiles
 }
 

@@ -213,7 +213,9 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *maxPoolGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *maxPoolGradOp) String() string        { return "bs.maxpool2d_grad" + op.fwd.String()[len("bs.maxpool2d"):] }
+func (op *maxPoolGradOp) String() string {
+	return "bs.maxpool2d_grad" + op.fwd.String()[len("bs.maxpool2d"):]
+}
 
 func (op *maxPoolGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *maxPoolGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
