@@ -39,7 +39,9 @@ func AlexNetLRN() LRNParams { return LRNParams{Size: 5, K: 2, Alpha: 1e-4, Beta:
 //
 // All arithmetic is float32: the window sum in channel order, and
 // d^0.75 as sqrt(d) * sqrt(sqrt(d)) (other beta through math.Pow in
-// float64), so the AVX2 path and the portable one give the same bits.
+// float64); for beta = 0.75 an AVX path computes 8 pixels at a time with
+// the same operations in the same order, so it gives the same bits as the
+// portable code.
 // The forward pass keeps d for the backward pass.
 func LRN(x *G.Node, p LRNParams) (*G.Node, error) {
 	if s := x.Shape(); len(s) != 4 {
@@ -208,7 +210,9 @@ func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
 func (k lrnKernel) forward(y, d, x []float32, channels, hw int) {
 	for c := 0; c < channels; c++ {
 		lo, hi := k.window(c, channels)
-		k.forwardPlane(y[c*hw:(c+1)*hw], d[c*hw:(c+1)*hw], x[c*hw:(c+1)*hw], x[lo*hw:(hi+1)*hw], hi-lo+1, hw, 0)
+		yc, dc, xc, win := y[c*hw:(c+1)*hw], d[c*hw:(c+1)*hw], x[c*hw:(c+1)*hw], x[lo*hw:(hi+1)*hw]
+		done := k.lrnForwardFast(yc, dc, xc, win, hi-lo+1, hw)
+		k.forwardPlane(yc, dc, xc, win, hi-lo+1, hw, done)
 	}
 }
 
@@ -231,13 +235,15 @@ func (k lrnKernel) forwardPlane(y, d, xc, win []float32, m, hw, from int) {
 
 // backward writes gx for one image; q is scratch of C*hw values.
 func (k lrnKernel) backward(gx, q, x, y, gy, d []float32, channels, hw int) {
-	for i := range q {
+	for i := k.lrnQuotientFast(q, gy, y, d); i < len(q); i++ {
 		q[i] = float32(gy[i]*y[i]) / d[i]
 	}
 	for j := 0; j < channels; j++ {
 		// The channels c whose window holds j.
 		lo, hi := max(0, j-(k.n-1)/2), min(channels-1, j+k.n/2)
-		k.backwardPlane(gx[j*hw:(j+1)*hw], x[j*hw:(j+1)*hw], gy[j*hw:(j+1)*hw], d[j*hw:(j+1)*hw], q[lo*hw:(hi+1)*hw], hi-lo+1, hw, 0)
+		gxj, xj, gyj, dj, win := gx[j*hw:(j+1)*hw], x[j*hw:(j+1)*hw], gy[j*hw:(j+1)*hw], d[j*hw:(j+1)*hw], q[lo*hw:(hi+1)*hw]
+		done := k.lrnBackwardFast(gxj, xj, gyj, dj, win, hi-lo+1, hw)
+		k.backwardPlane(gxj, xj, gyj, dj, win, hi-lo+1, hw, done)
 	}
 }
 

@@ -247,21 +247,29 @@ func poolK(x, y []float32, arg []int32, base int32, w, k int) {
 // poolStrided max-pools one plane x [H, W] into y [OH, ow] with k x k
 // windows every stride pixels, recording in arg the flat index (offset by
 // base) of each maximum, the first in row-major window order on ties.
+// Rows of 3x3/2 windows go to the vector version when they have 8 outputs
+// or more.
 func poolStrided(x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
-	for o := range y {
-		r, q := o/ow, o%ow
-		best := r*stride*w + q*stride
-		bv := x[best]
-		for i := 0; i < k; i++ {
-			row := (r*stride+i)*w + q*stride
-			for j, v := range x[row : row+k] {
-				if v > bv {
-					bv, best = v, row+j
+	oh := len(y) / ow
+	for r := 0; r < oh; r++ {
+		if k == 3 && stride == 2 && pool3s2Fast(x, y, arg, base, w, ow, r) {
+			continue
+		}
+		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
+		top := r * stride * w
+		for q := range yr {
+			best := top + q*stride
+			bv := x[best]
+			for i := 0; i < k; i++ {
+				row := top + i*w + q*stride
+				for j, v := range x[row : row+k] {
+					if v > bv {
+						bv, best = v, row+j
+					}
 				}
 			}
+			yr[q], ar[q] = bv, base+int32(best)
 		}
-		y[o] = bv
-		arg[o] = base + int32(best)
 	}
 }
 

@@ -42,12 +42,14 @@ func TestPool2TieRule(t *testing.T) {
 	}
 }
 
-// poolCases are strided max pools: AlexNet's overlapping 3/2, sizes whose
+// poolCases are strided max pools: AlexNet's overlapping 3/2 (scalar and
+// vector rows), sizes whose
 // last rows no window reads, a stride larger than the window (gaps), and a
 // window of the whole plane.
 var poolCases = []struct{ n, c, h, w, size, stride int }{
 	{2, 3, 7, 9, 3, 2},
-	{5, 2, 8, 8, 3, 2}, // 8 = 2*3 + 2: the last row and column are not read
+	{2, 2, 7, 21, 3, 2}, // 10 outputs a row: the vector path, its last block shifted
+	{5, 2, 8, 8, 3, 2},  // 8 = 2*3 + 2: the last row and column are not read
 	{2, 2, 9, 7, 2, 1},
 	{2, 3, 10, 11, 2, 3},
 	{1, 2, 5, 4, 4, 4},
@@ -70,33 +72,39 @@ func TestMaxPoolGradient(t *testing.T) {
 	}
 }
 
-// TestMaxPoolTieRule checks strided pooling against the rule spelled out
-// directly, on data full of ties, signed zeros and NaNs, and that an input
+// TestMaxPoolTieRule checks strided pooling (the 3x3/2 vector path for
+// rows of 8 outputs or more, whose last block is shifted back when the row
+// is not a multiple of 8, and the scalar path otherwise) against the rule
+// spelled out directly, on data full of ties, signed zeros and NaNs, and
+// that an input
 // that is the maximum of overlapping windows gets the sum of their
 // gradients.
 func TestMaxPoolTieRule(t *testing.T) {
 	rng := newRand(1010)
 	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, 2, float32(math.NaN())}
-	const h, w, k, s = 7, 9, 3, 2
-	const oh, ow = (h-k)/s + 1, (w-k)/s + 1
-	x := make([]float32, h*w)
-	for i := range x {
-		x[i] = vals[rng.IntN(len(vals))]
-	}
-	y, arg := make([]float32, oh*ow), make([]int32, oh*ow)
-	poolStrided(x, y, arg, 100, w, ow, k, s)
-	for o := range y {
-		r, q := o/ow, o%ow
-		best := r*s*w + q*s
-		for i := range k {
-			for j := range k {
-				if p := (r*s+i)*w + q*s + j; x[p] > x[best] {
-					best = p
+	for _, c := range []struct{ h, w, k, s int }{
+		{7, 9, 3, 2}, {5, 17, 3, 2}, {7, 18, 3, 2}, {9, 32, 3, 2}, {3, 41, 3, 2}, {6, 35, 3, 2}, {8, 9, 2, 3},
+	} {
+		oh, ow := (c.h-c.k)/c.s+1, (c.w-c.k)/c.s+1
+		x := make([]float32, c.h*c.w)
+		for i := range x {
+			x[i] = vals[rng.IntN(len(vals))]
+		}
+		y, arg := make([]float32, oh*ow), make([]int32, oh*ow)
+		poolStrided(x, y, arg, 100, c.w, ow, c.k, c.s)
+		for o := range y {
+			r, q := o/ow, o%ow
+			best := r*c.s*c.w + q*c.s
+			for i := range c.k {
+				for j := range c.k {
+					if p := (r*c.s+i)*c.w + q*c.s + j; x[p] > x[best] {
+						best = p
+					}
 				}
 			}
-		}
-		if arg[o] != 100+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
-			t.Fatalf("output %d: (%g at %d), want (%g at %d)", o, y[o], arg[o]-100, x[best], best)
+			if arg[o] != 100+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
+				t.Fatalf("%dx%d, window %d/%d, output %d: (%g at %d), want (%g at %d)", c.h, c.w, c.k, c.s, o, y[o], arg[o]-100, x[best], best)
+			}
 		}
 	}
 	// A 3x5 plane pooled 3/2: the 9 at the centre is the maximum of both

@@ -69,6 +69,7 @@ for name, (n, c, h, w, size, k, alpha, beta, exp) in {
 for name, (n, c, h, w, size, stride) in {
     "maxpool3s2": (2, 3, 7, 9, 3, 2),
     "maxpool3s2_even": (2, 4, 8, 8, 3, 2),
+    "maxpool3s2_wide": (2, 3, 11, 37, 3, 2),  # 18 outputs a row: the vector path
     "maxpool2s1": (2, 2, 5, 6, 2, 1),
     "maxpool2s3": (1, 3, 10, 11, 2, 3),
 }.items():
