@@ -44,7 +44,8 @@ func newConvGeom(xs, ws tensor.Shape, pad, stride int) (convGeom, error) {
 	if stride > 1 {
 		// The phase images the strided convolution runs on (conv_stride.go).
 		p := g.phaseGeom()
-		if int64(p.c)*int64(p.h)*int64(p.w) >= math.MaxInt32/2 {
+		if int64(p.c)*int64(p.h)*int64(p.w) >= math.MaxInt32/2 ||
+			int64(p.o)*int64(p.oh+2*p.k-2)*int64(p.ow+2*p.k-2) >= math.MaxInt32/2 {
 			return convGeom{}, fmt.Errorf("image %v is too large", xs[1:])
 		}
 	}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -65,5 +66,27 @@ func TestConvStrideMatchesStock(t *testing.T) {
 					return G.Conv2d(n[0], n[1], tensor.Shape{tt.k, tt.k}, []int{tt.pad, tt.pad}, []int{tt.stride, tt.stride}, []int{1, 1})
 				})
 		})
+	}
+}
+
+func TestConvErrors(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, G.Float32, 4, G.WithShape(1, 3, 5, 5), G.WithName("x"))
+	w := G.NewTensor(g, G.Float32, 4, G.WithShape(2, 3, 7, 7), G.WithName("w"))
+	for _, c := range []struct {
+		p    ConvParams
+		text string
+	}{
+		{ConvParams{Stride: -1, Pad: 1}, "stride -1, want >= 1"},
+		{ConvParams{Stride: 2, Pad: 0}, "kernel 7 with padding 0 does not fit input (1, 3, 5, 5)"},
+		{ConvParams{Stride: 2, Pad: -1}, "negative padding -1"},
+	} {
+		if _, err := Conv(x, w, nil, c.p); err == nil || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("%+v: %v, want an error saying %q", c.p, err, c.text)
+		}
+	}
+	y, err := Conv(x, w, nil, ConvParams{Stride: 2, Pad: 1}) // floor((5+2-7)/2)+1 = 1
+	if err != nil || !y.Shape().Eq(tensor.Shape{1, 2, 1, 1}) {
+		t.Errorf("7x7/2 pad 1 on 5x5: %v, %v; want (1, 2, 1, 1)", y, err)
 	}
 }
