@@ -27,5 +27,21 @@ var (
 	ErrTooFew = errors.New("fewer examples than requested")
 )
 
+// Errors returned by LoadFolder, each wrapped with the path at fault.
+var (
+	// ErrNoClasses is returned when ROOT/train has no class folders.
+	ErrNoClasses = errors.New("no class folders")
+	// ErrEmptyClass is returned when a class folder holds no image file.
+	ErrEmptyClass = errors.New("class folder holds no images")
+	// ErrClassMismatch is returned when a class folder of one split has no
+	// counterpart in the other.
+	ErrClassMismatch = errors.New("train and test classes differ")
+	// ErrDecode is returned when an image file cannot be decoded.
+	ErrDecode = errors.New("undecodable image")
+	// ErrImageSize is returned when an image's size differs from the
+	// expected one and no resize was asked for.
+	ErrImageSize = errors.New("wrong image size")
+)
+
 // ErrOptions is returned by Synthetic when an option is out of range.
 var ErrOptions = errors.New("data: invalid synthetic options")

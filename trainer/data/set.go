@@ -10,18 +10,32 @@ const (
 	lumaB = 0.114
 )
 
-// Set is an in-memory labelled image set, float32 NCHW, values normalised as
+// Set is an in-memory labelled image set, NCHW, whose stored values are
 // x = 2p - 1 for pixel intensity p in [0,1] (the same affine map on every
-// channel).
+// channel). The images are held either as float32 values in X, or, for
+// 8-bit sources such as image folders, as bytes in Pix (p = Pix/255, a
+// quarter of the memory), converted when gathered.
 //
-// X holds Len()*C*H*W values; Y holds one label in [0, Classes) per example.
-// ClassNames, when not nil, has Classes entries.
+// Gather hands out, for each example, its stored values, then their
+// luminance when the set is a grayscale view (see Grayscale), then Pre's
+// preprocessing when Pre is not nil: grayscale of the raw image first,
+// preprocessing second, in every set.
+//
+// Y holds one label in [0, Classes) per example. ClassNames, when not nil,
+// has Classes entries.
 type Set struct {
 	C, H, W    int
 	Classes    int
 	ClassNames []string
-	X          []float32
+	X          []float32 // Len()*C*H*W stored values, or nil when Pix holds the images
+	Pix        []uint8   // Len()*C*H*W intensities 255p, used when X is nil
 	Y          []int32
+	// Pre, when not nil, maps every gathered image to the network's input
+	// (see Preprocess); nil hands out the stored values.
+	Pre *Preprocess
+	// gray marks a grayscale view of a byte set: Gather converts to
+	// luminance on the fly (see Grayscale).
+	gray bool
 }
 
 // Len returns the number of examples.
@@ -30,17 +44,22 @@ func (s *Set) Len() int { return len(s.Y) }
 // size returns the number of values in one example.
 func (s *Set) size() int { return s.C * s.H * s.W }
 
-// Image returns a view of example i's C*H*W values; writes through it change
-// the set. It panics if i is out of range.
+// Image returns a view of example i's C*H*W stored values; writes through
+// it change the set. It panics if i is out of range or the set holds bytes
+// (Pix; use Gather, which also applies Pre).
 func (s *Set) Image(i int) []float32 {
+	if s.X == nil && s.Pix != nil {
+		panic("data: Image: the set holds bytes (Pix); use Gather")
+	}
 	n := s.size()
 	return s.X[i*n : (i+1)*n : (i+1)*n]
 }
 
 // Gather copies the examples idx, in order, into x (len(idx)*C*H*W values)
-// and their labels, as float32, into y (len(idx) values). y may be nil to
-// copy images only. It panics if x or y has the wrong length or an index is
-// out of range.
+// as the network sees them (stored values, luminance for a grayscale view,
+// then Pre) and their labels, as float32, into y (len(idx) values). y may
+// be nil to copy images only. It panics if x or y has the wrong length or
+// an index is out of range.
 func (s *Set) Gather(idx []int, x []float32, y []float32) {
 	n := s.size()
 	if len(x) != len(idx)*n {
@@ -49,11 +68,36 @@ func (s *Set) Gather(idx []int, x []float32, y []float32) {
 	if y != nil && len(y) != len(idx) {
 		panic(fmt.Sprintf("data: Gather: len(y) = %d, want %d", len(y), len(idx)))
 	}
+	var lut *byteLUT
+	if s.X == nil {
+		lut = newByteLUT()
+	}
 	for j, i := range idx {
-		copy(x[j*n:(j+1)*n], s.X[i*n:(i+1)*n])
+		s.input(x[j*n:(j+1)*n], i, lut)
 		if y != nil {
 			y[j] = float32(s.Y[i])
 		}
+	}
+}
+
+// input writes example i as Gather hands it out into dst; lut converts
+// bytes.
+func (s *Set) input(dst []float32, i int, lut *byteLUT) {
+	n := s.size()
+	switch {
+	case s.X != nil:
+		copy(dst, s.X[i*n:(i+1)*n])
+	case s.gray:
+		lut.convert(dst, s.Pix[i*n:(i+1)*n])
+		Gray(dst, dst, s.C, s.H, s.W)
+	case s.Pre != nil: // conversion and preprocessing in one pass
+		s.Pre.applyBytes(dst, s.Pix[i*n:(i+1)*n], lut)
+		return
+	default:
+		lut.convert(dst, s.Pix[i*n:(i+1)*n])
+	}
+	if s.Pre != nil {
+		s.Pre.Apply(dst)
 	}
 }
 
@@ -66,20 +110,34 @@ func (s *Set) Head(n int) *Set {
 	}
 	n = min(n, s.Len())
 	h := *s
-	h.X = s.X[: n*s.size() : n*s.size()]
+	if s.X != nil {
+		h.X = s.X[: n*s.size() : n*s.size()]
+	} else {
+		h.Pix = s.Pix[: n*s.size() : n*s.size()]
+	}
 	h.Y = s.Y[:n:n]
 	return &h
 }
 
-// Grayscale returns a new set whose images are the Rec. 601 luminance of s's
+// Grayscale returns a set whose images are the Rec. 601 luminance of s's
 // images replicated over the three channels (see Gray). A 1-channel set is
-// returned unchanged (s itself). Labels and class names are shared with s.
-// It panics if s has neither 1 nor 3 channels.
+// returned unchanged (s itself). Labels, class names and Pre are shared
+// with s: the luminance is taken of the raw image, and Pre (fitted to
+// whatever set it was fitted to) applies after it. A float set gets new
+// values; a byte set gets a view that converts as it gathers, so it costs
+// no memory. It panics if s has neither 1 nor 3 channels.
 func (s *Set) Grayscale() *Set {
 	if s.C == 1 {
 		return s
 	}
+	if s.C != 3 {
+		panic(fmt.Sprintf("data: Grayscale: %d channels, want 1 or 3", s.C))
+	}
 	g := *s
+	if s.X == nil {
+		g.gray = true
+		return &g
+	}
 	g.X = make([]float32, len(s.X))
 	n := s.size()
 	for i := range s.Len() {
@@ -87,6 +145,10 @@ func (s *Set) Grayscale() *Set {
 	}
 	return &g
 }
+
+// IsGray reports whether s is a grayscale view made by Grayscale of a byte
+// set.
+func (s *Set) IsGray() bool { return s.gray }
 
 // Gray writes the luminance of one CHW image src into dst, replicated over
 // the c channels:

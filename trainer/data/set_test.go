@@ -147,3 +147,41 @@ func panics(f func()) (did bool) {
 	f()
 	return false
 }
+
+// TestByteSet checks that a byte set gathers the stored values of its
+// bytes, x = 2 b/255 - 1 (the bits the CIFAR-10 binary loader produces),
+// and that Head and Grayscale give views.
+func TestByteSet(t *testing.T) {
+	b := byteSet(5, 3, 2, 2)
+	f := asFloat(b)
+	if f.X[1] != float32(2*float64(b.Pix[1])/255-1) {
+		t.Fatalf("stored value %v of byte %d", f.X[1], b.Pix[1])
+	}
+	idx := []int{4, 0, 4}
+	xb, xf := make([]float32, 36), make([]float32, 36)
+	yb, yf := make([]float32, 3), make([]float32, 3)
+	b.Gather(idx, xb, yb)
+	f.Gather(idx, xf, yf)
+	if !slices.Equal(xb, xf) || !slices.Equal(yb, yf) {
+		t.Errorf("byte set gathers %v, float set %v", xb, xf)
+	}
+	g := b.Grayscale()
+	if &g.Pix[0] != &b.Pix[0] || !g.IsGray() || b.IsGray() {
+		t.Error("Grayscale of a byte set is not a view")
+	}
+	g.Gather(idx, xb, nil)
+	f.Grayscale().Gather(idx, xf, nil)
+	if !slices.Equal(xb, xf) {
+		t.Errorf("grayscale byte view %v, float Grayscale %v", xb, xf)
+	}
+	h := b.Head(2)
+	if h.Len() != 2 || len(h.Pix) != 24 || &h.Pix[0] != &b.Pix[0] || h.X != nil {
+		t.Errorf("Head(2) of a byte set: %d examples, %d bytes", h.Len(), len(h.Pix))
+	}
+	if !panics(func() { b.Image(0) }) {
+		t.Error("Image of a byte set did not panic")
+	}
+	if !panics(func() { (&Set{C: 2, H: 1, W: 1, Pix: []uint8{1, 2}, Y: []int32{0}}).Grayscale() }) {
+		t.Error("Grayscale of a 2-channel set did not panic")
+	}
+}

@@ -96,3 +96,89 @@ func BenchmarkOps(b *testing.B) {
 	one := G.F32(1)
 	b.Run("softmax_ce_bwd/64x10", func(b *testing.B) { benchDo(b, &softmaxCEGradOp{}, 0, logits, labels, &one) })
 }
+
+// benchBytes is benchDo reporting the op's memory traffic (bytes read and
+// written per call) as MB/s.
+func benchBytes(b *testing.B, op G.Op, bytes int64, in ...G.Value) {
+	b.Helper()
+	b.SetBytes(bytes)
+	benchDo(b, op, 0, in...)
+}
+
+// BenchmarkAlexNetOps times the ops of an AlexNet-style tower on 32x32
+// input at batch 64: a 7x7/2 first convolution (Zeiler & Fergus) next to
+// the stride-1 5x5 it replaces, LRN and overlapping 3/2 max pooling on its
+// output, and global average pooling before the classifier; and, for
+// scale, the 2x2 max pool and ReLU of BenchmarkOps on the same tensor.
+func BenchmarkAlexNetOps(b *testing.B) {
+	rng := newRand(710)
+	const n, c, o, h = 64, 3, 48, 32
+	x := randDense(rng, 1, n, c, h, h)
+	bias := randDense(rng, 0.1, o)
+	for _, cv := range []struct {
+		name           string
+		k, pad, stride int
+	}{{"7x7s2_3to48_32x32", 7, 3, 2}, {"5x5s1_3to48_32x32", 5, 2, 1}} {
+		w := randDense(rng, 0.1, o, c, cv.k, cv.k)
+		oh := (h+2*cv.pad-cv.k)/cv.stride + 1
+		gy := randDense(rng, 1, n, o, oh, oh)
+		flops := 2 * float64(n*o*c*cv.k*cv.k*oh*oh)
+		fwd := &convOp{pad: cv.pad, stride: cv.stride, hasBias: true, relu: true}
+		yv, err := fwd.Do(x, w, bias)
+		if err != nil {
+			b.Fatal(err)
+		}
+		y := yv.(*tensor.Dense).Clone().(*tensor.Dense)
+		b.Run("conv_relu_fwd/"+cv.name, func(b *testing.B) { benchDo(b, fwd, flops, x, w, bias) })
+		b.Run("conv_relu_bwd_data/"+cv.name, func(b *testing.B) {
+			benchDo(b, &convGradOp{pad: cv.pad, stride: cv.stride, wrt: wrtInput, relu: true}, flops, x, w, y, gy)
+		})
+		b.Run("conv_relu_bwd_filter/"+cv.name, func(b *testing.B) {
+			benchDo(b, &convGradOp{pad: cv.pad, stride: cv.stride, wrt: wrtWeights, relu: true}, flops, x, w, y, gy)
+		})
+	}
+	act := randDense(rng, 1, n, o, h, h)
+	elems := int64(n * o * h * h)
+	lrn := &lrnOp{p: AlexNetLRN()}
+	ly, err := lrn.Do(act)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lyc := ly.(*tensor.Dense).Clone().(*tensor.Dense)
+	shape := "/64x48x32x32"
+	// Forward reads x, writes y and d; backward reads x, y, gy, d, writes gx.
+	b.Run("lrn_fwd"+shape, func(b *testing.B) { benchBytes(b, lrn, 12*elems, act) })
+	b.Run("lrn_bwd"+shape, func(b *testing.B) {
+		if _, err := lrn.Do(act); err != nil {
+			b.Fatal(err)
+		}
+		benchBytes(b, &lrnGradOp{fwd: lrn}, 20*elems, act, lyc, act)
+	})
+	for _, p := range []struct {
+		name         string
+		size, stride int
+	}{{"maxpool3s2", 3, 2}, {"maxpool2", 2, 2}} {
+		pool := &maxPoolOp{size: p.size, stride: p.stride}
+		pooled, err := pool.Do(act)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := int64(pooled.Shape().TotalSize())
+		gp := randDense(rng, 1, pooled.Shape()...)
+		// Forward reads x, writes y and the argmax; backward reads gy and
+		// the argmax, writes gx.
+		b.Run(p.name+"_fwd"+shape, func(b *testing.B) { benchBytes(b, pool, 4*elems+8*out, act) })
+		b.Run(p.name+"_bwd"+shape, func(b *testing.B) {
+			if _, err := pool.Do(act); err != nil {
+				b.Fatal(err)
+			}
+			benchBytes(b, &maxPoolGradOp{fwd: pool}, 4*elems+8*out, act, pooled, gp)
+		})
+	}
+	b.Run("relu_fwd"+shape, func(b *testing.B) { benchBytes(b, &reluOp{dims: 4}, 8*elems, act) })
+	feat := randDense(rng, 1, n, 256, 8, 8)
+	gf := randDense(rng, 1, n, 256)
+	fe := int64(n * 256 * 64)
+	b.Run("gap_fwd/64x256x8x8", func(b *testing.B) { benchBytes(b, &gapOp{}, 4*fe, feat) })
+	b.Run("gap_bwd/64x256x8x8", func(b *testing.B) { benchBytes(b, &gapOp{grad: true}, 4*fe, feat, gf) })
+}

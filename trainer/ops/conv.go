@@ -12,30 +12,42 @@ import (
 	"branchspec/trainer/ops/gemm"
 )
 
-// convGeom is the geometry of a stride-1 square-kernel convolution.
+// convGeom is the geometry of a square-kernel convolution.
 type convGeom struct {
 	n, c, h, w int // input [N, C, H, W]
 	o, k, pad  int // weights [O, C, K, K], zero padding on every side
+	stride     int // >= 1, on both axes
 	oh, ow     int // output spatial size
 }
 
-func newConvGeom(xs, ws tensor.Shape, pad int) (convGeom, error) {
+func newConvGeom(xs, ws tensor.Shape, pad, stride int) (convGeom, error) {
 	if err := wantDims("x", xs, 4); err != nil {
 		return convGeom{}, err
 	}
 	if err := wantDims("w", ws, 4); err != nil {
 		return convGeom{}, err
 	}
-	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], k: ws[2], pad: pad}
+	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], k: ws[2], pad: pad, stride: stride}
 	if ws[1] != g.c || ws[3] != g.k {
 		return convGeom{}, fmt.Errorf("weights %v do not fit input %v (want [O, %d, K, K])", ws, xs, g.c)
 	}
 	if pad < 0 {
 		return convGeom{}, fmt.Errorf("negative padding %d", pad)
 	}
-	g.oh, g.ow = g.h+2*pad-g.k+1, g.w+2*pad-g.k+1
-	if g.oh < 1 || g.ow < 1 {
+	if stride < 1 {
+		return convGeom{}, fmt.Errorf("stride %d, want >= 1", stride)
+	}
+	if g.h+2*pad < g.k || g.w+2*pad < g.k {
 		return convGeom{}, fmt.Errorf("kernel %d with padding %d does not fit input %v", g.k, pad, xs)
+	}
+	g.oh, g.ow = (g.h+2*pad-g.k)/stride+1, (g.w+2*pad-g.k)/stride+1
+	if stride > 1 {
+		// The phase images the strided convolution runs on (conv_stride.go).
+		p := g.phaseGeom()
+		if int64(p.c)*int64(p.h)*int64(p.w) >= math.MaxInt32/2 ||
+			int64(p.o)*int64(p.oh+2*p.k-2)*int64(p.ow+2*p.k-2) >= math.MaxInt32/2 {
+			return convGeom{}, fmt.Errorf("image %v is too large", xs[1:])
+		}
 	}
 	// Offsets into one padded image (and into the padded output gradient
 	// of the backward-data convolution) are int32.
@@ -94,6 +106,7 @@ type convWorker struct {
 	gpk []float32 // packed wide output gradient (weight gradient)
 	gm  []float32 // masked output gradient (fallback backward data)
 	col []float32 // patch matrix (fallback backward data)
+	ph  []float32 // phase image or its gradient (stride > 1)
 }
 
 // convWorkers holds the per-worker scratch of one op.
@@ -122,48 +135,46 @@ func zeroed(buf []float32, n int) []float32 {
 	return make([]float32, n)
 }
 
-// Conv2D returns the stride-1 convolution (cross-correlation) of x
-// [N, C, H, W] with weights w [O, C, K, K] and optional bias b [O] (nil for
-// none), zero-padded by pad on each side:
-//
-//	y[n][o][r][s] = b[o] + sum_{c,i,j} w[o][c][i][j] * x[n][c][r+i-pad][s+j-pad]
-//
-// The output is [N, O, H+2*pad-K+1, W+2*pad-K+1]. Each image's patch
-// matrix is built one gemm.NR-wide panel at a time, straight in the packed
-// layout the micro-kernel reads, and multiplied at once by the packed
-// weights into the NCHW output (see convPlan); images are processed in
-// parallel. Gradients flow to x, w and b.
-func Conv2D(x, w, b *G.Node, pad int) (*G.Node, error) {
-	return conv2D(x, w, b, pad, false, false)
+// ConvParams are the options of Conv. The zero value is a stride-1
+// convolution without padding or activation that passes gradients to its
+// input.
+type ConvParams struct {
+	Pad    int  // zero padding on every side, >= 0
+	Stride int  // on both axes; 0 and 1 both mean 1
+	ReLU   bool // fuse y = max(conv + b, 0); false leaves the output linear
+	// InputIsData passes no gradient to x, which saves the backward-data
+	// product of a first layer.
+	InputIsData bool
 }
 
-// Conv2DInput is Conv2D for a layer whose input is data: it computes the
-// same output but passes no gradient to x, which saves the backward-data
-// product of a first layer.
-func Conv2DInput(x, w, b *G.Node, pad int) (*G.Node, error) {
-	return conv2D(x, w, b, pad, true, false)
-}
-
-// Conv2DReLU returns ReLU(Conv2D(x, w, b, pad)) computed by one op:
+// Conv returns the convolution (cross-correlation) of x [N, C, H, W] with
+// weights w [O, C, K, K] and optional bias b [O] (nil for none), zero-padded
+// by p.Pad on each side, with stride s = p.Stride:
 //
-//	y = max(conv(x, w) + b, 0)
+//	y[n][o][r][q] = b[o] + sum_{c,i,j} w[o][c][i][j] * x[n][c][r*s+i-pad][q*s+j-pad]
 //
-// The bias and the ReLU are applied to each output panel while it is in
-// cache, and the backward ops mask the output gradient with [y > 0] (0 at
-// y == 0, as ReLU does) as they read it, so no pre-activation tensor and no
-// separate ReLU pass exist.
-func Conv2DReLU(x, w, b *G.Node, pad int) (*G.Node, error) {
-	return conv2D(x, w, b, pad, false, true)
-}
-
-// Conv2DReLUInput is Conv2DReLU for a layer whose input is data: no
-// gradient flows to x.
-func Conv2DReLUInput(x, w, b *G.Node, pad int) (*G.Node, error) {
-	return conv2D(x, w, b, pad, true, true)
-}
-
-func conv2D(x, w, b *G.Node, pad int, noInputGrad, relu bool) (*G.Node, error) {
-	g, err := newConvGeom(x.Shape(), w.Shape(), pad)
+// and y = max(y, 0) when p.ReLU. The output is [N, O, OH, OW] with
+//
+//	OH = floor((H + 2*pad - K) / s) + 1,   OW likewise
+//
+// (PyTorch's nn.Conv2d convention; input rows and columns past the last
+// window are not read). Gradients flow to w, b and, unless p.InputIsData, x.
+//
+// Stride 1: each image's patch matrix is built one gemm.NR-wide panel at a
+// time, straight in the packed layout the micro-kernel reads, and
+// multiplied at once by the packed weights into the NCHW output (see
+// convPlan); images are processed in parallel. Stride s > 1 runs the same
+// stride-1 machinery on the s*s phase images of the padded input (see
+// conv_stride.go). With ReLU, the bias and the ReLU are applied to each
+// output panel while it is in cache, and the backward ops mask the output
+// gradient with [y > 0] (0 at y == 0, as ReLU does) as they read it, so no
+// pre-activation tensor and no separate ReLU pass exist.
+func Conv(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
+	stride := p.Stride
+	if stride == 0 {
+		stride = 1
+	}
+	g, err := newConvGeom(x.Shape(), w.Shape(), p.Pad, stride)
 	if err != nil {
 		return nil, fmt.Errorf("op (conv2d): %w", err)
 	}
@@ -171,18 +182,43 @@ func conv2D(x, w, b *G.Node, pad int, noInputGrad, relu bool) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return applyOp("conv2d", &convOp{pad: pad, hasBias: b != nil, noInputGrad: noInputGrad, relu: relu}, args...)
+	return applyOp("conv2d", &convOp{pad: p.Pad, stride: stride, hasBias: b != nil, noInputGrad: p.InputIsData, relu: p.ReLU}, args...)
 }
 
-// convOp is the forward convolution; see Conv2D and Conv2DReLU.
+// Conv2D is Conv with stride 1 and no activation:
+// Conv(x, w, b, ConvParams{Pad: pad}).
+func Conv2D(x, w, b *G.Node, pad int) (*G.Node, error) {
+	return Conv(x, w, b, ConvParams{Pad: pad})
+}
+
+// Conv2DInput is Conv2D for a layer whose input is data: no gradient flows
+// to x.
+func Conv2DInput(x, w, b *G.Node, pad int) (*G.Node, error) {
+	return Conv(x, w, b, ConvParams{Pad: pad, InputIsData: true})
+}
+
+// Conv2DReLU is ReLU(Conv2D(x, w, b, pad)) computed by one op:
+// Conv(x, w, b, ConvParams{Pad: pad, ReLU: true}).
+func Conv2DReLU(x, w, b *G.Node, pad int) (*G.Node, error) {
+	return Conv(x, w, b, ConvParams{Pad: pad, ReLU: true})
+}
+
+// Conv2DReLUInput is Conv2DReLU for a layer whose input is data: no
+// gradient flows to x.
+func Conv2DReLUInput(x, w, b *G.Node, pad int) (*G.Node, error) {
+	return Conv(x, w, b, ConvParams{Pad: pad, ReLU: true, InputIsData: true})
+}
+
+// convOp is the forward convolution; see Conv.
 type convOp struct {
 	pureOp
-	pad         int
+	pad, stride int // stride 0 is 1
 	hasBias     bool
 	noInputGrad bool
 	relu        bool
 	out         outBuf
 	plan        *convPlan
+	w2          []float32 // phase weights (stride > 1)
 	wpk         []float32 // packed weights
 	scratch     convWorkers
 }
@@ -206,7 +242,7 @@ func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
-	g, err := newConvGeom(s[0], s[1], op.pad)
+	g, err := newConvGeom(s[0], s[1], op.pad, max(op.stride, 1))
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
@@ -223,23 +259,36 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	if op.hasBias {
 		b = data[2]
 	}
-	g, err := newConvGeom(shapes[0], shapes[1], op.pad)
+	g, err := newConvGeom(shapes[0], shapes[1], op.pad, max(op.stride, 1))
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
 	t, y := op.out.get(g.n, g.o, g.oh, g.ow)
-	if op.plan == nil || op.plan.g != g {
-		op.plan = newConvPlan(g)
+	// The stride-1 convolution the plan runs (pg with weights pw), and how
+	// an image becomes its padded input planes.
+	pg, pw := g, w
+	if g.stride > 1 {
+		pg = g.phaseGeom()
+		op.w2 = grow(op.w2, pg.o*pg.ckk())
+		g.phaseWeights(op.w2, w)
+		pw = op.w2
 	}
-	plan, ckk := op.plan, g.ckk()
-	op.wpk = gemm.PackA(op.wpk, w, ckk, g.o, ckk)
-	workers := op.scratch.get(g, numWorkers(g.n))
+	if op.plan == nil || op.plan.g != pg {
+		op.plan = newConvPlan(pg)
+	}
+	plan, ckk := op.plan, pg.ckk()
+	fill := plan.pad // the border of xp stays zero
+	if g.stride > 1 {
+		fill = g.phaseImage // writes all of xp
+	}
+	op.wpk = gemm.PackA(op.wpk, pw, ckk, pg.o, ckk)
+	workers := op.scratch.get(pg, numWorkers(g.n))
 	forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
 		s.bp = grow(s.bp, ckk*gemm.NR)
 		for n := lo; n < hi; n++ {
-			plan.pad(s.xp, x[n*g.inImage():(n+1)*g.inImage()])
+			fill(s.xp, x[n*g.inImage():(n+1)*g.inImage()])
 			plan.forward(&s.ws, op.wpk, s.xp, s.bp, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
 		}
 	})
@@ -247,14 +296,23 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (op *convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t)", op.pad, op.hasBias, op.noInputGrad, op.relu)
+	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t%s)", op.pad, op.hasBias, op.noInputGrad, op.relu, strideTag(op.stride))
 }
 func (op *convOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convOp) String() string {
 	if op.relu {
-		return fmt.Sprintf("bs.conv2d_relu(pad=%d,bias=%t)", op.pad, op.hasBias)
+		return fmt.Sprintf("bs.conv2d_relu(pad=%d,bias=%t%s)", op.pad, op.hasBias, strideTag(op.stride))
 	}
-	return fmt.Sprintf("bs.conv2d(pad=%d,bias=%t)", op.pad, op.hasBias)
+	return fmt.Sprintf("bs.conv2d(pad=%d,bias=%t%s)", op.pad, op.hasBias, strideTag(op.stride))
+}
+
+// strideTag is ",stride=S" for S > 1 and "" for stride 1, whose ops keep
+// their names.
+func strideTag(s int) string {
+	if s > 1 {
+		return fmt.Sprintf(",stride=%d", s)
+	}
+	return ""
 }
 
 func (op *convOp) DiffWRT(inputs int) []bool {
@@ -273,11 +331,11 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	grads := make(G.Nodes, len(inputs))
 	var err error
 	if !op.noInputGrad {
-		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, wrt: wrtInput, relu: op.relu}, args...); err != nil {
+		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: op.relu}, args...); err != nil {
 			return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 		}
 	}
-	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, wrt: wrtWeights, relu: op.relu}, args...); err != nil {
+	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: op.relu}, args...); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
@@ -304,18 +362,20 @@ const (
 // kernel wf[c][o][i][j] = w[o][c][K-1-i][K-1-j], padded by K-1-pad) or to
 // w (backward filter: per image, for each tap (i, j), a product of the
 // padded input shifted by the tap with gy; summed per chunk of images and
-// then over chunks in order). See convPlan.
+// then over chunks in order). See convPlan; a strided convolution does
+// both on its phase images (conv_stride.go).
 type convGradOp struct {
 	pureOp
-	pad     int
-	wrt     string
-	relu    bool
-	out     outBuf
-	plan    *convPlan
-	wf, wpk []float32   // flipped and packed weights (backward data)
-	dwT     []float32   // weight gradient [C*K*K, O] before the transpose
-	parts   [][]float32 // per-chunk partial weight gradients [C*K*K, O]
-	scratch convWorkers
+	pad, stride int // stride 0 is 1
+	wrt         string
+	relu        bool
+	out         outBuf
+	plan        *convPlan
+	w2          []float32   // phase weights, then their gradient (stride > 1)
+	wf, wpk     []float32   // flipped and packed weights (backward data)
+	dwT         []float32   // weight gradient [C*K*K, O] before the transpose
+	parts       [][]float32 // per-chunk partial weight gradients [C*K*K, O]
+	scratch     convWorkers
 }
 
 func (op *convGradOp) Arity() int {
@@ -345,7 +405,7 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 			return nil, fmt.Errorf("op (%v) input %d: %w", op, i, err)
 		}
 	}
-	g, err := newConvGeom(shapes[0], shapes[1], op.pad)
+	g, err := newConvGeom(shapes[0], shapes[1], op.pad, max(op.stride, 1))
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
@@ -361,18 +421,32 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 		y = data[2]
 	}
 	if op.wrt == wrtInput {
+		if g.stride > 1 {
+			return op.backwardDataStrided(g, data[1], gy, y), nil
+		}
 		if bg, ok := g.backwardGeom(); ok {
-			return op.backwardData(g, bg, data[1], gy, y), nil
+			t, dx := op.out.get(g.n, g.c, g.h, g.w)
+			op.backwardData(g, bg, data[1], gy, y, func(_ *convWorker, n int) []float32 {
+				return dx[n*g.inImage() : (n+1)*g.inImage()]
+			}, nil)
+			return t, nil
 		}
 		return op.backwardDataCol(g, data[1], gy, y), nil
 	}
-	return op.backwardFilter(g, data[0], gy, y), nil
+	if g.stride > 1 {
+		return op.backwardFilterStrided(g, data[0], gy, y), nil
+	}
+	t, dw := op.out.get(g.o, g.c, g.k, g.k)
+	op.backwardFilter(g, func(_ *convWorker, n int) []float32 {
+		return data[0][n*g.inImage() : (n+1)*g.inImage()]
+	}, gy, y, dw)
+	return t, nil
 }
 
-// backwardData computes dx as the convolution bg of the (masked) output
-// gradient with the flipped kernel.
-func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32) G.Value {
-	t, dx := op.out.get(g.n, g.c, g.h, g.w)
+// backwardData computes, for each image n, the convolution bg of its
+// (masked) output gradient with the flipped kernel of w into dst(n), then
+// calls done(n) when not nil. dst and done get the worker's scratch.
+func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(s *convWorker, n int) []float32, done func(s *convWorker, n int)) {
 	if op.plan == nil || op.plan.g != bg {
 		op.plan = newConvPlan(bg)
 	}
@@ -392,10 +466,12 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32) G.Value {
 			} else {
 				plan.pad(s.xp, gyn)
 			}
-			plan.forward(&s.ws, op.wpk, s.xp, s.bp, dx[n*g.inImage():(n+1)*g.inImage()], nil, false)
+			plan.forward(&s.ws, op.wpk, s.xp, s.bp, dst(s, n), nil, false)
+			if done != nil {
+				done(s, n)
+			}
 		}
 	})
-	return t
 }
 
 // backwardDataCol computes dx for padding wider than K-1, where the flipped
@@ -422,10 +498,10 @@ func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
 	return t
 }
 
-// backwardFilter computes dW: per chunk, the sum over its images of the
+// backwardFilter computes dw [O, C, K, K] of the stride-1 convolution g
+// whose input image n is x(n): per chunk, the sum over its images of the
 // per-tap products (convPlan.filter), then the chunk sums in chunk order.
-func (op *convGradOp) backwardFilter(g convGeom, x, gy, y []float32) G.Value {
-	t, dw := op.out.get(g.o, g.c, g.k, g.k)
+func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []float32, gy, y, dw []float32) {
 	if op.plan == nil || op.plan.g != g {
 		op.plan = newConvPlan(g)
 	}
@@ -440,7 +516,7 @@ func (op *convGradOp) backwardFilter(g convGeom, x, gy, y []float32) G.Value {
 		s.xpk = zeroed(s.xpk, xpkLen)
 		s.gpk = zeroed(s.gpk, gpkLen)
 		for n := lo; n < hi; n++ {
-			plan.packInputTaps(s.xpk, x[n*g.inImage():(n+1)*g.inImage()])
+			plan.packInputTaps(s.xpk, x(s, n))
 			var yn []float32
 			if y != nil {
 				yn = y[n*g.outImage() : (n+1)*g.outImage()]
@@ -458,7 +534,6 @@ func (op *convGradOp) backwardFilter(g convGeom, x, gy, y []float32) G.Value {
 			dw[o*ckk+r] = v
 		}
 	}
-	return t
 }
 
 func (op *convGradOp) WriteHash(h hash.Hash) {
@@ -467,9 +542,9 @@ func (op *convGradOp) WriteHash(h hash.Hash) {
 func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convGradOp) String() string {
 	if op.relu {
-		return fmt.Sprintf("bs.conv2d_relu_grad_%s(pad=%d)", op.wrt, op.pad)
+		return fmt.Sprintf("bs.conv2d_relu_grad_%s(pad=%d%s)", op.wrt, op.pad, strideTag(op.stride))
 	}
-	return fmt.Sprintf("bs.conv2d_grad_%s(pad=%d)", op.wrt, op.pad)
+	return fmt.Sprintf("bs.conv2d_grad_%s(pad=%d%s)", op.wrt, op.pad, strideTag(op.stride))
 }
 
 func (op *convGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }

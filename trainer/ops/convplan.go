@@ -6,8 +6,8 @@ import (
 	"branchspec/trainer/ops/gemm"
 )
 
-// convPlan lays out one image's convolution as products of packed panels,
-// with no patch matrix in memory. The image is first copied into zero-padded
+// convPlan lays out one image's stride-1 convolution as products of packed
+// panels, with no patch matrix in memory. The image is first copied into zero-padded
 // planes xp [C, HP, WP] (HP = H+2*pad, WP = W+2*pad), so that every patch
 // element is a plain load:
 //
@@ -250,10 +250,11 @@ func flipWeights(wf, w []float32, g convGeom) {
 	}
 }
 
-// backwardGeom is the geometry of the backward-data convolution: the
-// output gradient [N, O, OH, OW] convolved with the flipped kernel, padded
-// by K-1-pad, gives [N, C, H, W]. ok is false when pad > K-1.
+// backwardGeom is the geometry of the backward-data convolution of a
+// stride-1 convolution: the output gradient [N, O, OH, OW] convolved with
+// the flipped kernel, padded by K-1-pad, gives [N, C, H, W]. ok is false
+// when pad > K-1.
 func (g convGeom) backwardGeom() (convGeom, bool) {
-	b := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, o: g.c, k: g.k, pad: g.k - 1 - g.pad, oh: g.h, ow: g.w}
+	b := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, o: g.c, k: g.k, pad: g.k - 1 - g.pad, stride: 1, oh: g.h, ow: g.w}
 	return b, b.pad >= 0
 }

@@ -25,7 +25,31 @@ func MaxPool2D(x *G.Node, size int) (*G.Node, error) {
 	if size < 1 || s[2]%size != 0 || s[3]%size != 0 {
 		return nil, fmt.Errorf("op (maxpool2d): size %d does not divide %dx%d", size, s[2], s[3])
 	}
-	return applyOp("maxpool2d", &maxPoolOp{size: size}, x)
+	return applyOp("maxpool2d", &maxPoolOp{size: size, stride: size}, x)
+}
+
+// MaxPool returns the maximum of x [N, C, H, W] over size x size windows
+// placed every stride pixels, without padding:
+//
+//	y[n][c][r][q] = max_{0<=i,j<size} x[n][c][r*stride+i][q*stride+j]
+//	OH = floor((H - size) / stride) + 1,   OW likewise
+//
+// (PyTorch's nn.MaxPool2d(size, stride) with ceil_mode off; rows and
+// columns past the last window are not read). stride < size overlaps the
+// windows, as AlexNet's 3/2 pooling (Krizhevsky et al. 2012, section 3.4).
+// As in MaxPool2D, the forward pass records the first maximum in row-major
+// window order (strict >), and the backward pass routes each gy to it;
+// where windows overlap, an input that is the maximum of several windows
+// receives the sum of their gradients, added in output order.
+func MaxPool(x *G.Node, size, stride int) (*G.Node, error) {
+	s := x.Shape()
+	if len(s) != 4 {
+		return nil, fmt.Errorf("op (maxpool): want [N, C, H, W], got shape %v", s)
+	}
+	if size < 1 || stride < 1 || size > s[2] || size > s[3] {
+		return nil, fmt.Errorf("op (maxpool): size %d, stride %d on %dx%d: want 1 <= size <= H, W and stride >= 1", size, stride, s[2], s[3])
+	}
+	return applyOp("maxpool", &maxPoolOp{size: size, stride: stride}, x)
 }
 
 // maxPoolOp is the forward max pooling; argmax[i] is the flat index in x of
@@ -33,8 +57,25 @@ func MaxPool2D(x *G.Node, size int) (*G.Node, error) {
 type maxPoolOp struct {
 	pureOp
 	size   int
+	stride int // 0 is size
 	out    outBuf
 	argmax []int32
+}
+
+// geom returns the window stride and the output size for input h x w.
+func (op *maxPoolOp) geom(h, w int) (stride, oh, ow int) {
+	stride = op.stride
+	if stride == 0 {
+		stride = op.size
+	}
+	return stride, (h-op.size)/stride + 1, (w-op.size)/stride + 1
+}
+
+// tiled reports whether the windows tile the input exactly (stride = size
+// dividing H and W), where each input is in at most one window.
+func (op *maxPoolOp) tiled(h, w int) bool {
+	stride, _, _ := op.geom(h, w)
+	return stride == op.size && h%op.size == 0 && w%op.size == 0
 }
 
 func (op *maxPoolOp) Arity() int    { return 1 }
@@ -48,7 +89,11 @@ func (op *maxPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err := wantDims("x", s[0], 4); err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
-	return tensor.Shape{s[0][0], s[0][1], s[0][2] / op.size, s[0][3] / op.size}, nil
+	if s[0][2] < op.size || s[0][3] < op.size {
+		return nil, fmt.Errorf("op (%v): window %d larger than input %v", op, op.size, s[0])
+	}
+	_, oh, ow := op.geom(s[0][2], s[0][3])
+	return tensor.Shape{s[0][0], s[0][1], oh, ow}, nil
 }
 
 func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
@@ -56,7 +101,7 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
-	if len(s) != 4 || s[2]%op.size != 0 || s[3]%op.size != 0 {
+	if len(s) != 4 || s[2] < op.size || s[3] < op.size || (op.stride == 0 && !op.tiled(s[2], s[3])) {
 		return nil, fmt.Errorf("op (%v): bad input shape %v", op, s)
 	}
 	if len(x) >= 1<<31 {
@@ -64,7 +109,8 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	k := op.size
 	n, c, h, w := s[0], s[1], s[2], s[3]
-	oh, ow := h/k, w/k
+	stride, oh, ow := op.geom(h, w)
+	tiled := op.tiled(h, w)
 	t, y := op.out.get(n, c, oh, ow)
 	if cap(op.argmax) < len(y) {
 		op.argmax = make([]int32, len(y))
@@ -73,10 +119,14 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	arg := op.argmax
 	forChunks(n, func(_, lo, hi, _ int) {
 		for p := lo * c; p < hi*c; p++ { // planes of the chunk's images
-			if k == 2 {
-				pool2(x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w), w)
-			} else {
-				poolK(x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w), w, k)
+			xp, yp, ap, base := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w)
+			switch {
+			case tiled && k == 2:
+				pool2(xp, yp, ap, base, w)
+			case tiled:
+				poolK(xp, yp, ap, base, w, k)
+			default:
+				poolStrided(xp, yp, ap, base, w, ow, k, stride)
 			}
 		}
 	})
@@ -85,7 +135,12 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *maxPoolOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPoolOp) Hashcode() uint32      { return hashOf(op) }
-func (op *maxPoolOp) String() string        { return fmt.Sprintf("bs.maxpool2d(%d)", op.size) }
+func (op *maxPoolOp) String() string {
+	if op.stride == 0 || op.stride == op.size {
+		return fmt.Sprintf("bs.maxpool2d(%d)", op.size)
+	}
+	return fmt.Sprintf("bs.maxpool2d(%d,stride=%d)", op.size, op.stride)
+}
 
 func (op *maxPoolOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
@@ -137,8 +192,18 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	per := len(gy) / max(1, n)
 	perX := len(gx) / max(1, n)
 	arg := op.fwd.argmax
+	// Windows that tile the input give each input at most one gradient;
+	// overlapping ones add theirs, in output order within each image.
+	stride, _, _ := op.fwd.geom(xs[2], xs[3])
+	overlap := stride < op.fwd.size
 	forChunks(n, func(_, lo, hi, _ int) {
 		clear(gx[lo*perX : hi*perX])
+		if overlap {
+			for i := lo * per; i < hi*per; i++ {
+				gx[arg[i]] += gy[i]
+			}
+			return
+		}
 		for i := lo * per; i < hi*per; i++ {
 			gx[arg[i]] = gy[i]
 		}
@@ -148,7 +213,9 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *maxPoolGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *maxPoolGradOp) String() string        { return fmt.Sprintf("bs.maxpool2d_grad(%d)", op.fwd.size) }
+func (op *maxPoolGradOp) String() string {
+	return "bs.maxpool2d_grad" + op.fwd.String()[len("bs.maxpool2d"):]
+}
 
 func (op *maxPoolGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *maxPoolGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -174,6 +241,35 @@ func poolK(x, y []float32, arg []int32, base int32, w, k int) {
 		}
 		y[o] = bv
 		arg[o] = base + int32(best)
+	}
+}
+
+// poolStrided max-pools one plane x [H, W] into y [OH, ow] with k x k
+// windows every stride pixels, recording in arg the flat index (offset by
+// base) of each maximum, the first in row-major window order on ties.
+// Rows of 3x3/2 windows go to the vector version when they have 8 outputs
+// or more.
+func poolStrided(x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
+	oh := len(y) / ow
+	for r := 0; r < oh; r++ {
+		if k == 3 && stride == 2 && pool3s2Fast(x, y, arg, base, w, ow, r) {
+			continue
+		}
+		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
+		top := r * stride * w
+		for q := range yr {
+			best := top + q*stride
+			bv := x[best]
+			for i := 0; i < k; i++ {
+				row := top + i*w + q*stride
+				for j, v := range x[row : row+k] {
+					if v > bv {
+						bv, best = v, row+j
+					}
+				}
+			}
+			yr[q], ar[q] = bv, base+int32(best)
+		}
 	}
 }
 

@@ -1,8 +1,13 @@
 package ops
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // TestPool2TieRule checks pool2 (the vector path for rows of 16k, the
@@ -34,5 +39,121 @@ func TestPool2TieRule(t *testing.T) {
 				t.Fatalf("w=%d output %d: (%g at %d), want (%g at %d)", w, o, y[o], arg[o]-base, x[best], best)
 			}
 		}
+	}
+}
+
+// poolCases are strided max pools: AlexNet's overlapping 3/2 (scalar and
+// vector rows), sizes whose
+// last rows no window reads, a stride larger than the window (gaps), and a
+// window of the whole plane.
+var poolCases = []struct{ n, c, h, w, size, stride int }{
+	{2, 3, 7, 9, 3, 2},
+	{2, 2, 7, 21, 3, 2}, // 10 outputs a row: the vector path, its last block shifted
+	{5, 2, 8, 8, 3, 2},  // 8 = 2*3 + 2: the last row and column are not read
+	{2, 2, 9, 7, 2, 1},
+	{2, 3, 10, 11, 2, 3},
+	{1, 2, 5, 4, 4, 4},
+	{3, 1, 6, 6, 6, 1},
+}
+
+func TestMaxPoolGradient(t *testing.T) {
+	for i, tt := range poolCases {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d_size%d_stride%d", tt.n, tt.c, tt.h, tt.w, tt.size, tt.stride), func(t *testing.T) {
+			rng := newRand(uint64(1000 + i))
+			x := distinctDense(rng, 0.05, tt.n, tt.c, tt.h, tt.w)
+			tg := newTestGraph(t, rng, []*tensor.Dense{x}, []int{0}, func(n []*G.Node) (*G.Node, error) {
+				return MaxPool(n[0], tt.size, tt.stride)
+			})
+			if s := tg.y.Shape(); s[2] != (tt.h-tt.size)/tt.stride+1 || s[3] != (tt.w-tt.size)/tt.stride+1 {
+				t.Fatalf("output %v", s)
+			}
+			checkGradients(t, rng, tg, 60)
+		})
+	}
+}
+
+// TestMaxPoolTieRule checks strided pooling (the 3x3/2 vector path for
+// rows of 8 outputs or more, whose last block is shifted back when the row
+// is not a multiple of 8, and the scalar path otherwise) against the rule
+// spelled out directly, on data full of ties, signed zeros and NaNs, and
+// that an input
+// that is the maximum of overlapping windows gets the sum of their
+// gradients.
+func TestMaxPoolTieRule(t *testing.T) {
+	rng := newRand(1010)
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, 2, float32(math.NaN())}
+	for _, c := range []struct{ h, w, k, s int }{
+		{7, 9, 3, 2}, {5, 17, 3, 2}, {7, 18, 3, 2}, {9, 32, 3, 2}, {3, 41, 3, 2}, {6, 35, 3, 2}, {8, 9, 2, 3},
+	} {
+		oh, ow := (c.h-c.k)/c.s+1, (c.w-c.k)/c.s+1
+		x := make([]float32, c.h*c.w)
+		for i := range x {
+			x[i] = vals[rng.IntN(len(vals))]
+		}
+		y, arg := make([]float32, oh*ow), make([]int32, oh*ow)
+		poolStrided(x, y, arg, 100, c.w, ow, c.k, c.s)
+		for o := range y {
+			r, q := o/ow, o%ow
+			best := r*c.s*c.w + q*c.s
+			for i := range c.k {
+				for j := range c.k {
+					if p := (r*c.s+i)*c.w + q*c.s + j; x[p] > x[best] {
+						best = p
+					}
+				}
+			}
+			if arg[o] != 100+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
+				t.Fatalf("%dx%d, window %d/%d, output %d: (%g at %d), want (%g at %d)", c.h, c.w, c.k, c.s, o, y[o], arg[o]-100, x[best], best)
+			}
+		}
+	}
+	// A 3x5 plane pooled 3/2: the 9 at the centre is the maximum of both
+	// windows.
+	g := G.NewGraph()
+	plane := []float32{1, 2, 0, 3, 4, 0, 5, 9, 6, 0, 1, 2, 0, 3, 4}
+	xn := G.NewTensor(g, G.Float32, 4, G.WithShape(1, 1, 3, 5), G.WithValue(tensor.New(tensor.WithShape(1, 1, 3, 5), tensor.WithBacking(plane))))
+	yn, err := MaxPool(xn, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wts := G.NewTensor(g, G.Float32, 4, G.WithShape(1, 1, 1, 2), G.WithValue(tensor.New(tensor.WithShape(1, 1, 1, 2), tensor.WithBacking([]float32{0.25, 0.5}))))
+	grads, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(yn, wts)))), xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, 15)
+	want[7] = 0.75
+	if got := f32data(grads[0].Value()); !slices.Equal(got, want) {
+		t.Errorf("gradient %v, want %v", got, want)
+	}
+}
+
+func TestMaxPoolErrors(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, G.Float32, 4, G.WithShape(1, 2, 5, 6), G.WithName("x"))
+	for _, c := range [][2]int{{0, 1}, {3, 0}, {6, 1}, {-1, 2}} {
+		if _, err := MaxPool(x, c[0], c[1]); err == nil {
+			t.Errorf("MaxPool(size %d, stride %d) on 5x6: no error", c[0], c[1])
+		}
+	}
+}
+
+func TestGlobalAvgPoolGradient(t *testing.T) {
+	for i, shape := range [][]int{{2, 3, 4, 5}, {5, 7, 1, 1}, {3, 2, 3, 3}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			rng := newRand(uint64(1020 + i))
+			tg := newTestGraph(t, rng, []*tensor.Dense{randDense(rng, 1, shape...)}, []int{0}, func(n []*G.Node) (*G.Node, error) {
+				return GlobalAvgPool(n[0])
+			})
+			if s := tg.y.Shape(); len(s) != 2 || s[0] != shape[0] || s[1] != shape[1] {
+				t.Fatalf("output %v", s)
+			}
+			checkGradients(t, rng, tg, 40)
+		})
 	}
 }

@@ -82,3 +82,137 @@ ploop:
 pdone:
 	VZEROUPPER
 	RET
+
+// 2q for the eight outputs of a block (int32), and the step to the next
+// block: 16 input columns.
+DATA pool3lanes<>+0(SB)/4, $0
+DATA pool3lanes<>+4(SB)/4, $2
+DATA pool3lanes<>+8(SB)/4, $4
+DATA pool3lanes<>+12(SB)/4, $6
+DATA pool3lanes<>+16(SB)/4, $8
+DATA pool3lanes<>+20(SB)/4, $10
+DATA pool3lanes<>+24(SB)/4, $12
+DATA pool3lanes<>+28(SB)/4, $14
+DATA pool3lanes<>+32(SB)/4, $16
+DATA pool3lanes<>+36(SB)/4, $16
+DATA pool3lanes<>+40(SB)/4, $16
+DATA pool3lanes<>+44(SB)/4, $16
+DATA pool3lanes<>+48(SB)/4, $16
+DATA pool3lanes<>+52(SB)/4, $16
+DATA pool3lanes<>+56(SB)/4, $16
+DATA pool3lanes<>+60(SB)/4, $16
+GLOBL pool3lanes<>(SB), RODATA|NOPTR, $64
+
+// func pool3s2RowAVX(x *float32, w int, y *float32, arg *int32, base int32, n8 int)
+//
+// Max-pools 3x3 windows with stride 2 whose top rows start at x[2q],
+// q < 8*n8 (rows x[0:], x[w:], x[2w:] of width w), into y[q], recording in
+// arg[q] the flat index base + (offset in x) of each maximum: the first in
+// row-major window order on ties (strict > comparisons, so a NaN is taken
+// only as the first value of its window). Per input row and block of 16
+// columns p: E = x[p+2q] and O = x[p+2q+1] are the evens and odds of
+// x[p:p+16] (VSHUFPS, then VPERMPD to undo the lane interleave), and
+// E2 = x[p+2q+2] the evens of x[p+2:p+10] with the odds of x[p+9:p+17], so
+// no load reaches past x[p+16].
+TEXT ·pool3s2RowAVX(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ arg+24(FP), DX
+	MOVL base+32(FP), AX
+	MOVQ n8+40(FP), CX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPADDD pool3lanes<>(SB), Y15, Y15
+	// Window offsets: 1, 2, w, w+1, w+2, 2w, 2w+1, 2w+2 in Y7..Y14.
+	MOVL $1, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL $2, AX
+	VMOVD AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL R8, AX
+	VMOVD AX, X9
+	VPBROADCASTD X9, Y9
+	VPADDD Y7, Y9, Y10
+	VPADDD Y8, Y9, Y11
+	VPADDD Y9, Y9, Y12
+	VPADDD Y7, Y12, Y13
+	VPADDD Y8, Y12, Y14
+	LEAQ (SI)(R8*4), BX
+	LEAQ (BX)(R8*4), R9
+	TESTQ CX, CX
+	JE p3done
+p3loop:
+	// Row 0: best = E, offset 0; then O (1), E2 (2).
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VSHUFPS $0xDD, Y3, Y2, Y4
+	VSHUFPS $0x88, Y3, Y2, Y0
+	VPERMPD $0xD8, Y4, Y4
+	VPERMPD $0xD8, Y0, Y0
+	VMOVUPS 8(SI), Y3
+	VMOVUPS 36(SI), Y6
+	VSHUFPS $0xD8, Y6, Y3, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VPXOR Y1, Y1, Y1
+	VCMPPS $0x1e, Y0, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VBLENDVPS Y5, Y7, Y1, Y1
+	VCMPPS $0x1e, Y0, Y3, Y5
+	VBLENDVPS Y5, Y3, Y0, Y0
+	VBLENDVPS Y5, Y8, Y1, Y1
+	// Row 1: E (w), O (w+1), E2 (w+2).
+	VMOVUPS (BX), Y2
+	VMOVUPS 32(BX), Y3
+	VSHUFPS $0xDD, Y3, Y2, Y4
+	VSHUFPS $0x88, Y3, Y2, Y2
+	VPERMPD $0xD8, Y4, Y4
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS 8(BX), Y3
+	VMOVUPS 36(BX), Y6
+	VSHUFPS $0xD8, Y6, Y3, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VCMPPS $0x1e, Y0, Y2, Y5
+	VBLENDVPS Y5, Y2, Y0, Y0
+	VBLENDVPS Y5, Y9, Y1, Y1
+	VCMPPS $0x1e, Y0, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VBLENDVPS Y5, Y10, Y1, Y1
+	VCMPPS $0x1e, Y0, Y3, Y5
+	VBLENDVPS Y5, Y3, Y0, Y0
+	VBLENDVPS Y5, Y11, Y1, Y1
+	// Row 2: E (2w), O (2w+1), E2 (2w+2).
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y3
+	VSHUFPS $0xDD, Y3, Y2, Y4
+	VSHUFPS $0x88, Y3, Y2, Y2
+	VPERMPD $0xD8, Y4, Y4
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS 8(R9), Y3
+	VMOVUPS 36(R9), Y6
+	VSHUFPS $0xD8, Y6, Y3, Y3
+	VPERMPD $0xD8, Y3, Y3
+	VCMPPS $0x1e, Y0, Y2, Y5
+	VBLENDVPS Y5, Y2, Y0, Y0
+	VBLENDVPS Y5, Y12, Y1, Y1
+	VCMPPS $0x1e, Y0, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VBLENDVPS Y5, Y13, Y1, Y1
+	VCMPPS $0x1e, Y0, Y3, Y5
+	VBLENDVPS Y5, Y3, Y0, Y0
+	VBLENDVPS Y5, Y14, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VPADDD Y15, Y1, Y1
+	VMOVDQU Y1, (DX)
+	VPADDD pool3lanes<>+32(SB), Y15, Y15
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $64, R9
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ p3loop
+p3done:
+	VZEROUPPER
+	RET

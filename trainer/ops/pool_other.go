@@ -4,3 +4,6 @@ package ops
 
 // pool2Fast reports that no vector pooling exists on this architecture.
 func pool2Fast(x, y []float32, arg []int32, base int32, w int) bool { return false }
+
+// pool3s2Fast reports that no vector pooling exists on this architecture.
+func pool3s2Fast(x, y []float32, arg []int32, base int32, w, ow, r int) bool { return false }
