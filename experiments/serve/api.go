@@ -486,7 +486,7 @@ func shellQuote(s string) string {
 
 // kernels answers /api/kernels?run=ID&step=N&scale=S with the PNG of the
 // run's first-layer kernels at a checkpoint that holds weights (default:
-// the latest), branches top to bottom in aligned order
+// the latest, also when it is newer than the run list), branches top to bottom in aligned order
 // (experiments.WriteKernelGrid). An unknown run or a step without
 // weights is 404; a run in the middle of a commit is 503 with
 // Retry-After.
@@ -507,7 +507,7 @@ func (s *Server) kernels(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, fmt.Sprintf("run %s has no checkpoint with weights", e.id))
 		return
 	}
-	step := kept[len(kept)-1]
+	step := -1 // the latest, which retention never prunes
 	if v := q.Get("step"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -530,6 +530,9 @@ func (s *Server) kernels(w http.ResponseWriter, r *http.Request) {
 		scale = n
 	}
 	key := fmt.Sprintf("kernels\x00%s\x00%d\x00%d\x00%d\x00%v", e.id, e.stamp.Inode, step, scale, e.loaded.Order)
+	if step < 0 {
+		key += fmt.Sprintf("\x00%+v", e.stamp) // the latest changes with every commit
+	}
 	v, err := s.memo.get(key, func() (any, error) {
 		var buf bytes.Buffer
 		_, _, err := experiments.WriteKernelGrid(&buf, e.dir, experiments.KernelGridOptions{Step: step, Scale: scale, Order: e.loaded.Order, Timeout: s.o.ReadTimeout})

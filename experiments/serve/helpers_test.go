@@ -117,6 +117,9 @@ func mkdirTemp() (string, error) {
 }
 
 func TestMain(m *testing.M) {
+	if out := os.Getenv(trainEnv); out != "" {
+		os.Exit(trainProcess(out))
+	}
 	code := m.Run()
 	if fixture.dir != "" {
 		os.RemoveAll(filepath.Dir(fixture.dir))
