@@ -107,3 +107,21 @@ report-check: build
 	test -s $(RC)/report.png
 	REPORT_SCREENSHOT=$(abspath $(RC))/report.png $(GO) test -count=1 -run '^TestScreenshot$$' -v ./results/report
 	@echo "report-check: $(RC)/report.html and $(RC)/report.png"
+
+# serve-check trains two tiny regimes (3 seeds each, a few seconds), starts
+# a run training in the background, serves them with 'branchspec serve'
+# and has headless Chromium load the page (.ci/servecheck, its own Go
+# module: the DevTools-protocol client stays out of branchspec's
+# dependencies), wait until the run list has updated itself while the run
+# trains and a curve is drawn, and save a screenshot. Installs chromium
+# where apt-get can (as root). Output in $(SC).
+SC ?= /tmp/branchspec-serve-check
+.PHONY: serve-check
+serve-check: build
+	@command -v $(CHROMIUM) >/dev/null || { \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium (Debian) for serve-check"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+		else echo "serve-check needs $(CHROMIUM): apt-get update && apt-get install -y --no-install-recommends chromium"; exit 1; fi; }
+	cd .ci/servecheck && $(GO) vet ./...
+	.ci/servecheck/check.sh $(BIN) $(SC) $(CHROMIUM)

@@ -14,5 +14,6 @@
 // It asks trainer for weights, activations and evaluations through its
 // methods and must never import gorgonia, trainer/ops or the GEMM, nor
 // bbolt (results stores for it); cmd/branchspec must import nothing but
-// experiments from this module.
+// experiments and experiments/serve (the web page over these operations,
+// which nothing else imports) from this module.
 package experiments

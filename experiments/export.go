@@ -1,11 +1,14 @@
 package experiments
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"branchspec/configs"
 	"branchspec/results"
@@ -86,23 +89,57 @@ func writeNpy(path string, t results.Tensor) (err error) {
 // DrawKernels draws the first-layer kernels of the run's checkpoint at
 // step (the latest when step < 0) as one PNG at path: one block per branch
 // from top to bottom (FirstLayerKernels in branch order), each kernel
-// scaled to its own range, scale pixels per tap. It returns the number of
-// blocks and the step drawn.
+// scaled to its own range, scale pixels per tap (see WriteKernelGrid). It
+// returns the number of blocks and the step drawn.
 func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, err error) {
-	ks, c, k, at, err := FirstLayerKernels(dir, step, nil)
+	var buf bytes.Buffer
+	blocks, at, err = WriteKernelGrid(&buf, dir, KernelGridOptions{Step: step, Scale: scale})
 	if err != nil {
 		return 0, 0, err
 	}
-	img, err := figures.KernelGrid(ks, c, k, figures.KernelGridOptions{Scale: scale})
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return 0, 0, err
+	}
+	return blocks, at, nil
+}
+
+// KernelGridOptions select the checkpoint and layout WriteKernelGrid draws.
+type KernelGridOptions struct {
+	// Step is the checkpoint drawn; negative means the latest.
+	Step int
+	// Scale is the number of pixels per kernel tap (figures.KernelGrid;
+	// 0 means its default).
+	Scale int
+	// Order lists the branch in each aligned slot, top to bottom
+	// (LoadedRun.Order); nil keeps the branch order.
+	Order []int
+	// Timeout bounds the wait for the store's file lock (results.Options;
+	// 0 means results.DefaultTimeout). A reader that must not wait on a
+	// training run's commit sets it short and gets results.ErrTimeout.
+	Timeout time.Duration
+}
+
+// WriteKernelGrid writes the first-layer kernels of the run in dir at a
+// checkpoint as one PNG to w: one block per branch from top to bottom
+// (FirstLayerKernels), each kernel scaled to its own range. It is the one
+// way the command line, the report and the server draw kernels. It
+// returns the number of blocks and the step drawn; nothing is written to
+// w on error.
+func WriteKernelGrid(w io.Writer, dir string, o KernelGridOptions) (blocks, at int, err error) {
+	ks, c, k, at, err := firstLayerKernels(dir, o.Step, o.Order, &results.Options{Timeout: o.Timeout})
 	if err != nil {
 		return 0, 0, err
 	}
-	f, err := os.Create(path)
+	img, err := figures.KernelGrid(ks, c, k, figures.KernelGridOptions{Scale: o.Scale})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("kernels of %s at step %d: %w", dir, at, err)
 	}
-	if err := errors.Join(png.Encode(f, img), f.Close()); err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", path, err)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return 0, 0, fmt.Errorf("kernels of %s at step %d: %w", dir, at, err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return 0, 0, err
 	}
 	return len(ks), at, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image/png"
 	"os"
 	"slices"
 	"strconv"
@@ -281,17 +280,10 @@ func kernelFigures(run *LoadedRun) ([]report.Figure, error) {
 		if len(figs) == 1 && step == steps[0] {
 			break
 		}
-		blocks, ch, k, at, err := FirstLayerKernels(run.Dir, step, run.Order)
+		var buf bytes.Buffer
+		_, at, err := WriteKernelGrid(&buf, run.Dir, KernelGridOptions{Step: step, Scale: 12, Order: run.Order})
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
-		}
-		img, err := figures.KernelGrid(blocks, ch, k, figures.KernelGridOptions{Scale: 12})
-		if err != nil {
-			return nil, fmt.Errorf("report: kernels of %s at step %d: %w", run.Dir, at, err)
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			return nil, fmt.Errorf("report: kernels of %s at step %d: %w", run.Dir, at, err)
 		}
 		figs = append(figs, report.Figure{Title: fmt.Sprintf("%s, seed %d, step %d", run.Group, run.Info.Seed, at),
 			Caption: fmt.Sprintf("one block per branch, top to bottom in aligned order %s; each kernel scaled to its own range", orderText(run.Order)),

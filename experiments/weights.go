@@ -43,8 +43,8 @@ func checkpointAt(run *results.Run, step int) (*results.Checkpoint, error) {
 
 // checkpointModel loads the run's model holding its weights at step (the
 // latest checkpoint when step < 0), and the step read.
-func checkpointModel(dir string, step int) (*trainer.Model, int, error) {
-	run, err := results.Open(dir, nil)
+func checkpointModel(dir string, step int, opts *results.Options) (*trainer.Model, int, error) {
+	run, err := results.Open(dir, opts)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -78,7 +78,12 @@ func tensorsOf(ts []results.Tensor) []trainer.Tensor {
 // step read. With a shared stem there is one block: the stem's first
 // layer (trainer.Model.FirstKernels). The blocks suit figures.KernelGrid.
 func FirstLayerKernels(dir string, step int, order []int) (blocks [][]float32, c, k, at int, err error) {
-	m, at, err := checkpointModel(dir, step)
+	return firstLayerKernels(dir, step, order, nil)
+}
+
+// firstLayerKernels is FirstLayerKernels reading with opts.
+func firstLayerKernels(dir string, step int, order []int, opts *results.Options) (blocks [][]float32, c, k, at int, err error) {
+	m, at, err := checkpointModel(dir, step, opts)
 	if err != nil {
 		return nil, 0, 0, 0, fmt.Errorf("first-layer kernels (%s): %w", dir, err)
 	}
@@ -104,7 +109,7 @@ func FirstLayerKernels(dir string, step int, order []int) (blocks [][]float32, c
 // rejoin.maxshare metric reads (trainer.Model.Rejoin). A run with one
 // branch is an error.
 func RejoinMatrix(dir string, step int, order []int) (A [][]float64, at int, err error) {
-	m, at, err := checkpointModel(dir, step)
+	m, at, err := checkpointModel(dir, step, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("rejoin matrix (%s): %w", dir, err)
 	}

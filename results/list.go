@@ -39,23 +39,49 @@ func List(root string) ([]Summary, error) {
 // list is List with options, for tests.
 func list(root string, opts *Options) ([]Summary, error) {
 	var out []Summary
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == root {
-				return err
-			}
-			out = append(out, Summary{Dir: path, Err: err})
-			return nil // WalkDir skips a directory it could not read
-		}
-		if d.Name() == dbName && !d.IsDir() {
-			out = append(out, summarize(filepath.Dir(path), opts))
-		}
-		return nil
+	err := walkRuns(root, func(dir string) {
+		out = append(out, summarize(dir, opts))
+	}, func(path string, err error) {
+		out = append(out, Summary{Dir: path, Err: err})
 	})
 	if err != nil {
 		return out, fmt.Errorf("results: list %s: %w", root, err)
 	}
 	return out, nil
+}
+
+// Find returns the directory of every run below root, at any depth, in
+// lexical order: each directory that holds a regular file run.db (a
+// symbolic link named run.db is not a run). It opens no run.db, so it
+// never waits on a training process; directories below root that cannot
+// be read are passed over. Find returns an error only if root itself
+// cannot be walked.
+func Find(root string) ([]string, error) {
+	var dirs []string
+	err := walkRuns(root, func(dir string) { dirs = append(dirs, dir) }, func(string, error) {})
+	if err != nil {
+		return nil, fmt.Errorf("results: find %s: %w", root, err)
+	}
+	return dirs, nil
+}
+
+// walkRuns calls run with the directory of each regular run.db below root
+// in lexical order, and fail with each path below root that could not be
+// walked. It returns an error only if root itself cannot be walked.
+func walkRuns(root string, run func(dir string), fail func(path string, err error)) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			fail(path, err)
+			return nil // WalkDir skips a directory it could not read
+		}
+		if d.Name() == dbName && d.Type().IsRegular() {
+			run(filepath.Dir(path))
+		}
+		return nil
+	})
 }
 
 // summarize reads the Summary of the run in dir in one transaction.

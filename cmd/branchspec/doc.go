@@ -4,10 +4,11 @@
 // Each subcommand lives in its own file as a *command value whose flags
 // bind to a local options struct; it parses them, calls one operation of
 // package experiments and prints to the streams it is given. main only
-// registers and dispatches. Exit status: 0 success, 1 failure, 2 usage
+// registers and dispatches (serve calls experiments/serve, the web page's
+// package, in the same way). Exit status: 0 success, 1 failure, 2 usage
 // error (a bad flag, or an error matching experiments.ErrInvalid), 130
 // interrupted (the run checkpointed and can be resumed).
 //
-// Boundaries: this package imports nothing of the module but experiments,
-// and never gorgonia or bbolt.
+// Boundaries: this package imports nothing of the module but experiments
+// and experiments/serve, and never gorgonia or bbolt.
 package main
