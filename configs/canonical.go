@@ -13,14 +13,18 @@ import (
 )
 
 // Canonical returns the config as deterministic TOML text that names every
-// key: top-level keys, then one [table] per section in declaration order,
-// keys in declaration order, arrays inline, floats in their shortest
+// key but those tagged omitdefault that hold their default value (keys
+// added after runs were stored, see Data; a layer's are omitted when zero):
+// top-level keys, then one [table] per section in declaration order, keys
+// in declaration order, arrays inline, floats in their shortest
 // round-tripping form, no comments. Parse(name, c.Canonical()) gives back a
 // config reflect.DeepEqual to c (empty slices are nil on both sides), so the
-// text stored with a run reproduces it exactly.
+// text stored with a run reproduces it exactly, and a config that leaves
+// the newer keys at their defaults has the text and hash it had before
+// they existed.
 func (c *Config) Canonical() []byte {
 	var b bytes.Buffer
-	writeTable(&b, "", reflect.ValueOf(c).Elem())
+	writeTable(&b, "", reflect.ValueOf(c).Elem(), reflect.ValueOf(Defaults()).Elem())
 	return b.Bytes()
 }
 
@@ -32,30 +36,40 @@ func (c *Config) Hash() string {
 }
 
 // writeTable writes the keys of struct rv at path: plain keys first, then
-// each nested struct as its own [path.key] table.
-func writeTable(b *bytes.Buffer, path string, rv reflect.Value) {
+// each nested struct as its own [path.key] table. def is the default value
+// of rv: an omitdefault key equal to it is left out.
+func writeTable(b *bytes.Buffer, path string, rv, def reflect.Value) {
 	fields := tomlFields(rv.Type())
+	omit := func(f tomlField) bool {
+		return f.omitDefault && reflect.DeepEqual(rv.Field(f.index).Interface(), def.Field(f.index).Interface())
+	}
 	for _, f := range fields {
-		if fv := rv.Field(f.index); fv.Kind() != reflect.Struct {
+		if fv := rv.Field(f.index); fv.Kind() != reflect.Struct && !omit(f) {
 			fmt.Fprintf(b, "%s = %s\n", f.name, inline(fv))
 		}
 	}
 	for _, f := range fields {
-		if fv := rv.Field(f.index); fv.Kind() == reflect.Struct {
+		if fv := rv.Field(f.index); fv.Kind() == reflect.Struct && !omit(f) {
 			sub := joinKey(path, f.name)
 			fmt.Fprintf(b, "\n[%s]\n", sub)
-			writeTable(b, sub, fv)
+			writeTable(b, sub, fv, def.Field(f.index))
 		}
 	}
 }
 
-// inline renders rv as a TOML inline value.
+// inline renders rv as a TOML inline value; a struct's omitdefault keys
+// are left out when zero.
 func inline(rv reflect.Value) string {
+	if rv.Type() == scaleType && Scale(rv.Float()) == ScaleFit {
+		return tomlString(scaleFitWord)
+	}
 	switch rv.Kind() {
 	case reflect.Struct:
 		var parts []string
 		for _, f := range tomlFields(rv.Type()) {
-			parts = append(parts, f.name+" = "+inline(rv.Field(f.index)))
+			if fv := rv.Field(f.index); !f.omitDefault || !fv.IsZero() {
+				parts = append(parts, f.name+" = "+inline(fv))
+			}
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case reflect.Slice:

@@ -13,13 +13,14 @@ func TestLayersDefault(t *testing.T) {
 	}
 	// Shapes and parameter counts worked out by hand from default.toml:
 	// conv params = out*in*k*k + out, linear = out*in + out.
+	l5, l3, t3 := Layer{Out: 16, Kernel: 5, Pool: 2}, Layer{Out: 16, Kernel: 3, Pool: 2}, Layer{Out: 64, Kernel: 3, Pool: 2}
 	want := []LayerInfo{
-		{Name: "branch.0.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Params: 16*3*25 + 16},
-		{Name: "branch.0.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Params: 16*16*9 + 16},
-		{Name: "branch.1.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Params: 16*3*25 + 16},
-		{Name: "branch.1.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Params: 16*16*9 + 16},
-		{Name: "trunk.0", Kind: KindConv, In: [3]int{32, 8, 8}, Out: [3]int{64, 4, 4}, Kernel: 3, Pool: 2, Params: 64*32*9 + 64},
-		{Name: "out", Kind: KindLinear, In: [3]int{1024, 1, 1}, Out: [3]int{36, 1, 1}, Params: 36*1024 + 36},
+		{Name: "branch.0.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Layer: l5, Branch: 0, Params: 16*3*25 + 16},
+		{Name: "branch.0.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Layer: l3, Branch: 0, Params: 16*16*9 + 16},
+		{Name: "branch.1.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Layer: l5, Branch: 1, Params: 16*3*25 + 16},
+		{Name: "branch.1.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Layer: l3, Branch: 1, Params: 16*16*9 + 16},
+		{Name: "trunk.0", Kind: KindConv, In: [3]int{32, 8, 8}, Out: [3]int{64, 4, 4}, Kernel: 3, Pool: 2, Layer: t3, Branch: -1, Params: 64*32*9 + 64},
+		{Name: "out", Kind: KindLinear, In: [3]int{1024, 1, 1}, Out: [3]int{36, 1, 1}, Branch: -1, Params: 36*1024 + 36},
 	}
 	if !reflect.DeepEqual(layers, want) {
 		t.Errorf("Layers() =\n%+v\nwant\n%+v", layers, want)
