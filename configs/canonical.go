@@ -41,7 +41,7 @@ func (c *Config) Hash() string {
 func writeTable(b *bytes.Buffer, path string, rv, def reflect.Value) {
 	fields := tomlFields(rv.Type())
 	omit := func(f tomlField) bool {
-		return f.omitDefault && reflect.DeepEqual(rv.Field(f.index).Interface(), def.Field(f.index).Interface())
+		return f.omitDefault && sameBits(rv.Field(f.index), def.Field(f.index))
 	}
 	for _, f := range fields {
 		if fv := rv.Field(f.index); fv.Kind() != reflect.Struct && !omit(f) {
@@ -57,6 +57,34 @@ func writeTable(b *bytes.Buffer, path string, rv, def reflect.Value) {
 	}
 }
 
+// sameBits reports whether a and b (of one type) hold the same value bit
+// for bit: unlike ==, -0.0 differs from 0.0, so a config whose text omits
+// a key at its default value decodes to the same bits.
+func sameBits(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Float64:
+		return math.Float64bits(a.Float()) == math.Float64bits(b.Float())
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !sameBits(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !sameBits(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.Interface() == b.Interface()
+}
+
 // inline renders rv as a TOML inline value; a struct's omitdefault keys
 // are left out when zero.
 func inline(rv reflect.Value) string {
@@ -67,7 +95,7 @@ func inline(rv reflect.Value) string {
 	case reflect.Struct:
 		var parts []string
 		for _, f := range tomlFields(rv.Type()) {
-			if fv := rv.Field(f.index); !f.omitDefault || !fv.IsZero() {
+			if fv := rv.Field(f.index); !f.omitDefault || !sameBits(fv, reflect.Zero(fv.Type())) {
 				parts = append(parts, f.name+" = "+inline(fv))
 			}
 		}

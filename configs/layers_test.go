@@ -104,3 +104,41 @@ func TestExpand(t *testing.T) {
 		})
 	}
 }
+
+// TestLayerShape: output sizes by hand from PyTorch's formulas,
+// floor((n + 2*(k/2) - k)/s) + 1 for Conv2d(padding=k//2, stride=s) and
+// floor((n - p)/q) + 1 for MaxPool2d(p, q).
+func TestLayerShape(t *testing.T) {
+	tests := []struct {
+		l      Layer
+		n      int
+		want   int
+		errKey string
+	}{
+		{Layer{Kernel: 3}, 32, 32, ""},
+		{Layer{Kernel: 5, Pool: 2}, 32, 16, ""},
+		{Layer{Kernel: 7, Stride: 2}, 32, 16, ""},                           // (32+6-7)/2+1
+		{Layer{Kernel: 7, Stride: 2}, 31, 16, ""},                           // (31+6-7)/2+1
+		{Layer{Kernel: 3, Stride: 3}, 32, 11, ""},                           // (32+2-3)/3+1
+		{Layer{Kernel: 7, Stride: 2, Pool: 3, PoolStride: 2}, 32, 7, ""},    // 16 -> (16-3)/2+1
+		{Layer{Kernel: 5, Pool: 3, PoolStride: 2}, 7, 3, ""},                // (7-3)/2+1
+		{Layer{Kernel: 3, Pool: 2, PoolStride: 2}, 7, 3, ""},                // (7-2)/2+1: need not divide
+		{Layer{Kernel: 3, Pool: 4, PoolStride: 1}, 4, 1, ""},                // one window
+		{Layer{Kernel: 3, Pool: 2}, 7, 0, "pool"},                           // must divide without a pool stride
+		{Layer{Kernel: 3, Stride: 4, Pool: 3, PoolStride: 2}, 8, 0, "pool"}, // 2x2 map, pool 3
+	}
+	for _, tt := range tests {
+		oh, ow, err := tt.l.Shape(tt.n, tt.n)
+		switch {
+		case tt.errKey != "":
+			if err == nil || err.Key != tt.errKey {
+				t.Errorf("%+v on %d: %v, want an error at %q", tt.l, tt.n, err, tt.errKey)
+			}
+		case err != nil || oh != tt.want || ow != tt.want:
+			t.Errorf("%+v on %d: %dx%d (%v), want %d", tt.l, tt.n, oh, ow, err, tt.want)
+		}
+	}
+	if oh, ow, err := (Layer{Kernel: 3, Stride: 2}).Shape(9, 4); err != nil || oh != 5 || ow != 2 {
+		t.Errorf("9x4 with stride 2: %dx%d, %v; want 5x2", oh, ow, err)
+	}
+}
