@@ -367,3 +367,17 @@ func TestSetAllValidatesOnce(t *testing.T) {
 		t.Fatal("a failed SetAll changed the config")
 	}
 }
+
+// TestSetString: the assignment SetString makes sets a string key to any
+// value exactly, quotes, backslashes, control characters and all.
+func TestSetString(t *testing.T) {
+	for _, v := range []string{"data/cifar10", `odd "dir"\x`, "'single'", "tab\there\nnewline\u0001", "ü/ß", ""} {
+		c := Defaults()
+		if err := c.SetAll([]string{`data.source="cifar10"`, "data.train_size=0", "data.test_size=0", SetString("data.path", v)}); err != nil && v != "" {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if v != "" && c.Data.Path != v {
+			t.Errorf("SetString(%q) set %q", v, c.Data.Path)
+		}
+	}
+}
