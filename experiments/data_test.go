@@ -363,3 +363,76 @@ func TestInputGain(t *testing.T) {
 		t.Errorf("per-channel gain %v, want [2 4 0.5]", got)
 	}
 }
+
+// cifar10JPEG returns the CIFAR-10 image folder, $BRANCHSPEC_CIFAR10_JPEG or
+// ../shared/data/cifar10-jpeg next to the module root, and skips the test
+// when it is absent.
+func cifar10JPEG(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("BRANCHSPEC_CIFAR10_JPEG")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "data", "cifar10-jpeg") // experiments/ is one below the root
+	}
+	if _, err := os.Stat(filepath.Join(dir, "train")); err != nil {
+		t.Skipf("CIFAR-10 JPEG folder %s absent (set BRANCHSPEC_CIFAR10_JPEG to its path): %v", dir, err)
+	}
+	return dir
+}
+
+// TestAlexNetPresetOnCIFAR10: the cifar10-alexnet preset on the real
+// image folder, with the whole training set (its mean image is fitted on
+// all 50,000 images) and a few steps: it trains, stores the mean image
+// whose channel means are CIFAR-10's, and a stop and resume equals the
+// uninterrupted run.
+func TestAlexNetPresetOnCIFAR10(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 60,000 images and trains the preset")
+	}
+	dir := cifar10JPEG(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // decodes into a fresh cache, not the user's
+	cfg, err := LoadConfig("cifar10-alexnet", []string{DataPathSet(dir), "data.test_size=256", "schedule.steps=6",
+		"checkpoint.log_until=2", "checkpoint.every=3", "checkpoint.keep_every=3", "schedule.eval_every=3",
+		"metrics.probes=16", "metrics.permutations=20", "metrics.shuffles=5", "metrics.cka_examples=32", "metrics.lesion_examples=64", "metrics.csi_top=4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	full := must(Start(context.Background(), cfg, filepath.Join(root, "full"), Options{}))
+	want := record(t, full)
+	stopped := must(Start(context.Background(), cfg, filepath.Join(root, "stopped"), Options{StopAt: 4}))
+	if err := Resume(context.Background(), stopped, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, record(t, stopped), want)
+
+	run, err := results.Open(full, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := run.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pre data.Preprocess
+	if err := json.Unmarshal(info.Blobs[blobPreprocess], &pre); err != nil {
+		t.Fatal(err)
+	}
+	// Channel means of the 50,000 training images in pixel levels, printed
+	// by trainer/data/testdata/cifar10_jpeg_reference.py with PIL (see
+	// trainer/data's TestLoadFolderCIFAR10JPEG); our decoder agrees to
+	// 0.05 levels.
+	ref := [3]float64{125.268848, 122.933019, 113.862839}
+	const tol = 0.06
+	for c := range 3 {
+		m := 0.0
+		for _, v := range pre.Mean[c*1024 : (c+1)*1024] {
+			m += (float64(v) + 1) * 127.5
+		}
+		if m /= 1024; math.Abs(m-ref[c]) > tol {
+			t.Errorf("channel %d: stored mean image averages %.4f levels, CIFAR-10's is %.4f", c, m, ref[c])
+		}
+	}
+	if g := InputGain(&data.Set{C: 3, Pre: &pre}); math.Abs(g[0]-127.5) > 1e-3 || g[0] != g[1] || g[1] != g[2] {
+		t.Errorf("input gain %v, want 127.5 on every channel (raw pixel levels)", g)
+	}
+}

@@ -47,12 +47,18 @@ func TestCheckLosses(t *testing.T) {
 	}
 }
 
-// TestRunGoTrains checks the Go side on its own: the reference net built
-// from refConfig takes the weights in the files, and Adam lowers the loss
-// on the cycled batches.
+// TestRunGoTrains checks the Go side on its own: each net built from its
+// config takes the weights in the files, and its solver lowers the loss on
+// the cycled batches.
 func TestRunGoTrains(t *testing.T) {
+	for _, net := range refNets {
+		t.Run(net.name, func(t *testing.T) { runGoTrains(t, net) })
+	}
+}
+
+func runGoTrains(t *testing.T, net refNet) {
 	dir := t.TempDir()
-	if err := writeInputs(dir, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if err := writeInputs(dir, net, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
 	steps := 12
@@ -77,7 +83,7 @@ func TestRunGoTrains(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-runs", "0"}, {"-nope"}, {"-child", "rust"}} {
+	for _, args := range [][]string{{"-runs", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, strings.TrimSpace(errOut.String()))
@@ -90,7 +96,7 @@ func TestUsageErrors(t *testing.T) {
 // gorgonia's tape machine bookkeeping and the ops' per-call closures.
 func TestStepAllocations(t *testing.T) {
 	dir := t.TempDir()
-	if err := writeInputs(dir, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if err := writeInputs(dir, refNets[0], rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
 	s, err := newGoSide(dir)
