@@ -49,7 +49,7 @@ func TestCheckLosses(t *testing.T) {
 
 // TestRunGoTrains checks the Go side on its own: each net built from its
 // config takes the weights in the files, and its solver lowers the loss on
-// the cycled batches.
+// a batch it sees again.
 func TestRunGoTrains(t *testing.T) {
 	for _, net := range refNets {
 		t.Run(net.name, func(t *testing.T) { runGoTrains(t, net) })
@@ -77,8 +77,12 @@ func runGoTrains(t *testing.T, net refNet) {
 			t.Fatalf("loss %d is %g", i, l)
 		}
 	}
-	if last := res.Losses[steps-1]; !(last < res.Losses[0]) {
-		t.Errorf("loss went from %g to %g", res.Losses[0], last)
+	// Batch 0 comes back every nBatches steps; its loss must fall (the
+	// batches' random labels make losses of different batches
+	// incomparable, and cifar10-alexnet starts slowly from N(0, 0.01^2)).
+	last := (steps - 1) / nBatches * nBatches
+	if !(res.Losses[last] < res.Losses[0]) {
+		t.Errorf("loss on batch 0 went from %g (step 0) to %g (step %d)", res.Losses[0], res.Losses[last], last)
 	}
 }
 
