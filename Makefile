@@ -36,10 +36,11 @@ endif
 test-short:
 	$(GO) test $(TAGS) -short ./...
 
-# bench trains the reference net (cmd/refbench) with branchspec and with
-# PyTorch (Debian's python3-torch, installed when /usr/bin/python3 lacks it),
-# alternating, and prints the medians, the peak memory of each side, the
-# loss curves' agreement and, last, the images/s ratio. The per-op and
+# bench trains the reference net and then the cifar10-alexnet preset's net
+# (cmd/refbench) with branchspec and with PyTorch (Debian's python3-torch,
+# installed when /usr/bin/python3 lacks it), alternating, and prints per net
+# the medians, the peak memory of each side, the loss curves' agreement and
+# the images/s ratio; the last line is the cifar10-alexnet ratio. The per-op and
 # per-step benchmarks stay in the packages:
 #   go test -run '^$$' -bench . ./trainer/ops/... ./cmd/refbench
 bench:

@@ -13,14 +13,18 @@ import (
 )
 
 // Canonical returns the config as deterministic TOML text that names every
-// key: top-level keys, then one [table] per section in declaration order,
-// keys in declaration order, arrays inline, floats in their shortest
+// key but those tagged omitdefault that hold their default value (keys
+// added after runs were stored, see Data; a layer's are omitted when zero):
+// top-level keys, then one [table] per section in declaration order, keys
+// in declaration order, arrays inline, floats in their shortest
 // round-tripping form, no comments. Parse(name, c.Canonical()) gives back a
 // config reflect.DeepEqual to c (empty slices are nil on both sides), so the
-// text stored with a run reproduces it exactly.
+// text stored with a run reproduces it exactly, and a config that leaves
+// the newer keys at their defaults has the text and hash it had before
+// they existed.
 func (c *Config) Canonical() []byte {
 	var b bytes.Buffer
-	writeTable(&b, "", reflect.ValueOf(c).Elem())
+	writeTable(&b, "", reflect.ValueOf(c).Elem(), reflect.ValueOf(Defaults()).Elem())
 	return b.Bytes()
 }
 
@@ -32,30 +36,68 @@ func (c *Config) Hash() string {
 }
 
 // writeTable writes the keys of struct rv at path: plain keys first, then
-// each nested struct as its own [path.key] table.
-func writeTable(b *bytes.Buffer, path string, rv reflect.Value) {
+// each nested struct as its own [path.key] table. def is the default value
+// of rv: an omitdefault key equal to it is left out.
+func writeTable(b *bytes.Buffer, path string, rv, def reflect.Value) {
 	fields := tomlFields(rv.Type())
+	omit := func(f tomlField) bool {
+		return f.omitDefault && sameBits(rv.Field(f.index), def.Field(f.index))
+	}
 	for _, f := range fields {
-		if fv := rv.Field(f.index); fv.Kind() != reflect.Struct {
+		if fv := rv.Field(f.index); fv.Kind() != reflect.Struct && !omit(f) {
 			fmt.Fprintf(b, "%s = %s\n", f.name, inline(fv))
 		}
 	}
 	for _, f := range fields {
-		if fv := rv.Field(f.index); fv.Kind() == reflect.Struct {
+		if fv := rv.Field(f.index); fv.Kind() == reflect.Struct && !omit(f) {
 			sub := joinKey(path, f.name)
 			fmt.Fprintf(b, "\n[%s]\n", sub)
-			writeTable(b, sub, fv)
+			writeTable(b, sub, fv, def.Field(f.index))
 		}
 	}
 }
 
-// inline renders rv as a TOML inline value.
+// sameBits reports whether a and b (of one type) hold the same value bit
+// for bit: unlike ==, -0.0 differs from 0.0, so a config whose text omits
+// a key at its default value decodes to the same bits.
+func sameBits(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.Float64:
+		return math.Float64bits(a.Float()) == math.Float64bits(b.Float())
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !sameBits(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !sameBits(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.Interface() == b.Interface()
+}
+
+// inline renders rv as a TOML inline value; a struct's omitdefault keys
+// are left out when zero.
 func inline(rv reflect.Value) string {
+	if rv.Type() == scaleType && Scale(rv.Float()) == ScaleFit {
+		return tomlString(scaleFitWord)
+	}
 	switch rv.Kind() {
 	case reflect.Struct:
 		var parts []string
 		for _, f := range tomlFields(rv.Type()) {
-			parts = append(parts, f.name+" = "+inline(rv.Field(f.index)))
+			if fv := rv.Field(f.index); !f.omitDefault || !sameBits(fv, reflect.Zero(fv.Type())) {
+				parts = append(parts, f.name+" = "+inline(fv))
+			}
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case reflect.Slice:

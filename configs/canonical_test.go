@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -176,5 +177,83 @@ func mutations(rv reflect.Value, path string, check func(path string)) {
 		}
 		check(path)
 		rv.Set(old)
+	}
+}
+
+// TestCanonicalOmitsDefaults: keys added after runs were stored are left
+// out of the canonical text at their defaults (so the defaults' text and
+// hash, pinned above, are those from before them) and written, with
+// everything else, when set; the text parses back to the same config.
+func TestCanonicalOmitsDefaults(t *testing.T) {
+	text := string(Defaults().Canonical())
+	for _, key := range []string{"[data.folder]", "[data.preprocess]", "[data.augment]", "[model.lrn]", "init_std", "global_pool", "stride", "lrn", "activation", "bias_init"} {
+		if strings.Contains(text, key) {
+			t.Errorf("the defaults' canonical text names %q", key)
+		}
+	}
+	c, err := Parse("x.toml", []byte(`
+[data.preprocess]
+kind = "mean-image"
+[data.augment]
+flip = true
+[model]
+branch = [{out = 4, kernel = 3, stride = 2, lrn = true, activation = "linear", init_std = 0.5, bias_init = -0.0}, {out = 4, kernel = 3, pool = 2, pool_stride = 2}]
+init = "normal"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(c.Canonical())
+	for _, want := range []string{
+		"\n[data.preprocess]\nkind = \"mean-image\"\nscale = \"fit\"\n",
+		"\n[data.augment]\npad = 0\nflip = true\n",
+		`branch = [{out = 4, kernel = 3, pool = 0, stride = 2, lrn = true, activation = "linear", init_std = 0.5, bias_init = -0.0}, {out = 4, kernel = 3, pool = 2, pool_stride = 2}]`,
+		"init = \"normal\"\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("canonical text lacks %q:\n%s", want, got)
+		}
+	}
+	for _, absent := range []string{"[data.folder]", "[model.lrn]", "init_std = 0.01", "global_pool"} {
+		if strings.Contains(got, absent) {
+			t.Errorf("canonical text names %q at its default:\n%s", absent, got)
+		}
+	}
+	back, err := Parse("canonical.toml", []byte(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, c) || math.Signbit(back.Model.Branch[0].BiasInit) != true {
+		t.Errorf("round trip differs:\n%s", back.Canonical())
+	}
+}
+
+// TestScaleValues: data.preprocess.scale is a number > 0 or "fit", in the
+// file and on the command line, and "fit" is how it is written back.
+func TestScaleValues(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		set  string
+		want Scale
+	}{
+		{"scale = 1", "data.preprocess.scale=1", 1},
+		{"scale = 0.015625", "data.preprocess.scale=0.015625", 0.015625},
+		{`scale = "fit"`, "data.preprocess.scale=fit", ScaleFit},
+		{`scale = "fit"`, `data.preprocess.scale="fit"`, ScaleFit},
+	} {
+		c, err := Parse("x.toml", []byte("[data.preprocess]\nkind = \"mean-image\"\n"+tt.text+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Defaults()
+		if err := s.SetAll([]string{`data.preprocess.kind="mean-image"`, tt.set}); err != nil {
+			t.Fatal(err)
+		}
+		if c.Data.Preprocess.Scale != tt.want || s.Data.Preprocess.Scale != tt.want {
+			t.Errorf("%s / %s: scale %v and %v, want %v", tt.text, tt.set, c.Data.Preprocess.Scale, s.Data.Preprocess.Scale, tt.want)
+		}
+		if !strings.Contains(string(c.Canonical()), "\n"+tt.text+"\n") && tt.want == ScaleFit {
+			t.Errorf("canonical text of %s:\n%s", tt.text, c.Canonical())
+		}
 	}
 }

@@ -30,22 +30,34 @@ const (
 	SourceSynthetic = "synthetic"
 	SourceCIFAR10   = "cifar10"
 	SourceIDX       = "idx"
+	SourceFolder    = "folder"
 )
 
-// Data selects the dataset and how much of it is used.
+// Data selects the dataset, how much of it is used, and how its images
+// become the network's input.
+//
+// The keys tagged omitdefault (here and in Model and Layer) came after runs
+// were stored: at their default value they reproduce the behaviour from
+// before them, and Canonical leaves them out, so the canonical text and
+// hash of a config that does not use them are what they were. Their
+// defaults must never change.
 type Data struct {
-	// Source is "synthetic", "cifar10" or "idx".
+	// Source is "synthetic", "cifar10", "idx" or "folder".
 	Source string `toml:"source"`
 	// Path is the directory holding the files: for cifar10 data_batch_1.bin
 	// .. data_batch_5.bin and test_batch.bin; for idx train-images-idx3-ubyte,
 	// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte
-	// (each optionally .gz). Must be empty for synthetic, non-empty otherwise.
+	// (each optionally .gz); for folder the root of PATH/train/CLASS/*.jpg
+	// and PATH/test/CLASS/*.jpg (or .png). A relative path is relative to
+	// the working directory. Must be empty for synthetic, non-empty
+	// otherwise.
 	Path string `toml:"path"`
 	// TrainSize is the number of training examples; 0 means all the files
-	// hold (cifar10 <= 50000, idx <= 60000). Synthetic: 1..100000.
+	// hold (cifar10 <= 50000, idx <= 60000, folder <= 10000000). Synthetic:
+	// 1..100000.
 	TrainSize int `toml:"train_size"`
 	// TestSize is the number of held-out examples; 0 means all the files hold
-	// (cifar10, idx <= 10000). Synthetic: 1..100000.
+	// (cifar10, idx <= 10000, folder <= 10000000). Synthetic: 1..100000.
 	TestSize int `toml:"test_size"`
 	// Grayscale replaces every input by its Rec. 601 luminance replicated over
 	// the three channels (the colour control). Needs 3-channel data.
@@ -53,6 +65,93 @@ type Data struct {
 	// Synthetic configures the generated dataset; used when Source is
 	// "synthetic" (and validated always).
 	Synthetic Synthetic `toml:"synthetic"`
+	// Folder describes an image-folder dataset; used when Source is
+	// "folder", and all zero otherwise.
+	Folder Folder `toml:"folder,omitdefault"`
+	// Preprocess maps the stored images to the network's input.
+	Preprocess Preprocess `toml:"preprocess,omitdefault"`
+	// Augment is the training augmentation (none by default).
+	Augment Augment `toml:"augment,omitdefault"`
+}
+
+// Folder describes the images of an image-folder dataset, which the config
+// must know to size the model before any file is read.
+type Folder struct {
+	// Size is the image side S in pixels, 8..1024: the input is 3 x S x S.
+	// An image of another size is refused, naming the file, unless Resize.
+	Size int `toml:"size"`
+	// Classes is the number of class folders under PATH/train, 2..100000;
+	// a folder with another number is refused.
+	Classes int `toml:"classes"`
+	// Resize resamples images of another size to S x S by area averaging
+	// instead of refusing them (a non-square image is stretched).
+	Resize bool `toml:"resize"`
+}
+
+// Input preprocessings (Preprocess.Kind).
+const (
+	PreprocessNone       = "none"
+	PreprocessMeanImage  = "mean-image"
+	PreprocessPerChannel = "per-channel"
+)
+
+// Preprocess is the map from a stored image to the network's input, fitted
+// on the training set when a run is created and stored with it. Stored
+// values are v = 2p - 1 for intensity p in [0, 1], that is v = 2q/255 - 1
+// for the 8-bit pixel level q.
+//
+//	none:        x = v
+//	mean-image:  x = (q - mean_q) * scale = (v - mean_v) * 127.5 * scale
+//	per-channel: x[c] = (v[c] - mean[c]) / std[c]
+//
+// mean_q is the training set's mean image (per pixel and channel) in pixel
+// levels; scale is one number for every channel, so the proportions
+// between R, G and B that make luminance and chroma are kept. scale = 1 is
+// AlexNet's input (raw 0-255 pixel levels minus the mean image; Krizhevsky
+// et al. 2012, section 2); scale = "fit" divides by the standard deviation
+// of the mean-subtracted training values (unit variance overall).
+// per-channel normalises each channel by its own statistics, which changes
+// what a fixed kernel reads as luminance.
+type Preprocess struct {
+	// Kind is "none", "mean-image" or "per-channel"; "" is the source's
+	// default: "mean-image" for folder, "none" for the others (see
+	// Data.PreprocessKind).
+	Kind string `toml:"kind"`
+	// Scale is mean-image's global scale in input units per pixel level,
+	// > 0, or "fit" (written 0 in Go). Must be "fit" for the other kinds.
+	Scale Scale `toml:"scale"`
+}
+
+// Scale is a preprocessing scale: a number > 0, or 0, written "fit" in
+// TOML, for a scale fitted to the training set.
+type Scale float64
+
+// ScaleFit is the Scale fitted to the training set.
+const ScaleFit Scale = 0
+
+// PreprocessKind returns the preprocessing in effect: Preprocess.Kind, or
+// the source's default when it is "".
+func (d Data) PreprocessKind() string {
+	switch {
+	case d.Preprocess.Kind != "":
+		return d.Preprocess.Kind
+	case d.Source == SourceFolder:
+		return PreprocessMeanImage
+	}
+	return PreprocessNone
+}
+
+// Augment is the augmentation of training batches: a random crop of the
+// input zero-padded by Pad pixels on every side, and a horizontal flip with
+// probability 1/2 (Krizhevsky et al. 2012, section 4.1). Draws are a pure
+// function of the run's seed, the step and the example's slot in the
+// batch, so a resumed run sees the same crops. Evaluation never augments.
+type Augment struct {
+	// Pad is P, 0..64 and less than the image side: offsets are uniform on
+	// [-P, P] in each axis. 0 is no crop.
+	Pad int `toml:"pad"`
+	// Flip mirrors each training input left-right with probability 1/2.
+	Flip bool `toml:"flip"`
 }
 
 // Synthetic configures the generated form x hue dataset.
@@ -71,23 +170,70 @@ type Synthetic struct {
 }
 
 // Layer is one convolution: Out output channels, an odd Kernel x Kernel
-// kernel with "same" zero padding and stride 1, then ReLU, then an optional
-// max pool.
+// kernel zero-padded by Kernel/2 on every side, with a stride, then ReLU
+// (or nothing), then optional local response normalisation, then an
+// optional max pool. Layer.Shape gives its output size. Every field after
+// Pool is omitted from the canonical text when zero, its default.
 type Layer struct {
 	// Out is the number of output channels, 1..4096.
 	Out int `toml:"out"`
 	// Kernel is the odd kernel side, 1..11.
 	Kernel int `toml:"kernel"`
-	// Pool is 0 or 1 for no pooling, or 2..4 for a max pool of that size and
-	// stride; it must divide the spatial size of its input.
+	// Pool is 0 or 1 for no pooling, or 2..4 for a max pool of that size.
+	// With PoolStride 0 the stride is the size and the size must divide the
+	// feature map; otherwise see PoolStride.
 	Pool int `toml:"pool"`
+	// Stride is the conv's stride on both axes, 0..4; 0 and 1 both mean 1
+	// ("same" size). The output side is floor((n - 1) / stride) + 1.
+	Stride int `toml:"stride,omitdefault"`
+	// PoolStride is the max pool's stride, 0..4: 0 is the pool size; a
+	// stride below the size overlaps the windows (AlexNet's 3/2). With a
+	// PoolStride the output side is floor((n - Pool) / PoolStride) + 1 and
+	// the pool need not divide the map, but must fit in it.
+	PoolStride int `toml:"pool_stride,omitdefault"`
+	// LRN applies local response normalisation across channels after the
+	// activation, before the pool, with the constants of model.lrn.
+	LRN bool `toml:"lrn,omitdefault"`
+	// Activation is "relu" (also "", the default) or "linear" (none).
+	Activation string `toml:"activation,omitdefault"`
+	// InitStd, when > 0, draws this layer's weights from N(0, InitStd^2)
+	// whatever model.init says; 0 uses model.init.
+	InitStd float64 `toml:"init_std,omitdefault"`
+	// BiasInit is the constant every bias of the layer starts at (any
+	// finite value; needs model.bias for a value other than 0).
+	BiasInit float64 `toml:"bias_init,omitdefault"`
 }
+
+// Activations of Layer.Activation.
+const (
+	ActivationReLU   = "relu"
+	ActivationLinear = "linear"
+)
 
 // Weight initialisations.
 const (
 	InitHe     = "he"
 	InitGlorot = "glorot"
+	InitNormal = "normal"
 )
+
+// LRN holds the constants of local response normalisation (Krizhevsky et
+// al. 2012, section 3.3), for the layers that set lrn = true:
+//
+//	y[c] = x[c] / (k + alpha * sum_{c' within size/2 of c} x[c']^2)^beta
+//
+// alpha as the paper writes it (PyTorch's LocalResponseNorm takes
+// size*alpha). The defaults are the paper's.
+type LRN struct {
+	// Size is n, the channels in the window, 1..15.
+	Size int `toml:"size"`
+	// K is k > 0.
+	K float64 `toml:"k"`
+	// Alpha is alpha >= 0.
+	Alpha float64 `toml:"alpha"`
+	// Beta is beta, 0..4.
+	Beta float64 `toml:"beta"`
+}
 
 // Model is the branched CNN:
 //
@@ -117,8 +263,19 @@ type Model struct {
 	Hidden []int `toml:"hidden"`
 	// Bias gives every layer a bias vector.
 	Bias bool `toml:"bias"`
-	// Init is the weight initialisation, "he" or "glorot".
+	// Init is the weight initialisation, "he", "glorot" or "normal" (a
+	// normal of standard deviation InitStd for every weight).
 	Init string `toml:"init"`
+	// InitStd is the standard deviation of init "normal", > 0 (default
+	// 0.01, AlexNet's).
+	InitStd float64 `toml:"init_std,omitdefault"`
+	// GlobalPool averages each channel of the trunk's output (the rejoin's
+	// without a trunk) over its positions before the fully connected
+	// layers, which then read one feature per channel (Lin et al.,
+	// "Network in network", 2014).
+	GlobalPool bool `toml:"global_pool,omitdefault"`
+	// LRN holds the constants of the layers with lrn = true.
+	LRN LRN `toml:"lrn,omitdefault"`
 }
 
 // BranchLayers returns the conv layers of branch b: PerBranch[b] if PerBranch

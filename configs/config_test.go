@@ -31,7 +31,7 @@ func TestDefaultsMatchDefaultTOML(t *testing.T) {
 		t.Fatal(e)
 	}
 	lines := x.paths()
-	for _, line := range strings.Split(string(Defaults().Canonical()), "\n") {
+	for _, line := range strings.Split(string(everyKey(t).Canonical()), "\n") {
 		key, _, ok := strings.Cut(line, " = ")
 		if !ok {
 			continue
@@ -48,8 +48,21 @@ func TestDefaultsMatchDefaultTOML(t *testing.T) {
 	}
 }
 
+// everyKey is Defaults with every omitdefault key of a table moved off its
+// default, so that Canonical names every key of the schema.
+func everyKey(t *testing.T) *Config {
+	t.Helper()
+	c := Defaults()
+	if err := c.SetAll([]string{`data.source="folder"`, `data.path="d"`, "data.folder.size=32", "data.folder.classes=10",
+		`data.preprocess.kind="mean-image"`, "data.preprocess.scale=1", "data.augment.pad=1",
+		"model.init_std=0.5", "model.global_pool=true", "model.lrn.size=3"}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestPresets(t *testing.T) {
-	want := []string{"cifar10", "default", "fashion-mnist", "tiny"}
+	want := []string{"cifar10", "cifar10-alexnet", "default", "fashion-mnist", "tiny"}
 	if got := Presets(); !slices.Equal(got, want) {
 		t.Fatalf("Presets() = %v; want %v", got, want)
 	}
@@ -101,6 +114,21 @@ func TestPresetFacts(t *testing.T) {
 	d := Defaults()
 	if ch, h, w := d.InputShape(); ch != 3 || h != 32 || w != 32 || d.Classes() != 36 {
 		t.Errorf("default input %dx%dx%d, %d classes", ch, h, w, d.Classes())
+	}
+	ax, _ := Preset("cifar10-alexnet")
+	if ch, h, w := ax.InputShape(); ch != 3 || h != 32 || w != 32 || ax.Classes() != 10 || ax.Data.PreprocessKind() != PreprocessMeanImage || ax.Data.Preprocess.Scale != 1 {
+		t.Errorf("cifar10-alexnet input %dx%dx%d, %d classes, preprocessing %+v", ch, h, w, ax.Classes(), ax.Data.Preprocess)
+	}
+	// 4000 steps of 128 on 50000 images is 10.24 epochs; the learning
+	// rate drops once, at 75%; step 0 is kept.
+	if s := ax.Schedule; s.Steps*ax.Optim.BatchSize != 512000 || s.LR != LRStep || s.StepEvery != 3000 || s.Steps/s.StepEvery != 1 {
+		t.Errorf("cifar10-alexnet schedule %+v", s)
+	}
+	steps := ax.Checkpoint.Steps(ax.Schedule.Steps)
+	for _, s := range steps {
+		if !ax.Checkpoint.Retain(s, 4000, steps) {
+			t.Errorf("cifar10-alexnet drops the weights of checkpoint %d", s)
+		}
 	}
 }
 
@@ -262,7 +290,7 @@ func TestLoad(t *testing.T) {
 		{path: filepath.Join(dir, "configs", "fashion-mnist.toml"), name: "fashion-mnist"},
 		{path: "configs/cifar10.toml", name: "cifar10"},
 		{path: bad, err: bad + ":2: optim.lr: must be > 0 and finite, got 0"},
-		{path: "nope", err: "configs: load (nope): open nope: no such file or directory; presets: cifar10, default, fashion-mnist, tiny"},
+		{path: "nope", err: "configs: load (nope): open nope: no such file or directory; presets: cifar10, cifar10-alexnet, default, fashion-mnist, tiny"},
 		{path: filepath.Join(dir, "tiny.toml"), err: "no such file"},       // a preset name in another directory
 		{path: filepath.Join(dir, "configs", "tiny"), err: "no such file"}, // "configs/P" needs .toml
 	}
@@ -337,5 +365,19 @@ func TestSetAllValidatesOnce(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c, before) {
 		t.Fatal("a failed SetAll changed the config")
+	}
+}
+
+// TestSetString: the assignment SetString makes sets a string key to any
+// value exactly, quotes, backslashes, control characters and all.
+func TestSetString(t *testing.T) {
+	for _, v := range []string{"data/cifar10", `odd "dir"\x`, "'single'", "tab\there\nnewline\u0001", "ü/ß", ""} {
+		c := Defaults()
+		if err := c.SetAll([]string{`data.source="cifar10"`, "data.train_size=0", "data.test_size=0", SetString("data.path", v)}); err != nil && v != "" {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if v != "" && c.Data.Path != v {
+			t.Errorf("SetString(%q) set %q", v, c.Data.Path)
+		}
 	}
 }

@@ -56,6 +56,9 @@ func (d *decoder) fail(key, format string, args ...any) {
 type tomlField struct {
 	name  string
 	index int
+	// omitDefault is the tag option "omitdefault": Canonical leaves the
+	// key out when it holds its default (see Data).
+	omitDefault bool
 }
 
 // tomlFields lists the fields of struct type t that have a toml tag, in
@@ -63,9 +66,9 @@ type tomlField struct {
 func tomlFields(t reflect.Type) []tomlField {
 	var fs []tomlField
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ",")
+		name, opt, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ",")
 		if name != "" && name != "-" {
-			fs = append(fs, tomlField{name, i})
+			fs = append(fs, tomlField{name: name, index: i, omitDefault: opt == "omitdefault"})
 		}
 	}
 	return fs
@@ -128,8 +131,17 @@ func editDistance(a, b string, bound int) int {
 	return prev[len(b)]
 }
 
+// scaleType is Scale, whose TOML value is a number or the string "fit".
+var scaleType = reflect.TypeFor[Scale]()
+
+// scaleFitWord is how TOML writes ScaleFit.
+const scaleFitWord = "fit"
+
 // want names what a value of type t must be in TOML.
 func want(t reflect.Type) string {
+	if t == scaleType {
+		return `a number or "fit"`
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		return "a table"
@@ -177,6 +189,16 @@ func describe(v any) string {
 func (d *decoder) value(path string, v any, rv reflect.Value) {
 	t := rv.Type()
 	mismatch := func() { d.fail(path, "want %s, got %s", want(t), describe(v)) }
+	if t == scaleType {
+		if s, ok := v.(string); ok {
+			if s != scaleFitWord {
+				mismatch()
+				return
+			}
+			rv.SetFloat(float64(ScaleFit))
+			return
+		}
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		m, ok := v.(map[string]any)

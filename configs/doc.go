@@ -39,13 +39,20 @@
 // ranges (32 layers a list, 4096 probes, nulls of 100000 draws, synthetic
 // sets of 100000 images); see validate.go.
 //
-// Presets (default, tiny, fashion-mnist, cifar10) are embedded, so the
+// Presets (default, tiny, fashion-mnist, cifar10, cifar10-alexnet) are embedded, so the
 // binary runs with no files around it; Load falls back to them when a path
 // such as "default" or "configs/default.toml" is not on disk.
 //
 // The text stored with a run is Canonical(): every key, in schema order, so
 // that Parse(Canonical()) gives the same Config back and Hash() identifies
-// the configuration exactly.
+// the configuration exactly; keys added after runs were stored (tagged
+// omitdefault) are left out while they hold their default, which
+// reproduces the behaviour from before them, so older configs keep their
+// text and hash.
+//
+// Layer.Shape is the one rule for a conv layer's output size (padding
+// kernel/2, stride, tiling or overlapping pool); Layers walks the model with
+// it, and trainer builds its net from that walk.
 //
 // # Boundaries
 //

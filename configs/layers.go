@@ -21,10 +21,14 @@ type LayerInfo struct {
 	// Kind is KindConv or KindLinear.
 	Kind string
 	// In and Out are channels, height and width; a linear layer has
-	// [features, 1, 1]. Out is after ReLU and pooling.
+	// [features, 1, 1]. Out is after the activation, LRN and pooling.
 	In, Out [3]int
 	// Kernel and Pool are the conv's (0 for linear layers).
 	Kernel, Pool int
+	// Layer is the conv's config (zero for linear layers).
+	Layer Layer
+	// Branch is the branch index of a branch layer, -1 for the others.
+	Branch int
 	// Params counts weights plus biases:
 	//
 	//	conv:   Out*In*Kernel^2 (+ Out with bias)
@@ -38,7 +42,12 @@ type LayerInfo struct {
 // stem's output (the input itself without a stem) and rejoin by channel
 // concatenation; the trunk's output is flattened for the linear layers.
 //
-// It checks the shapes only (every pool divides its feature map, the
+// Each conv's output size is Layer.Shape's, the one shape rule of the
+// module (trainer builds its net from these layers). With
+// model.global_pool the linear layers read one feature per channel of the
+// trunk's output.
+//
+// It checks the shapes only (every pool fits its feature map, the
 // branches end at equal spatial sizes, per_branch has one list per branch);
 // the other ranges are Validate's. Errors are *Error naming the key.
 func (c *Config) Layers() ([]LayerInfo, error) {
@@ -49,7 +58,7 @@ func (c *Config) Layers() ([]LayerInfo, error) {
 	if len(m.PerBranch) > 0 && len(m.PerBranch) != m.Branches {
 		return nil, keyError("model.per_branch", fmt.Sprintf("has %d lists but model.branches is %d; give exactly one list per branch", len(m.PerBranch), m.Branches))
 	}
-	w := &walker{bias: m.Bias}
+	w := &walker{bias: m.Bias, branch: -1}
 	ch, h, wd := c.InputShape()
 	x := w.convs("stem", "model.stem", m.Stem, [3]int{ch, h, wd})
 	ends := make([][3]int, m.Branches)
@@ -58,8 +67,10 @@ func (c *Config) Layers() ([]LayerInfo, error) {
 		if len(m.PerBranch) > 0 {
 			key = fmt.Sprintf("model.per_branch[%d]", b)
 		}
+		w.branch = b
 		ends[b] = w.convs("branch."+strconv.Itoa(b), key, m.BranchLayers(b), x)
 	}
+	w.branch = -1
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -75,13 +86,16 @@ func (c *Config) Layers() ([]LayerInfo, error) {
 		return nil, w.err
 	}
 	features := x[0] * x[1] * x[2]
+	if m.GlobalPool {
+		features = x[0]
+	}
 	for i, n := range append(append([]int(nil), m.Hidden...), c.Classes()) {
 		name := "out"
 		if i < len(m.Hidden) {
 			name = "hidden." + strconv.Itoa(i)
 		}
 		w.add(LayerInfo{Name: name, Kind: KindLinear, In: [3]int{features, 1, 1}, Out: [3]int{n, 1, 1},
-			Params: features * n})
+			Branch: -1, Params: features * n})
 		features = n
 	}
 	return w.layers, nil
@@ -90,6 +104,7 @@ func (c *Config) Layers() ([]LayerInfo, error) {
 // walker accumulates layers and the first shape error.
 type walker struct {
 	bias   bool
+	branch int // the branch being walked, -1 outside
 	layers []LayerInfo
 	err    *Error
 }
@@ -109,19 +124,47 @@ func (w *walker) convs(prefix, key string, ls []Layer, x [3]int) [3]int {
 			return x
 		}
 		name := prefix + "." + strconv.Itoa(i)
-		y := [3]int{l.Out, x[1], x[2]}
-		if l.Pool >= 2 {
-			if x[1]%l.Pool != 0 || x[2]%l.Pool != 0 {
-				w.err = keyError(fmt.Sprintf("%s[%d].pool", key, i), fmt.Sprintf("max pool %d does not divide the %dx%d feature map of layer %s", l.Pool, x[1], x[2], name))
-				return x
-			}
-			y[1], y[2] = x[1]/l.Pool, x[2]/l.Pool
+		oh, ow, err := l.Shape(x[1], x[2])
+		if err != nil {
+			w.err = keyError(fmt.Sprintf("%s[%d].%s", key, i, err.Key), err.Msg+" of layer "+name)
+			return x
 		}
+		y := [3]int{l.Out, oh, ow}
 		w.add(LayerInfo{Name: name, Kind: KindConv, In: x, Out: y, Kernel: l.Kernel, Pool: l.Pool,
-			Params: l.Out * x[0] * l.Kernel * l.Kernel})
+			Layer: l, Branch: w.branch, Params: l.Out * x[0] * l.Kernel * l.Kernel})
 		x = y
 	}
 	return x
+}
+
+// Shape returns the layer's output size for an h x w input: the conv's
+// (zero padding Kernel/2 on every side, stride s = max(Stride, 1)), then
+// the pool's (size P = Pool when >= 2):
+//
+//	conv:                 n' = floor((n + 2*(K/2) - K) / s) + 1 = floor((n - 1) / s) + 1
+//	pool, pool_stride 0:  n'' = n' / P           (P must divide n')
+//	pool, pool_stride S:  n'' = floor((n' - P) / S) + 1   (P <= n')
+//
+// the sizes of PyTorch's Conv2d(padding=K//2, stride=s) and
+// MaxPool2d(P, stride) for odd K. A pool that does not fit gives an *Error
+// whose Key is the field at fault ("pool") and whose message names the
+// feature map.
+func (l Layer) Shape(h, w int) (oh, ow int, err *Error) {
+	s := max(l.Stride, 1)
+	oh, ow = (h-1)/s+1, (w-1)/s+1
+	if l.Pool < 2 {
+		return oh, ow, nil
+	}
+	if l.PoolStride == 0 {
+		if oh%l.Pool != 0 || ow%l.Pool != 0 {
+			return 0, 0, &Error{Key: "pool", Msg: fmt.Sprintf("max pool %d does not divide the %dx%d feature map", l.Pool, oh, ow)}
+		}
+		return oh / l.Pool, ow / l.Pool, nil
+	}
+	if l.Pool > oh || l.Pool > ow {
+		return 0, 0, &Error{Key: "pool", Msg: fmt.Sprintf("max pool %d (stride %d) does not fit in the %dx%d feature map", l.Pool, l.PoolStride, oh, ow)}
+	}
+	return (oh-l.Pool)/l.PoolStride + 1, (ow-l.Pool)/l.PoolStride + 1, nil
 }
 
 // Expand resolves a regime layer name to the parameter layer names it

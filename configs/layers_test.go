@@ -13,13 +13,14 @@ func TestLayersDefault(t *testing.T) {
 	}
 	// Shapes and parameter counts worked out by hand from default.toml:
 	// conv params = out*in*k*k + out, linear = out*in + out.
+	l5, l3, t3 := Layer{Out: 16, Kernel: 5, Pool: 2}, Layer{Out: 16, Kernel: 3, Pool: 2}, Layer{Out: 64, Kernel: 3, Pool: 2}
 	want := []LayerInfo{
-		{Name: "branch.0.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Params: 16*3*25 + 16},
-		{Name: "branch.0.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Params: 16*16*9 + 16},
-		{Name: "branch.1.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Params: 16*3*25 + 16},
-		{Name: "branch.1.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Params: 16*16*9 + 16},
-		{Name: "trunk.0", Kind: KindConv, In: [3]int{32, 8, 8}, Out: [3]int{64, 4, 4}, Kernel: 3, Pool: 2, Params: 64*32*9 + 64},
-		{Name: "out", Kind: KindLinear, In: [3]int{1024, 1, 1}, Out: [3]int{36, 1, 1}, Params: 36*1024 + 36},
+		{Name: "branch.0.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Layer: l5, Branch: 0, Params: 16*3*25 + 16},
+		{Name: "branch.0.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Layer: l3, Branch: 0, Params: 16*16*9 + 16},
+		{Name: "branch.1.0", Kind: KindConv, In: [3]int{3, 32, 32}, Out: [3]int{16, 16, 16}, Kernel: 5, Pool: 2, Layer: l5, Branch: 1, Params: 16*3*25 + 16},
+		{Name: "branch.1.1", Kind: KindConv, In: [3]int{16, 16, 16}, Out: [3]int{16, 8, 8}, Kernel: 3, Pool: 2, Layer: l3, Branch: 1, Params: 16*16*9 + 16},
+		{Name: "trunk.0", Kind: KindConv, In: [3]int{32, 8, 8}, Out: [3]int{64, 4, 4}, Kernel: 3, Pool: 2, Layer: t3, Branch: -1, Params: 64*32*9 + 64},
+		{Name: "out", Kind: KindLinear, In: [3]int{1024, 1, 1}, Out: [3]int{36, 1, 1}, Branch: -1, Params: 36*1024 + 36},
 	}
 	if !reflect.DeepEqual(layers, want) {
 		t.Errorf("Layers() =\n%+v\nwant\n%+v", layers, want)
@@ -101,5 +102,43 @@ func TestExpand(t *testing.T) {
 				t.Errorf("Expand(%q) = %v; want %v", tt.name, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLayerShape: output sizes by hand from PyTorch's formulas,
+// floor((n + 2*(k/2) - k)/s) + 1 for Conv2d(padding=k//2, stride=s) and
+// floor((n - p)/q) + 1 for MaxPool2d(p, q).
+func TestLayerShape(t *testing.T) {
+	tests := []struct {
+		l      Layer
+		n      int
+		want   int
+		errKey string
+	}{
+		{Layer{Kernel: 3}, 32, 32, ""},
+		{Layer{Kernel: 5, Pool: 2}, 32, 16, ""},
+		{Layer{Kernel: 7, Stride: 2}, 32, 16, ""},                           // (32+6-7)/2+1
+		{Layer{Kernel: 7, Stride: 2}, 31, 16, ""},                           // (31+6-7)/2+1
+		{Layer{Kernel: 3, Stride: 3}, 32, 11, ""},                           // (32+2-3)/3+1
+		{Layer{Kernel: 7, Stride: 2, Pool: 3, PoolStride: 2}, 32, 7, ""},    // 16 -> (16-3)/2+1
+		{Layer{Kernel: 5, Pool: 3, PoolStride: 2}, 7, 3, ""},                // (7-3)/2+1
+		{Layer{Kernel: 3, Pool: 2, PoolStride: 2}, 7, 3, ""},                // (7-2)/2+1: need not divide
+		{Layer{Kernel: 3, Pool: 4, PoolStride: 1}, 4, 1, ""},                // one window
+		{Layer{Kernel: 3, Pool: 2}, 7, 0, "pool"},                           // must divide without a pool stride
+		{Layer{Kernel: 3, Stride: 4, Pool: 3, PoolStride: 2}, 8, 0, "pool"}, // 2x2 map, pool 3
+	}
+	for _, tt := range tests {
+		oh, ow, err := tt.l.Shape(tt.n, tt.n)
+		switch {
+		case tt.errKey != "":
+			if err == nil || err.Key != tt.errKey {
+				t.Errorf("%+v on %d: %v, want an error at %q", tt.l, tt.n, err, tt.errKey)
+			}
+		case err != nil || oh != tt.want || ow != tt.want:
+			t.Errorf("%+v on %d: %dx%d (%v), want %d", tt.l, tt.n, oh, ow, err, tt.want)
+		}
+	}
+	if oh, ow, err := (Layer{Kernel: 3, Stride: 2}).Shape(9, 4); err != nil || oh != 5 || ow != 2 {
+		t.Errorf("9x4 with stride 2: %dx%d, %v; want 5x2", oh, ow, err)
 	}
 }

@@ -92,7 +92,8 @@ func (c *Config) assign(assign string) error {
 		err.File = SetFile
 		return err
 	}
-	if target.Kind() == reflect.String && !strings.HasPrefix(val, `"`) && !strings.HasPrefix(val, "'") {
+	if (target.Kind() == reflect.String || target.Type() == scaleType && val == scaleFitWord) &&
+		!strings.HasPrefix(val, `"`) && !strings.HasPrefix(val, "'") {
 		val = tomlString(val)
 	}
 	text := "v = " + val
@@ -112,6 +113,11 @@ func (c *Config) assign(assign string) error {
 	}
 	return nil
 }
+
+// SetString returns the Set assignment that sets the string key to value
+// exactly, whatever characters value holds: key="value" with value
+// quoted as a TOML basic string.
+func SetString(key, value string) string { return key + "=" + tomlString(value) }
 
 // clip shortens s to at most 40 bytes for an error message.
 func clip(s string) string {

@@ -19,7 +19,10 @@ const (
 	// generated into memory as float32, 48 KiB an image at size 64, and
 	// 100000 is twice CIFAR-10's training set.
 	maxSynthetic = 100_000
-	maxSteps     = 100_000_000
+	// maxFolder bounds a folder source's train_size and test_size: ten
+	// million images is two hundred times CIFAR-10's training set.
+	maxFolder = 10_000_000
+	maxSteps  = 100_000_000
 	// maxLayers bounds each list of layers (stem, branch, each per_branch
 	// list, trunk, hidden): deeper nets are out of this harness's scope.
 	maxLayers = 32
@@ -130,7 +133,7 @@ func (c *Config) validateTop() *Error {
 }
 
 func (d *Data) validate() *Error {
-	if e := oneOf("data.source", d.Source, SourceSynthetic, SourceCIFAR10, SourceIDX); e != nil {
+	if e := oneOf("data.source", d.Source, SourceSynthetic, SourceCIFAR10, SourceIDX, SourceFolder); e != nil {
 		return e
 	}
 	switch {
@@ -145,6 +148,7 @@ func (d *Data) validate() *Error {
 		SourceSynthetic: {maxSynthetic, maxSynthetic},
 		SourceCIFAR10:   {50000, 10000},
 		SourceIDX:       {60000, 10000},
+		SourceFolder:    {maxFolder, maxFolder},
 	}[d.Source]
 	minSize := 0
 	if d.Source == SourceSynthetic {
@@ -156,6 +160,9 @@ func (d *Data) validate() *Error {
 	); e != nil {
 		return e
 	}
+	if e := d.validateFolder(); e != nil {
+		return e
+	}
 	if ch, _, _ := d.inputShape(); d.Grayscale && ch != 3 {
 		return keyError("data.grayscale", fmt.Sprintf("needs 3-channel input; source %q has %d channel(s)", d.Source, ch))
 	}
@@ -165,7 +172,68 @@ func (d *Data) validate() *Error {
 		intIn("data.synthetic.hues", s.Hues, 2, 8),
 		intIn("data.synthetic.size", s.Size, 16, 64),
 		floatIn("data.synthetic.noise", s.Noise, 0, 1, false, false),
+		d.validatePreprocess(),
+		d.validateAugment(),
 	)
+}
+
+// validateFolder checks data.folder: set for source "folder", zero for the
+// others, so that an unused key cannot change a config's hash.
+func (d *Data) validateFolder() *Error {
+	f := d.Folder
+	if d.Source != SourceFolder {
+		set := []struct {
+			key string
+			on  bool
+		}{{"size", f.Size != 0}, {"classes", f.Classes != 0}, {"resize", f.Resize}}
+		for _, k := range set {
+			if k.on {
+				return keyError("data.folder."+k.key, fmt.Sprintf("applies to source %q only; leave it out for source %q", SourceFolder, d.Source))
+			}
+		}
+		return nil
+	}
+	return first(
+		folderKey("data.folder.size", f.Size, 8, 1024, "the image side in pixels"),
+		folderKey("data.folder.classes", f.Classes, 2, 100_000, "the number of class folders under data.path/train"),
+	)
+}
+
+// folderKey checks a key that source "folder" requires.
+func folderKey(key string, v, lo, hi int, what string) *Error {
+	if v == 0 {
+		return keyError(key, fmt.Sprintf("is required for source %q: %s, %d..%d", SourceFolder, what, lo, hi))
+	}
+	return intIn(key, v, lo, hi)
+}
+
+func (d *Data) validatePreprocess() *Error {
+	p := d.Preprocess
+	if p.Kind != "" {
+		if e := oneOf("data.preprocess.kind", p.Kind, PreprocessNone, PreprocessMeanImage, PreprocessPerChannel); e != nil {
+			return e
+		}
+	}
+	v := float64(p.Scale)
+	switch kind := d.PreprocessKind(); {
+	case kind != PreprocessMeanImage && p.Scale != ScaleFit:
+		return keyError("data.preprocess.scale", fmt.Sprintf(`applies to kind %q only; must be "fit" for kind %q, got %s`, PreprocessMeanImage, kind, num(v)))
+	case !(v >= 0) || math.IsInf(v, 1):
+		return keyError("data.preprocess.scale", fmt.Sprintf(`must be "fit" or a finite number > 0 (input units per pixel level), got %s`, num(v)))
+	}
+	return nil
+}
+
+func (d *Data) validateAugment() *Error {
+	a := d.Augment
+	_, h, w := d.inputShape()
+	if e := intIn("data.augment.pad", a.Pad, 0, 64); e != nil {
+		return e
+	}
+	if a.Pad >= min(h, w) {
+		return keyError("data.augment.pad", fmt.Sprintf("must be less than the image side (%d), got %d", min(h, w), a.Pad))
+	}
+	return nil
 }
 
 // sizeIn checks a dataset size, explaining what 0 means.
@@ -185,40 +253,70 @@ func (d *Data) inputShape() (ch, h, w int) {
 		return 3, 32, 32
 	case SourceIDX:
 		return 1, 28, 28
+	case SourceFolder:
+		return 3, d.Folder.Size, d.Folder.Size
 	}
 	return 3, d.Synthetic.Size, d.Synthetic.Size
 }
 
 // InputShape returns the channels, height and width of one input image:
-// synthetic 3 x size x size, cifar10 3 x 32 x 32, idx 1 x 28 x 28. Grayscale
-// keeps the channel count (luminance is replicated).
+// synthetic 3 x size x size, cifar10 3 x 32 x 32, idx 1 x 28 x 28, folder
+// 3 x folder.size x folder.size. Grayscale keeps the channel count
+// (luminance is replicated).
 func (c *Config) InputShape() (ch, h, w int) { return c.Data.inputShape() }
 
 // Classes returns the number of classes: synthetic forms*hues (label =
-// form*hues + hue), cifar10 and idx 10.
+// form*hues + hue), cifar10 and idx 10, folder folder.classes.
 func (c *Config) Classes() int {
-	if c.Data.Source == SourceSynthetic {
+	switch c.Data.Source {
+	case SourceSynthetic:
 		return c.Data.Synthetic.Forms * c.Data.Synthetic.Hues
+	case SourceFolder:
+		return c.Data.Folder.Classes
 	}
 	return 10
 }
 
-func checkLayer(key string, l Layer) *Error {
+func checkLayer(key string, l Layer, bias bool) *Error {
 	if l.Kernel%2 == 0 || l.Kernel < 1 || l.Kernel > 11 {
 		return keyError(key+".kernel", fmt.Sprintf("must be odd, 1..11, got %d", l.Kernel))
 	}
 	if l.Pool < 0 || l.Pool > 4 {
 		return keyError(key+".pool", fmt.Sprintf("must be 0 or 1 (no pooling) or 2..4, got %d", l.Pool))
 	}
-	return intIn(key+".out", l.Out, 1, 4096)
+	if e := first(
+		intIn(key+".out", l.Out, 1, 4096),
+		intIn(key+".stride", l.Stride, 0, 4),
+		intIn(key+".pool_stride", l.PoolStride, 0, 4),
+	); e != nil {
+		return e
+	}
+	if l.PoolStride > 0 && l.Pool < 2 {
+		return keyError(key+".pool_stride", fmt.Sprintf("needs a pool of 2..4, got pool = %d", l.Pool))
+	}
+	if l.Activation != "" {
+		if e := oneOf(key+".activation", l.Activation, ActivationReLU, ActivationLinear); e != nil {
+			return e
+		}
+	}
+	if e := nonNegative(key+".init_std", l.InitStd); e != nil {
+		return e
+	}
+	switch {
+	case math.IsNaN(l.BiasInit) || math.IsInf(l.BiasInit, 0):
+		return keyError(key+".bias_init", "must be finite, got "+num(l.BiasInit))
+	case l.BiasInit != 0 && !bias:
+		return keyError(key+".bias_init", "needs model.bias = true")
+	}
+	return nil
 }
 
-func checkLayers(key string, ls []Layer) *Error {
+func checkLayers(key string, ls []Layer, bias bool) *Error {
 	if len(ls) > maxLayers {
 		return keyError(key, fmt.Sprintf("must have at most %d layers, got %d", maxLayers, len(ls)))
 	}
 	for i, l := range ls {
-		if e := checkLayer(fmt.Sprintf("%s[%d]", key, i), l); e != nil {
+		if e := checkLayer(fmt.Sprintf("%s[%d]", key, i), l, bias); e != nil {
 			return e
 		}
 	}
@@ -230,7 +328,7 @@ func (c *Config) validateModel() *Error {
 	if e := intIn("model.branches", m.Branches, 1, 8); e != nil {
 		return e
 	}
-	if e := first(checkLayers("model.stem", m.Stem), checkLayers("model.branch", m.Branch)); e != nil {
+	if e := first(checkLayers("model.stem", m.Stem, m.Bias), checkLayers("model.branch", m.Branch, m.Bias)); e != nil {
 		return e
 	}
 	if len(m.PerBranch) == 0 && len(m.Branch) == 0 {
@@ -244,11 +342,11 @@ func (c *Config) validateModel() *Error {
 		if len(ls) == 0 {
 			return keyError(key, "needs at least 1 layer")
 		}
-		if e := checkLayers(key, ls); e != nil {
+		if e := checkLayers(key, ls, m.Bias); e != nil {
 			return e
 		}
 	}
-	if e := checkLayers("model.trunk", m.Trunk); e != nil {
+	if e := checkLayers("model.trunk", m.Trunk, m.Bias); e != nil {
 		return e
 	}
 	if len(m.Hidden) > maxLayers {
@@ -259,7 +357,14 @@ func (c *Config) validateModel() *Error {
 			return e
 		}
 	}
-	if e := oneOf("model.init", m.Init, InitHe, InitGlorot); e != nil {
+	if e := first(
+		oneOf("model.init", m.Init, InitHe, InitGlorot, InitNormal),
+		positive("model.init_std", m.InitStd),
+		intIn("model.lrn.size", m.LRN.Size, 1, 15),
+		positive("model.lrn.k", m.LRN.K),
+		nonNegative("model.lrn.alpha", m.LRN.Alpha),
+		floatIn("model.lrn.beta", m.LRN.Beta, 0, 4, false, false),
+	); e != nil {
 		return e
 	}
 	layers, err := c.Layers()

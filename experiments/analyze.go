@@ -14,7 +14,8 @@ import (
 // in the run's store under version. A metric added after a run was trained
 // thus applies to it without retraining. The values equal those logged
 // during training bit for bit: the same weights, data, evaluation batches
-// and per-metric random streams. Gradient shares need the training steps
+// and per-metric random streams (the data's preprocessing is the one stored
+// with the run, and its dataset must be unchanged). Gradient shares need the training steps
 // and are not recomputed. Progress lines go to w (nil: none).
 func Analyze(dir string, groups []string, version string, w io.Writer) (steps int, err error) {
 	if len(groups) == 0 {
@@ -28,10 +29,15 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 	if err != nil {
 		return 0, err
 	}
-	_, test, err := LoadData(cfg)
+	info, err := run.Info()
 	if err != nil {
 		return 0, err
 	}
+	rd, err := openData(cfg, info.Blobs)
+	if err != nil {
+		return 0, fmt.Errorf("analyze %s: %w", dir, err)
+	}
+	test := rd.test
 	model, err := trainer.NewModel(cfg, trainer.Stream(cfg.Seed, "init", 0))
 	if err != nil {
 		return 0, err

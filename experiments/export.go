@@ -33,6 +33,11 @@ func LoadConfig(path string, sets []string) (*configs.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// DataPathSet returns the override ("key=value", as LoadConfig and
+// PlanSweep take them) that sets data.path to path, whatever characters it
+// holds: the command line's --data.
+func DataPathSet(path string) string { return configs.SetString("data.path", path) }
+
 // PlanSweep loads the experiment file at path and expands it into its
 // runs under out, with seeds 1..seeds instead of the file's when seeds > 0
 // and the overrides sets applied to every run last.

@@ -97,6 +97,7 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	}
 	dir := RunDir(out, cfg)
 	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall,
+		stored: forkStored(pcfg, cfg, pinfo.Blobs),
 		exists: "choose another --name, or resume it with: branchspec resume %s"}
 	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), fo.At
 	b.info.Extra = maps.Clone(pinfo.Extra)
@@ -165,11 +166,12 @@ func forkConfig(pcfg *configs.Config, fo ForkOptions) (*configs.Config, error) {
 // CheckFork reports, as an error wrapping ErrForkArchitecture, the first key
 // that differs between a parent's config and a fork's where a fork may not
 // change it: seed; model.* (parameters and their shapes); regime.mixing
-// (the connection masks); data.source, data.path, data.train_size and
-// data.synthetic.forms, .hues and .size (the input shape, the classes and
-// the data order's length); optim.algorithm (the solver state's slots).
-// Everything else (learning rate and schedule, steps, freeze, rerandomize,
-// bias, grayscale, checkpoints, metrics, ...) may change.
+// (the connection masks); data.source, data.path, data.train_size,
+// data.synthetic.forms, .hues and .size and data.folder (the input shape,
+// the classes and the data order's length); optim.algorithm (the solver
+// state's slots). Everything else (learning rate and schedule, steps,
+// freeze, rerandomize, bias, grayscale, preprocessing, augmentation,
+// checkpoints, metrics, ...) may change.
 func CheckFork(parent, fork *configs.Config) error {
 	p, f := parent, fork
 	checks := []struct {
@@ -185,6 +187,9 @@ func CheckFork(parent, fork *configs.Config) error {
 		{"model.hidden", p.Model.Hidden, f.Model.Hidden},
 		{"model.bias", p.Model.Bias, f.Model.Bias},
 		{"model.init", p.Model.Init, f.Model.Init},
+		{"model.init_std", p.Model.InitStd, f.Model.InitStd},
+		{"model.global_pool", p.Model.GlobalPool, f.Model.GlobalPool},
+		{"model.lrn", p.Model.LRN, f.Model.LRN},
 		{"regime.mixing", p.Regime.Mixing, f.Regime.Mixing},
 		{"data.source", p.Data.Source, f.Data.Source},
 		{"data.path", p.Data.Path, f.Data.Path},
@@ -192,6 +197,7 @@ func CheckFork(parent, fork *configs.Config) error {
 		{"data.synthetic.forms", p.Data.Synthetic.Forms, f.Data.Synthetic.Forms},
 		{"data.synthetic.hues", p.Data.Synthetic.Hues, f.Data.Synthetic.Hues},
 		{"data.synthetic.size", p.Data.Synthetic.Size, f.Data.Synthetic.Size},
+		{"data.folder", p.Data.Folder, f.Data.Folder},
 		{"optim.algorithm", p.Optim.Algorithm, f.Optim.Algorithm},
 	}
 	for _, c := range checks {

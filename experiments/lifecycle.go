@@ -168,6 +168,9 @@ type birth struct {
 	state    *trainer.State
 	bias     *configs.Bias
 	wallBase float64
+	// stored is the run-level data the new run starts from (a fork's
+	// parent's, see forkStored); nil for a run trained from scratch.
+	stored map[string][]byte
 	// exists explains a directory that already holds a run.
 	exists string
 }
@@ -195,7 +198,7 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 	case !errors.Is(err, results.ErrNotFound):
 		return err
 	}
-	s, err := newSession(b.cfg, opts)
+	s, err := newSession(b.cfg, opts, b.stored)
 	if err != nil {
 		return err
 	}
@@ -207,6 +210,7 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 	if err != nil {
 		return err
 	}
+	b.info.Blobs = s.data.blobs
 	if s.run, err = results.CreateWith(dir, b.info, first, nil); err != nil {
 		return err
 	}
@@ -229,14 +233,18 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	if err != nil {
 		return err
 	}
+	info, err := run.Info()
+	if err != nil {
+		return err
+	}
 	ck, err := run.Latest()
 	fresh := errors.Is(err, results.ErrNoCheckpoint)
 	if err != nil && !fresh {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
-	s, err := newSession(cfg, opts)
+	s, err := newSession(cfg, opts, info.Blobs)
 	if err != nil {
-		return err
+		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	defer s.close()
 	s.run = run

@@ -10,7 +10,6 @@ import (
 	"branchspec/configs"
 	"branchspec/results"
 	"branchspec/trainer"
-	"branchspec/trainer/data"
 )
 
 // Metric keys logged by every run. Keys marked wall-clock vary between
@@ -44,6 +43,7 @@ type session struct {
 	run  *results.Run
 	cfg  *configs.Config
 	opts Options
+	data *runData
 	tr   *trainer.Trainer
 	ev   *trainer.Evaluator
 	inst *instruments
@@ -58,39 +58,15 @@ type session struct {
 	pending   []results.Row
 }
 
-// LoadData returns the training and held-out sets a config names.
-func LoadData(cfg *configs.Config) (train, test *data.Set, err error) {
-	d := cfg.Data
-	switch d.Source {
-	case "synthetic":
-		s := d.Synthetic
-		train, test, err = data.Synthetic(data.SyntheticOptions{
-			Forms: s.Forms, Hues: s.Hues, Size: s.Size, Noise: s.Noise,
-			Train: d.TrainSize, Test: d.TestSize,
-		}, s.Seed)
-	case "cifar10":
-		train, test, err = data.LoadCIFAR10(d.Path, d.TrainSize, d.TestSize)
-	case "idx":
-		train, test, err = data.LoadIDX(d.Path, d.TrainSize, d.TestSize)
-	default:
-		err = fmt.Errorf("unknown data source %q", d.Source)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if d.Grayscale {
-		train, test = train.Grayscale(), test.Grayscale()
-	}
-	return train, test, nil
-}
-
-// newSession loads cfg's data and builds the trainer at step 0 and the
-// evaluators.
-func newSession(cfg *configs.Config, opts Options) (*session, error) {
-	train, test, err := LoadData(cfg)
+// newSession loads cfg's data with its preprocessing (see openData; stored
+// is the run's stored data, nil for a new run) and builds the trainer at
+// step 0 and the evaluators.
+func newSession(cfg *configs.Config, opts Options, stored map[string][]byte) (*session, error) {
+	rd, err := openData(cfg, stored)
 	if err != nil {
 		return nil, err
 	}
+	train, test := rd.train, rd.test
 	tr, err := trainer.New(cfg, train, test)
 	if err != nil {
 		return nil, err
@@ -108,7 +84,10 @@ func newSession(cfg *configs.Config, opts Options) (*session, error) {
 	}
 	prog := newProgress(opts.Progress, opts.Terminal, opts.now)
 	prog.batch = cfg.Optim.BatchSize
-	return &session{cfg: cfg, opts: opts, tr: tr, ev: ev, inst: inst, lastCk: -1, prog: prog, testAcc: math.NaN()}, nil
+	if f := rd.folder; f != nil && f.CacheWrite != nil {
+		prog.line(fmt.Sprintf("note: the decoded images could not be cached, so the next run decodes them again: %v", f.CacheWrite))
+	}
+	return &session{cfg: cfg, opts: opts, data: rd, tr: tr, ev: ev, inst: inst, lastCk: -1, prog: prog, testAcc: math.NaN()}, nil
 }
 
 // evalBatch is the evaluation graph's batch size: large enough to amortise

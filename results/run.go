@@ -49,6 +49,12 @@ type Info struct {
 
 	// Extra holds free-form labels such as the experiment or regime.
 	Extra map[string]string
+
+	// Blobs holds run-level data the creating program stores with the run
+	// and reads back unchanged (such as the input preprocessing fitted to
+	// the training set), opaque to this package; nil when there is none,
+	// and absent from the records of runs that have none.
+	Blobs map[string][]byte `json:",omitempty"`
 }
 
 // State is the life-cycle state of a run.

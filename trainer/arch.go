@@ -2,21 +2,21 @@ package trainer
 
 import (
 	"fmt"
+	"strings"
 
 	"branchspec/configs"
 )
 
 // Conv is one conv layer placed in the net: the config's layer (its knobs:
-// output channels, kernel, pool, and any knob configs.Layer gains) with the
-// shapes it meets. Every conv is "same"-padded with stride 1, then ReLU,
-// then a max pool of size Pool (0 or 1: none).
+// output channels, kernel, stride, activation, LRN, pool and pool stride,
+// init) with the shapes it meets. The conv is zero-padded by Kernel/2 on
+// every side; configs.Layer.Shape is the one rule for its output size, and
+// NewArch takes every shape from configs' Layers walker.
 //
-// A new per-layer knob (a stride, LRN, a pool stride, global average
-// pooling, an init scale, a linear activation) is a field of configs.Layer
-// (with its check and the shape rule of configs' Layers walker), its shape
-// rule in outputSize, the one place here that turns knobs into an output
-// shape, and its ops in the graph builder's conv, the one place that turns
-// them into ops; an init scale goes to Model.initStd.
+// A new per-layer knob is a field of configs.Layer (with its check, and its
+// shape rule in Layer.Shape), and its ops in the graph builder's conv, the
+// one place that turns knobs into ops; an init knob goes to
+// Model.InitParam.
 type Conv struct {
 	configs.Layer
 	Name string
@@ -46,8 +46,13 @@ type Arch struct {
 	Stem     []Conv
 	Branches [][]Conv
 	Trunk    []Conv
-	Hidden   []Dense
-	Out      Dense
+	// GlobalPool averages the trunk's output over positions before the
+	// dense layers (model.global_pool).
+	GlobalPool bool
+	// LRN holds the constants of the convs with LRN set.
+	LRN    configs.LRN
+	Hidden []Dense
+	Out    Dense
 	// RejoinChannels[b] is the number of channels branch b adds to the concat.
 	RejoinChannels []int
 	RejoinH        int
@@ -58,10 +63,17 @@ type Arch struct {
 	MixP     float64
 }
 
-// NewArch resolves the architecture of cfg, checking that every shape fits.
+// NewArch resolves the architecture of cfg from configs' Layers walker,
+// which checks that every shape fits.
 func NewArch(cfg *configs.Config) (*Arch, error) {
+	layers, err := cfg.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
 	c, h, w := cfg.InputShape()
-	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes(), MixLayer: -1}
+	m := cfg.Model
+	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes(), MixLayer: -1, GlobalPool: m.GlobalPool, LRN: m.LRN,
+		Branches: make([][]Conv, m.Branches), RejoinChannels: make([]int, m.Branches)}
 	if mx := cfg.Regime.Mixing; mx.Layer != "" {
 		i, err := mixIndex(mx.Layer)
 		if err != nil {
@@ -69,106 +81,44 @@ func NewArch(cfg *configs.Config) (*Arch, error) {
 		}
 		a.MixLayer, a.MixP = i, mx.P
 	}
-	m := cfg.Model
-	stem, err := convStack("stem", -1, m.Stem, shape{c, h, w})
-	if err != nil {
-		return nil, err
-	}
-	a.Stem = stem
-	if err := a.addBranches(m, outShape(stem, shape{c, h, w})); err != nil {
-		return nil, err
-	}
-	if a.Trunk, err = convStack("trunk", -1, m.Trunk, shape{a.RejoinC(), a.RejoinH, a.RejoinW}); err != nil {
-		return nil, err
-	}
-	a.addDense(m.Hidden, outShape(a.Trunk, shape{a.RejoinC(), a.RejoinH, a.RejoinW}))
-	return a, nil
-}
-
-// shape is a feature map's channels, height and width.
-type shape struct{ c, h, w int }
-
-// outputSize is the spatial size of the layer's output for an input of
-// h x w: "same" padding and stride 1 keep it, a max pool of size Pool > 1
-// divides it (and must divide it exactly).
-func (cv Conv) outputSize(h, w int) (oh, ow int, err error) {
-	if cv.Pool <= 1 {
-		return h, w, nil
-	}
-	if h%cv.Pool != 0 || w%cv.Pool != 0 {
-		return 0, 0, fmt.Errorf("trainer: layer %s: pool %d does not divide its input %dx%d", cv.Name, cv.Pool, h, w)
-	}
-	return h / cv.Pool, w / cv.Pool, nil
-}
-
-// placeConv places layer l, named name, on an input of shape in.
-func placeConv(name string, branch int, l configs.Layer, in shape) (Conv, error) {
-	cv := Conv{Layer: l, Name: name, In: in.c, H: in.h, W: in.w, Branch: branch}
-	var err error
-	cv.OutH, cv.OutW, err = cv.outputSize(in.h, in.w)
-	return cv, err
-}
-
-// convStack places the layers ls, named prefix.I, one after the other
-// from input shape in.
-func convStack(prefix string, branch int, ls []configs.Layer, in shape) ([]Conv, error) {
-	var cs []Conv
-	for i, l := range ls {
-		cv, err := placeConv(fmt.Sprintf("%s.%d", prefix, i), branch, l, in)
-		if err != nil {
-			return nil, err
+	for _, l := range layers {
+		if l.Kind == configs.KindLinear {
+			d := Dense{Name: l.Name, In: l.In[0], Out: l.Out[0]}
+			if l.Name == "out" {
+				a.Out = d
+			} else {
+				a.Hidden = append(a.Hidden, d)
+			}
+			continue
 		}
-		cs = append(cs, cv)
-		in = shape{cv.Out, cv.OutH, cv.OutW}
-	}
-	return cs, nil
-}
-
-// outShape is the output shape of the stack cs, or in when it is empty.
-func outShape(cs []Conv, in shape) shape {
-	if len(cs) == 0 {
-		return in
-	}
-	l := cs[len(cs)-1]
-	return shape{l.Out, l.OutH, l.OutW}
-}
-
-// addBranches places every branch on the stem's output in and records the
-// rejoin's shape; the branches must end at one spatial size.
-func (a *Arch) addBranches(m configs.Model, in shape) error {
-	a.Branches = make([][]Conv, m.Branches)
-	a.RejoinChannels = make([]int, m.Branches)
-	for b := range m.Branches {
-		br, err := convStack(fmt.Sprintf("branch.%d", b), b, m.BranchLayers(b), in)
-		if err != nil {
-			return err
+		cv := Conv{Layer: l.Layer, Name: l.Name, In: l.In[0], H: l.In[1], W: l.In[2], OutH: l.Out[1], OutW: l.Out[2], Branch: l.Branch}
+		switch {
+		case l.Branch >= 0:
+			a.Branches[l.Branch] = append(a.Branches[l.Branch], cv)
+		case strings.HasPrefix(l.Name, "stem."):
+			a.Stem = append(a.Stem, cv)
+		default:
+			a.Trunk = append(a.Trunk, cv)
 		}
+	}
+	return a, a.addBranches(m.Branches)
+}
+
+// addBranches records the rejoin's shape (the walker has checked that
+// every branch ends at one spatial size) and marks the mixed layers.
+func (a *Arch) addBranches(branches int) error {
+	for b, br := range a.Branches {
+		end := br[len(br)-1]
+		a.RejoinChannels[b] = end.Out
+		a.RejoinH, a.RejoinW = end.OutH, end.OutW
 		if a.MixLayer >= 0 && a.MixLayer < len(br) {
-			br[a.MixLayer].In, br[a.MixLayer].Mixed = br[a.MixLayer].In*m.Branches, true
+			br[a.MixLayer].In, br[a.MixLayer].Mixed = br[a.MixLayer].In*branches, true
 		}
-		end := outShape(br, in)
-		if b == 0 {
-			a.RejoinH, a.RejoinW = end.h, end.w
-		} else if end.h != a.RejoinH || end.w != a.RejoinW {
-			return fmt.Errorf("trainer: branch %d ends at %dx%d but branch 0 at %dx%d: the concat needs equal sizes", b, end.h, end.w, a.RejoinH, a.RejoinW)
-		}
-		a.Branches[b], a.RejoinChannels[b] = br, end.c
 	}
 	if a.MixLayer >= 0 {
 		return a.checkMixing()
 	}
 	return nil
-}
-
-// addDense places the hidden layers and the output layer on the flattened
-// trunk output in.
-func (a *Arch) addDense(hidden []int, in shape) {
-	flat := in.c * in.h * in.w
-	for i, width := range hidden {
-		a.Hidden = append(a.Hidden, Dense{Name: fmt.Sprintf("hidden.%d", i), In: flat, Out: width})
-		flat = width
-	}
-	a.Out = Dense{Name: "out", In: flat, Out: a.Classes}
 }
 
 // Convs lists every conv layer in forward order: stem, branches (branch 0's
@@ -209,14 +159,19 @@ func (a *Arch) RejoinC() int {
 // reading K*K taps per input channel, or else the first fully connected
 // layer (hidden.0, or out), reading the RejoinH*RejoinW pixels of each
 // channel (a linear layer after the flatten reads channel-major inputs,
-// so its weights are [out, channel, pixel]).
+// so its weights are [out, channel, pixel]), or one value per channel
+// after a global average pool.
 func (a *Arch) rejoinLayer() (name string, out, taps int) {
 	if len(a.Trunk) > 0 {
 		cv := a.Trunk[0]
 		return cv.Name, cv.Out, cv.Kernel * cv.Kernel
 	}
-	if len(a.Hidden) > 0 {
-		return a.Hidden[0].Name, a.Hidden[0].Out, a.RejoinH * a.RejoinW
+	taps = a.RejoinH * a.RejoinW
+	if a.GlobalPool {
+		taps = 1
 	}
-	return a.Out.Name, a.Out.Out, a.RejoinH * a.RejoinW
+	if len(a.Hidden) > 0 {
+		return a.Hidden[0].Name, a.Hidden[0].Out, taps
+	}
+	return a.Out.Name, a.Out.Out, taps
 }

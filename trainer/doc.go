@@ -9,8 +9,13 @@
 //	      -> concat on channels (the rejoin) -> trunk convs -> flatten
 //	      -> hidden fully connected layers -> logits
 //
-// Every conv is "same"-padded with stride 1 and followed by ReLU and an
-// optional max pool. B = 1 with the same total width is the unbranched twin.
+// Every conv is zero-padded by half its kernel, with a stride (1: "same"
+// size), followed by ReLU (or nothing), optional local response
+// normalisation and an optional max pool (tiling, or overlapping 3/2); the
+// trunk's output may be averaged per channel (global average pooling)
+// before the dense layers. B = 1 with the same total width is the
+// unbranched twin. Training batches are augmented (padded crops and flips)
+// with draws that are a function of the seed and the step.
 //
 // # Boundaries
 //

@@ -101,7 +101,7 @@ func (a Activations) BranchOutput(b int) Feature {
 	return a.net.feature(a.net.branchOut[b], a.Hi-a.Lo)
 }
 
-// FirstLayer is the activation (after ReLU, before pooling) of the i-th
+// FirstLayer is the activation (after ReLU, before LRN and pooling) of the i-th
 // layer of Model.FirstKernels for the batch's examples.
 func (a Activations) FirstLayer(i int) Feature {
 	return a.net.feature(a.net.firstAct[i], a.Hi-a.Lo)

@@ -60,6 +60,7 @@ func TestRejoin(t *testing.T) {
 		{"trunk conv", nil, "trunk.0", 8, 9, []int{0, 0, 0, 0, 1, 1, 1, 1}},
 		{"hidden", []string{"model.trunk=[]", "model.hidden=[6]"}, "hidden.0", 6, 16, []int{0, 0, 0, 0, 1, 1, 1, 1}},
 		{"out", []string{"model.trunk=[]", "model.hidden=[]", "model.branch[1].out=2"}, "out", 4, 16, []int{0, 0, 1, 1}},
+		{"out after a global pool", []string{"model.trunk=[]", "model.hidden=[]", "model.global_pool=true"}, "out", 4, 1, []int{0, 0, 0, 0, 1, 1, 1, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,6 +22,11 @@ type Param struct {
 	// (same shape as the weights), applied in the graph; nil for every
 	// other parameter. Weights where the mask is 0 are kept at 0.
 	Mask []float32
+	// InitStd, when > 0, is the standard deviation of the weights' normal
+	// initialisation, replacing the model's rule (a layer's init_std);
+	// BiasInit is the constant a bias starts at (a layer's bias_init).
+	InitStd  float64
+	BiasInit float32
 
 	value *tensor.Dense
 }
@@ -34,16 +39,19 @@ func (p *Param) Data() []float32 { return p.value.Data().([]float32) }
 // tensors are shared by every graph built from the model, so an update by
 // the solver is seen by all of them.
 type Model struct {
-	arch   *Arch
-	params []*Param
-	bias   bool
-	init   string
-	byName map[string]*Param
+	arch    *Arch
+	params  []*Param
+	bias    bool
+	init    string
+	initStd float64 // of init "normal"
+	byName  map[string]*Param
 }
 
 // NewModel builds the model of cfg with weights drawn from rng: He normal
-// (std sqrt(2/fan_in)) or Glorot normal (std sqrt(2/(fan_in+fan_out)))
-// weights and zero biases, drawn in parameter order. Under the mixing
+// (std sqrt(2/fan_in)), Glorot normal (std sqrt(2/(fan_in+fan_out))) or
+// normal (std model.init_std) weights, or a layer's own init_std, and
+// biases at the layer's bias_init (0 by default), drawn in parameter
+// order (see InitParam). Under the mixing
 // regime the mixed layers' connection masks are drawn first, from the
 // run's "mixing" stream (see DrawMask), and their weights use each output
 // unit's effective fan-in (see InitParam). NewModel does not apply the bias
@@ -53,9 +61,12 @@ func NewModel(cfg *configs.Config, rng *rand.Rand) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{arch: arch, bias: cfg.Model.Bias, init: cfg.Model.Init, byName: map[string]*Param{}}
+	m := &Model{arch: arch, bias: cfg.Model.Bias, init: cfg.Model.Init, initStd: cfg.Model.InitStd, byName: map[string]*Param{}}
 	for _, cv := range arch.Convs() {
 		m.add(cv.Name, cv.Branch, []int{cv.Out, cv.In, cv.Kernel, cv.Kernel}, cv.In*cv.Kernel*cv.Kernel, cv.Out*cv.Kernel*cv.Kernel)
+		for _, p := range m.params[len(m.params)-m.perLayer():] {
+			p.InitStd, p.BiasInit = cv.InitStd, float32(cv.BiasInit)
+		}
 	}
 	for _, d := range append(append([]Dense(nil), arch.Hidden...), arch.Out) {
 		m.add(d.Name, -1, []int{d.Out, d.In}, d.In, d.Out)
@@ -100,11 +111,24 @@ func (m *Model) add(layer string, branch int, wShape []int, fanIn, fanOut int) {
 	}
 }
 
-// InitParam redraws p from the model's initialiser: weights normal with the
-// He or Glorot standard deviation, biases zero:
+// perLayer is the number of parameters of one layer: weights, and a bias
+// when the model has biases.
+func (m *Model) perLayer() int {
+	if m.bias {
+		return 2
+	}
+	return 1
+}
+
+// InitParam redraws p from the model's initialiser: weights normal with
+// mean 0 and standard deviation
 //
+//	p.InitStd                          when > 0 (a layer's init_std)
 //	he:     std = sqrt(2 / fan_in)
 //	glorot: std = sqrt(2 / (fan_in + fan_out))
+//	normal: std = model.init_std
+//
+// and biases at the constant p.BiasInit, which draws nothing.
 //
 // A masked weight (a mixed layer) draws only its connected entries, in
 // row-major order, and sets the others to 0; fan_in is then each output
@@ -114,11 +138,13 @@ func (m *Model) add(layer string, branch int, wShape []int, fanIn, fanOut int) {
 func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 	d := p.Data()
 	if len(p.Shape) == 1 {
-		clear(d)
+		for i := range d {
+			d[i] = p.BiasInit
+		}
 		return
 	}
 	if p.Mask == nil {
-		s := m.initStd(p.FanIn, p.FanOut)
+		s := m.std(p, p.FanIn)
 		for i := range d {
 			d[i] = float32(rng.NormFloat64() * s)
 		}
@@ -133,7 +159,7 @@ func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 				fanIn++
 			}
 		}
-		s := m.initStd(fanIn, p.FanOut)
+		s := m.std(p, fanIn)
 		for i := range w {
 			w[i] = 0
 			if mk[i] != 0 {
@@ -143,10 +169,15 @@ func (m *Model) InitParam(p *Param, rng *rand.Rand) {
 	}
 }
 
-// initStd is the initialiser's standard deviation for the given fans.
-func (m *Model) initStd(fanIn, fanOut int) float64 {
-	if m.init == configs.InitGlorot {
-		return math.Sqrt(2 / float64(fanIn+fanOut))
+// std is the standard deviation of p's weights for fan-in fanIn.
+func (m *Model) std(p *Param, fanIn int) float64 {
+	switch {
+	case p.InitStd > 0:
+		return p.InitStd
+	case m.init == configs.InitGlorot:
+		return math.Sqrt(2 / float64(fanIn+p.FanOut))
+	case m.init == configs.InitNormal:
+		return m.initStd
 	}
 	return math.Sqrt(2 / float64(fanIn))
 }

@@ -48,13 +48,16 @@ func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logit
 		c, h, w int
 		v       []float64
 	}
+	lrn := a.LRN
 	conv := func(in fmap, cv Conv) fmap {
 		w, b := param(cv.Name+".w"), param(cv.Name+".b")
-		out := fmap{cv.Out, in.h, in.w, make([]float64, cv.Out*in.h*in.w)}
-		p := cv.Kernel / 2
+		// PyTorch's conv output size with padding K/2 and stride s.
+		p, st := cv.Kernel/2, max(cv.Stride, 1)
+		oh, ow := (in.h+2*p-cv.Kernel)/st+1, (in.w+2*p-cv.Kernel)/st+1
+		out := fmap{cv.Out, oh, ow, make([]float64, cv.Out*oh*ow)}
 		for o := 0; o < cv.Out; o++ {
-			for i := 0; i < in.h; i++ {
-				for j := 0; j < in.w; j++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
 					s := 0.0
 					if b != nil {
 						s = b[o]
@@ -62,29 +65,51 @@ func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logit
 					for c := 0; c < in.c; c++ {
 						for di := 0; di < cv.Kernel; di++ {
 							for dj := 0; dj < cv.Kernel; dj++ {
-								ii, jj := i+di-p, j+dj-p
+								ii, jj := i*st+di-p, j*st+dj-p
 								if ii >= 0 && ii < in.h && jj >= 0 && jj < in.w {
 									s += w[((o*in.c+c)*cv.Kernel+di)*cv.Kernel+dj] * in.v[(c*in.h+ii)*in.w+jj]
 								}
 							}
 						}
 					}
-					out.v[(o*in.h+i)*in.w+j] = math.Max(s, 0)
+					if cv.Activation != configs.ActivationLinear {
+						s = math.Max(s, 0)
+					}
+					out.v[(o*oh+i)*ow+j] = s
 				}
 			}
+		}
+		if cv.LRN {
+			// y[c] = x[c] / (k + alpha sum_{c' in [c - n/2, c + (n-1)/2]} x[c']^2)^beta
+			norm := make([]float64, len(out.v))
+			hw := oh * ow
+			for c := 0; c < out.c; c++ {
+				for i := 0; i < hw; i++ {
+					sum := 0.0
+					for c2 := max(0, c-lrn.Size/2); c2 <= min(out.c-1, c+(lrn.Size-1)/2); c2++ {
+						sum += out.v[c2*hw+i] * out.v[c2*hw+i]
+					}
+					norm[c*hw+i] = out.v[c*hw+i] / math.Pow(lrn.K+lrn.Alpha*sum, lrn.Beta)
+				}
+			}
+			out.v = norm
 		}
 		if cv.Pool < 2 {
 			return out
 		}
-		q := cv.Pool
-		pooled := fmap{out.c, out.h / q, out.w / q, make([]float64, out.c*(out.h/q)*(out.w/q))}
+		q, qs := cv.Pool, cv.PoolStride
+		if qs == 0 {
+			qs = q
+		}
+		ph, pw := (out.h-q)/qs+1, (out.w-q)/qs+1
+		pooled := fmap{out.c, ph, pw, make([]float64, out.c*ph*pw)}
 		for c := 0; c < out.c; c++ {
 			for i := 0; i < pooled.h; i++ {
 				for j := 0; j < pooled.w; j++ {
 					mx := math.Inf(-1)
 					for di := 0; di < q; di++ {
 						for dj := 0; dj < q; dj++ {
-							mx = math.Max(mx, out.v[(c*out.h+i*q+di)*out.w+j*q+dj])
+							mx = math.Max(mx, out.v[(c*out.h+i*qs+di)*out.w+j*qs+dj])
 						}
 					}
 					pooled.v[(c*pooled.h+i)*pooled.w+j] = mx
@@ -130,6 +155,15 @@ func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logit
 			h = conv(h, cv)
 		}
 		v := h.v
+		if a.GlobalPool {
+			v = make([]float64, h.c)
+			for c := range v {
+				for _, x := range h.v[c*h.h*h.w : (c+1)*h.h*h.w] {
+					v[c] += x
+				}
+				v[c] /= float64(h.h * h.w)
+			}
+		}
 		for _, d := range a.Hidden {
 			v = dense(v, d, true)
 		}
@@ -161,10 +195,26 @@ func randomBatch(net *Net, classes int, rng *rand.Rand) (x []float64, labels []i
 	return x, labels
 }
 
+// natural are the overrides of testConfig that use every knob of the
+// AlexNet conditions: on the 16x16 input each branch is conv 5x5/2 (8x8),
+// LRN (constants strong enough to matter), pool 3/2 (3x3), then a linear
+// 3x3 conv with LRN; the trunk's 3x3 output is averaged per channel.
+var natural = []string{
+	"model.stem=[]", "model.per_branch=[]",
+	`model.branch=[{out = 3, kernel = 5, stride = 2, lrn = true, pool = 3, pool_stride = 2}, {out = 3, kernel = 3, lrn = true, activation = "linear"}]`,
+	"model.trunk=[{out = 4, kernel = 3}]", "model.global_pool=true", "model.lrn={size = 3, k = 1.5, alpha = 0.5, beta = 0.75}",
+}
+
 // TestForwardMatchesReference checks the whole graph (stem, heterogeneous
-// branches, concat, trunk, hidden, loss) against the float64 reference.
+// branches, concat, trunk, hidden, loss; and the natural-image knobs)
+// against the float64 reference.
 func TestForwardMatchesReference(t *testing.T) {
-	cfg := testConfig(t)
+	for _, sets := range [][]string{nil, natural} {
+		forwardMatchesReference(t, testConfig(t, sets...))
+	}
+}
+
+func forwardMatchesReference(t *testing.T, cfg *configs.Config) {
 	m, err := NewModel(cfg, Stream(3, "init", 0))
 	if err != nil {
 		t.Fatal(err)
@@ -245,6 +295,8 @@ func TestModelGradientFiniteDifference(t *testing.T) {
 		{"homogeneous branches", []string{"model.per_branch=[]", "model.branch=[{out = 2, kernel = 3, pool = 2}]"}},
 		{"unpooled branches, pool 4 trunk", []string{"model.per_branch=[]", "model.branch=[{out = 2, kernel = 3, pool = 0}]", "model.trunk=[{out = 4, kernel = 3, pool = 4}]"}},
 		{"no trunk, no hidden", []string{"model.stem=[]", "model.trunk=[]", "model.hidden=[]"}},
+		{"strided conv, LRN, overlapping pool, linear conv, global pool", natural},
+		{"global pool without a trunk", append(natural, "model.trunk=[]", "model.hidden=[]")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := NewModel(testConfig(t, tc.sets...), Stream(7, "init", 0))

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"branchspec/configs"
 	"branchspec/trainer/ops"
 	"branchspec/trainer/optim"
 
@@ -40,8 +41,8 @@ type Net struct {
 	gateVals []float32
 	// branchOut[b] is branch b's output at the rejoin, before its gate.
 	branchOut []*G.Node
-	// firstAct[i] is the post-ReLU, pre-pool activation of the i-th layer
-	// of Arch.FirstConvs.
+	// firstAct[i] is the activation of the i-th layer of Arch.FirstConvs:
+	// after its ReLU, before LRN and pooling.
 	firstAct []*G.Node
 }
 
@@ -132,22 +133,30 @@ func (b *builder) masked(p *Param) (*G.Node, error) {
 	return w, nil
 }
 
-// conv adds one conv layer on h: conv, bias and ReLU as one op (the layers
-// reading the input need no gradient to it), then its pool. act is the
-// activation before the pool, out the layer's output.
+// conv adds one conv layer on h: conv, bias and activation as one op (the
+// layers reading the input need no gradient to it), then LRN, then its
+// pool. act is the conv's activation (before LRN and the pool), out the
+// layer's output.
 func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-	convOp := ops.Conv2DReLU
-	if h == b.n.x {
-		convOp = ops.Conv2DReLUInput
-	}
-	if act, err = convOp(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], cv.Kernel/2); err != nil {
+	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: h == b.n.x}
+	if act, err = ops.Conv(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], p); err != nil {
 		return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 	}
 	out = act
-	if cv.Pool > 1 {
-		if out, err = ops.MaxPool2D(act, cv.Pool); err != nil {
-			return nil, nil, fmt.Errorf("trainer: %s pool: %w", cv.Name, err)
+	if cv.LRN {
+		l := b.m.arch.LRN
+		if out, err = ops.LRN(out, ops.LRNParams{Size: l.Size, K: l.K, Alpha: l.Alpha, Beta: l.Beta}); err != nil {
+			return nil, nil, fmt.Errorf("trainer: %s lrn: %w", cv.Name, err)
 		}
+	}
+	switch {
+	case cv.Pool > 1 && cv.PoolStride == 0:
+		out, err = ops.MaxPool2D(out, cv.Pool)
+	case cv.Pool > 1:
+		out, err = ops.MaxPool(out, cv.Pool, cv.PoolStride)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("trainer: %s pool: %w", cv.Name, err)
 	}
 	return act, out, nil
 }
@@ -265,6 +274,11 @@ func (b *builder) head(h *G.Node, train bool) error {
 	for _, cv := range a.Trunk {
 		if _, h, err = b.conv(h, cv); err != nil {
 			return err
+		}
+	}
+	if a.GlobalPool {
+		if h, err = ops.GlobalAvgPool(h); err != nil {
+			return fmt.Errorf("trainer: global pool: %w", err)
 		}
 	}
 	for _, d := range a.Hidden {

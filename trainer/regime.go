@@ -23,7 +23,8 @@ import (
 //   - rerandomize {layer, every K}: at the start of every step s > 0 with
 //     s % K == 0, before its forward pass, the layer's weights are redrawn
 //     from the initialiser with Stream(seed, "rerandomize/"+layer, s), its
-//     biases are zeroed, and its solver slots and update counts are reset to
+//     biases are reset to their initial constant (the layer's bias_init, 0
+//     by default), and its solver slots and update counts are reset to
 //     those of a fresh parameter. The checkpoint at step s still holds the
 //     weights before the redraw; the redraw is a pure function of (seed, layer,
 //     s), so a run resumed from that checkpoint redraws the same values.

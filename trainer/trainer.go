@@ -27,6 +27,7 @@ type Trainer struct {
 	lr     optim.LRSchedule
 	order  *data.Order
 	idx    []int
+	aug    data.Augment
 
 	step    int
 	window  Window
@@ -44,7 +45,9 @@ type Window struct {
 
 // New builds a trainer at step 0: weights from the "init" stream of the
 // run's seed (then the bias regime, if any, from the "bias" stream), a fresh
-// solver that follows the freeze regime, the data order at epoch 0.
+// solver that follows the freeze regime, the data order at epoch 0, and the
+// augmentation of data.augment seeded from the "augment" stream. train and
+// test are used as Gather hands them out (their Pre included).
 func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 	model, err := NewModel(cfg, Stream(cfg.Seed, "init", 0))
 	if err != nil {
@@ -88,6 +91,7 @@ func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
 		order:  data.NewOrder(train.Len(), dataOrderSeed(cfg.Seed)),
 		idx:    make([]int, o.BatchSize),
 		gradSq: make([]float64, model.Branches()),
+		aug:    data.Augment{Pad: cfg.Data.Augment.Pad, Flip: cfg.Data.Augment.Flip, Seed: augmentSeed(cfg.Seed)},
 	}
 	for _, p := range model.params {
 		t.paramBr = append(t.paramBr, p.Branch)
@@ -110,6 +114,8 @@ func (t *Trainer) Data() (train, test *data.Set) { return t.train, t.test }
 
 func dataOrderSeed(seed uint64) uint64 { return Stream(seed, "data-order", 0).Uint64() }
 
+func augmentSeed(seed uint64) uint64 { return Stream(seed, "augment", 0).Uint64() }
+
 // StepCount is the number of optimizer steps taken so far.
 func (t *Trainer) StepCount() int { return t.step }
 
@@ -118,7 +124,9 @@ func (t *Trainer) LR() float64 { return t.lr.At(t.step) }
 
 // Step runs one optimizer step on the next batch and returns its loss. A
 // rerandomize regime due at this step acts first, and frozen layers are not
-// updated (see regime.go).
+// updated (see regime.go). The batch is augmented with the draws of the
+// step about to be taken (0 for the first), a pure function of the seed
+// and the step, so a resumed run augments as the uninterrupted one did.
 func (t *Trainer) Step() (float64, error) {
 	if err := t.rerandomize(); err != nil {
 		return 0, err
@@ -126,6 +134,7 @@ func (t *Trainer) Step() (float64, error) {
 	x, y := t.net.Input()
 	t.order.Next(t.idx)
 	t.train.Gather(t.idx, x, y)
+	t.aug.Apply(x, t.train.C, t.train.H, t.train.W, uint64(t.step))
 	if err := t.net.Run(); err != nil {
 		return 0, err
 	}

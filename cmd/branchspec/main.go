@@ -46,7 +46,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func commands() []*command {
-	return []*command{cmdRun, cmdResume, cmdSweep, cmdFork, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters, cmdCompare, cmdReport, cmdServe}
+	return []*command{cmdRun, cmdResume, cmdSweep, cmdFork, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters, cmdCompare, cmdReport, cmdServe, cmdData}
 }
 
 func main() {

@@ -143,6 +143,13 @@ func TestBadInput(t *testing.T) {
 		{[]string{"resume", notRun}, 1, "run.db"},
 		{[]string{"compare", filepath.Join(dir, "nothing")}, 1, "no such file or directory"},
 		{[]string{"compare", dir, "--by", "colour"}, 2, `unknown grouping "colour"`},
+		{[]string{"run", "tiny", "--data", filepath.Join(dir, `odd "dir"`), "--out", dir}, 1, `data.path: must be empty for source "synthetic"`},
+		{[]string{"run", "cifar10-alexnet", "--data", filepath.Join(dir, "none"), "--out", dir}, 1, "give its location with --data PATH"},
+		{[]string{"run", "cifar10", "--out", dir, "--data", filepath.Join(dir, "none")}, 1, "branchspec data get cifar10"},
+		{[]string{"run", "--manifest", "m", "--index", "0", "--data", dir}, 2, "--manifest takes no"},
+		{[]string{"sweep", "x.toml", "--data"}, 2, "flag needs an argument"},
+		{[]string{"data"}, 2, "want: get cifar10"},
+		{[]string{"data", "get", "imagenet"}, 2, `unknown dataset "imagenet"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -12,13 +12,16 @@ import (
 
 var cmdRun = &command{
 	Name:  "run",
-	Usage: "[CONFIG] [--seed N] [--out DIR] [--set KEY=VALUE]... [--stop-at STEP] | --manifest FILE --index I",
+	Usage: "[CONFIG] [--seed N] [--out DIR] [--data PATH] [--set KEY=VALUE]... [--stop-at STEP] | --manifest FILE --index I",
 	Short: "train a run from a config (default: the embedded default)",
 	Long: `Run trains the model a config describes and stores it in OUT/NAME/seed-SEED/run.db.
 
 CONFIG is a TOML file, or the name of an embedded preset (` + "`branchspec run tiny`" + `);
 without it the embedded default runs. --set overrides any key with the same
 checks as the file (repeatable): --set optim.lr=0.01 --set model.branches=4.
+--data PATH sets data.path, the dataset's directory (for a folder source the
+root above train/ and test/): branchspec run cifar10-alexnet --data DIR; it
+applies before the --set overrides.
 --stop-at STEP checkpoints at STEP and exits; 'branchspec resume' continues.
 SIGINT, SIGTERM and SIGUSR1 checkpoint the current step and exit with
 status 130.
@@ -32,6 +35,7 @@ or does nothing if it is done, so a requeued or repeated task is safe.`,
 		fs.Int64Var(&o.seed, "seed", -1, "override the config's seed")
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
+		fs.StringVar(&o.data, "data", "", "the dataset's directory: sets data.path")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
@@ -44,6 +48,7 @@ type runOptions struct {
 	seed   int64
 	out    string
 	sets   setFlags
+	data   string
 	stopAt int
 	prof   string
 	// manifest and index select a sweep's run instead of CONFIG.
@@ -58,8 +63,8 @@ func (o *runOptions) run(e *env, args []string) error {
 	}
 	defer stop()
 	if o.manifest != "" || o.index >= 0 {
-		if len(args) > 0 || o.seed >= 0 || len(o.sets) > 0 || o.out != "results" {
-			return usagef("--manifest takes no CONFIG, --seed, --set or --out: the entry holds its config and directory")
+		if len(args) > 0 || o.seed >= 0 || len(o.sets) > 0 || o.data != "" || o.out != "results" {
+			return usagef("--manifest takes no CONFIG, --seed, --set, --data or --out: the entry holds its config and directory")
 		}
 		return o.runManifest(e)
 	}
@@ -69,6 +74,9 @@ func (o *runOptions) run(e *env, args []string) error {
 	path, sets := "", []string(o.sets)
 	if len(args) == 1 {
 		path = args[0]
+	}
+	if o.data != "" {
+		sets = append([]string{experiments.DataPathSet(o.data)}, sets...)
 	}
 	if o.seed >= 0 {
 		sets = append([]string{"seed=" + strconv.FormatInt(o.seed, 10)}, sets...)

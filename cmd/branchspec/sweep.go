@@ -11,7 +11,7 @@ import (
 
 var cmdSweep = &command{
 	Name:  "sweep",
-	Usage: "EXPERIMENT.toml [--seeds N] [--jobs N] [--out DIR] [--stop-at STEP] [--set KEY=VALUE]... [--slurm | --k8s ...]",
+	Usage: "EXPERIMENT.toml [--seeds N] [--jobs N] [--out DIR] [--data PATH] [--stop-at STEP] [--set KEY=VALUE]... [--slurm | --k8s ...]",
 	Short: "train every (regime, seed) run of an experiment file",
 	Long: `Sweep trains every run of an experiment file (its regimes times its seeds)
 into OUT/EXPERIMENT/REGIME/seed-SEED, --jobs runs at a time.
@@ -19,7 +19,8 @@ into OUT/EXPERIMENT/REGIME/seed-SEED, --jobs runs at a time.
 Finished runs are skipped and stopped or interrupted ones resumed, so running
 a sweep again does only the work that is left. --seeds N replaces the file's
 seeds by 1..N; --set overrides a key in every run (after the file's own
-overrides); --stop-at STEP stops every run at STEP, resumable later.
+overrides); --data PATH sets data.path in every run (before --set);
+--stop-at STEP stops every run at STEP, resumable later.
 SIGINT and SIGTERM checkpoint every running run and exit with status 130.
 With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
@@ -29,6 +30,7 @@ With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "stop every run at this step (checkpointed)")
 		fs.Var(&o.sets, "set", "override a config key in every run: KEY=VALUE (repeatable)")
+		fs.StringVar(&o.data, "data", "", "the dataset's directory: sets data.path in every run")
 		fs.BoolVar(&o.slurm, "slurm", false, "submit the sweep as a Slurm job array")
 		fs.BoolVar(&o.k8s, "k8s", false, "write a Kubernetes Indexed Job manifest instead of running")
 		fs.BoolVar(&o.dryRun, "dry-run", false, "with --slurm or --k8s: print what would be submitted or written")
@@ -49,6 +51,7 @@ type sweepOptions struct {
 	seeds, jobs, stopAt int
 	out                 string
 	sets                setFlags
+	data                string
 	// Handing the sweep to a cluster scheduler.
 	slurm, k8s, dryRun bool
 	partition          string
@@ -71,7 +74,11 @@ func (o *sweepOptions) run(e *env, args []string) error {
 	if err := o.checkCluster(); err != nil {
 		return err
 	}
-	exp, specs, err := experiments.PlanSweep(args[0], o.seeds, o.out, o.sets)
+	sets := []string(o.sets)
+	if o.data != "" {
+		sets = append([]string{experiments.DataPathSet(o.data)}, sets...)
+	}
+	exp, specs, err := experiments.PlanSweep(args[0], o.seeds, o.out, sets)
 	if err != nil {
 		return err
 	}

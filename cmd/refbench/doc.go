@@ -1,5 +1,6 @@
 // Command refbench measures branchspec's training step against PyTorch on
-// the reference net, side by side in one invocation.
+// two nets, side by side in one invocation: the reference net, then the
+// cifar10-alexnet preset's net.
 //
 // The reference net: input 3x32x32; conv 3->32 3x3 pad 1, ReLU, max pool 2;
 // two branches of two 32->32 3x3 pad 1 convs with ReLU; channel concat; max
@@ -9,16 +10,26 @@
 // the concat is the pool of each branch's last layer: max pooling acts per
 // channel, so the two are the same function). PyTorch runs torch_ref.py.
 //
+// The cifar10-alexnet net is the preset's model as its config builds it:
+// two towers of conv 7x7/2 (16) + ReLU + LRN + max pool 3/2 and conv 5x5
+// (32) + ReLU + LRN + max pool 3/2, concat, conv 3x3 (64) + ReLU, global
+// average pool, linear; biases; N(0, 0.01^2) weights; inputs N(0, 64^2)
+// (mean-subtracted pixel levels); SGD momentum 0.9, lr 0.01, weight decay
+// 5e-4 on the weights; batch 128. PyTorch computes LRN with
+// F.local_response_norm (alpha times the window size, as it divides by it).
+//
 // refbench writes the initial weights and the batches as .npy files, runs
 // each side as a child process, alternating, -runs times, and prints every
 // run, the median images/s and the peak resident memory of each side, the
-// loss curves' agreement, and as its last line
+// loss curves' agreement, per net, with a ratio line for each: "ratio
+// branchspec/pytorch images/s (reference): X.XX", and as the last line,
+// for the last net (cifar10-alexnet by default),
 //
 //	ratio branchspec/pytorch images/s: X.XX
 //
 // Usage:
 //
-//	refbench [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3]
+//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3]
 //
 // It exits 1 when a run fails or the loss curves disagree, 2 on bad flags.
 //

@@ -16,35 +16,49 @@ type runResult struct {
 	Losses     []float64 `json:"losses"`
 }
 
-// goSide is the reference net as branchspec's trainer builds it (the model
-// compiled by Model.Build, trainer/optim's Adam), with its batches.
+// goSide is a net as branchspec's trainer builds it (the model compiled by
+// Model.Build, trainer/optim's solver), with its batches.
 type goSide struct {
+	batch  int
 	net    *trainer.Net
 	solver optim.Solver
 	xs, ys [][]float32
 }
 
-// newGoSide builds the Go side from the weights and batches in dir.
+// newGoSide builds the Go side of the net described by dir's meta.json
+// from the weights and batches in dir.
 func newGoSide(dir string) (*goSide, error) {
-	model, err := trainer.NewModel(refConfig(), rand.New(rand.NewPCG(1, 1)))
+	m, err := readMeta(dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(model.Params()) != len(refParams) {
-		return nil, fmt.Errorf("refbench: the model has %d parameters, the files %d", len(model.Params()), len(refParams))
+	rn, err := netNamed(m.Net)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range refParams {
-		shape, data, err := readNpy(dir, p.name)
+	cfg, err := rn.config()
+	if err != nil {
+		return nil, err
+	}
+	model, err := trainer.NewModel(cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		return nil, err
+	}
+	if len(model.Params()) != len(m.Params) {
+		return nil, fmt.Errorf("refbench: the model has %d parameters, the files %d", len(model.Params()), len(m.Params))
+	}
+	for _, name := range m.Params {
+		shape, data, err := readNpy(dir, name)
 		if err != nil {
 			return nil, err
 		}
-		mp := model.Param(p.name)
+		mp := model.Param(name)
 		if mp == nil || !slices.Equal(shape, mp.Shape) {
-			return nil, fmt.Errorf("refbench: parameter %s: file shape %v does not fit the model", p.name, shape)
+			return nil, fmt.Errorf("refbench: parameter %s: file shape %v does not fit the model", name, shape)
 		}
 		copy(mp.Data(), data)
 	}
-	s := &goSide{xs: make([][]float32, nBatches), ys: make([][]float32, nBatches)}
+	s := &goSide{batch: m.Batch, xs: make([][]float32, m.Batches), ys: make([][]float32, m.Batches)}
 	for b := range s.xs {
 		if _, s.xs[b], err = readNpy(dir, fmt.Sprintf("x.%d", b)); err != nil {
 			return nil, err
@@ -53,22 +67,22 @@ func newGoSide(dir string) (*goSide, error) {
 			return nil, err
 		}
 	}
-	if s.net, err = model.Build(trainer.NetOptions{Batch: batchSize, Train: true}); err != nil {
+	if s.net, err = model.Build(trainer.NetOptions{Batch: m.Batch, Train: true}); err != nil {
 		return nil, err
 	}
-	if s.solver, err = optim.New(optim.Options{Algorithm: optim.Adam, LR: adamLR, Beta1: adamBeta1, Beta2: adamBeta2, Eps: adamEps}); err != nil {
+	if s.solver, err = optim.New(rn.opt); err != nil {
 		s.net.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// step runs training step i (forward, backward, Adam update) on batch
-// i mod nBatches and returns its loss.
+// step runs training step i (forward, backward, update) on batch i mod
+// the number of batches and returns its loss.
 func (s *goSide) step(i int) (float64, error) {
 	x, y := s.net.Input()
-	copy(x, s.xs[i%nBatches])
-	copy(y, s.ys[i%nBatches])
+	copy(x, s.xs[i%len(s.xs)])
+	copy(y, s.ys[i%len(s.ys)])
 	if err := s.net.Run(); err != nil {
 		return 0, err
 	}
@@ -79,7 +93,7 @@ func (s *goSide) step(i int) (float64, error) {
 // Close releases the graph.
 func (s *goSide) Close() error { return s.net.Close() }
 
-// runGo trains the reference net from the weights and batches in dir for
+// runGo trains the net described in dir from its weights and batches for
 // warmup+steps full steps, timing the last steps.
 func runGo(dir string, warmup, steps int) (runResult, error) {
 	s, err := newGoSide(dir)
@@ -100,7 +114,7 @@ func runGo(dir string, warmup, steps int) (runResult, error) {
 		res.Losses = append(res.Losses, loss)
 	}
 	if steps > 0 {
-		res.ImagesPerS = float64(batchSize*steps) / time.Since(start).Seconds()
+		res.ImagesPerS = float64(s.batch*steps) / time.Since(start).Seconds()
 	}
 	return res, nil
 }

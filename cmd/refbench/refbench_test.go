@@ -21,18 +21,24 @@ func hasTorch() bool {
 	return exec.Command(python, "-c", "import torch, numpy").Run() == nil
 }
 
-// TestLossCurveMatchesTorch trains the reference net for 20 steps from the
-// same weights on the same batches with branchspec and with PyTorch and
-// checks the loss curves agree within tolLoss at every step.
+// TestLossCurveMatchesTorch trains each net for 20 steps from the same
+// weights on the same batches with branchspec and with PyTorch and checks
+// the loss curves agree within tolLoss at every step.
 func TestLossCurveMatchesTorch(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains the reference net on both sides")
+		t.Skip("trains the nets on both sides")
 	}
 	if !hasTorch() {
 		t.Skipf("%s cannot import torch and numpy", python)
 	}
+	for _, net := range refNets {
+		t.Run(net.name, func(t *testing.T) { lossCurveMatchesTorch(t, net) })
+	}
+}
+
+func lossCurveMatchesTorch(t *testing.T, net refNet) {
 	dir := t.TempDir()
-	if err := writeInputs(dir, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if err := writeInputs(dir, net, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
 	script := filepath.Join(dir, "torch_ref.py")
@@ -58,19 +64,23 @@ func TestLossCurveMatchesTorch(t *testing.T) {
 	}
 }
 
-// BenchmarkRefNetTrainStep times one full training step of the reference
-// net (forward, backward, Adam) as refbench's Go side runs it.
+// BenchmarkRefNetTrainStep times one full training step of each net
+// (forward, backward, update) as refbench's Go side runs it.
 func BenchmarkRefNetTrainStep(b *testing.B) {
-	dir := b.TempDir()
-	if err := writeInputs(dir, rand.New(rand.NewPCG(1, 2))); err != nil {
-		b.Fatal(err)
+	for _, net := range refNets {
+		b.Run(net.name, func(b *testing.B) {
+			dir := b.TempDir()
+			if err := writeInputs(dir, net, rand.New(rand.NewPCG(1, 2))); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			res, err := runGo(dir, 2, b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(res.ImagesPerS, "images/s")
+		})
 	}
-	b.ReportAllocs()
-	res, err := runGo(dir, 2, b.N)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(res.ImagesPerS, "images/s")
 }
 
 // BenchmarkDefaultConfigStep times trainer.Step on the project's default

@@ -3,30 +3,79 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
 	"branchspec/configs"
 	"branchspec/results/npy"
+	"branchspec/trainer"
+	"branchspec/trainer/optim"
 )
 
-// Shape of the benchmark: batch size, classes and the number of distinct
-// batches the steps cycle through.
+// The benchmark's batches: classes and the number of distinct batches the
+// steps cycle through.
 const (
-	batchSize = 64
-	classes   = 10
-	nBatches  = 4
+	classes  = 10
+	nBatches = 4
 )
 
-// Adam's settings on both sides (torch.optim.Adam's defaults, lr 1e-3).
+// Adam's settings of the reference net (torch.optim.Adam's defaults, lr
+// 1e-3).
 const (
 	adamLR    = 1e-3
 	adamBeta1 = 0.9
 	adamBeta2 = 0.999
 	adamEps   = 1e-8
 )
+
+// refNet is one net refbench trains on both sides: its branchspec config,
+// its batch size, the scale of its random input batches and its solver.
+type refNet struct {
+	// name is how torch_ref.py knows the net.
+	name string
+	// title describes it in refbench's output.
+	title string
+	batch int
+	// inputStd is the standard deviation of the batches' normal inputs:
+	// 1 for the reference net; 64 for cifar10-alexnet, whose input is the
+	// mean-subtracted image in pixel levels (CIFAR-10's pixel standard
+	// deviation is about 64).
+	inputStd float64
+	opt      optim.Options
+	config   func() (*configs.Config, error)
+}
+
+// refNets are the nets refbench times, the harder one last.
+var refNets = []refNet{
+	{
+		name:     "reference",
+		title:    "reference net (conv 3->32 pool 2, two branches of two 32->32 convs, pool 2, linear), batch 64, Adam",
+		batch:    64,
+		inputStd: 1,
+		opt:      optim.Options{Algorithm: optim.Adam, LR: adamLR, Beta1: adamBeta1, Beta2: adamBeta2, Eps: adamEps},
+		config:   func() (*configs.Config, error) { return refConfig(), nil },
+	},
+	{
+		name: "cifar10-alexnet",
+		title: "cifar10-alexnet (two towers: conv 7x7/2 16, LRN, pool 3/2, conv 5x5 32, LRN, pool 3/2; " +
+			"conv 3x3 64; global average pool; linear), batch 128, SGD momentum 0.9, weight decay 5e-4",
+		batch:    128,
+		inputStd: 64,
+		opt:      optim.Options{Algorithm: optim.SGD, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4},
+		config:   func() (*configs.Config, error) { return configs.Preset("cifar10-alexnet") },
+	},
+}
+
+// netNamed returns the refNet called name.
+func netNamed(name string) (refNet, error) {
+	for _, n := range refNets {
+		if n.name == name {
+			return n, nil
+		}
+	}
+	return refNet{}, fmt.Errorf("refbench: no net %q", name)
+}
 
 // refConfig returns the reference net as a branchspec config: a 3x3x32
 // stem with pool 2, two branches of two 3x3x32 convs (the second pooled),
@@ -46,60 +95,60 @@ func refConfig() *configs.Config {
 	m.Bias = false
 	o := &cfg.Optim
 	o.Algorithm, o.LR, o.Beta1, o.Beta2, o.Eps, o.WeightDecay = "adam", adamLR, adamBeta1, adamBeta2, adamEps, 0
-	o.BatchSize = batchSize
+	o.BatchSize = 64
 	return cfg
-}
-
-// refParams lists the reference net's weights in the order both sides use.
-var refParams = []struct {
-	name  string
-	shape []int
-}{
-	{"stem.0.w", []int{32, 3, 3, 3}},
-	{"branch.0.0.w", []int{32, 32, 3, 3}},
-	{"branch.0.1.w", []int{32, 32, 3, 3}},
-	{"branch.1.0.w", []int{32, 32, 3, 3}},
-	{"branch.1.1.w", []int{32, 32, 3, 3}},
-	{"out.w", []int{10, 4096}},
 }
 
 // meta is the benchmark's description that torch_ref.py reads.
 type meta struct {
-	Params  []string `json:"params"`
-	Batches int      `json:"batches"`
-	LR      float64  `json:"lr"`
-	Beta1   float64  `json:"beta1"`
-	Beta2   float64  `json:"beta2"`
-	Eps     float64  `json:"eps"`
+	Net         string   `json:"net"`
+	Params      []string `json:"params"`
+	Batches     int      `json:"batches"`
+	Batch       int      `json:"batch"`
+	Algorithm   string   `json:"algorithm"`
+	LR          float64  `json:"lr"`
+	Momentum    float64  `json:"momentum"`
+	WeightDecay float64  `json:"weight_decay"`
+	Beta1       float64  `json:"beta1"`
+	Beta2       float64  `json:"beta2"`
+	Eps         float64  `json:"eps"`
 }
 
-// writeInputs writes into dir the initial weights (He normal: std
-// sqrt(2/fan_in)), nBatches batches of standard normal images x.I.npy and
-// uniform labels y.I.npy (class indices as float32), and meta.json, all
-// drawn from rng.
-func writeInputs(dir string, rng *rand.Rand) error {
-	m := meta{Batches: nBatches, LR: adamLR, Beta1: adamBeta1, Beta2: adamBeta2, Eps: adamEps}
-	for _, p := range refParams {
-		fanIn := 1
-		for _, s := range p.shape[1:] {
-			fanIn *= s
-		}
-		std := math.Sqrt(2 / float64(fanIn))
-		if err := writeNpy(dir, p.name, p.shape, normal(rng, size(p.shape), std)); err != nil {
-			return err
-		}
-		m.Params = append(m.Params, p.name)
+// writeInputs writes into dir the initial weights of net, as branchspec
+// draws them from rng for its config (the reference net: He normal, std
+// sqrt(2/fan_in); cifar10-alexnet: N(0, 0.01^2) weights, zero biases), in
+// parameter order; nBatches batches of normal images x.I.npy (std
+// net.inputStd) and uniform labels y.I.npy (class indices as float32); and
+// meta.json.
+func writeInputs(dir string, net refNet, rng *rand.Rand) error {
+	cfg, err := net.config()
+	if err != nil {
+		return err
 	}
-	for b := 0; b < nBatches; b++ {
-		xs := []int{batchSize, 3, 32, 32}
-		if err := writeNpy(dir, fmt.Sprintf("x.%d", b), xs, normal(rng, size(xs), 1)); err != nil {
+	model, err := trainer.NewModel(cfg, rng)
+	if err != nil {
+		return err
+	}
+	o := net.opt
+	m := meta{Net: net.name, Batches: nBatches, Batch: net.batch, Algorithm: o.Algorithm, LR: o.LR,
+		Momentum: o.Momentum, WeightDecay: o.WeightDecay, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
+	for _, p := range model.Params() {
+		if err := writeNpy(dir, p.Name, p.Shape, p.Data()); err != nil {
 			return err
 		}
-		y := make([]float32, batchSize)
+		m.Params = append(m.Params, p.Name)
+	}
+	c, h, w := model.InputShape()
+	for b := 0; b < nBatches; b++ {
+		xs := []int{net.batch, c, h, w}
+		if err := writeNpy(dir, fmt.Sprintf("x.%d", b), xs, normal(rng, size(xs), net.inputStd)); err != nil {
+			return err
+		}
+		y := make([]float32, net.batch)
 		for i := range y {
 			y[i] = float32(rng.IntN(classes))
 		}
-		if err := writeNpy(dir, fmt.Sprintf("y.%d", b), []int{batchSize}, y); err != nil {
+		if err := writeNpy(dir, fmt.Sprintf("y.%d", b), []int{net.batch}, y); err != nil {
 			return err
 		}
 	}
@@ -108,6 +157,19 @@ func writeInputs(dir string, rng *rand.Rand) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "meta.json"), text, 0o644)
+}
+
+// readMeta reads dir's meta.json.
+func readMeta(dir string) (meta, error) {
+	var m meta
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("refbench: %s: %w", filepath.Join(dir, "meta.json"), err)
+	}
+	return m, nil
 }
 
 func size(shape []int) int {

@@ -1,13 +1,25 @@
-"""PyTorch twin of branchspec's reference net, for cmd/refbench.
+"""PyTorch twins of the nets cmd/refbench times against branchspec.
 
-Net: input 3x32x32; conv 3->32 3x3 pad 1, ReLU, max pool 2; two branches of
-two 32->32 3x3 pad 1 convs with ReLU; channel concat; max pool 2; linear
-4096->10; no biases; softmax cross-entropy; Adam. Weights and batches are
-read from .npy files that refbench writes, so both sides start from the same
-state and see the same data.
+Nets (meta.json "net"):
+
+reference: input 3x32x32; conv 3->32 3x3 pad 1, ReLU, max pool 2; two
+branches of two 32->32 3x3 pad 1 convs with ReLU; channel concat; max pool 2;
+linear 4096->10; no biases; Adam.
+
+cifar10-alexnet (branchspec's preset): input 3x32x32; two towers, each conv
+3->16 7x7 stride 2 pad 3 with bias, ReLU, local response normalisation
+(size 5, k 2, alpha 1e-4 as the paper writes it, so F.local_response_norm's
+alpha is 5e-4, beta 0.75), max pool 3 stride 2, conv 16->32 5x5 pad 2, ReLU,
+LRN, max pool 3 stride 2; channel concat; conv 64->64 3x3 pad 1, ReLU; global
+average pool; linear 64->10; SGD momentum 0.9, weight decay 5e-4 on the
+weights (not the biases, as branchspec's solver).
+
+Both: softmax cross-entropy. Weights and batches are read from .npy files
+that refbench writes, so both sides start from the same state and see the
+same data.
 
 Usage: torch_ref.py DIR WARMUP STEPS THREADS
-Runs WARMUP+STEPS Adam steps cycling over the batches in DIR, timing the last
+Runs WARMUP+STEPS steps cycling over the batches in DIR, timing the last
 STEPS, and prints one JSON line: {"images_per_s", "losses", "torch"}.
 """
 import json
@@ -24,6 +36,35 @@ def load(d, name):
     return torch.from_numpy(np.load(os.path.join(d, name + ".npy")))
 
 
+def reference(p, x):
+    h = F.max_pool2d(F.relu(F.conv2d(x, p["stem.0.w"], padding=1)), 2)
+    outs = []
+    for b in range(2):
+        z = h
+        for l in range(2):
+            z = F.relu(F.conv2d(z, p["branch.%d.%d.w" % (b, l)], padding=1))
+        outs.append(z)
+    h = F.max_pool2d(torch.cat(outs, 1), 2)
+    return F.linear(h.flatten(1), p["out.w"])
+
+
+def alexnet(p, x):
+    lrn = dict(size=5, alpha=5 * 1e-4, beta=0.75, k=2.0)
+    outs = []
+    for b in range(2):
+        z = F.relu(F.conv2d(x, p["branch.%d.0.w" % b], p["branch.%d.0.b" % b], stride=2, padding=3))
+        z = F.max_pool2d(F.local_response_norm(z, **lrn), 3, 2)
+        z = F.relu(F.conv2d(z, p["branch.%d.1.w" % b], p["branch.%d.1.b" % b], padding=2))
+        z = F.max_pool2d(F.local_response_norm(z, **lrn), 3, 2)
+        outs.append(z)
+    h = F.relu(F.conv2d(torch.cat(outs, 1), p["trunk.0.w"], p["trunk.0.b"], padding=1))
+    h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+    return F.linear(h, p["out.w"], p["out.b"])
+
+
+NETS = {"reference": reference, "cifar10-alexnet": alexnet}
+
+
 def main():
     d, warmup, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(threads)
@@ -33,20 +74,19 @@ def main():
     p = dict(zip(names, params))
     xs = [load(d, "x.%d" % i) for i in range(meta["batches"])]
     ys = [load(d, "y.%d" % i).long() for i in range(meta["batches"])]
-    opt = torch.optim.Adam(params, lr=meta["lr"], betas=(meta["beta1"], meta["beta2"]), eps=meta["eps"])
+    if meta["algorithm"] == "adam":
+        opt = torch.optim.Adam(params, lr=meta["lr"], betas=(meta["beta1"], meta["beta2"]), eps=meta["eps"],
+                               weight_decay=0)
+    else:
+        decay = [q for n, q in zip(names, params) if n.endswith(".w")]
+        rest = [q for n, q in zip(names, params) if not n.endswith(".w")]
+        opt = torch.optim.SGD([{"params": decay, "weight_decay": meta["weight_decay"]},
+                               {"params": rest, "weight_decay": 0}], lr=meta["lr"], momentum=meta["momentum"])
+    forward = NETS[meta["net"]]
 
     def step(i):
         x, y = xs[i % len(xs)], ys[i % len(ys)]
-        h = F.max_pool2d(F.relu(F.conv2d(x, p["stem.0.w"], padding=1)), 2)
-        outs = []
-        for b in range(2):
-            z = h
-            for l in range(2):
-                z = F.relu(F.conv2d(z, p["branch.%d.%d.w" % (b, l)], padding=1))
-            outs.append(z)
-        h = F.max_pool2d(torch.cat(outs, 1), 2)
-        logits = F.linear(h.flatten(1), p["out.w"])
-        loss = F.cross_entropy(logits, y)
+        loss = F.cross_entropy(forward(p, x), y)
         opt.zero_grad(set_to_none=False)
         loss.backward()
         opt.step()

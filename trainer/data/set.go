@@ -1,6 +1,12 @@
 package data
 
-import "fmt"
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+)
 
 // Rec. 601 luma weights (ITU-R BT.601): Y = 0.299 R + 0.587 G + 0.114 B.
 // They sum to 1, so Y commutes with the x = 2p - 1 normalisation.
@@ -178,4 +184,42 @@ func Gray(dst, src []float32, c, h, w int) {
 	default:
 		panic(fmt.Sprintf("data: Gray: %d channels, want 1 or 3", c))
 	}
+}
+
+// Digest returns the lowercase hex SHA-256 of s's examples as stored: the
+// shape, the class count and the number of examples (little-endian
+// uint64s), the labels (int32), then the images, as bytes (Pix) or as
+// float32 bits (X). Equal digests mean equal stored data whatever files it
+// came from; Pre and the grayscale view are not part of it.
+func (s *Set) Digest() string {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range []int{s.C, s.H, s.W, s.Classes, s.Len()} {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	buf := make([]byte, 0, 1<<16)
+	flush := func() {
+		h.Write(buf)
+		buf = buf[:0]
+	}
+	for _, y := range s.Y {
+		if len(buf)+4 > cap(buf) {
+			flush()
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(y))
+	}
+	flush()
+	if s.X == nil {
+		h.Write(s.Pix)
+	} else {
+		for _, v := range s.X {
+			if len(buf)+4 > cap(buf) {
+				flush()
+			}
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+		flush()
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
