@@ -57,8 +57,9 @@ func Defaults() *Config {
 			Probes:         64,
 			Permutations:   200,
 			Shuffles:       50,
+			Inits:          20,
 			CKAExamples:    256,
-			LesionExamples: 256,
+			LesionExamples: 0,
 			CSITop:         16,
 		},
 	}

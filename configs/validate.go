@@ -323,8 +323,9 @@ func (c *Config) validateMetrics() *Error {
 		intIn("metrics.probes", m.Probes, 1, 100000),
 		atLeast("metrics.permutations", m.Permutations, 1),
 		atLeast("metrics.shuffles", m.Shuffles, 1),
-		atLeast("metrics.cka_examples", m.CKAExamples, 2),
-		atLeast("metrics.lesion_examples", m.LesionExamples, 1),
+		atLeast("metrics.inits", m.Inits, 1),
+		atLeast("metrics.cka_examples", m.CKAExamples, 4),
+		atLeast("metrics.lesion_examples", m.LesionExamples, 0),
 		intIn("metrics.csi_top", m.CSITop, 1, m.Probes),
 	); e != nil {
 		return e
