@@ -91,12 +91,16 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", err
 	}
+	w0, err := forkW0(prun, pcfg)
+	if err != nil {
+		return "", fmt.Errorf("fork %s: initial weights: %w", parent, err)
+	}
 	out := fo.Out
 	if out == "" {
 		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
 	}
 	dir := RunDir(out, cfg)
-	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall,
+	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall, w0: w0,
 		exists: "choose another --name, or resume it with: branchspec resume %s"}
 	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), fo.At
 	b.info.Extra = maps.Clone(pinfo.Extra)

@@ -168,6 +168,9 @@ type birth struct {
 	state    *trainer.State
 	bias     *configs.Bias
 	wallBase float64
+	// w0 is a fork's initial weights, its parent's (nil: unknown); a run
+	// from scratch takes its own step-0 weights.
+	w0 []trainer.Tensor
 	// exists explains a directory that already holds a run.
 	exists string
 }
@@ -240,6 +243,9 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	}
 	defer s.close()
 	s.run = run
+	if err := s.loadOrigin(); err != nil {
+		return err
+	}
 	if fresh {
 		// Created before its first checkpoint (by a program that did not
 		// create runs with it): nothing was trained, so the run starts

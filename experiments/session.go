@@ -56,6 +56,8 @@ type session struct {
 	lastCk    int
 	testAcc   float64 // at the latest evaluation; NaN before the first
 	pending   []results.Row
+	// newOrigin is a new run's origin, written with its first checkpoint.
+	newOrigin *results.Origin
 }
 
 // LoadData returns the training and held-out sets a config names.
@@ -100,7 +102,7 @@ func newSession(cfg *configs.Config, opts Options) (*session, error) {
 		tr.Close()
 		return nil, err
 	}
-	inst, err := newInstruments(cfg, tr.Model(), ev, test)
+	inst, err := newInstruments(cfg, tr.Model(), ev, test, true)
 	if err != nil {
 		ev.Close()
 		tr.Close()
@@ -137,6 +139,48 @@ func (s *session) begin(b birth) error {
 	s.wallBase = b.wallBase
 	s.started = s.opts.now()
 	s.prog.start(s.tr.StepCount(), s.cfg.Schedule.Steps)
+	return s.startOrigin(b)
+}
+
+// startOrigin sets a new run's origin (see origin.go), to be written with
+// its first checkpoint: its initial weights (a fork's are its parent's)
+// and its initialisation null, whose cost counts as measuring.
+func (s *session) startOrigin(b birth) error {
+	t0 := s.opts.now()
+	w0 := b.w0
+	if b.state == nil {
+		w0 = s.tr.Model().Weights()
+	}
+	_, test := s.tr.Data()
+	draws, err := drawInitNull(s.cfg, test)
+	if err != nil {
+		return err
+	}
+	if s.inst.origin, err = newOrigin(s.tr.Model(), w0, draws); err != nil {
+		return err
+	}
+	s.newOrigin = &results.Origin{Weights: resultsTensors(w0), Nulls: draws}
+	s.costMeas += s.opts.now().Sub(t0).Seconds()
+	return nil
+}
+
+// loadOrigin reads the origin of the session's run, completing and storing
+// what a run made before origins lacks; the trainer must still be at its
+// initialisation.
+func (s *session) loadOrigin() error {
+	t0 := s.opts.now()
+	_, test := s.tr.Data()
+	o, put, err := loadOrigin(s.run, s.cfg, s.tr.Model(), s.tr.Model().Weights(), test)
+	if err != nil {
+		return fmt.Errorf("origin of %s: %w", s.run.Dir(), err)
+	}
+	if put != nil {
+		if err := s.run.PutOrigin(*put); err != nil {
+			return err
+		}
+	}
+	s.inst.origin = o
+	s.costMeas += s.opts.now().Sub(t0).Seconds()
 	return nil
 }
 
@@ -370,7 +414,7 @@ func (s *session) saveCommit(state results.State, reason string) (results.Commit
 	st := s.status(state, reason)
 	keep := s.cfg.Checkpoint
 	return results.Commit{
-		Rows: s.pending, Checkpoint: ck, Status: &st,
+		Rows: s.pending, Checkpoint: ck, Status: &st, Origin: s.newOrigin,
 		Retain: func(step int, all []int) bool { return keep.Retain(step, all[len(all)-1], all) },
 	}, nil
 }
@@ -378,6 +422,7 @@ func (s *session) saveCommit(state results.State, reason string) (results.Commit
 // committed records that c was written.
 func (s *session) committed(c results.Commit) {
 	s.pending = nil
+	s.newOrigin = nil
 	s.lastCk = c.Checkpoint.Step
 }
 
