@@ -120,7 +120,7 @@ func TestHash(t *testing.T) {
 	// The hash of the defaults is pinned: if it changes, runs stored before
 	// no longer match their config. Value computed by this package and
 	// checked with `sha256sum testdata/default.canonical.toml`.
-	const defaultHash = "c85622660ef2b1094f40228d025b58ddc900bce2b5237841472e8cbb46a83e14"
+	const defaultHash = "33b744612238260b99d660b51d578c020d11441c4d91e24a649521dcde4a148f"
 	if got := Defaults().Hash(); got != defaultHash {
 		t.Errorf("Defaults().Hash() = %s; want %s", got, defaultHash)
 	}

@@ -58,7 +58,7 @@ func Defaults() *Config {
 			Permutations:   200,
 			Shuffles:       50,
 			Inits:          20,
-			CKAExamples:    256,
+			CKAExamples:    128,
 			LesionExamples: 0,
 			CSITop:         16,
 		},

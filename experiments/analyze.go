@@ -46,7 +46,7 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 		return 0, err
 	}
 	defer ev.Close()
-	inst, err := newInstruments(cfg, model, ev, test, true)
+	inst, err := newInstruments(cfg, model, ev, test)
 	if err != nil {
 		return 0, err
 	}

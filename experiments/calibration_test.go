@@ -46,12 +46,7 @@ func TestNullsCalibratedAtInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := model.NewEvaluator(evalBatch(test.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ev.Close()
-	inst, err := newInstruments(cfg, model, ev, test, false)
+	inst, err := newInstruments(cfg, model, nil, test)
 	if err != nil {
 		t.Fatal(err)
 	}

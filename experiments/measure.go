@@ -86,36 +86,51 @@ func InputScale(cfg *configs.Config) [3]float64 {
 }
 
 // instruments are what measuring needs and keeps across checkpoints: the
-// held-out evaluator, a probe-sized evaluator, the probe bank, and what
-// training is measured against.
+// held-out evaluator, an evaluator of the layers up to the rejoin, the
+// probe bank, and what training is measured against.
 type instruments struct {
 	cfg      configs.Metrics
 	model    *trainer.Model
-	ev       *trainer.Evaluator
+	ev       *trainer.Evaluator // the whole net on held-out data; nil: draws of the null only
+	bodyEv   *trainer.Evaluator // the layers up to the rejoin: branch outputs alone
 	test     *data.Set
+	testGray *data.Set // gray(x) of the first cka_examples held-out examples
 	probeSet *data.Set // nil when the input is not RGB or probes = 0
+	probeGr  *data.Set // gray(probes)
 	probeEv  *trainer.Evaluator
 	headEv   *trainer.HeadEvaluator // the layers after the rejoin, for lesions; nil: no lesions
 	lum      [3]float64             // the input space's luminance axis
 	origin   *origin                // w_0 and the initialisation nulls; nil: neither
 }
 
-// newInstruments builds the instruments of cfg's metrics for model, with
-// lesions when lesions is set.
-func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set, lesions bool) (*instruments, error) {
+// newInstruments builds the instruments of cfg's metrics for model on the
+// held-out set test. ev evaluates the whole net on test (and gives the
+// batch size); with ev nil the instruments serve only draws of the
+// initialisation null: no evaluation, no lesions.
+func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set) (*instruments, error) {
 	in := &instruments{cfg: cfg.Metrics, model: model, ev: ev, test: test, lum: metrics.LuminanceAxis(InputScale(cfg))}
+	if !cfg.Metrics.Enabled {
+		return in, nil
+	}
+	var err error
+	if in.bodyEv, err = model.NewBodyEvaluator(evalBatch(test.Len())); err != nil {
+		return nil, err
+	}
 	c, h, w := model.InputShape()
-	if c == 3 && cfg.Metrics.Enabled && cfg.Metrics.Probes > 0 {
+	if c == 3 {
+		in.testGray = test.Head(in.ckaExamples()).Grayscale()
+	}
+	if c == 3 && cfg.Metrics.Probes > 0 {
 		x, _ := metrics.ProbeBank(max(cfg.Metrics.Probes/4, 1), h)
 		n := len(x) / (3 * h * w)
 		in.probeSet = &data.Set{C: 3, H: h, W: w, Classes: 1, X: x, Y: make([]int32, n)}
-		pe, err := model.NewEvaluator(n)
-		if err != nil {
+		in.probeGr = in.probeSet.Grayscale()
+		if in.probeEv, err = model.NewBodyEvaluator(n); err != nil {
+			in.close()
 			return nil, err
 		}
-		in.probeEv = pe
 	}
-	if lesions && model.Branches() > 1 && cfg.Metrics.Enabled {
+	if ev != nil && model.Branches() > 1 {
 		he, err := model.NewHeadEvaluator(ev.Batch())
 		if err != nil {
 			in.close()
@@ -127,6 +142,9 @@ func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evalu
 }
 
 func (in *instruments) close() {
+	if in.bodyEv != nil {
+		in.bodyEv.Close()
+	}
 	if in.probeEv != nil {
 		in.probeEv.Close()
 	}
@@ -456,7 +474,7 @@ func (m *measurer) probes() error {
 	if err != nil {
 		return err
 	}
-	actGray, err := unitMeans(m.probeEv, m.probeSet.Grayscale(), n, layers)
+	actGray, err := unitMeans(m.probeEv, m.probeGr, n, layers)
 	if err != nil {
 		return err
 	}
@@ -503,7 +521,13 @@ func (m *measurer) heldoutPass() (*heldout, error) {
 		return m.heldout, nil
 	}
 	h := m.newHeldout()
-	if h.n > 0 {
+	switch {
+	case h.n == 0:
+	case m.draw || m.ev == nil: // no lesion, so no accuracy: the branches alone
+		if err := m.bodyEv.Batches(m.test, h.n, m.collect(h.feats, h.n)); err != nil {
+			return nil, err
+		}
+	default:
 		r, err := m.ev.EvaluateEach(m.test, h.n, nil, m.collect(h.feats, h.n))
 		if err != nil {
 			return nil, err
@@ -563,7 +587,7 @@ func (m *measurer) branchFeatures(set *data.Set, n int) ([][]float32, error) {
 	if n == 0 {
 		return feats, nil
 	}
-	return feats, m.ev.Batches(set, n, m.collect(feats, n))
+	return feats, m.bodyEv.Batches(set, n, m.collect(feats, n))
 }
 
 // centeredGrams returns each branch's doubly-centred Gram matrix of its
@@ -601,7 +625,7 @@ func (m *measurer) cka() error {
 		m.withInitNull("cka.between", sum/float64(pairs))
 	}
 	if c, _, _ := m.model.InputShape(); c == 3 {
-		gf, err := m.branchFeatures(m.test.Head(n).Grayscale(), n)
+		gf, err := m.branchFeatures(m.testGray, n)
 		if err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ func BenchmarkMeasureDefault(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ev.Close()
-	inst, err := newInstruments(cfg, model, ev, test, true)
+	inst, err := newInstruments(cfg, model, ev, test)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func newMeasurer(t *testing.T, seed uint64, sets ...string) *measurer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := newInstruments(cfg, model, ev, test, true)
+	inst, err := newInstruments(cfg, model, ev, test)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,12 +148,7 @@ func drawInitNull(cfg *configs.Config, test *data.Set) (map[string][]float64, er
 	if err != nil {
 		return nil, err
 	}
-	ev, err := model.NewEvaluator(evalBatch(test.Len()))
-	if err != nil {
-		return nil, err
-	}
-	defer ev.Close()
-	inst, err := newInstruments(cfg, model, ev, test, false)
+	inst, err := newInstruments(cfg, model, nil, test)
 	if err != nil {
 		return nil, err
 	}

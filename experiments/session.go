@@ -102,7 +102,7 @@ func newSession(cfg *configs.Config, opts Options) (*session, error) {
 		tr.Close()
 		return nil, err
 	}
-	inst, err := newInstruments(cfg, tr.Model(), ev, test, true)
+	inst, err := newInstruments(cfg, tr.Model(), ev, test)
 	if err != nil {
 		ev.Close()
 		tr.Close()
