@@ -120,7 +120,7 @@ func TestHash(t *testing.T) {
 	// The hash of the defaults is pinned: if it changes, runs stored before
 	// no longer match their config. Value computed by this package and
 	// checked with `sha256sum testdata/default.canonical.toml`.
-	const defaultHash = "33b744612238260b99d660b51d578c020d11441c4d91e24a649521dcde4a148f"
+	const defaultHash = "6eaedf09dad9d8346ddb08a840ab21bbe1644f71e88a6d10050b969aaddc3a49"
 	if got := Defaults().Hash(); got != defaultHash {
 		t.Errorf("Defaults().Hash() = %s; want %s", got, defaultHash)
 	}

@@ -212,11 +212,13 @@ type Metrics struct {
 	Inits int `toml:"inits"`
 	// CKAExamples is the number of held-out examples for debiased CKA and
 	// for the activations that weight the functional rejoin dependency,
-	// >= 4 (the debiased estimator needs four).
+	// >= 4 (the debiased estimator needs four); the held-out split's size
+	// caps it. Each fresh draw of the initialisation null runs them twice
+	// (x and gray(x)).
 	CKAExamples int `toml:"cka_examples"`
 	// LesionExamples is the number of held-out examples for branch
-	// lesions: 0 means the whole held-out split; otherwise at most
-	// data.test_size when that is set.
+	// lesions, >= 0: 0 means the whole held-out split, which the split's
+	// size also caps.
 	LesionExamples int `toml:"lesion_examples"`
 	// CSITop is N of the colour selectivity index: the unit's top-N probes,
 	// 1..probes.

@@ -58,8 +58,8 @@ func Defaults() *Config {
 			Permutations:   200,
 			Shuffles:       50,
 			Inits:          20,
-			CKAExamples:    128,
-			LesionExamples: 0,
+			CKAExamples:    64,
+			LesionExamples: 500,
 			CSITop:         16,
 		},
 	}

@@ -153,8 +153,6 @@ func TestParseErrors(t *testing.T) {
 			`x.toml:2: metrics.lesion_examples: must be >= 0, got -1`},
 		{"metrics/csi top", "[metrics]\ncsi_top = 100\n",
 			`x.toml:2: metrics.csi_top: must be in 1..64, got 100`},
-		{"metrics/lesion over test", "[metrics]\nlesion_examples = 5000\n",
-			`x.toml:2: metrics.lesion_examples: must be <= data.test_size (2000), got 5000`},
 
 		// Architectures.
 		{"shape/pool does not divide", "[model]\nbranch = [\n  {out = 16, kernel = 5, pool = 2},\n  {out = 16, kernel = 3, pool = 3},\n]\n",

@@ -330,9 +330,6 @@ func (c *Config) validateMetrics() *Error {
 	); e != nil {
 		return e
 	}
-	if n := c.Data.TestSize; n > 0 && m.LesionExamples > n {
-		return keyError("metrics.lesion_examples", fmt.Sprintf("must be <= data.test_size (%d), got %d", n, m.LesionExamples))
-	}
 	return nil
 }
 

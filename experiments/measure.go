@@ -92,7 +92,7 @@ type instruments struct {
 	cfg      configs.Metrics
 	model    *trainer.Model
 	ev       *trainer.Evaluator // the whole net on held-out data; nil: draws of the null only
-	bodyEv   *trainer.Evaluator // the layers up to the rejoin: branch outputs alone
+	bodyEv   *trainer.Evaluator // the layers up to the rejoin, batch cka_examples (at most 256): branch outputs alone
 	test     *data.Set
 	testGray *data.Set // gray(x) of the first cka_examples held-out examples
 	probeSet *data.Set // nil when the input is not RGB or probes = 0
@@ -113,7 +113,7 @@ func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evalu
 		return in, nil
 	}
 	var err error
-	if in.bodyEv, err = model.NewBodyEvaluator(evalBatch(test.Len())); err != nil {
+	if in.bodyEv, err = model.NewBodyEvaluator(evalBatch(in.ckaExamples())); err != nil {
 		return nil, err
 	}
 	c, h, w := model.InputShape()

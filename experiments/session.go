@@ -25,13 +25,14 @@ const (
 	KeyEpoch     = "epoch"        // data epochs completed (fractional)
 	KeyWall      = "wall"         // wall-clock: seconds of training so far, across resumes
 	KeyCostTrain = "cost.train"   // wall-clock: seconds spent in optimizer steps
-	KeyCostMeas  = "cost.metrics" // wall-clock: seconds spent measuring specialization
+	KeyCostMeas  = "cost.metrics" // wall-clock: seconds spent measuring specialization (the null's included)
+	KeyCostNull  = "cost.null"    // wall-clock: seconds spent drawing the initialisation null, where it was drawn
 )
 
 // WallClock reports whether key holds a wall-clock measurement, which no
 // rerun reproduces.
 func WallClock(key string) bool {
-	return key == KeyWall || key == KeyCostTrain || key == KeyCostMeas
+	return key == KeyWall || key == KeyCostTrain || key == KeyCostMeas || key == KeyCostNull
 }
 
 // ErrInterrupted is returned when the context is cancelled (SIGINT,
@@ -58,6 +59,7 @@ type session struct {
 	pending   []results.Row
 	// newOrigin is a new run's origin, written with its first checkpoint.
 	newOrigin *results.Origin
+	costNull  float64 // seconds spent drawing the null, not yet logged
 }
 
 // LoadData returns the training and held-out sets a config names.
@@ -160,7 +162,8 @@ func (s *session) startOrigin(b birth) error {
 		return err
 	}
 	s.newOrigin = &results.Origin{Weights: resultsTensors(w0), Nulls: draws}
-	s.costMeas += s.opts.now().Sub(t0).Seconds()
+	s.costNull = s.opts.now().Sub(t0).Seconds()
+	s.costMeas += s.costNull
 	return nil
 }
 
@@ -180,7 +183,10 @@ func (s *session) loadOrigin() error {
 		}
 	}
 	s.inst.origin = o
-	s.costMeas += s.opts.now().Sub(t0).Seconds()
+	if put != nil && put.Nulls != nil {
+		s.costNull = s.opts.now().Sub(t0).Seconds()
+		s.costMeas += s.costNull
+	}
 	return nil
 }
 
@@ -388,6 +394,9 @@ func (s *session) measureAll() error {
 	}
 	s.costMeas += s.opts.now().Sub(t0).Seconds()
 	vals[KeyCostTrain], vals[KeyCostMeas] = s.costTrain, s.costMeas
+	if s.costNull > 0 {
+		vals[KeyCostNull], s.costNull = s.costNull, 0
+	}
 	s.row(step, vals)
 	return nil
 }

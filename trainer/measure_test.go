@@ -137,7 +137,8 @@ func TestHeadLesionMatchesGatedNet(t *testing.T) {
 
 // TestBodyEvaluatorMatchesNet: the graph of the layers up to the rejoin
 // gives the bits of the whole net's first-layer activations and branch
-// outputs, and refuses to evaluate (it has no logits).
+// outputs, with another batch size too (an example's values do not depend
+// on the batch it is in), and refuses to evaluate (it has no logits).
 func TestBodyEvaluatorMatchesNet(t *testing.T) {
 	_, m := presetModel(t, `regime.mixing={layer = "branch.*.1", p = 0.5}`)
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -147,24 +148,25 @@ func TestBodyEvaluatorMatchesNet(t *testing.T) {
 	for i := range set.X {
 		set.X[i] = float32(rng.NormFloat64())
 	}
-	collect := func(ev *Evaluator) (out []float32) {
+	collect := func(ev *Evaluator) []float32 {
+		outs := make([][]float32, 2*m.Branches())
 		if err := ev.Batches(set, n, func(a Activations) error {
 			for b := range m.Branches() {
-				out = append(out, a.BranchOutput(b).Data...)
-				out = append(out, a.FirstLayer(b).Data...)
+				outs[2*b] = append(outs[2*b], a.BranchOutput(b).Data...)
+				outs[2*b+1] = append(outs[2*b+1], a.FirstLayer(b).Data...)
 			}
 			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return out
+		return slices.Concat(outs...)
 	}
 	full, err := m.NewEvaluator(8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer full.Close()
-	body, err := m.NewBodyEvaluator(8)
+	body, err := m.NewBodyEvaluator(5)
 	if err != nil {
 		t.Fatal(err)
 	}
