@@ -169,8 +169,12 @@ type birth struct {
 	bias     *configs.Bias
 	wallBase float64
 	// w0 is a fork's initial weights, its parent's (nil: unknown); a run
-	// from scratch takes its own step-0 weights.
-	w0 []trainer.Tensor
+	// from scratch takes its own step-0 weights. draws is a fork's
+	// inherited initialisation null; when nil the null is drawn, from
+	// nullCfg when set (a fork's), else from cfg.
+	w0      []trainer.Tensor
+	draws   map[string][]float64
+	nullCfg *configs.Config
 	// exists explains a directory that already holds a run.
 	exists string
 }

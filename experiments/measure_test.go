@@ -240,3 +240,88 @@ func TestLesionsFromRejoinMatchFullNet(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionalDependencyRescaling: scaling branch 0's last layer (weights
+// and biases) by 4 and the rejoin weights that read it by 1/4 changes
+// neither what the net computes nor the functional dependency (ReLU and max
+// pool commute with a positive scale; a power of two keeps every float
+// exact), while the weight-only dependency moves.
+func TestFunctionalDependencyRescaling(t *testing.T) {
+	m := newMeasurer(t, 3)
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	before := m.vals
+	acc0, err := m.ev.Evaluate(m.test, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := fmt.Sprintf("branch.0.%d", len(m.model.Arch().Branches[0])-1)
+	for _, name := range []string{last + ".w", last + ".b"} {
+		for i := range m.model.Param(name).Data() {
+			m.model.Param(name).Data()[i] *= 4
+		}
+	}
+	r := m.model.Rejoin()
+	for o := range r.Out {
+		for i, g := range r.Groups {
+			if g == 0 {
+				for k := range r.Taps {
+					r.W[(o*r.In+i)*r.Taps+k] /= 4
+				}
+			}
+		}
+	}
+	m = m.measurer(m.seed, 1, map[string]float64{})
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	acc1, err := m.ev.Evaluate(m.test, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc1.Loss != acc0.Loss {
+		t.Errorf("the rescaled net computes another function: loss %v, was %v", acc1.Loss, acc0.Loss)
+	}
+	for _, k := range []string{"rejoin.fmaxshare", "rejoin.fentropy"} {
+		if m.vals[k] != before[k] {
+			t.Errorf("%s = %v after rescaling, %v before", k, m.vals[k], before[k])
+		}
+	}
+	if m.vals["rejoin.maxshare"] == before["rejoin.maxshare"] {
+		t.Errorf("rejoin.maxshare = %v unchanged: the weights alone should see the rescaling", m.vals["rejoin.maxshare"])
+	}
+}
+
+// TestPlantedBlockRejoin: a block-diagonal rejoin (each output reads one
+// branch) gives the n-cut 0 and the smallest shuffle p, while the random
+// rejoin at initialisation does not.
+func TestPlantedBlockRejoin(t *testing.T) {
+	m := newMeasurer(t, 4, "metrics.shuffles=50")
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := m.vals["ncut.rejoin.p"]; p < 0.05 {
+		t.Errorf("random rejoin: n-cut p = %v, want a value the null does not reject", p)
+	}
+	r := m.model.Rejoin()
+	for o := range r.Out {
+		for i, g := range r.Groups {
+			if g != o%r.Branches {
+				for k := range r.Taps {
+					r.W[(o*r.In+i)*r.Taps+k] = 0
+				}
+			}
+		}
+	}
+	m = m.measurer(m.seed, 1, map[string]float64{})
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, p := m.vals["ncut.rejoin"], m.vals["ncut.rejoin.p"]; v != 0 || p != 1.0/51 {
+		t.Errorf("block-diagonal rejoin: n-cut %v, p %v; want 0 and 1/51", v, p)
+	}
+	if v, p := m.vals["rejoin.maxshare"], m.vals["rejoin.maxshare.p"]; v != 1 || p != 1.0/21 {
+		t.Errorf("block-diagonal rejoin: maxshare %v, p %v; want 1 and 1/21 (the init null's smallest)", v, p)
+	}
+}

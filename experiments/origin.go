@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -25,7 +26,8 @@ import (
 //     acts at initialisation). A fork stores its parent's w_0, which for a
 //     fork of a fork is the root's: every run of a fork tree measures its
 //     change from the same initialisation, and a late bias applied at the
-//     fork is part of what the fork's dw holds.
+//     fork is part of what the fork's dw holds. The fork's null is of that
+//     initialisation too (see forkOrigin).
 //   - the initialisation null: the metrics whose units are not
 //     exchangeable (initNullTail) computed on metrics.inits fresh
 //     initialisations of the same architecture (same connection masks,
@@ -259,22 +261,68 @@ func oldRunW0(run *results.Run, init []trainer.Tensor) ([]trainer.Tensor, error)
 	return nil, nil
 }
 
-// forkW0 is the initial weights a fork of parent inherits: the parent's
-// own (see loadOrigin; nil when unknown).
-func forkW0(parent *results.Run, cfg *configs.Config) ([]trainer.Tensor, error) {
+// forkOrigin is what a fork with config cfg of parent (config pcfg)
+// inherits: the parent's w_0 (see loadOrigin; nil when unknown) and the
+// initialisation null of the fork tree's initialisation. The null is the
+// parent's own when the fork measures as the parent does (same data and
+// metrics settings; the seed and the architecture a fork cannot change);
+// otherwise nullCfg is the config to draw it from: cfg with the bias
+// regime of the first run of the tree, the one that acted at
+// initialisation (a fork's own bias acts late, on the forked weights).
+func forkOrigin(parent *results.Run, pcfg, cfg *configs.Config) (w0 []trainer.Tensor, draws map[string][]float64, nullCfg *configs.Config, err error) {
 	stored, err := parent.Origin()
-	if err != nil || stored.Weights != nil {
-		return trainerTensors(stored.Weights), err
-	}
-	model, err := trainer.NewModel(cfg, trainer.Stream(cfg.Seed, "init", 0))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	init, err := initialWeights(cfg, model)
+	if w0 = trainerTensors(stored.Weights); w0 == nil {
+		model, err := trainer.NewModel(pcfg, trainer.Stream(pcfg.Seed, "init", 0))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		init, err := initialWeights(pcfg, model)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if w0, err = oldRunW0(parent, init); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if stored.Nulls != nil && pcfg.Data == cfg.Data && pcfg.Metrics == cfg.Metrics {
+		return w0, stored.Nulls, nil, nil
+	}
+	bias, err := rootBias(parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return oldRunW0(parent, init)
+	nullCfg = cfg.Clone()
+	nullCfg.Regime.Bias = bias
+	return w0, nil, nullCfg, nil
+}
+
+// rootBias is the bias regime of the first run of run's fork tree,
+// following each run's recorded parent.
+func rootBias(run *results.Run) (configs.Bias, error) {
+	for range 1000 {
+		info, err := run.Info()
+		if err != nil {
+			return configs.Bias{}, err
+		}
+		if info.Parent == "" {
+			cfg, err := RunConfig(run)
+			if err != nil {
+				return configs.Bias{}, err
+			}
+			return cfg.Regime.Bias, nil
+		}
+		dir := info.Parent
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(run.Dir(), dir)
+		}
+		if run, err = results.Open(dir, nil); err != nil {
+			return configs.Bias{}, fmt.Errorf("the parent of %s: %w", info.Name, err)
+		}
+	}
+	return configs.Bias{}, fmt.Errorf("fork lineage of %s is longer than 1000 runs", run.Dir())
 }
 
 func trainerTensors(ts []results.Tensor) []trainer.Tensor {

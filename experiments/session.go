@@ -145,18 +145,24 @@ func (s *session) begin(b birth) error {
 }
 
 // startOrigin sets a new run's origin (see origin.go), to be written with
-// its first checkpoint: its initial weights (a fork's are its parent's)
-// and its initialisation null, whose cost counts as measuring.
+// its first checkpoint: its initial weights and its initialisation null
+// (a fork's are its parent's), whose drawing counts as measuring.
 func (s *session) startOrigin(b birth) error {
 	t0 := s.opts.now()
 	w0 := b.w0
 	if b.state == nil {
 		w0 = s.tr.Model().Weights()
 	}
-	_, test := s.tr.Data()
-	draws, err := drawInitNull(s.cfg, test)
-	if err != nil {
-		return err
+	draws, err := b.draws, error(nil)
+	if draws == nil {
+		nullCfg := s.cfg
+		if b.nullCfg != nil {
+			nullCfg = b.nullCfg
+		}
+		_, test := s.tr.Data()
+		if draws, err = drawInitNull(nullCfg, test); err != nil {
+			return err
+		}
 	}
 	if s.inst.origin, err = newOrigin(s.tr.Model(), w0, draws); err != nil {
 		return err
