@@ -109,9 +109,6 @@ type instruments struct {
 // initialisation null: no evaluation, no lesions.
 func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set) (*instruments, error) {
 	in := &instruments{cfg: cfg.Metrics, model: model, ev: ev, test: test, lum: metrics.LuminanceAxis(InputScale(cfg))}
-	if !cfg.Metrics.Enabled {
-		return in, nil
-	}
 	var err error
 	if in.bodyEv, err = model.NewBodyEvaluator(evalBatch(in.ckaExamples())); err != nil {
 		return nil, err
@@ -120,7 +117,7 @@ func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evalu
 	if c == 3 {
 		in.testGray = test.Head(in.ckaExamples()).Grayscale()
 	}
-	if c == 3 && cfg.Metrics.Probes > 0 {
+	if c == 3 && cfg.Metrics.Enabled && cfg.Metrics.Probes > 0 {
 		x, _ := metrics.ProbeBank(max(cfg.Metrics.Probes/4, 1), h)
 		n := len(x) / (3 * h * w)
 		in.probeSet = &data.Set{C: 3, H: h, W: w, Classes: 1, X: x, Y: make([]int32, n)}
@@ -130,7 +127,7 @@ func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evalu
 			return nil, err
 		}
 	}
-	if ev != nil && model.Branches() > 1 {
+	if ev != nil && model.Branches() > 1 && cfg.Metrics.Enabled {
 		he, err := model.NewHeadEvaluator(ev.Batch())
 		if err != nil {
 			in.close()
@@ -331,21 +328,24 @@ func (m *measurer) kernels() {
 	w0 := m.origin.weights()
 	for b, k := range ks {
 		size := k.In * k.Kernel * k.Kernel
-		chance := metrics.ChromaChance(k.Kernel * k.Kernel)
-		lo, hi := chance.Quantile(0.05), chance.Quantile(0.95)
+		init, known := w0[m.model.Weight(k.Layer).Name]
+		var cs []float64 // this branch's chroma
 		for o := 0; o < k.Out; o++ {
 			w := k.W[o*size : (o+1)*size]
-			c := metrics.ChromaAlong(w, k.Kernel, m.lum)
-			chroma = append(chroma, c)
+			cs = append(cs, metrics.ChromaAlong(w, k.Kernel, m.lum))
 			freq = append(freq, metrics.FrequencyCentroid(w, k.In, k.Kernel))
-			labels = append(labels, metrics.TailFamilies([]float64{c}, lo, hi)[0])
 			groups = append(groups, b)
-			if init, ok := w0[m.model.Weight(k.Layer).Name]; ok {
+			if known {
 				dw := metrics.Delta(w, init[o*size:(o+1)*size])
 				dchroma = append(dchroma, metrics.ChromaAlong(dw, k.Kernel, m.lum))
 				dfreq = append(dfreq, metrics.FrequencyCentroid(dw, k.In, k.Kernel))
 			}
 		}
+		// The chance tails of a kernel of this shape (dw has none: its
+		// entries are not i.i.d., so dchroma gets no families).
+		chance := metrics.ChromaChance(k.Kernel * k.Kernel)
+		labels = append(labels, metrics.TailFamilies(cs, chance.Quantile(0.05), chance.Quantile(0.95))...)
+		chroma = append(chroma, cs...)
 	}
 	m.split("chroma", chroma, groups)
 	m.split("freq", freq, groups)
