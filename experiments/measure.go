@@ -21,7 +21,7 @@ import (
 // First conv that reads RGB (units exchangeable: branch-label permutation
 // null of metrics.permutations relabellings, Upper tail):
 //
-//	chroma.bB, chroma.eta2         kernel chroma along the input's luminance axis (item 1)
+//	chroma.bB, chroma.eta2         kernel chroma along the input's luminance axis (InputScale; item 1)
 //	dchroma.bB, dchroma.eta2       the same of dw = w_t - w_0; omitted where dw = 0 (step 0)
 //	freq.bB, freq.eta2             frequency centroid, cycles/pixel (item 1)
 //	dfreq.bB, dfreq.eta2           the same of dw
@@ -72,16 +72,17 @@ func (s *session) measure(m *measurer, vals map[string]float64) error {
 	return m.run(MetricGroups())
 }
 
-// InputScale returns the per-channel scale s of the network's input, for
-// inputs x_net,c = s_c x_c + o_c computed from the RGB image x by the data
-// a config names (LoadData): the luminance axis of the input space, along
-// which kernel chroma is measured, is metrics.LuminanceAxis(s). Every
-// source read today maps the three channels alike (synthetic images as
-// generated; cifar10 and idx bytes as 2 b/255 - 1), so s = (1, 1, 1) and
-// the axis is Rec. 601 luminance, normalised. A preprocessing that scales
-// channels differently (per-channel standardisation) returns its scales
-// here.
-func InputScale(cfg *configs.Config) [3]float64 {
+// InputScale returns the per-channel scale s of the network's input for
+// the held-out set test: the net is fed x_net,c = s_c x_c + o_c from the
+// stored RGB image x. The input space's luminance axis, along which kernel
+// chroma is measured, is then metrics.LuminanceAxis(s), proportional to
+// (0.299, 0.587, 0.114) / s: a kernel along it ignores every isoluminant
+// change of the image. Every set LoadData returns is fed as stored
+// (synthetic images as generated; cifar10 and idx bytes as 2 b/255 - 1 on
+// every channel), so s = (1, 1, 1). A preprocessing that divides channel
+// c by sd_c (per-channel standardisation) has s_c = 1/sd_c: this function
+// is where it tells measuring so.
+func InputScale(test *data.Set) [3]float64 {
 	return [3]float64{1, 1, 1}
 }
 
@@ -108,7 +109,7 @@ type instruments struct {
 // batch size); with ev nil the instruments serve only draws of the
 // initialisation null: no evaluation, no lesions.
 func newInstruments(cfg *configs.Config, model *trainer.Model, ev *trainer.Evaluator, test *data.Set) (*instruments, error) {
-	in := &instruments{cfg: cfg.Metrics, model: model, ev: ev, test: test, lum: metrics.LuminanceAxis(InputScale(cfg))}
+	in := &instruments{cfg: cfg.Metrics, model: model, ev: ev, test: test, lum: metrics.LuminanceAxis(InputScale(test))}
 	var err error
 	if in.bodyEv, err = model.NewBodyEvaluator(evalBatch(in.ckaExamples())); err != nil {
 		return nil, err
