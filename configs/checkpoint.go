@@ -25,7 +25,7 @@ type Checkpoint struct {
 	Every int `toml:"every"`
 	// Keep is the weight retention rule: "all", "last" (the KeepLast newest)
 	// or "schedule" (log-spaced steps <= LogUntil and multiples of
-	// KeepEvery). The latest checkpoint is always kept.
+	// KeepEvery). The latest checkpoint and step 0 are always kept.
 	Keep string `toml:"keep"`
 	// KeepLast is N of "last", >= 1.
 	KeepLast int `toml:"keep_last"`
@@ -84,6 +84,9 @@ func (c Checkpoint) Steps(total int) []int {
 // any order; latest may or may not be among them).
 //
 //   - step == latest: always kept (resuming needs it).
+//   - step == 0: always kept, under every rule: the weights at
+//     initialisation, w_0, are what drift and the scores of dw = w_t - w_0
+//     are measured against.
 //   - "all": kept.
 //   - "last": kept while fewer than KeepLast distinct steps in saved or
 //     latest are newer than step (the KeepLast newest are kept).
@@ -92,7 +95,7 @@ func (c Checkpoint) Steps(total int) []int {
 //
 // An unknown Keep keeps everything: losing weights is not undoable.
 func (c Checkpoint) Retain(step, latest int, saved []int) bool {
-	if step == latest {
+	if step == latest || step == 0 {
 		return true
 	}
 	switch c.Keep {

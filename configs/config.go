@@ -362,10 +362,21 @@ type Metrics struct {
 	// Shuffles is the size of the within-layer weight-shuffle null of the
 	// n-cut, 1..100000; 50 is the minimum for reported science.
 	Shuffles int `toml:"shuffles"`
-	// CKAExamples is the number of examples for linear CKA, >= 2.
+	// Inits is the size of the initialisation null: the metrics whose
+	// units are not exchangeable (later layers, the rejoin, CKA) are
+	// computed on this many fresh initialisations of the same
+	// architecture, once per run, 1..1000; 20 is the minimum for reported
+	// science.
+	Inits int `toml:"inits"`
+	// CKAExamples is the number of held-out examples for debiased CKA and
+	// for the activations that weight the functional rejoin dependency,
+	// >= 4 (the debiased estimator needs four); the held-out split's size
+	// caps it. Each fresh draw of the initialisation null runs them twice
+	// (x and gray(x)).
 	CKAExamples int `toml:"cka_examples"`
-	// LesionExamples is the number of held-out examples for branch lesions,
-	// >= 1 and at most data.test_size when that is set.
+	// LesionExamples is the number of held-out examples for branch
+	// lesions, >= 0: 0 means the whole held-out split, which the split's
+	// size also caps.
 	LesionExamples int `toml:"lesion_examples"`
 	// CSITop is N of the colour selectivity index: the unit's top-N probes,
 	// 1..probes.

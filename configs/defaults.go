@@ -59,8 +59,9 @@ func Defaults() *Config {
 			Probes:         64,
 			Permutations:   200,
 			Shuffles:       50,
-			CKAExamples:    256,
-			LesionExamples: 256,
+			Inits:          20,
+			CKAExamples:    64,
+			LesionExamples: 500,
 			CSITop:         16,
 		},
 	}

@@ -184,11 +184,13 @@ func TestParseErrors(t *testing.T) {
 		{"metrics/probes", "[metrics]\nprobes = 0\n",
 			`x.toml:2: metrics.probes: must be in 1..4096, got 0`},
 		{"metrics/cka", "[metrics]\ncka_examples = 1\n",
-			`x.toml:2: metrics.cka_examples: must be >= 2, got 1`},
+			`x.toml:2: metrics.cka_examples: must be >= 4, got 1`},
+		{"metrics/inits", "[metrics]\ninits = 0\n",
+			`x.toml:2: metrics.inits: must be >= 1, got 0`},
+		{"metrics/lesion", "[metrics]\nlesion_examples = -1\n",
+			`x.toml:2: metrics.lesion_examples: must be >= 0, got -1`},
 		{"metrics/csi top", "[metrics]\ncsi_top = 100\n",
 			`x.toml:2: metrics.csi_top: must be in 1..64, got 100`},
-		{"metrics/lesion over test", "[metrics]\nlesion_examples = 5000\n",
-			`x.toml:2: metrics.lesion_examples: must be <= data.test_size (2000), got 5000`},
 
 		// Architectures.
 		{"shape/pool does not divide", "[model]\nbranch = [\n  {out = 16, kernel = 5, pool = 2},\n  {out = 16, kernel = 3, pool = 3},\n]\n",

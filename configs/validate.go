@@ -32,6 +32,10 @@ const (
 	// maxNull bounds metrics.permutations and metrics.shuffles: a null of
 	// n draws resolves p-values down to 1/(n+1), and 10^-5 is ample.
 	maxNull = 100_000
+	// maxInits bounds metrics.inits: each draw of the initialisation null
+	// is a fresh model evaluated on the probes and held-out examples, so
+	// 1000 already costs more than most runs' training.
+	maxInits = 1000
 )
 
 // Validate checks every value against its documented range and the model
@@ -450,14 +454,12 @@ func (c *Config) validateMetrics() *Error {
 		intIn("metrics.probes", m.Probes, 1, maxProbes),
 		intIn("metrics.permutations", m.Permutations, 1, maxNull),
 		intIn("metrics.shuffles", m.Shuffles, 1, maxNull),
-		atLeast("metrics.cka_examples", m.CKAExamples, 2),
-		atLeast("metrics.lesion_examples", m.LesionExamples, 1),
+		intIn("metrics.inits", m.Inits, 1, maxInits),
+		atLeast("metrics.cka_examples", m.CKAExamples, 4),
+		atLeast("metrics.lesion_examples", m.LesionExamples, 0),
 		intIn("metrics.csi_top", m.CSITop, 1, m.Probes),
 	); e != nil {
 		return e
-	}
-	if n := c.Data.TestSize; n > 0 && m.LesionExamples > n {
-		return keyError("metrics.lesion_examples", fmt.Sprintf("must be <= data.test_size (%d), got %d", n, m.LesionExamples))
 	}
 	return nil
 }

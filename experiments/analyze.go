@@ -13,10 +13,15 @@ import (
 // checkpoint of the run in dir that still has its weights, and records them
 // in the run's store under version. A metric added after a run was trained
 // thus applies to it without retraining. The values equal those logged
-// during training bit for bit: the same weights, data, evaluation batches
-// and per-metric random streams (the data's preprocessing is the one stored
-// with the run, and its dataset must be unchanged). Gradient shares need the training steps
-// and are not recomputed. Progress lines go to w (nil: none).
+// during training bit for bit: the same weights, data, evaluation batches,
+// per-metric random streams, the data's preprocessing stored with the run
+// (its dataset must be unchanged) and the run's stored origin (initial weights
+// and initialisation null). A run made before origins were stored gets
+// one first, stored in its run.db (see loadOrigin): its drift and dw
+// scores need its step-0 weights, kept by retention or recomputed from its
+// seed and checked against the SHA-256 it recorded at step 0. Gradient
+// shares need the training steps and are not recomputed. Progress lines go
+// to w (nil: none).
 func Analyze(dir string, groups []string, version string, w io.Writer) (steps int, err error) {
 	if len(groups) == 0 {
 		groups = MetricGroups()
@@ -52,6 +57,20 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 		return 0, err
 	}
 	defer inst.close()
+	init, err := initialWeights(cfg, model)
+	if err != nil {
+		return 0, err
+	}
+	o, put, err := loadOrigin(run, cfg, model, init, test)
+	if err != nil {
+		return 0, fmt.Errorf("analyze %s: origin: %w", dir, err)
+	}
+	if put != nil {
+		if err := run.PutOrigin(*put); err != nil {
+			return 0, err
+		}
+	}
+	inst.origin = o
 	cks, err := run.Checkpoints()
 	if err != nil {
 		return 0, err

@@ -57,3 +57,22 @@ func TestAnalyzeReproducesLoggedMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeRunWithoutMetrics: a run trained with metrics off can still
+// be analysed: the metrics come from its checkpoints and the origin it
+// stored (its initial weights; an empty null).
+func TestAnalyzeRunWithoutMetrics(t *testing.T) {
+	cfg := tinyConfig(t, "checkpoint.keep=all", "metrics.enabled=false", "schedule.steps=4")
+	dir, err := Start(context.Background(), cfg, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Analyze(dir, nil, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := results.Open(dir, nil)
+	got, err := run.Analysis("test")
+	if err != nil || len(got) == 0 || got[len(got)-1].Values["chroma.eta2"] == 0 || got[len(got)-1].Values["drift.branch.0.0"] == 0 {
+		t.Errorf("analysis of a run without metrics: %v, %v", got, err)
+	}
+}

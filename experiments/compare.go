@@ -5,17 +5,36 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"branchspec/metrics/stats"
 	"branchspec/trainer"
 )
 
+// DefaultPrimary returns the primary endpoints of science.md ("Statistics
+// when comparing"), named before running: the split of what training added
+// to the first layer (dchroma.eta2) and the functional dependency at the
+// rejoin (rejoin.fmaxshare). An experiment file may name others
+// (primary = [...]).
+func DefaultPrimary() []string { return []string{"dchroma.eta2", "rejoin.fmaxshare"} }
+
+// DefaultSplitEndpoint is the p-value whose final value below SplitAlpha
+// says that a split formed in a run: the first layer's learned split
+// against its permutation null. An experiment file may name another
+// (split = "...").
+const DefaultSplitEndpoint = "dchroma.eta2.p"
+
+// SplitAlpha is the level of "a split formed": the split endpoint's final
+// p below it (science.md: p < 0.01).
+const SplitAlpha = 0.01
+
 // DefaultCompareMetrics returns the metrics compared when
-// CompareOptions.Metrics is empty, where any run logs them. Per-branch
-// keys are aligned (see AlignBranches).
+// CompareOptions.Metrics is empty, where any run logs them: the default
+// primary endpoints, then the exploratory rest. Per-branch keys are
+// aligned (see AlignBranches).
 func DefaultCompareMetrics() []string {
-	return []string{"chroma.eta2", "csi.eta2", "rejoin.maxshare", "rejoin.entropy", "ncut.rejoin",
-		"cka.between", "chroma.a0", "chroma.a1", "lesion.a0", "lesion.a1", KeyTestAcc}
+	return append(DefaultPrimary(), "chroma.eta2", "csi.eta2", "csi.rejoin.eta2", "rejoin.maxshare", "rejoin.fentropy",
+		"ncut.rejoin", "cka.between", "dchroma.a0", "dchroma.a1", "lesion.a0", "lesion.a1", KeyTestAcc)
 }
 
 // CompareOptions configure Compare. Zero values take the defaults noted.
@@ -37,8 +56,17 @@ type CompareOptions struct {
 	// the two groups have at most this many splits, else this many random
 	// splits (default 10000).
 	Permutations int
-	// Level is the coverage of the confidence intervals (default 0.95).
+	// Level is the coverage of the confidence intervals (default 0.95);
+	// 1 - Level is also the false discovery rate of the contrasts.
 	Level float64
+	// Primary are the primary endpoints (aligned keys), whose contrasts
+	// are reported first and form their own false-discovery family. nil:
+	// those the runs recorded from their experiment file (Extra
+	// "primary") when every run agrees, else DefaultPrimary().
+	Primary []string
+	// SplitEndpoint is the p-value key of "a split formed" ("": the runs'
+	// Extra "split" when every run agrees, else DefaultSplitEndpoint).
+	SplitEndpoint string
 }
 
 func (o CompareOptions) withDefaults() CompareOptions {
@@ -84,29 +112,50 @@ const (
 	MeasureAUC   = "auc"   // stats.MeanOverRange over the run's steps: the time-averaged value
 )
 
+// Families of contrasts: the Benjamini-Hochberg adjustment runs within
+// each.
+const (
+	FamilyPrimary     = "primary"
+	FamilyExploratory = "exploratory"
+)
+
 // Contrast compares a group with the baseline on one measure of one
 // metric: Diff = mean(group) - mean(baseline) with its percentile
 // bootstrap interval [Lo, Hi] (groups resampled independently), Hedges' g
-// (group minus baseline) and the two-sided permutation p of the
-// difference of means. N and NBase count the seeds behind each side.
+// (group minus baseline), the two-sided permutation p of the difference
+// of means, and its Benjamini-Hochberg q within its family (the primary
+// endpoints' contrasts, or the exploratory rest: every regime, metric and
+// measure of the family at once). N and NBase count the seeds behind each
+// side.
 type Contrast struct {
 	Group, Baseline string
 	Metric          string
 	Measure         string
+	Family          string // FamilyPrimary or FamilyExploratory
 	N, NBase        int
 	Mean, MeanBase  float64
 	Diff, Lo, Hi    float64
-	G, P            float64
+	G, P, Q         float64
 	// Conclusion is "higher" or "lower" only when the interval excludes
-	// 0 and the permutation test agrees; see the function Conclusion.
+	// 0 and q is below the false discovery rate; see the function
+	// Conclusion.
 	Conclusion string
+}
+
+// SplitCount is how many of a group's runs formed a split: K of the N
+// runs that log the split endpoint end with it below SplitAlpha, with the
+// Wilson 95% interval [Lo, Hi] of K/N (NaN when N = 0).
+type SplitCount struct {
+	Group, Endpoint string
+	K, N            int
+	Lo, Hi          float64
 }
 
 // Comparison is what Compare computes from a RunSet.
 type Comparison struct {
-	Options   CompareOptions // with defaults applied
+	Options   CompareOptions // with defaults applied, Primary and SplitEndpoint resolved
 	Groups    []string       // baseline first, then sorted
-	Metrics   []string
+	Metrics   []string       // the primary endpoints compared first, then the rest
 	Runs      []*LoadedRun
 	Skipped   []SkippedRun
 	Values    []Value
@@ -116,28 +165,43 @@ type Comparison struct {
 	// Feedback.
 	Feedback      []FeedbackSummary
 	FeedbackSeeds []SeedFeedback
-	Notes         []string
+	// Splits counts per group the runs in which a split formed.
+	Splits []SplitCount
+	Notes  []string
 }
 
 // Compare computes, from the runs of set: every selected metric value as a
 // tidy table; per group and step, the mean across seeds with its
 // bootstrap interval; per group other than the baseline, contrasts of
-// the final and time-averaged values (see Contrast); and the feedback
-// signature of each run and group (see Feedback). Non-finite values are
-// left out. It returns an error only if set holds no runs.
+// the final and time-averaged values with false discovery rate control
+// (see Contrast); per group the runs in which a split formed (see
+// SplitCount); and the feedback signature of each run and group (see
+// Feedback). The primary endpoints come first. Non-finite values are left
+// out. It returns an error only if set holds no runs.
 func Compare(set *RunSet, opts CompareOptions) (*Comparison, error) {
 	if len(set.Runs) == 0 {
 		return nil, fmt.Errorf("compare: no finished runs (%d skipped)", len(set.Skipped))
 	}
 	o := opts.withDefaults()
 	c := &Comparison{Options: o, Groups: set.Groups(o.Baseline), Runs: set.Runs, Skipped: set.Skipped}
-	c.Metrics = o.Metrics
-	if len(c.Metrics) == 0 {
+	c.endpoints()
+	metrics := o.Metrics
+	if len(metrics) == 0 {
 		keys := set.Keys()
-		for _, k := range DefaultCompareMetrics() {
-			if slices.Contains(keys, k) {
-				c.Metrics = append(c.Metrics, k)
+		for _, k := range slices.Concat(c.Options.Primary, DefaultCompareMetrics()) {
+			if slices.Contains(keys, k) && !slices.Contains(metrics, k) {
+				metrics = append(metrics, k)
 			}
+		}
+	}
+	for _, m := range metrics { // primary endpoints first
+		if c.primary(m) {
+			c.Metrics = append(c.Metrics, m)
+		}
+	}
+	for _, m := range metrics {
+		if !c.primary(m) {
+			c.Metrics = append(c.Metrics, m)
 		}
 	}
 	for _, r := range set.Runs {
@@ -165,11 +229,89 @@ func Compare(set *RunSet, opts CompareOptions) (*Comparison, error) {
 				}
 			}
 		}
+		c.adjust()
 	} else {
 		c.Notes = append(c.Notes, fmt.Sprintf("no finished run in baseline group %q: no contrasts (groups: %v)", o.Baseline, c.Groups))
 	}
+	for _, g := range c.Groups {
+		c.Splits = append(c.Splits, c.splitCount(g))
+	}
 	c.feedback()
 	return c, nil
+}
+
+// endpoints resolves the primary endpoints and the split endpoint: given
+// in the options, else recorded by every run (from its experiment file),
+// else the defaults; runs that disagree get a note.
+func (c *Comparison) endpoints() {
+	o := &c.Options
+	if o.Primary == nil {
+		rec, ok := c.recorded("primary")
+		switch {
+		case ok && rec != "":
+			o.Primary = strings.Split(rec, ",")
+		default:
+			o.Primary = DefaultPrimary()
+		}
+	}
+	if o.SplitEndpoint == "" {
+		rec, ok := c.recorded("split")
+		o.SplitEndpoint = DefaultSplitEndpoint
+		if ok && rec != "" {
+			o.SplitEndpoint = rec
+		}
+	}
+}
+
+// recorded returns the value of Extra[key] that every run recorded, and
+// false with a note when runs disagree.
+func (c *Comparison) recorded(key string) (string, bool) {
+	var vals []string
+	for _, r := range c.Runs {
+		if v := r.Info.Extra[key]; !slices.Contains(vals, v) {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) > 1 {
+		c.Notes = append(c.Notes, fmt.Sprintf("the runs recorded different %s endpoints (%q): the defaults are used", key, vals))
+		return "", false
+	}
+	return vals[0], true
+}
+
+// primary reports whether m is one of the primary endpoints.
+func (c *Comparison) primary(m string) bool { return slices.Contains(c.Options.Primary, m) }
+
+// adjust sets every contrast's Benjamini-Hochberg q within its family
+// (primary endpoints, exploratory rest) and its conclusion.
+func (c *Comparison) adjust() {
+	for _, fam := range []string{FamilyPrimary, FamilyExploratory} {
+		var idx []int
+		var p []float64
+		for i, ct := range c.Contrasts {
+			if ct.Family == fam {
+				idx, p = append(idx, i), append(p, ct.P)
+			}
+		}
+		for j, q := range stats.BHAdjust(p) {
+			ct := &c.Contrasts[idx[j]]
+			ct.Q = q
+			ct.Conclusion = Conclusion(ct.Lo, ct.Hi, q, 1-c.Options.Level, ct.N, ct.NBase)
+		}
+	}
+}
+
+// splitCount counts group g's runs in which a split formed.
+func (c *Comparison) splitCount(g string) SplitCount {
+	sc := SplitCount{Group: g, Endpoint: c.Options.SplitEndpoint}
+	for _, p := range c.measures(g, sc.Endpoint, MeasureFinal) {
+		sc.N++
+		if p < SplitAlpha {
+			sc.K++
+		}
+	}
+	sc.Lo, sc.Hi = stats.WilsonInterval(sc.K, sc.N, 0.95)
+	return sc
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -258,37 +400,42 @@ func (c *Comparison) contrast(g, m, measure string) Contrast {
 	o := c.Options
 	a, b := c.measures(g, m, measure), c.measures(o.Baseline, m, measure)
 	key := g + "/" + m + "/" + measure
-	ct := Contrast{Group: g, Baseline: o.Baseline, Metric: m, Measure: measure, N: len(a), NBase: len(b),
-		Mean: stats.Mean(a), MeanBase: stats.Mean(b), G: stats.HedgesG(a, b), P: math.NaN()}
+	ct := Contrast{Group: g, Baseline: o.Baseline, Metric: m, Measure: measure, Family: FamilyExploratory,
+		N: len(a), NBase: len(b), Mean: stats.Mean(a), MeanBase: stats.Mean(b), G: stats.HedgesG(a, b), P: math.NaN(), Q: math.NaN()}
+	if c.primary(m) {
+		ct.Family = FamilyPrimary
+	}
 	ct.Diff = ct.Mean - ct.MeanBase
 	ct.Lo, ct.Hi = stats.BootstrapDiffCI(a, b, o.Level, o.Resamples, c.stream("contrast/"+key, 0))
 	if len(a) > 0 && len(b) > 0 {
 		ct.P = stats.PermutationP(a, b, o.Permutations, c.stream("permutation/"+key, 0))
 	}
-	ct.Conclusion = Conclusion(ct.Lo, ct.Hi, ct.P, 1-o.Level, ct.N, ct.NBase)
+	ct.Conclusion = Conclusion(ct.Lo, ct.Hi, ct.Q, 1-o.Level, ct.N, ct.NBase)
 	return ct
 }
 
 // Conclusion states what a contrast supports, from the interval [lo, hi]
-// of the difference (group minus baseline), the permutation p and the
-// test level alpha = 1 - coverage:
+// of the difference (group minus baseline), the Benjamini-Hochberg q of
+// its permutation p within its family, and the level alpha = 1 - coverage
+// (also the false discovery rate):
 //
-//   - "higher" if lo > 0 and p < alpha, "lower" if hi < 0 and p < alpha;
-//   - "inconclusive: the CI excludes 0 but permutation p = P (n=N vs NBASE)"
-//     when the interval excludes 0 and p >= alpha. Percentile intervals
+//   - "higher" if lo > 0 and q < alpha, "lower" if hi < 0 and q < alpha;
+//   - "inconclusive: the CI excludes 0 but q = Q (n=N vs NBASE)" when the
+//     interval excludes 0 and q >= alpha (or is NaN). Percentile intervals
 //     are too narrow with few seeds (the bootstrap variance of a mean of
-//     n values is (n-1)/n times the usual estimate), and with 3 vs 3 seeds
-//     no permutation p is below 0.1, so both must agree;
+//     n values is (n-1)/n times the usual estimate), with 3 vs 3 seeds no
+//     permutation p is below 0.1, and many contrasts are made at once, so
+//     both must agree;
 //   - "no evidence of a difference (n=N vs NBASE)" when the interval
 //     holds 0;
 //   - "too few seeds (n=N vs NBASE)" when a side has fewer than two seeds
 //     (no interval).
-func Conclusion(lo, hi, p, alpha float64, n, nBase int) string {
+func Conclusion(lo, hi, q, alpha float64, n, nBase int) string {
 	switch {
 	case n < 2 || nBase < 2 || math.IsNaN(lo) || math.IsNaN(hi):
 		return fmt.Sprintf("too few seeds (n=%d vs %d)", n, nBase)
-	case (lo > 0 || hi < 0) && !(p < alpha):
-		return fmt.Sprintf("inconclusive: the CI excludes 0 but permutation p = %.3g (n=%d vs %d)", p, n, nBase)
+	case (lo > 0 || hi < 0) && !(q < alpha):
+		return fmt.Sprintf("inconclusive: the CI excludes 0 but q = %.3g (n=%d vs %d)", q, n, nBase)
 	case lo > 0:
 		return "higher"
 	case hi < 0:

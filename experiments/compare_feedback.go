@@ -9,13 +9,15 @@ import (
 	"branchspec/trainer"
 )
 
-// Keys of the feedback signature: the upstream split and, when a run does
-// not log it, its fallback; and the downstream dependency.
-const (
-	FeedbackUpstream         = "chroma.eta2"
-	FeedbackUpstreamFallback = "csi.eta2"
-	FeedbackDownstream       = "rejoin.maxshare"
-)
+// FeedbackUpstream and FeedbackDownstream are the keys of the feedback
+// signature, each in order of preference (a run that logs none of the
+// first uses the next): the upstream split of what training added to the
+// first layer, and the functional dependency at the rejoin, the default
+// primary endpoints; then what runs made before revision 2 log.
+func FeedbackUpstream() []string { return []string{"dchroma.eta2", "chroma.eta2", "csi.eta2"} }
+
+// FeedbackDownstream: see FeedbackUpstream.
+func FeedbackDownstream() []string { return []string{"rejoin.fmaxshare", "rejoin.maxshare"} }
 
 // minFeedbackPairs is the fewest consecutive-checkpoint pairs a
 // correlation is computed from, and minGrowthPoints the fewest points of
@@ -27,9 +29,10 @@ const (
 
 // SeedFeedback is the feedback signature of one run (science.md, "The
 // feedback signature"). With t_0 < t_1 < ... < t_k the checkpoint steps
-// at which the run logs both the upstream split u (chroma.eta2, or
-// csi.eta2 when the run logs no chroma) and the downstream dependency d
-// (rejoin.maxshare):
+// at which the run logs both the upstream split u (dchroma.eta2, else
+// chroma.eta2, else csi.eta2: FeedbackUpstream) and the downstream
+// dependency d (rejoin.fmaxshare, else rejoin.maxshare:
+// FeedbackDownstream):
 //
 //	Forward = Pearson over i = 0..k-1 of (u(t_{i+1}) - u(t_i), d(t_i))
 //	Reverse = Pearson over i = 0..k-1 of (d(t_{i+1}) - d(t_i), u(t_i))
@@ -54,13 +57,14 @@ const (
 // this slope. GrowthPoints counts the points fitted; Growth is NaN with
 // fewer than 3.
 type SeedFeedback struct {
-	Group    string
-	Seed     uint64
-	Run      string
-	Upstream string // the key used for u
-	Pairs    int    // k, the number of consecutive-checkpoint pairs
-	Forward  float64
-	Reverse  float64
+	Group      string
+	Seed       uint64
+	Run        string
+	Upstream   string // the key used for u
+	Downstream string // the key used for d
+	Pairs      int    // k, the number of consecutive-checkpoint pairs
+	Forward    float64
+	Reverse    float64
 
 	Floor        float64 // f
 	GrowthPoints int
@@ -119,15 +123,13 @@ func (c *Comparison) estimate(x []float64, purpose string) Estimate {
 // The growth fit needs the run's stored config for the log-spaced phase
 // and the unit count; if it cannot be parsed, Growth is NaN.
 func SeedSignature(r *LoadedRun) SeedFeedback {
-	sf := SeedFeedback{Group: r.Group, Seed: r.Info.Seed, Run: r.Dir, Upstream: FeedbackUpstream,
+	sf := SeedFeedback{Group: r.Group, Seed: r.Info.Seed, Run: r.Dir,
+		Upstream: r.firstLogged(FeedbackUpstream()), Downstream: r.firstLogged(FeedbackDownstream()),
 		Forward: math.NaN(), Reverse: math.NaN(), Floor: math.NaN(), Growth: math.NaN()}
-	if _, v := r.series(FeedbackUpstream); len(v) == 0 {
-		sf.Upstream = FeedbackUpstreamFallback
-	}
 	var steps, u, d []float64
 	for _, row := range r.Rows {
 		uv, ok1 := row.Values[sf.Upstream]
-		dv, ok2 := row.Values[FeedbackDownstream]
+		dv, ok2 := row.Values[sf.Downstream]
 		if ok1 && ok2 && finite(uv) && finite(dv) {
 			steps, u, d = append(steps, float64(row.Step)), append(u, uv), append(d, dv)
 		}
@@ -157,6 +159,17 @@ func SeedSignature(r *LoadedRun) SeedFeedback {
 		sf.Growth, _ = stats.LinearFit(x, y)
 	}
 	return sf
+}
+
+// firstLogged is the first of keys the run logs a finite value of (the
+// last when it logs none).
+func (r *LoadedRun) firstLogged(keys []string) string {
+	for _, k := range keys {
+		if _, v := r.series(k); len(v) > 0 {
+			return k
+		}
+	}
+	return keys[len(keys)-1]
 }
 
 func diffs(x []float64) []float64 {

@@ -34,8 +34,9 @@ type LoadedRun struct {
 	// Order[s] is the original branch index in aligned slot s; nil when
 	// the run logs no per-branch chroma or CSI to align by.
 	Order []int
-	// AlignedBy is the metric the branches were ordered by ("chroma.bB"
-	// or "csi.bB"), or "" when they keep their original numbering.
+	// AlignedBy is the metric the branches were ordered by ("dchroma.bB",
+	// "chroma.bB" or "csi.bB"), or "" when they keep their original
+	// numbering.
 	AlignedBy string
 }
 
@@ -216,20 +217,22 @@ var branchKeyRE = regexp.MustCompile(`\.b([0-9]+)(\.|$)`)
 // aligned slots. Which branch becomes the colour branch is a coin flip
 // per seed, so branch numbers are not comparable across seeds; slots are.
 //
-// The branches are ordered by their mean kernel chroma (chroma.bB) in the
-// latest row that logs it, descending; when the run logs no chroma (a
-// shared stem, grayscale input), by their colour selectivity csi.bB
-// instead. Ties and NaN scores keep the original order (NaN last). Slot
+// The branches are ordered by the mean chroma of what training added to
+// their first layer (dchroma.bB) in the latest row that logs it,
+// descending: the kernels' chroma itself is mostly their random start. A
+// run that logs no dchroma (made before revision 2) is ordered by its
+// kernel chroma (chroma.bB), and one that logs no chroma (a shared stem,
+// grayscale input) by its colour selectivity csi.bB. Ties and NaN scores keep the original order (NaN last). Slot
 // 0 is thus the most chromatic branch, slot 1 the next, and every key
 // with ".bB" at its end or before a dot (chroma.b1, lesion.b1.c3,
-// family.chroma.b1.log10p, grad.share.b1) becomes ".aS" with S the slot
-// of branch B (chroma.a0, lesion.a0.c3, ...). Keys without a branch are
+// family.chroma.colour.b1.log10p, grad.share.b1) becomes ".aS" with S the
+// slot of branch B (chroma.a0, lesion.a0.c3, ...). Keys without a branch are
 // unchanged. Without chroma or CSI every branch keeps its number
 // (bB -> aB), order is nil and by is "".
 //
 // The input rows are not modified.
 func AlignBranches(rows []results.Row) (aligned []results.Row, order []int, by string) {
-	for _, key := range []string{"chroma", "csi"} {
+	for _, key := range []string{"dchroma", "chroma", "csi"} {
 		if scores := branchScores(rows, key); len(scores) > 0 {
 			// One score per branch: each branch's mean is its score.
 			branch := make([]int, len(scores))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"branchspec/configs"
+	"branchspec/metrics/stats"
 	"branchspec/results"
 )
 
@@ -326,13 +327,14 @@ func TestConclusion(t *testing.T) {
 	}{
 		{0.1, 0.3, 0.01, 4, 4, "higher"},
 		{-0.3, -0.1, 0.004, 5, 4, "lower"},
-		{-0.3, -0.1, 0.1, 3, 3, "inconclusive: the CI excludes 0 but permutation p = 0.1 (n=3 vs 3)"},
+		{-0.3, -0.1, 0.1, 3, 3, "inconclusive: the CI excludes 0 but q = 0.1 (n=3 vs 3)"},
+		{0.1, 0.3, math.NaN(), 3, 3, "inconclusive: the CI excludes 0 but q = NaN (n=3 vs 3)"},
 		{-0.1, 0.3, 0.5, 3, 3, "no evidence of a difference (n=3 vs 3)"},
 		{0, 0.3, 0.01, 3, 3, "no evidence of a difference (n=3 vs 3)"},
 		{math.NaN(), math.NaN(), 1, 1, 3, "too few seeds (n=1 vs 3)"},
 	} {
 		if got := Conclusion(tc.lo, tc.hi, tc.p, 0.05, tc.n, tc.nb); got != tc.want {
-			t.Errorf("Conclusion(%v, %v, p %v, %d, %d) = %q, want %q", tc.lo, tc.hi, tc.p, tc.n, tc.nb, got, tc.want)
+			t.Errorf("Conclusion(%v, %v, q %v, %d, %d) = %q, want %q", tc.lo, tc.hi, tc.p, tc.n, tc.nb, got, tc.want)
 		}
 	}
 }
@@ -405,5 +407,112 @@ func TestConfigOverrides(t *testing.T) {
 	}
 	if got := ConfigOverrides(base.Canonical(), base.Canonical()); len(got) != 0 {
 		t.Errorf("a config against itself: %q, want none", got)
+	}
+}
+
+// TestContrastFamilies: the primary endpoints' contrasts come first and
+// are adjusted as one Benjamini-Hochberg family, the exploratory rest as
+// another, and a conclusion needs q (not p) below the level.
+func TestContrastFamilies(t *testing.T) {
+	c := compareFixture(t, CompareOptions{BootSeed: 1, Primary: []string{"test.acc"}})
+	if c.Metrics[0] != "test.acc" {
+		t.Errorf("metrics %v: want the primary endpoint first", c.Metrics)
+	}
+	for _, fam := range []string{FamilyPrimary, FamilyExploratory} {
+		var p, q []float64
+		for _, ct := range c.Contrasts {
+			if ct.Family != fam {
+				continue
+			}
+			if (fam == FamilyPrimary) != (ct.Metric == "test.acc") {
+				t.Errorf("%s %s in family %s", ct.Metric, ct.Measure, fam)
+			}
+			p, q = append(p, ct.P), append(q, ct.Q)
+			if want := Conclusion(ct.Lo, ct.Hi, ct.Q, 0.05, ct.N, ct.NBase); ct.Conclusion != want {
+				t.Errorf("%s %s %s: conclusion %q, want %q", ct.Metric, ct.Measure, ct.Group, ct.Conclusion, want)
+			}
+		}
+		if len(p) == 0 || c.familySize(fam) != len(p) {
+			t.Fatalf("family %s: %d contrasts, familySize %d", fam, len(p), c.familySize(fam))
+		}
+		for i, want := range stats.BHAdjust(p) {
+			if q[i] != want {
+				t.Errorf("family %s contrast %d: q = %v, want BH %v", fam, i, q[i], want)
+			}
+		}
+	}
+}
+
+// TestSplitCounts: "a split formed" counts a group's runs whose final
+// split endpoint is below 0.01, with the Wilson interval of the fraction;
+// the endpoints come from the runs when they recorded them.
+func TestSplitCounts(t *testing.T) {
+	root := t.TempDir()
+	ps := map[string][]float64{"baseline": {0.005, 0.2, 0.001}, "cut": {0.5, 0.3, 0.009}}
+	for g, finals := range ps {
+		for i, p := range finals {
+			rows := fixtureRows(map[string]func(float64) float64{
+				"x.p":      func(s float64) float64 { return p + (8-s)/10 }, // final (step 8) value p
+				"test.acc": func(s float64) float64 { return s / 8 },
+			})
+			extra := map[string]string{"regime": g, "primary": "test.acc", "split": "x.p"}
+			writeRun(t, filepath.Join(root, g, "seed-"+strconv.Itoa(i+1)), g, uint64(i+1), extra, rows, results.Done, "")
+		}
+	}
+	set, err := LoadRuns([]string{root}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(set, CompareOptions{BootSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Options.SplitEndpoint != "x.p" || strings.Join(c.Options.Primary, ",") != "test.acc" {
+		t.Errorf("endpoints %v, %q: want those the runs recorded", c.Options.Primary, c.Options.SplitEndpoint)
+	}
+	want := map[string][2]int{"baseline": {2, 3}, "cut": {1, 3}}
+	for _, sc := range c.Splits {
+		kn := want[sc.Group]
+		lo, hi := stats.WilsonInterval(kn[0], kn[1], 0.95)
+		if sc.K != kn[0] || sc.N != kn[1] || sc.Lo != lo || sc.Hi != hi || sc.Endpoint != "x.p" {
+			t.Errorf("%s: %+v, want %d of %d in [%v, %v]", sc.Group, sc, kn[0], kn[1], lo, hi)
+		}
+	}
+	if len(c.Splits) != 2 {
+		t.Errorf("%d split counts, want 2", len(c.Splits))
+	}
+
+	// A run that recorded other endpoints: the defaults, with a note.
+	writeRun(t, filepath.Join(root, "cut", "seed-9"), "cut", 9, map[string]string{"regime": "cut", "split": "y.p"},
+		fixtureRows(map[string]func(float64) float64{"test.acc": func(s float64) float64 { return s }}), results.Done, "")
+	set, err = LoadRuns([]string{root}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = Compare(set, CompareOptions{BootSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Options.SplitEndpoint != DefaultSplitEndpoint || len(c.Notes) == 0 {
+		t.Errorf("split endpoint %q, notes %q: want the default and a note", c.Options.SplitEndpoint, c.Notes)
+	}
+}
+
+// TestMatchKeys: a pattern that is a key selects it alone; others match
+// as globs or prefixes.
+func TestMatchKeys(t *testing.T) {
+	keys := []string{"csi.b0", "csi.rejoin.eta2", "rejoin.maxshare", "rejoin.maxshare.p", "rejoin.maxshare.null.sd"}
+	for _, tc := range []struct {
+		patterns []string
+		want     string
+	}{
+		{[]string{"rejoin.maxshare"}, "rejoin.maxshare"},
+		{[]string{"rejoin.maxshare.*"}, "rejoin.maxshare.p,rejoin.maxshare.null.sd"},
+		{[]string{"rejoin"}, "rejoin.maxshare,rejoin.maxshare.p,rejoin.maxshare.null.sd"},
+		{[]string{"csi", "rejoin.maxshare.p"}, "csi.b0,csi.rejoin.eta2,rejoin.maxshare.p"},
+	} {
+		if got := strings.Join(MatchKeys(keys, tc.patterns), ","); got != tc.want {
+			t.Errorf("MatchKeys(%v) = %s, want %s", tc.patterns, got, tc.want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,7 +67,7 @@ func CompareDirs(req CompareRequest) (*Comparison, error) {
 
 // CompareTables are the tables WriteCSV writes.
 func CompareTables() []string {
-	return []string{"values", "curves", "contrasts", "feedback", "seeds", "skipped"}
+	return []string{"values", "curves", "contrasts", "splits", "feedback", "seeds", "skipped"}
 }
 
 // curvesOf returns one figures.Curve per group for metric m.
@@ -162,22 +163,61 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 	if len(c.Contrasts) > 0 {
-		fmt.Fprintf(w, "\ncontrasts with %s: difference of means (group - baseline) [95%% CI], Hedges' g, permutation p\n", c.Options.Baseline)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "metric\tmeasure\tgroup\tn\tdiff [95% CI]\tg\tp\tconclusion")
-		for _, ct := range c.Contrasts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d vs %d\t%s\t%s\t%s\t%s\n", ct.Metric, ct.Measure, ct.Group, ct.N, ct.NBase,
-				formatCI(ct.Diff, ct.Lo, ct.Hi), formatG(ct.G), formatP(ct.P), ct.Conclusion)
+		fmt.Fprintf(w, "\ncontrasts with %s: difference of means (group - baseline) [95%% CI], Hedges' g, permutation p, and q:\n"+
+			"Benjamini-Hochberg across all contrasts of a family at once (the primary endpoints; separately, the exploratory rest);\n"+
+			"a difference is called only when its CI excludes 0 and q < %.2g\n", c.Options.Baseline, 1-c.Options.Level)
+		for _, fam := range []string{FamilyPrimary, FamilyExploratory} {
+			title := "primary endpoints (" + strings.Join(c.Options.Primary, ", ") + ")"
+			if fam == FamilyExploratory {
+				title = "exploratory"
+			}
+			fmt.Fprintf(w, "\n%s: %d contrasts\n", title, c.familySize(fam))
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "metric\tmeasure\tgroup\tn\tdiff [95% CI]\tg\tp\tq\tconclusion")
+			for _, ct := range c.Contrasts {
+				if ct.Family == fam {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d vs %d\t%s\t%s\t%s\t%s\t%s\n", ct.Metric, ct.Measure, ct.Group, ct.N, ct.NBase,
+						formatCI(ct.Diff, ct.Lo, ct.Hi), formatG(ct.G), formatP(ct.P), formatP(ct.Q), ct.Conclusion)
+				}
+			}
+			tw.Flush()
 		}
-		tw.Flush()
 	}
-	fmt.Fprintln(w, "\nfeedback signature: mean [95% CI] across seeds (n seeds with a value)")
+	fmt.Fprintf(w, "\na split formed (%s < %g at the final step): runs per group [Wilson 95%% CI]\n", c.Options.SplitEndpoint, SplitAlpha)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "group\tk of n\tfraction [95% CI]")
+	for _, sc := range c.Splits {
+		fmt.Fprintf(tw, "%s\t%d of %d\t%s\n", sc.Group, sc.K, sc.N, formatSplit(sc))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nfeedback signature on the primary endpoints (upstream dchroma.eta2, downstream rejoin.fmaxshare; runs that lack\n"+
+		"them use chroma.eta2 or csi.eta2, and rejoin.maxshare: --table seeds): mean [95% CI] across seeds (n seeds with a value)")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "group\tforward r(d split, dependency)\treverse r(d dependency, split)\tearly growth /step")
 	for _, f := range c.Feedback {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Group, formatEstimate(f.Forward), formatEstimate(f.Reverse), formatEstimate(f.Growth))
 	}
 	return tw.Flush()
+}
+
+// familySize is the number of contrasts of family fam: the m of its
+// Benjamini-Hochberg adjustment.
+func (c *Comparison) familySize(fam string) int {
+	n := 0
+	for _, ct := range c.Contrasts {
+		if ct.Family == fam && !math.IsNaN(ct.P) {
+			n++
+		}
+	}
+	return n
+}
+
+// formatSplit is k/n with its interval, or "—" with no run.
+func formatSplit(sc SplitCount) string {
+	if sc.N == 0 {
+		return "—"
+	}
+	return formatCI(float64(sc.K)/float64(sc.N), sc.Lo, sc.Hi)
 }
 
 // WriteJSON writes everything as one JSON object (NaN and infinities as
@@ -193,6 +233,9 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	out := struct {
 		Groups        []string         `json:"groups"`
 		Metrics       []string         `json:"metrics"`
+		Primary       []string         `json:"primary"`
+		SplitEndpoint string           `json:"split_endpoint"`
+		SplitAlpha    float64          `json:"split_alpha"`
 		Baseline      string           `json:"baseline"`
 		BootSeed      uint64           `json:"boot_seed"`
 		Resamples     int              `json:"resamples"`
@@ -205,14 +248,16 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		Contrasts     []map[string]any `json:"contrasts"`
 		Feedback      []map[string]any `json:"feedback"`
 		FeedbackSeeds []map[string]any `json:"feedback_seeds"`
+		Splits        []map[string]any `json:"splits"`
 		Notes         []string         `json:"notes"`
-	}{Groups: c.Groups, Metrics: c.Metrics, Baseline: c.Options.Baseline, BootSeed: c.Options.BootSeed,
+	}{Groups: c.Groups, Metrics: c.Metrics, Primary: c.Options.Primary, SplitEndpoint: c.Options.SplitEndpoint,
+		SplitAlpha: SplitAlpha, Baseline: c.Options.Baseline, BootSeed: c.Options.BootSeed,
 		Resamples: c.Options.Resamples, Permutations: c.Options.Permutations, Level: c.Options.Level,
 		Skipped: c.Skipped, Notes: c.Notes}
 	for _, r := range c.Runs {
 		out.Runs = append(out.Runs, runJSON{r.Dir, r.Group, r.Info.Seed, r.AlignedBy, r.Order})
 	}
-	for _, t := range []string{"values", "curves", "contrasts", "feedback", "seeds"} {
+	for _, t := range []string{"values", "curves", "contrasts", "feedback", "seeds", "splits"} {
 		cols, rows := c.table(t)
 		var objs []map[string]any
 		for _, row := range rows {
@@ -233,6 +278,8 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 			out.Feedback = objs
 		case "seeds":
 			out.FeedbackSeeds = objs
+		case "splits":
+			out.Splits = objs
 		}
 	}
 	enc := json.NewEncoder(w)
@@ -245,7 +292,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 func (c *Comparison) WriteCSV(w io.Writer, table string) error {
 	cols, rows := c.table(table)
 	if cols == nil {
-		return invalidf("unknown --table %q (want values, curves, contrasts, feedback, seeds or skipped)", table)
+		return invalidf("unknown --table %q (want %s)", table, strings.Join(CompareTables(), ", "))
 	}
 	cw := csv.NewWriter(w)
 	cw.Write(cols)
@@ -282,10 +329,15 @@ func (c *Comparison) table(table string) (cols []string, rows [][]any) {
 			rows = append(rows, []any{p.Group, p.Metric, p.Step, p.N, n(p.Mean), n(p.Lo), n(p.Hi)})
 		}
 	case "contrasts":
-		cols = []string{"regime", "baseline", "metric", "measure", "n", "n_baseline", "mean", "mean_baseline", "diff", "lo", "hi", "hedges_g", "p", "conclusion"}
+		cols = []string{"regime", "baseline", "metric", "measure", "family", "n", "n_baseline", "mean", "mean_baseline", "diff", "lo", "hi", "hedges_g", "p", "q", "conclusion"}
 		for _, ct := range c.Contrasts {
-			rows = append(rows, []any{ct.Group, ct.Baseline, ct.Metric, ct.Measure, ct.N, ct.NBase, n(ct.Mean), n(ct.MeanBase),
-				n(ct.Diff), n(ct.Lo), n(ct.Hi), n(ct.G), n(ct.P), ct.Conclusion})
+			rows = append(rows, []any{ct.Group, ct.Baseline, ct.Metric, ct.Measure, ct.Family, ct.N, ct.NBase, n(ct.Mean), n(ct.MeanBase),
+				n(ct.Diff), n(ct.Lo), n(ct.Hi), n(ct.G), n(ct.P), n(ct.Q), ct.Conclusion})
+		}
+	case "splits":
+		cols = []string{"regime", "endpoint", "alpha", "k", "n", "lo", "hi"}
+		for _, sc := range c.Splits {
+			rows = append(rows, []any{sc.Group, sc.Endpoint, n(SplitAlpha), sc.K, sc.N, n(sc.Lo), n(sc.Hi)})
 		}
 	case "feedback":
 		cols = []string{"regime", "quantity", "n", "mean", "lo", "hi"}
@@ -298,9 +350,9 @@ func (c *Comparison) table(table string) (cols []string, rows [][]any) {
 			}
 		}
 	case "seeds":
-		cols = []string{"regime", "seed", "upstream", "pairs", "forward", "reverse", "floor", "growth_points", "growth", "run"}
+		cols = []string{"regime", "seed", "upstream", "downstream", "pairs", "forward", "reverse", "floor", "growth_points", "growth", "run"}
 		for _, s := range c.FeedbackSeeds {
-			rows = append(rows, []any{s.Group, s.Seed, s.Upstream, s.Pairs, n(s.Forward), n(s.Reverse), n(s.Floor), s.GrowthPoints, n(s.Growth), s.Run})
+			rows = append(rows, []any{s.Group, s.Seed, s.Upstream, s.Downstream, s.Pairs, n(s.Forward), n(s.Reverse), n(s.Floor), s.GrowthPoints, n(s.Growth), s.Run})
 		}
 	case "skipped":
 		cols = []string{"run", "group", "state", "step", "total", "reason"}

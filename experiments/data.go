@@ -214,7 +214,10 @@ func forkStored(pcfg, cfg *configs.Config, parent map[string][]byte) map[string]
 // is 1. A 1-channel set gives its one gain in all three.
 //
 // With mean-image preprocessing the three gains are equal and the
-// luminance axis is Rec. 601's; per-channel preprocessing tilts it.
+// luminance axis is Rec. 601's; per-channel preprocessing tilts it. The
+// metric pass measures kernel chroma along metrics.LuminanceAxis of these
+// gains, proportional to (0.299, 0.587, 0.114) / g: a kernel along it
+// ignores every isoluminant change of the image.
 func InputGain(s *data.Set) [3]float64 {
 	g := [3]float64{1, 1, 1}
 	if s.Pre == nil {

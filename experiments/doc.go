@@ -2,7 +2,9 @@
 // command line performs: it starts, resumes and forks runs through one
 // lifecycle (lock, create or open, session, restore), checkpoints them into
 // the results store on the config's schedule, measures specialization at
-// each checkpoint, runs sweeps of regimes and seeds locally or hands them
+// each checkpoint against the run's origin (its initial weights and the
+// initialisation null, drawn once when the run is created; origin.go),
+// runs sweeps of regimes and seeds locally or hands them
 // to Slurm or Kubernetes, and reads runs back: show, list, export, kernel
 // grids, analyze, compare and the HTML report.
 //

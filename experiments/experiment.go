@@ -22,6 +22,9 @@ import (
 //	seeds = [1, 2, 3]            # or a count: seeds = 3 means 1, 2, 3
 //	set = ["schedule.steps=600"] # overrides for every run
 //
+//	primary = ["dchroma.eta2", "rejoin.fmaxshare"]   # optional; these are the defaults
+//	split = "dchroma.eta2.p"                         # optional; the default
+//
 //	[regimes.baseline]
 //	set = []
 //	[regimes.grayscale]
@@ -33,6 +36,9 @@ type Experiment struct {
 	Seeds   []uint64
 	Set     []string
 	Regimes []RegimeOverrides // in file order
+	// Endpoints are named before running and recorded in every run, so
+	// that compare reads them from the runs.
+	Endpoints Endpoints
 	// doc is the parsed file, which positions errors found later.
 	doc *configs.Document
 }
@@ -45,16 +51,43 @@ type RegimeOverrides struct {
 	Set  []string
 }
 
-// RunSpec is one run of an experiment.
-type RunSpec struct {
-	Index  int
-	Regime string
-	Seed   uint64
-	Config *configs.Config
-	Dir    string
+// Endpoints are what an experiment names before it runs (science.md,
+// "Statistics when comparing"): its primary endpoints, whose contrasts
+// compare reports first and adjusts as their own family, and the p-value
+// key of "a split formed". Zero values mean DefaultPrimary() and
+// DefaultSplitEndpoint.
+type Endpoints struct {
+	Primary []string
+	Split   string
 }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+// extra is how a run records the endpoints in its Info.Extra ("primary":
+// the keys joined by commas, "split"), with defaults filled in.
+func (e Endpoints) extra() map[string]string {
+	p, sp := e.Primary, e.Split
+	if len(p) == 0 {
+		p = DefaultPrimary()
+	}
+	if sp == "" {
+		sp = DefaultSplitEndpoint
+	}
+	return map[string]string{"primary": strings.Join(p, ","), "split": sp}
+}
+
+// RunSpec is one run of an experiment.
+type RunSpec struct {
+	Index     int
+	Regime    string
+	Seed      uint64
+	Config    *configs.Config
+	Dir       string
+	Endpoints Endpoints
+}
+
+var (
+	nameRE      = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+	metricKeyRE = regexp.MustCompile(`^[a-zA-Z0-9._]+$`)
+)
 
 // LoadExperiment reads (at most configs.MaxTextBytes) and checks an
 // experiment file (see ParseExperiment).
@@ -72,6 +105,8 @@ type experimentFile struct {
 	Base    string                      `toml:"base"`
 	Seeds   any                         `toml:"seeds"`
 	Set     []string                    `toml:"set"`
+	Primary []string                    `toml:"primary"`
+	Split   string                      `toml:"split"`
 	Regimes map[string]experimentRegime `toml:"regimes"`
 }
 
@@ -96,9 +131,17 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	if err := doc.Decode(&f); err != nil {
 		return nil, err
 	}
-	e := &Experiment{Name: f.Name, File: path, Set: f.Set, doc: doc}
+	e := &Experiment{Name: f.Name, File: path, Set: f.Set, Endpoints: Endpoints{Primary: f.Primary, Split: f.Split}, doc: doc}
 	if !nameRE.MatchString(e.Name) {
 		return nil, doc.Errorf("name", "want letters, digits, '.', '_' or '-', got %q", e.Name)
+	}
+	for i, k := range f.Primary {
+		if !metricKeyRE.MatchString(k) {
+			return nil, doc.Errorf(fmt.Sprintf("primary[%d]", i), "want a metric key (letters, digits, '.', '_', no comma), got %q", k)
+		}
+	}
+	if f.Split != "" && !metricKeyRE.MatchString(f.Split) {
+		return nil, doc.Errorf("split", "want a metric key (letters, digits, '.', '_', no comma), got %q", f.Split)
 	}
 	if e.Seeds, err = parseSeeds(f.Seeds); err != nil {
 		return nil, doc.Errorf("seeds", "%v", err)
@@ -267,7 +310,7 @@ func (e *Experiment) Runs(out string, extra []string) ([]RunSpec, error) {
 				return nil, err
 			}
 			specs = append(specs, RunSpec{Index: len(specs), Regime: r.Name, Seed: seed, Config: cfg,
-				Dir: RunDir(filepath.Join(out, e.Name), cfg)})
+				Dir: RunDir(filepath.Join(out, e.Name), cfg), Endpoints: e.Endpoints})
 		}
 	}
 	return specs, nil

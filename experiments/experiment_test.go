@@ -48,6 +48,10 @@ func TestParseExperimentErrors(t *testing.T) {
 			`file.toml:4: regimes.mix.set[0]: regime.mixing.layer: needs branch layer I >= 1 (cross-branch inputs come from layer I-1), got 0`},
 		{"experiment-wide override", "name = \"x\"\nbase = \"tiny\"\nset = [\"schedule.steps=10\", \"optim.nope=1\"]\n[regimes.a]\n",
 			`file.toml:3: set[1]: optim.nope: unknown key; allowed here: algorithm, lr, momentum, nesterov, beta1, beta2, eps, weight_decay, batch_size`},
+		{"bad primary", "name = \"x\"\nprimary = [\"dchroma.eta2\", \"a,b\"]\n[regimes.a]\n",
+			`file.toml:2: primary[1]: want a metric key (letters, digits, '.', '_', no comma), got "a,b"`},
+		{"bad split", "name = \"x\"\nsplit = \"a b\"\n[regimes.a]\n",
+			`file.toml:2: split: want a metric key (letters, digits, '.', '_', no comma), got "a b"`},
 		{"syntax", "name = \n",
 			`file.toml:1:8: syntax error: expected value but found '\n' instead`},
 	}
@@ -233,5 +237,39 @@ func TestShippedExperimentsParse(t *testing.T) {
 				t.Errorf("regime %s: total first-layer width %d, baseline %d", s.Regime, width(i), width(0))
 			}
 		}
+	}
+}
+
+// TestEndpointsRecorded: an experiment's primary endpoints and split
+// endpoint go with every run it expands to and into the run's Extra (the
+// defaults when the file names none), through a manifest too.
+func TestEndpointsRecorded(t *testing.T) {
+	text := "name = \"e\"\nbase = \"tiny\"\nprimary = [\"rejoin.fmaxshare\"]\nsplit = \"chroma.eta2.p\"\n[regimes.a]\n"
+	e, err := ParseExperiment("e.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := e.Runs("out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := specs[0].extra("e")
+	if x["primary"] != "rejoin.fmaxshare" || x["split"] != "chroma.eta2.p" || x["regime"] != "a" || x["experiment"] != "e" {
+		t.Errorf("Extra %v", x)
+	}
+	path := filepath.Join(t.TempDir(), "m.json")
+	if err := WriteManifest(path, NewManifest("e", specs)); err != nil {
+		t.Fatal(err)
+	}
+	mr, err := ReadManifestRun(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (RunSpec{Regime: mr.Entry.Regime, Endpoints: Endpoints{Primary: mr.Entry.Primary, Split: mr.Entry.Split}}).extra("e"); got["primary"] != x["primary"] || got["split"] != x["split"] {
+		t.Errorf("through a manifest: %v, want %v", got, x)
+	}
+	def := (RunSpec{Regime: "a"}).extra("e")
+	if def["primary"] != "dchroma.eta2,rejoin.fmaxshare" || def["split"] != "dchroma.eta2.p" {
+		t.Errorf("defaults: %v", def)
 	}
 }

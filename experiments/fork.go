@@ -56,6 +56,11 @@ type ForkOptions struct {
 // counter-bias), with the stream Stream(seed, "bias", At); see
 // trainer.Trainer.ApplyBias.
 //
+// A fork shares its parent's initialisation, so it inherits the parent's
+// origin (see forkOrigin): w_0, which drift and the dw scores measure
+// from, and the initialisation null (drawn again only when the fork
+// changes the data or metrics settings it depends on).
+//
 // The new run records Parent (the parent's directory, relative to the
 // fork's directory when it can be, so that the tree can move as a whole) and
 // ParentStep = fo.At in its Info, and Extra: the parent's labels (such as
@@ -91,12 +96,16 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", err
 	}
+	w0, draws, nullCfg, err := forkOrigin(prun, pcfg, cfg)
+	if err != nil {
+		return "", fmt.Errorf("fork %s: origin: %w", parent, err)
+	}
 	out := fo.Out
 	if out == "" {
 		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
 	}
 	dir := RunDir(out, cfg)
-	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall,
+	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall, w0: w0, draws: draws, nullCfg: nullCfg,
 		stored: forkStored(pcfg, cfg, pinfo.Blobs),
 		exists: "choose another --name, or resume it with: branchspec resume %s"}
 	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), fo.At

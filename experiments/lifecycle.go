@@ -171,6 +171,13 @@ type birth struct {
 	// stored is the run-level data the new run starts from (a fork's
 	// parent's, see forkStored); nil for a run trained from scratch.
 	stored map[string][]byte
+	// w0 is a fork's initial weights, its parent's (nil: unknown); a run
+	// from scratch takes its own step-0 weights. draws is a fork's
+	// inherited initialisation null; when nil the null is drawn, from
+	// nullCfg when set (a fork's), else from cfg.
+	w0      []trainer.Tensor
+	draws   map[string][]float64
+	nullCfg *configs.Config
 	// exists explains a directory that already holds a run.
 	exists string
 }
@@ -248,6 +255,9 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	}
 	defer s.close()
 	s.run = run
+	if err := s.loadOrigin(); err != nil {
+		return err
+	}
 	if fresh {
 		// Created before its first checkpoint (by a program that did not
 		// create runs with it): nothing was trained, so the run starts

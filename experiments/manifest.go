@@ -25,6 +25,10 @@ type ManifestEntry struct {
 	ConfigHash string `json:"config_sha256"`
 	Dir        string `json:"dir"`
 	Config     string `json:"config"`
+	// Primary and Split are the experiment's endpoints (Endpoints),
+	// recorded in the run.
+	Primary []string `json:"primary,omitempty"`
+	Split   string   `json:"split,omitempty"`
 }
 
 // NewManifest describes specs.
@@ -32,7 +36,8 @@ func NewManifest(experiment string, specs []RunSpec) *Manifest {
 	m := &Manifest{Experiment: experiment}
 	for _, s := range specs {
 		m.Runs = append(m.Runs, ManifestEntry{Index: s.Index, Regime: s.Regime, Seed: s.Seed,
-			ConfigHash: s.Config.Hash(), Dir: s.Dir, Config: string(s.Config.Canonical())})
+			ConfigHash: s.Config.Hash(), Dir: s.Dir, Config: string(s.Config.Canonical()),
+			Primary: s.Endpoints.Primary, Split: s.Endpoints.Split})
 	}
 	return m
 }
@@ -96,6 +101,7 @@ func ReadManifestRun(path string, index int) (*ManifestRun, error) {
 // function Ensure), labelled with the experiment and regime as a local
 // sweep labels its runs; a requeued or repeated task is safe.
 func (r *ManifestRun) Ensure(ctx context.Context, opts Options) (skipped bool, err error) {
-	opts.Extra = map[string]string{"experiment": r.Experiment, "regime": r.Entry.Regime}
+	spec := RunSpec{Regime: r.Entry.Regime, Endpoints: Endpoints{Primary: r.Entry.Primary, Split: r.Entry.Split}}
+	opts.Extra = spec.extra(r.Experiment)
 	return Ensure(ctx, r.Config, r.Entry.Dir, opts)
 }

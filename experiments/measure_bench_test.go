@@ -8,7 +8,8 @@ import (
 )
 
 // BenchmarkMeasureDefault times each metric group at one checkpoint of the
-// default config, the unit of the metric pass's cost.
+// default config, the unit of the metric pass's cost, and the drawing of
+// the initialisation null, paid once per run.
 func BenchmarkMeasureDefault(b *testing.B) {
 	cfg := configs.Defaults()
 	_, test, err := LoadData(cfg)
@@ -29,6 +30,20 @@ func BenchmarkMeasureDefault(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer inst.close()
+	draws, err := drawInitNull(cfg, test)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if inst.origin, err = newOrigin(model, model.Weights(), draws); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("init-null", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := drawInitNull(cfg, test); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, g := range append(MetricGroups(), "test-eval") {
 		b.Run(g, func(b *testing.B) {
 			for b.Loop() {

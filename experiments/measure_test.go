@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"branchspec/trainer"
@@ -31,24 +32,41 @@ func newMeasurer(t *testing.T, seed uint64, sets ...string) *measurer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.close(); ev.Close() })
+	draws, err := drawInitNull(cfg, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.origin, err = newOrigin(model, model.Weights(), draws); err != nil {
+		t.Fatal(err)
+	}
 	return inst.measurer(seed, 0, map[string]float64{})
 }
 
-// plant sets branch 0's first-layer kernels to pure red-green opponents and
-// branch 1's to pure luminance (equal weights on R, G, B), with random
-// spatial profiles.
-func plant(m *measurer, rng *rand.Rand) {
+// plant adds to branch 0's first-layer kernels pure colour opponents
+// (orthogonal to the input's luminance axis, so blind to luminance) and to
+// branch 1's pure luminance kernels (along the axis, so blind to every
+// isoluminant change), with random spatial profiles; with add false it
+// sets them to those kernels.
+func plant(m *measurer, rng *rand.Rand, add bool) {
+	l := m.lum
+	// An isoluminant direction: orthogonal to l.
+	o := [3]float64{l[1], -l[0], 0}
 	for b, k := range m.model.FirstKernels() {
-		w := k.W
+		dir := o
+		if b == 1 {
+			dir = l
+		}
 		kk := k.Kernel * k.Kernel
-		for o := 0; o < k.Out; o++ {
+		for u := 0; u < k.Out; u++ {
 			for i := 0; i < kk; i++ {
-				g := float32(rng.NormFloat64() * 0.5)
-				r, gr, bl := g, -g, float32(0)
-				if b == 1 {
-					r, gr, bl = g, g, g
+				g := rng.NormFloat64() * 0.5
+				for c := range 3 {
+					j := (u*3+c)*kk + i
+					if !add {
+						k.W[j] = 0
+					}
+					k.W[j] += float32(g * dir[c])
 				}
-				w[(o*3+0)*kk+i], w[(o*3+1)*kk+i], w[(o*3+2)*kk+i] = r, gr, bl
 			}
 		}
 	}
@@ -56,33 +74,80 @@ func plant(m *measurer, rng *rand.Rand) {
 
 // TestPlantedSplitScoresHigh: colour-opponent kernels in one branch and
 // luminance kernels in the other give chroma eta^2 near 1 with the smallest
-// possible permutation p, and colour invariance (CKA with gray input) high
-// for the luminance branch and low for the colour one.
+// possible permutation p, each branch exactly one chance-tail family, and
+// colour invariance (debiased CKA with gray input) 1 for the luminance
+// branch and low for the colour one.
 func TestPlantedSplitScoresHigh(t *testing.T) {
 	m := newMeasurer(t, 1)
-	plant(m, rand.New(rand.NewPCG(3, 4)))
+	plant(m, rand.New(rand.NewPCG(3, 4)), false)
 	if err := m.run(MetricGroups()); err != nil {
 		t.Fatal(err)
 	}
 	v := m.vals
-	if v["chroma.eta2"] < 0.99 || v["chroma.b0"] < 0.99 || v["chroma.b1"] > 1e-6 {
-		t.Errorf("chroma eta2 %v, b0 %v, b1 %v: want ~1, 1, 0", v["chroma.eta2"], v["chroma.b0"], v["chroma.b1"])
+	// tolPlanted: float32 kernels along an axis given in float64.
+	const tolPlanted = 1e-6
+	if v["chroma.eta2"] < 1-tolPlanted || v["chroma.b0"] < 1-tolPlanted || v["chroma.b1"] > tolPlanted {
+		t.Errorf("chroma eta2 %v, b0 %v, b1 %v: want 1, 1, 0", v["chroma.eta2"], v["chroma.b0"], v["chroma.b1"])
 	}
 	if p := v["chroma.eta2.p"]; p != 1.0/201 {
 		t.Errorf("chroma eta2 p = %v, want 1/201", p)
 	}
-	if v["family.chroma.nmi"] < 0.99 {
-		t.Errorf("family NMI %v, want 1: the colour family is exactly branch 0", v["family.chroma.nmi"])
+	if v["family.chroma.nmi"] < 1-1e-12 {
+		t.Errorf("family NMI %v, want 1: the colour family is branch 0, the achromatic one branch 1", v["family.chroma.nmi"])
 	}
-	// All 8 colour units in branch 0's 8 of 16: log10 C(8,8)/C(16,8).
-	if want := -math.Log10(12870); math.Abs(v["family.chroma.b0.log10p"]-want) > 1e-9 {
-		t.Errorf("family log10 p %v, want %v", v["family.chroma.b0.log10p"], want)
+	// All 8 colour units in branch 0's 8 of 16: log10 C(8,8)/C(16,8); the
+	// same for the achromatic ones in branch 1.
+	want := -math.Log10(12870)
+	for _, k := range []string{"family.chroma.colour.b0.log10p", "family.chroma.achrom.b1.log10p"} {
+		if math.Abs(v[k]-want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", k, v[k], want)
+		}
 	}
-	if v["cka.gray.b1"] < 0.7 || v["cka.gray.b0"] > 0.3 {
-		t.Errorf("colour invariance CKA: luminance branch %v (want high), colour branch %v (want low)", v["cka.gray.b1"], v["cka.gray.b0"])
+	if v["cka.gray.b1"] < 1-1e-6 || v["cka.gray.b0"] > 0.3 {
+		t.Errorf("colour invariance CKA: luminance branch %v (want 1), colour branch %v (want low)", v["cka.gray.b1"], v["cka.gray.b0"])
 	}
 	if v["csi.b0"] <= v["csi.b1"] {
 		t.Errorf("CSI: colour branch %v not above luminance branch %v", v["csi.b0"], v["csi.b1"])
+	}
+	if _, ok := v["dchroma.eta2"]; !ok {
+		t.Error("no dchroma.eta2 with the initial weights known")
+	}
+}
+
+// TestPlantedDeltaSplit: adding colour opponents to branch 0's random
+// initial kernels and luminance kernels to branch 1's splits what was added
+// (dchroma eta^2 1, smallest p) whatever the start, and at the start
+// itself dw = 0 leaves dchroma and dfreq unlogged and drift 0.
+func TestPlantedDeltaSplit(t *testing.T) {
+	m := newMeasurer(t, 2)
+	if err := m.run([]string{"kernel", "drift"}); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range m.vals {
+		if strings.HasPrefix(k, "dchroma") || strings.HasPrefix(k, "dfreq") {
+			t.Errorf("step 0: %s = %v logged, want nothing (dw = 0)", k, v)
+		}
+		if strings.HasPrefix(k, "drift.") && v != 0 {
+			t.Errorf("step 0: %s = %v, want 0", k, v)
+		}
+	}
+	if len(m.vals) == 0 || m.vals["drift.branch.0.0"] != 0 {
+		t.Fatalf("no drift logged: %v", m.vals)
+	}
+	plant(m, rand.New(rand.NewPCG(5, 6)), true)
+	m = m.measurer(m.seed, 1, map[string]float64{})
+	if err := m.run([]string{"kernel", "drift"}); err != nil {
+		t.Fatal(err)
+	}
+	v := m.vals
+	if v["dchroma.eta2"] < 1-1e-5 || v["dchroma.b0"] < 1-1e-5 || v["dchroma.b1"] > 1e-5 {
+		t.Errorf("dchroma eta2 %v, b0 %v, b1 %v: want 1, 1, 0", v["dchroma.eta2"], v["dchroma.b0"], v["dchroma.b1"])
+	}
+	if p := v["dchroma.eta2.p"]; p != 1.0/201 {
+		t.Errorf("dchroma eta2 p = %v, want 1/201", p)
+	}
+	if v["drift.branch.0.0"] <= 0 || v["drift.trunk.0"] != 0 {
+		t.Errorf("drift: planted layer %v (want > 0), untouched trunk %v (want 0)", v["drift.branch.0.0"], v["drift.trunk.0"])
 	}
 }
 
@@ -94,7 +159,7 @@ func TestRandomKernelsWithinNull(t *testing.T) {
 	for seed := uint64(1); seed <= seeds; seed++ {
 		m := newMeasurer(t, seed)
 		m.kernels()
-		if z := m.vals["chroma.eta2.z"]; math.Abs(z) >= 3 {
+		if p := m.vals["chroma.eta2.p"]; p < 0.01 {
 			outside++
 		}
 		if p := m.vals["chroma.eta2.p"]; p <= 0 || p > 1 {
@@ -102,7 +167,7 @@ func TestRandomKernelsWithinNull(t *testing.T) {
 		}
 	}
 	if outside > 1 {
-		t.Errorf("%d of %d random nets had |z| >= 3 for chroma eta2", outside, seeds)
+		t.Errorf("%d of %d random nets had p < 0.01 for chroma eta2", outside, seeds)
 	}
 }
 
@@ -173,5 +238,90 @@ func TestLesionsFromRejoinMatchFullNet(t *testing.T) {
 		if got, want := m.vals[key], base.Acc-r.Acc; got != want {
 			t.Errorf("%s = %v, gated full net %v", key, got, want)
 		}
+	}
+}
+
+// TestFunctionalDependencyRescaling: scaling branch 0's last layer (weights
+// and biases) by 4 and the rejoin weights that read it by 1/4 changes
+// neither what the net computes nor the functional dependency (ReLU and max
+// pool commute with a positive scale; a power of two keeps every float
+// exact), while the weight-only dependency moves.
+func TestFunctionalDependencyRescaling(t *testing.T) {
+	m := newMeasurer(t, 3)
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	before := m.vals
+	acc0, err := m.ev.Evaluate(m.test, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := fmt.Sprintf("branch.0.%d", len(m.model.Arch().Branches[0])-1)
+	for _, name := range []string{last + ".w", last + ".b"} {
+		for i := range m.model.Param(name).Data() {
+			m.model.Param(name).Data()[i] *= 4
+		}
+	}
+	r := m.model.Rejoin()
+	for o := range r.Out {
+		for i, g := range r.Groups {
+			if g == 0 {
+				for k := range r.Taps {
+					r.W[(o*r.In+i)*r.Taps+k] /= 4
+				}
+			}
+		}
+	}
+	m = m.measurer(m.seed, 1, map[string]float64{})
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	acc1, err := m.ev.Evaluate(m.test, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc1.Loss != acc0.Loss {
+		t.Errorf("the rescaled net computes another function: loss %v, was %v", acc1.Loss, acc0.Loss)
+	}
+	for _, k := range []string{"rejoin.fmaxshare", "rejoin.fentropy"} {
+		if m.vals[k] != before[k] {
+			t.Errorf("%s = %v after rescaling, %v before", k, m.vals[k], before[k])
+		}
+	}
+	if m.vals["rejoin.maxshare"] == before["rejoin.maxshare"] {
+		t.Errorf("rejoin.maxshare = %v unchanged: the weights alone should see the rescaling", m.vals["rejoin.maxshare"])
+	}
+}
+
+// TestPlantedBlockRejoin: a block-diagonal rejoin (each output reads one
+// branch) gives the n-cut 0 and the smallest shuffle p, while the random
+// rejoin at initialisation does not.
+func TestPlantedBlockRejoin(t *testing.T) {
+	m := newMeasurer(t, 4, "metrics.shuffles=50")
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := m.vals["ncut.rejoin.p"]; p < 0.05 {
+		t.Errorf("random rejoin: n-cut p = %v, want a value the null does not reject", p)
+	}
+	r := m.model.Rejoin()
+	for o := range r.Out {
+		for i, g := range r.Groups {
+			if g != o%r.Branches {
+				for k := range r.Taps {
+					r.W[(o*r.In+i)*r.Taps+k] = 0
+				}
+			}
+		}
+	}
+	m = m.measurer(m.seed, 1, map[string]float64{})
+	if err := m.run([]string{"rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, p := m.vals["ncut.rejoin"], m.vals["ncut.rejoin.p"]; v != 0 || p != 1.0/51 {
+		t.Errorf("block-diagonal rejoin: n-cut %v, p %v; want 0 and 1/51", v, p)
+	}
+	if v, p := m.vals["rejoin.maxshare"], m.vals["rejoin.maxshare.p"]; v != 1 || p != 1.0/21 {
+		t.Errorf("block-diagonal rejoin: maxshare %v, p %v; want 1 and 1/21 (the init null's smallest)", v, p)
 	}
 }

@@ -17,8 +17,8 @@ import (
 // ReportMetrics are the curves and contrasts a report shows when no
 // metric is asked for, where runs log them.
 func ReportMetrics() []string {
-	return []string{"chroma.eta2", "csi.eta2", "rejoin.maxshare", "cka.between", KeyTestAcc,
-		"lesion.a0", "lesion.a1", "chroma.a0", "chroma.a1"}
+	return append(DefaultPrimary(), "chroma.eta2", "csi.eta2", "rejoin.maxshare", "cka.between", KeyTestAcc,
+		"lesion.a0", "lesion.a1", "dchroma.a0", "dchroma.a1")
 }
 
 // ReportRequest is what WriteReport compares and where it writes.
@@ -92,9 +92,11 @@ func layoutReport(c *Comparison, dirs []string, title string, now time.Time) (*r
 		{Name: "runs", Value: fmt.Sprintf("%d finished in %d groups (grouped by %s), %d left out", len(c.Runs), len(c.Groups), groupedBy(c), len(c.Skipped))},
 		{Name: "program versions", Value: orNone(strings.Join(uniq(c.Runs, func(r *LoadedRun) string { return r.Info.Version }), ", "))},
 		{Name: "baseline", Value: c.Options.Baseline},
-		{Name: "statistics", Value: fmt.Sprintf("%.0f%% percentile bootstrap intervals across seeds, %d resamples, boot seed %d; Hedges' g with exact small-sample correction; two-sided permutation p (exact up to %d splits)",
-			100*c.Options.Level, c.Options.Resamples, c.Options.BootSeed, c.Options.Permutations)},
-		{Name: "branch alignment", Value: "per run, branches ordered by kernel chroma (chroma.bB, else csi.bB) at its last checkpoint, descending: slot a0 is the most chromatic branch"},
+		{Name: "statistics", Value: fmt.Sprintf("%.0f%% percentile bootstrap intervals across seeds, %d resamples, boot seed %d; Hedges' g with exact small-sample correction; two-sided permutation p (exact up to %d splits); Benjamini-Hochberg q across all contrasts of a family at once (the primary endpoints; separately, the exploratory rest), a difference called only when its CI excludes 0 and q < %.2g",
+			100*c.Options.Level, c.Options.Resamples, c.Options.BootSeed, c.Options.Permutations, 1-c.Options.Level)},
+		{Name: "primary endpoints", Value: strings.Join(c.Options.Primary, ", ") + "; every other metric is exploratory"},
+		{Name: "a split formed", Value: fmt.Sprintf("%s < %g at the run's final step", c.Options.SplitEndpoint, SplitAlpha)},
+		{Name: "branch alignment", Value: "per run, branches ordered by the chroma of what training added to their first layer (dchroma.bB, else chroma.bB, else csi.bB) at its last checkpoint, descending: slot a0 is the most chromatic branch"},
 	}
 	r.Regimes = regimeTable(c)
 	r.Runs = runTable(c)
@@ -106,7 +108,8 @@ func layoutReport(c *Comparison, dirs []string, title string, now time.Time) (*r
 		}
 		r.Curves = append(r.Curves, report.Figure{Title: m, Caption: metricCaption(m), PNG: buf.Bytes()})
 	}
-	r.Contrasts = contrastTable(c)
+	r.Contrasts, r.Exploratory = contrastTable(c, FamilyPrimary), contrastTable(c, FamilyExploratory)
+	r.Splits = splitTable(c)
 	r.Feedback, r.FeedbackSeeds = feedbackTables(c)
 	for _, g := range c.Groups {
 		run := firstSeed(c, g)
@@ -221,6 +224,12 @@ func runTable(c *Comparison) report.Table {
 
 func metricCaption(m string) string {
 	switch {
+	case m == "dchroma.eta2":
+		return "upstream split of what training added: eta^2 between branches of the chroma of dw = w_t - w_0 in the first layer"
+	case m == "rejoin.fmaxshare":
+		return "downstream functional dependency: mean over rejoin outputs of the largest branch share of |W| x mean |activation|"
+	case strings.HasPrefix(m, "dchroma.a"):
+		return "mean chroma of what training added to aligned branch " + strings.TrimPrefix(m, "dchroma.a") + "'s first layer"
 	case m == "chroma.eta2":
 		return "upstream split: eta^2 of first-layer kernel chroma between branches"
 	case m == "csi.eta2":
@@ -228,7 +237,7 @@ func metricCaption(m string) string {
 	case m == "rejoin.maxshare":
 		return "downstream dependency: mean over rejoin outputs of the largest branch share (1/B uniform, 1 one branch)"
 	case m == "cka.between":
-		return "linear CKA between branch outputs"
+		return "debiased linear CKA between branch outputs"
 	case m == KeyTestAcc:
 		return "held-out accuracy"
 	case strings.HasPrefix(m, "lesion.a"):
@@ -239,27 +248,43 @@ func metricCaption(m string) string {
 	return ""
 }
 
-func contrastTable(c *Comparison) report.Table {
-	t := report.Table{Caption: fmt.Sprintf("each regime minus %s: final value and time average (auc = trapezoid area / step range); difference of means with %.0f%% bootstrap CI; the conclusion says higher or lower only when the CI excludes 0 and the permutation p is below %.2g",
-		c.Options.Baseline, 100*c.Options.Level, 1-c.Options.Level),
-		Columns: []string{"metric", "measure", "regime", "n vs baseline", "regime mean", "baseline mean", "difference [CI]", "Hedges' g", "permutation p", "conclusion"}}
+func contrastTable(c *Comparison, family string) report.Table {
+	what := "primary endpoints (" + strings.Join(c.Options.Primary, ", ") + ")"
+	if family == FamilyExploratory {
+		what = "exploratory metrics"
+	}
+	t := report.Table{Caption: fmt.Sprintf("%s, %d contrasts: each regime minus %s, final value and time average (auc = trapezoid area / step range); difference of means with %.0f%% bootstrap CI; q is the Benjamini-Hochberg adjusted permutation p across these contrasts at once; the conclusion says higher or lower only when the CI excludes 0 and q is below %.2g",
+		what, c.familySize(family), c.Options.Baseline, 100*c.Options.Level, 1-c.Options.Level),
+		Columns: []string{"metric", "measure", "regime", "n vs baseline", "regime mean", "baseline mean", "difference [CI]", "Hedges' g", "permutation p", "q", "conclusion"}}
 	for _, ct := range c.Contrasts {
+		if ct.Family != family {
+			continue
+		}
 		t.Rows = append(t.Rows, []string{ct.Metric, ct.Measure, ct.Group, fmt.Sprintf("%d vs %d", ct.N, ct.NBase),
-			FormatValue(ct.Mean), FormatValue(ct.MeanBase), formatCI(ct.Diff, ct.Lo, ct.Hi), formatG(ct.G), formatP(ct.P), ct.Conclusion})
+			FormatValue(ct.Mean), FormatValue(ct.MeanBase), formatCI(ct.Diff, ct.Lo, ct.Hi), formatG(ct.G), formatP(ct.P), formatP(ct.Q), ct.Conclusion})
+	}
+	return t
+}
+
+func splitTable(c *Comparison) report.Table {
+	t := report.Table{Caption: fmt.Sprintf("a split formed: runs whose %s is below %g at their final step, per regime, with the Wilson 95%% interval of the fraction", c.Options.SplitEndpoint, SplitAlpha),
+		Columns: []string{"regime", "k of n runs", "fraction [95% CI]"}}
+	for _, sc := range c.Splits {
+		t.Rows = append(t.Rows, []string{sc.Group, fmt.Sprintf("%d of %d", sc.K, sc.N), formatSplit(sc)})
 	}
 	return t
 }
 
 func feedbackTables(c *Comparison) (report.Table, report.Table) {
-	t := report.Table{Caption: "per regime, mean [95% CI] across seeds (n seeds with a value). forward: r between the change of the upstream split (chroma.eta2, else csi.eta2) over consecutive checkpoints and rejoin.maxshare at the start; reverse: change of rejoin.maxshare vs the split; growth: slope of ln(split - (B-1)/(N-1)) vs step over the log-spaced checkpoints where the split exceeds that chance level (B branches, N first-layer units; NaN with fewer than 3 such points). A feedback loop predicts forward and reverse both positive.",
+	t := report.Table{Caption: "per regime, mean [95% CI] across seeds (n seeds with a value). forward: r between the change of the upstream split (dchroma.eta2, else chroma.eta2, else csi.eta2) over consecutive checkpoints and the downstream dependency (rejoin.fmaxshare, else rejoin.maxshare) at the start; reverse: change of the dependency vs the split; growth: slope of ln(split - (B-1)/(N-1)) vs step over the log-spaced checkpoints where the split exceeds that chance level (B branches, N first-layer units; NaN with fewer than 3 such points). A feedback loop predicts forward and reverse both positive.",
 		Columns: []string{"regime", "forward", "reverse", "early growth / step"}}
 	for _, f := range c.Feedback {
 		t.Rows = append(t.Rows, []string{f.Group, formatEstimate(f.Forward), formatEstimate(f.Reverse), formatEstimate(f.Growth)})
 	}
 	s := report.Table{Caption: "per seed",
-		Columns: []string{"regime", "seed", "upstream", "pairs", "forward", "reverse", "floor", "growth points", "growth"}}
+		Columns: []string{"regime", "seed", "upstream", "downstream", "pairs", "forward", "reverse", "floor", "growth points", "growth"}}
 	for _, sf := range c.FeedbackSeeds {
-		s.Rows = append(s.Rows, []string{sf.Group, strconv.FormatUint(sf.Seed, 10), sf.Upstream, strconv.Itoa(sf.Pairs),
+		s.Rows = append(s.Rows, []string{sf.Group, strconv.FormatUint(sf.Seed, 10), sf.Upstream, sf.Downstream, strconv.Itoa(sf.Pairs),
 			FormatValue(sf.Forward), FormatValue(sf.Reverse), FormatValue(sf.Floor), strconv.Itoa(sf.GrowthPoints), FormatValue(sf.Growth)})
 	}
 	return t, s

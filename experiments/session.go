@@ -24,13 +24,14 @@ const (
 	KeyEpoch     = "epoch"        // data epochs completed (fractional)
 	KeyWall      = "wall"         // wall-clock: seconds of training so far, across resumes
 	KeyCostTrain = "cost.train"   // wall-clock: seconds spent in optimizer steps
-	KeyCostMeas  = "cost.metrics" // wall-clock: seconds spent measuring specialization
+	KeyCostMeas  = "cost.metrics" // wall-clock: seconds spent measuring specialization (the null's included)
+	KeyCostNull  = "cost.null"    // wall-clock: seconds spent drawing the initialisation null, where it was drawn
 )
 
 // WallClock reports whether key holds a wall-clock measurement, which no
 // rerun reproduces.
 func WallClock(key string) bool {
-	return key == KeyWall || key == KeyCostTrain || key == KeyCostMeas
+	return key == KeyWall || key == KeyCostTrain || key == KeyCostMeas || key == KeyCostNull
 }
 
 // ErrInterrupted is returned when the context is cancelled (SIGINT,
@@ -56,6 +57,9 @@ type session struct {
 	lastCk    int
 	testAcc   float64 // at the latest evaluation; NaN before the first
 	pending   []results.Row
+	// newOrigin is a new run's origin, written with its first checkpoint.
+	newOrigin *results.Origin
+	costNull  float64 // seconds spent drawing the null, not yet logged
 }
 
 // newSession loads cfg's data with its preprocessing (see openData; stored
@@ -116,6 +120,58 @@ func (s *session) begin(b birth) error {
 	s.wallBase = b.wallBase
 	s.started = s.opts.now()
 	s.prog.start(s.tr.StepCount(), s.cfg.Schedule.Steps)
+	return s.startOrigin(b)
+}
+
+// startOrigin sets a new run's origin (see origin.go), to be written with
+// its first checkpoint: its initial weights and its initialisation null
+// (a fork's are its parent's), whose drawing counts as measuring.
+func (s *session) startOrigin(b birth) error {
+	t0 := s.opts.now()
+	w0 := b.w0
+	if b.state == nil {
+		w0 = s.tr.Model().Weights()
+	}
+	draws, err := b.draws, error(nil)
+	if draws == nil {
+		nullCfg := s.cfg
+		if b.nullCfg != nil {
+			nullCfg = b.nullCfg
+		}
+		_, test := s.tr.Data()
+		if draws, err = drawInitNull(nullCfg, test); err != nil {
+			return err
+		}
+	}
+	if s.inst.origin, err = newOrigin(s.tr.Model(), w0, draws); err != nil {
+		return err
+	}
+	s.newOrigin = &results.Origin{Weights: resultsTensors(w0), Nulls: draws}
+	s.costNull = s.opts.now().Sub(t0).Seconds()
+	s.costMeas += s.costNull
+	return nil
+}
+
+// loadOrigin reads the origin of the session's run, completing and storing
+// what a run made before origins lacks; the trainer must still be at its
+// initialisation.
+func (s *session) loadOrigin() error {
+	t0 := s.opts.now()
+	_, test := s.tr.Data()
+	o, put, err := loadOrigin(s.run, s.cfg, s.tr.Model(), s.tr.Model().Weights(), test)
+	if err != nil {
+		return fmt.Errorf("origin of %s: %w", s.run.Dir(), err)
+	}
+	if put != nil {
+		if err := s.run.PutOrigin(*put); err != nil {
+			return err
+		}
+	}
+	s.inst.origin = o
+	if put != nil && put.Nulls != nil {
+		s.costNull = s.opts.now().Sub(t0).Seconds()
+		s.costMeas += s.costNull
+	}
 	return nil
 }
 
@@ -323,6 +379,9 @@ func (s *session) measureAll() error {
 	}
 	s.costMeas += s.opts.now().Sub(t0).Seconds()
 	vals[KeyCostTrain], vals[KeyCostMeas] = s.costTrain, s.costMeas
+	if s.costNull > 0 {
+		vals[KeyCostNull], s.costNull = s.costNull, 0
+	}
 	s.row(step, vals)
 	return nil
 }
@@ -349,7 +408,7 @@ func (s *session) saveCommit(state results.State, reason string) (results.Commit
 	st := s.status(state, reason)
 	keep := s.cfg.Checkpoint
 	return results.Commit{
-		Rows: s.pending, Checkpoint: ck, Status: &st,
+		Rows: s.pending, Checkpoint: ck, Status: &st, Origin: s.newOrigin,
 		Retain: func(step int, all []int) bool { return keep.Retain(step, all[len(all)-1], all) },
 	}, nil
 }
@@ -357,6 +416,7 @@ func (s *session) saveCommit(state results.State, reason string) (results.Commit
 // committed records that c was written.
 func (s *session) committed(c results.Commit) {
 	s.pending = nil
+	s.newOrigin = nil
 	s.lastCk = c.Checkpoint.Step
 }
 

@@ -18,7 +18,8 @@ import (
 // given, in order, where the run logs them.
 func DefaultShowColumns() []string {
 	return []string{KeyTrainLoss, KeyTestLoss, KeyTestAcc, KeyLR,
-		"chroma.eta2", "chroma.eta2.z", "csi.eta2", "rejoin.maxshare", "cka.between", "lesion.b0", "lesion.b1"}
+		"dchroma.eta2", "dchroma.eta2.p", "chroma.eta2", "rejoin.fmaxshare", "rejoin.fmaxshare.p", "ncut.rejoin.p",
+		"cka.between", "lesion.b0", "lesion.b1"}
 }
 
 // ShowOptions select what ShowRun reads.
@@ -163,10 +164,24 @@ func (v *RunView) WriteText(w io.Writer) error {
 		return err
 	}
 	if meas, train, ok := v.Costs(); ok && train > 0 {
-		_, err := fmt.Fprintf(w, "\nmeasuring specialization took %.1f s, %.1f%% of the %.1f s spent in training steps\n", meas, 100*meas/train, train)
+		null := ""
+		if sec, ok := v.latest(KeyCostNull); ok {
+			null = fmt.Sprintf(" (%.1f s of it drawing the initialisation null)", sec)
+		}
+		_, err := fmt.Fprintf(w, "\nmeasuring specialization took %.1f s, %.1f%% of the %.1f s spent in training steps%s\n", meas, 100*meas/train, train, null)
 		return err
 	}
 	return nil
+}
+
+// latest is the value of key in the latest row that logs it.
+func (v *RunView) latest(key string) (float64, bool) {
+	for i := len(v.Rows) - 1; i >= 0; i-- {
+		if x, ok := v.Rows[i].Values[key]; ok {
+			return x, true
+		}
+	}
+	return 0, false
 }
 
 // writeSeries writes the table of the selected columns by step.

@@ -23,7 +23,8 @@ type SweepOptions struct {
 	// resumable); a run already there is skipped.
 	StopAt int
 	// Experiment is recorded as Extra["experiment"] of every new run, with
-	// Extra["regime"] = the run's regime.
+	// Extra["regime"] = the run's regime and its endpoints (see
+	// Endpoints).
 	Experiment string
 	// Progress receives the sweep's progress (nil: none): on a terminal one
 	// line redrawn in place (runs done/total, the running runs' steps, the
@@ -139,7 +140,7 @@ func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay
 		return Skipped, nil
 	}
 	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now,
-		Extra:  map[string]string{"experiment": o.Experiment, "regime": spec.Regime},
+		Extra:  spec.extra(o.Experiment),
 		OnStep: func(step, total int) { d.step(i, step, total) }}
 	d.start(i)
 	skipped, err := Ensure(ctx, spec.Config, spec.Dir, opts)
@@ -339,4 +340,12 @@ func (d *sweepDisplay) finish(rep *SweepReport) {
 		d.drawn = false
 	}
 	fmt.Fprintf(d.w, "sweep: %s in %s\n", rep.Summary(), d.now().Sub(d.t0).Round(time.Second))
+}
+
+// extra is what a new run of spec records in its Info.Extra: the
+// experiment, the regime and the endpoints.
+func (spec RunSpec) extra(experiment string) map[string]string {
+	x := spec.Endpoints.extra()
+	x["experiment"], x["regime"] = experiment, spec.Regime
+	return x
 }

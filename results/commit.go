@@ -32,6 +32,10 @@ type Commit struct {
 	// database lock; it must be quick. If it panics, Commit rolls back and
 	// returns an error.
 	Retain func(step int, all []int) bool
+
+	// Origin, if not nil, stores its non-nil parts (the run's initial
+	// weights, its metrics' nulls), replacing those stored; see Origin.
+	Origin *Origin
 }
 
 // errRetainPanic is returned by Commit when Commit.Retain panics.
@@ -57,8 +61,15 @@ func (r *Run) applyCommit(c Commit) error {
 	if err != nil {
 		return err
 	}
+	eo, err := encodeOrigin(c.Origin)
+	if err != nil {
+		return err
+	}
 	return update(r.path, r.timeout, func(tx *bolt.Tx) error {
-		return c.apply(tx, ec, status)
+		if err := c.apply(tx, ec, status); err != nil {
+			return err
+		}
+		return eo.put(tx)
 	})
 }
 

@@ -46,6 +46,8 @@
 //	                      "weights" -> record(tensors)   (absent once pruned)
 //	                      "solver"  -> record(tensors)   (absent once pruned)
 //	                      "blobs"   -> record(blobs)     (kept when pruned)
+//	origin                "weights" -> record(tensors)   the initial weights w_0
+//	                      "nulls"   -> record(nulls)     metric nulls (Origin)
 //
 // A step key is the step as a big-endian uint64, so cursors visit steps in
 // ascending order. Training-time rows and analysis rows are kept in separate
@@ -69,6 +71,7 @@
 //	row      step, n, then n × (key string, float64 bits), keys ascending
 //	tensors  n, then n × (name string, rank, rank × dim, prod(dims) × float32 bits)
 //	blobs    n, then n × (key string, value bytes), keys ascending
+//	nulls    n, then n × (key string, m, m × float64 bits), keys ascending
 //	status   state, step, total, reason, updated (time.MarshalBinary), test accuracy float64 bits
 //	         (record version 2: NaN when not measured; version 1 stored 0 for that, read as NaN)
 //	ckpt info step, time, SHA-256 (32 bytes), has-weights byte, stored bytes

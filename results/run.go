@@ -158,6 +158,10 @@ func (r *Run) create(info Info, first Commit) error {
 	if err != nil {
 		return err
 	}
+	eo, err := encodeOrigin(first.Origin)
+	if err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(r.dir, dbName+".*.tmp")
 	if err != nil {
 		return err
@@ -168,7 +172,10 @@ func (r *Run) create(info Info, first Commit) error {
 		return err
 	}
 	if err := initDB(tmpPath, r.timeout, infoRec, statusRec, func(tx *bolt.Tx) error {
-		return first.apply(tx, ec, firstStatus)
+		if err := first.apply(tx, ec, firstStatus); err != nil {
+			return err
+		}
+		return eo.put(tx)
 	}); err != nil {
 		return err
 	}
@@ -359,6 +366,7 @@ func verifyRecords(tx *bolt.Tx) []error {
 			return nil
 		}))
 	}
+	note(verifyOrigin(tx))
 	if b := tx.Bucket(bucketCkpt); b != nil {
 		note(b.ForEachBucket(func(k []byte) error {
 			if _, err := decodeCheckpoint(k, b.Bucket(k)); !errors.Is(err, ErrPruned) {

@@ -25,6 +25,18 @@ func (m *Model) NewEvaluator(batch int) (*Evaluator, error) {
 	return &Evaluator{model: m, net: net, idx: make([]int, batch)}, nil
 }
 
+// NewBodyEvaluator compiles a forward-only graph of the layers up to the
+// rejoin for batch examples: for Batches (first layers' activations and
+// branch outputs) at the cost of the branches alone. It computes no
+// logits, so Evaluate and EvaluateEach return an error.
+func (m *Model) NewBodyEvaluator(batch int) (*Evaluator, error) {
+	net, err := m.Build(NetOptions{Batch: batch, Body: true})
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluator{model: m, net: net, idx: make([]int, batch)}, nil
+}
+
 // Close releases the graph.
 func (e *Evaluator) Close() error { return e.net.Close() }
 
@@ -117,6 +129,9 @@ func (e *Evaluator) Evaluate(s *data.Set, n int, lesion []bool) (Result, error) 
 // EvaluateEach is Evaluate that also calls after (if not nil) after each
 // batch with its values.
 func (e *Evaluator) EvaluateEach(s *data.Set, n int, lesion []bool, after func(Activations) error) (Result, error) {
+	if e.net.logits == nil {
+		return Result{}, fmt.Errorf("trainer: evaluate: a body evaluator computes no logits (use Batches)")
+	}
 	if n <= 0 || n > s.Len() {
 		n = s.Len()
 	}

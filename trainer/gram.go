@@ -4,7 +4,7 @@ import "branchspec/trainer/ops/gemm"
 
 // CenteredGram returns the doubly-centred Gram matrix of the n examples of
 // x ([n, p] row-major float32): the input of linear CKA from Gram matrices
-// (metrics.GramCKA),
+// (metrics.DebiasedGramCKA, metrics.GramCKA),
 //
 //	K = Xc Xc^T   (n x n),   Xc[i][j] = X[i][j] - mean_i X[i][j]
 //

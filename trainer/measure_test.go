@@ -135,3 +135,47 @@ func TestHeadLesionMatchesGatedNet(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyEvaluatorMatchesNet: the graph of the layers up to the rejoin
+// gives the bits of the whole net's first-layer activations and branch
+// outputs, with another batch size too (an example's values do not depend
+// on the batch it is in), and refuses to evaluate (it has no logits).
+func TestBodyEvaluatorMatchesNet(t *testing.T) {
+	_, m := presetModel(t, `regime.mixing={layer = "branch.*.1", p = 0.5}`)
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 19
+	c, h, w := m.InputShape()
+	set := &data.Set{C: c, H: h, W: w, Classes: m.Classes(), X: make([]float32, n*c*h*w), Y: make([]int32, n)}
+	for i := range set.X {
+		set.X[i] = float32(rng.NormFloat64())
+	}
+	collect := func(ev *Evaluator) []float32 {
+		outs := make([][]float32, 2*m.Branches())
+		if err := ev.Batches(set, n, func(a Activations) error {
+			for b := range m.Branches() {
+				outs[2*b] = append(outs[2*b], a.BranchOutput(b).Data...)
+				outs[2*b+1] = append(outs[2*b+1], a.FirstLayer(b).Data...)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return slices.Concat(outs...)
+	}
+	full, err := m.NewEvaluator(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	body, err := m.NewBodyEvaluator(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	if want, got := collect(full), collect(body); len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("body evaluator's activations differ from the whole net's (%d vs %d values)", len(got), len(want))
+	}
+	if _, err := body.Evaluate(set, n, nil); err == nil {
+		t.Error("a body evaluator evaluated: want an error, it has no logits")
+	}
+}

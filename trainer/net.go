@@ -54,6 +54,10 @@ type NetOptions struct {
 	// the concatenated branch outputs [Batch, sum of RejoinChannels,
 	// RejoinH, RejoinW]. Lesions reuse one pass of the branches this way.
 	Head bool
+	// Body builds only the layers up to the rejoin (forward only): the
+	// graph computes the first layers' activations and the branches'
+	// outputs, no logits and no loss.
+	Body bool
 }
 
 // Build compiles the model into a graph for o.Batch examples. Under the
@@ -72,6 +76,10 @@ func (m *Model) Build(o NetOptions) (*Net, error) {
 		if h, err = b.body(o.Train); err != nil {
 			return nil, err
 		}
+	}
+	if o.Body {
+		b.n.vm = G.NewTapeMachine(b.n.g)
+		return b.n, nil
 	}
 	if err := b.head(h, o.Train); err != nil {
 		return nil, err

@@ -15,7 +15,12 @@ var cmdAnalyze = &command{
 	Long: `Analyze recomputes metrics from every checkpoint of RUN that still has its
 weights and stores them in the run under this program's version, so a metric
 added later applies to old runs without retraining. Groups: ` + strings.Join(experiments.MetricGroups(), ", ") + `
-(default: all). Values equal those logged in training bit for bit.
+(default: all). Values equal those logged in training bit for bit: they are
+measured against the run's stored origin (its initial weights, for drift and
+the dw scores, and its initialisation null). A run made before origins were
+stored gets one first: its step-0 weights (kept by retention, or its
+initialisation recomputed from its seed and checked against the SHA-256 it
+recorded at step 0) and a freshly drawn null, stored in its run.db.
 'branchspec show RUN --analysis VERSION' shows them.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct{ groups string }

@@ -18,9 +18,10 @@ regime (Extra "regime" of a sweep, else the config name; --by name or
 experiment), and lists runs that failed, stopped or are unfinished.
 
 Branch alignment: which branch becomes the colour branch is a coin flip
-per seed, so each run's branches are ordered by their kernel chroma
-(chroma.bB, else csi.bB) at the run's last checkpoint, descending, and
-every per-branch key is relabelled to its slot: chroma.a0 is the most
+per seed, so each run's branches are ordered by the chroma of what
+training added to their first layer (dchroma.bB; runs made before it:
+chroma.bB, else csi.bB) at the run's last checkpoint, descending, and
+every per-branch key is relabelled to its slot: dchroma.a0 is the most
 chromatic branch's, lesion.a0.c3 that branch's lesion drop on class 3.
 
 Per group and step: the mean across seeds with its 95% percentile
@@ -29,25 +30,34 @@ bootstrap interval (--resamples, default 2000, streams seeded by
 value and on the time-averaged value (trapezoid area over the logged
 steps / their range): difference of means with bootstrap interval,
 Hedges' g, two-sided permutation p (exact when there are at most
---permutations splits) and the seeds behind each. The conclusion says
-"higher" or "lower" only when the interval excludes 0 and the permutation
-p is below 0.05; when only the interval does, "inconclusive" (with 3 vs 3
-seeds no p is below 0.1).
+--permutations splits), the seeds behind each, and q: the
+Benjamini-Hochberg adjusted p across all contrasts of a family at once.
+The primary endpoints (named by the experiment file and recorded in its
+runs, else dchroma.eta2 and rejoin.fmaxshare; --primary overrides) are
+one family, reported first; every other metric is exploratory, a second
+family. The conclusion says "higher" or "lower" only when the interval
+excludes 0 and q is below 0.05; when only the interval does,
+"inconclusive".
 
-The feedback signature per seed: the correlation, over consecutive
-checkpoints, between the change of the upstream split (chroma.eta2, else
-csi.eta2) and the downstream dependency (rejoin.maxshare) at the start of
-the interval ("forward"), and the reverse; and the early growth rate of
-the split, the least squares slope of ln(split - (B-1)/(N-1)) against
-step over the log-spaced checkpoints. Per group: mean and bootstrap
-interval across seeds.
+A split formed in a run when its split endpoint (dchroma.eta2.p unless the
+experiment file or --split-endpoint names another) is below 0.01 at its
+final step: per group, k of n runs with a Wilson 95% interval.
 
---metric selects aligned keys by glob or prefix (repeatable). --json
-prints everything; --csv prints one table (--table values, curves,
-contrasts, feedback, seeds or skipped; values is tidy: one row per
-regime, seed, step, metric). --plots DIR writes METRIC.png and METRIC.svg
-per metric: mean curves with bands, x on a log(1 + step) scale unless
---logx=false.`,
+The feedback signature per seed, on the primary endpoints: the
+correlation, over consecutive checkpoints, between the change of the
+upstream split (dchroma.eta2; older runs chroma.eta2, else csi.eta2) and
+the downstream dependency (rejoin.fmaxshare; older runs rejoin.maxshare)
+at the start of the interval ("forward"), and the reverse; and the early
+growth rate of the split, the least squares slope of ln(split -
+(B-1)/(N-1)) against step over the log-spaced checkpoints. Per group:
+mean and bootstrap interval across seeds.
+
+--metric selects aligned keys by glob or prefix (repeatable; a key
+itself selects that key alone). --json prints everything; --csv prints
+one table (--table values, curves, contrasts, splits, feedback, seeds or
+skipped; values is tidy: one row per regime, seed, step, metric). --plots
+DIR writes METRIC.png and METRIC.svg per metric: mean curves with bands,
+x on a log(1 + step) scale unless --logx=false.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct {
 			compareFlags
@@ -97,6 +107,8 @@ per metric: mean curves with bands, x on a log(1 + step) scale unless
 // compareFlags are the flags compare and report share.
 type compareFlags struct {
 	metrics      setFlags
+	primary      setFlags
+	split        string
 	by           string
 	baseline     string
 	bootSeed     uint64
@@ -110,10 +122,13 @@ func (f *compareFlags) bind(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.bootSeed, "boot-seed", 1, "seed of the bootstrap and permutation streams")
 	fs.IntVar(&f.resamples, "resamples", 2000, "bootstrap resamples (>= 2000 for reported intervals)")
 	fs.IntVar(&f.permutations, "permutations", 10000, "permutation test: exact when there are at most this many splits, else this many random ones")
+	fs.Var(&f.primary, "primary", "a primary endpoint (repeatable; default: those the runs recorded from their experiment file, else dchroma.eta2 and rejoin.fmaxshare)")
+	fs.StringVar(&f.split, "split-endpoint", "", `the p-value key of "a split formed" (default: the runs' recorded one, else dchroma.eta2.p)`)
 }
 
 // request is the comparison of the runs below dirs the flags ask for.
 func (f *compareFlags) request(dirs []string) experiments.CompareRequest {
 	return experiments.CompareRequest{Dirs: dirs, By: f.by, Metrics: f.metrics,
-		Options: experiments.CompareOptions{Baseline: f.baseline, BootSeed: f.bootSeed, Resamples: f.resamples, Permutations: f.permutations}}
+		Options: experiments.CompareOptions{Baseline: f.baseline, BootSeed: f.bootSeed, Resamples: f.resamples, Permutations: f.permutations,
+			Primary: f.primary, SplitEndpoint: f.split}}
 }

@@ -65,7 +65,7 @@ func TestCompareAndReport(t *testing.T) {
 
 	plots := filepath.Join(t.TempDir(), "plots")
 	code, stdout, stderr = cli(t, "compare", out, "--csv", "--table", "contrasts", "--metric", "rejoin.maxshare", "--plots", plots)
-	if code != 0 || !strings.HasPrefix(stdout, "regime,baseline,metric,measure,n,n_baseline,") || strings.Count(stdout, "\n") != 3 {
+	if code != 0 || !strings.HasPrefix(stdout, "regime,baseline,metric,measure,family,n,n_baseline,") || strings.Count(stdout, "\n") != 3 {
 		t.Errorf("compare --csv --table contrasts: exit %d: %s%s", code, stderr, stdout)
 	}
 	for _, f := range []string{"rejoin.maxshare.png", "rejoin.maxshare.svg"} {

@@ -21,7 +21,9 @@ The bias regime acts at initialisation; a fork whose regime.bias differs
 from RUN's applies it to the forked weights at STEP instead. Overrides that
 change the architecture or what the checkpoint holds (model.*, regime.mixing,
 seed, optim.algorithm, the data's shape, classes or training size) are
-refused. With no --set the fork continues exactly as RUN did.
+refused. With no --set the fork continues exactly as RUN did. The fork
+measures what training added (drift, the dw scores) from RUN's initial
+weights, which for a fork of a fork are the first run's.
 
 The fork is named NAME (default: RUN's name + "-fork" + STEP) and goes to
 OUT/NAME/seed-SEED; OUT defaults to the directory holding RUN's name

@@ -13,10 +13,12 @@ var cmdShow = &command{
 	Long: `Show prints RUN's config hash, status and lineage, its metric series over
 steps (by default the steps with an evaluation; --all-steps for every logged
 step), its checkpoints with time and weights SHA-256, and the share of wall
-time spent measuring specialization.
+time spent measuring specialization (the initialisation null's part named).
+Values not defined at a step are left out there: dchroma and dfreq at step 0,
+where dw = w_t - w_0 is zero.
 
 --metric selects columns by glob (path.Match syntax, "chroma.*") or prefix
-("csi"); repeatable. --json and --csv print every selected value as tidy
+("csi"); a key itself selects that key alone; repeatable. --json and --csv print every selected value as tidy
 rows (run, step, metric, value) instead of the table.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct {

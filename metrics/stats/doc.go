@@ -2,7 +2,8 @@
 // seeds and regimes: means, percentile bootstrap intervals, Hedges' g,
 // permutation p-values, Pearson correlation, trapezoid areas and least
 // squares lines; Wilson intervals for counts ("a split formed in k of n
-// runs"), Benjamini-Hochberg false discovery rate control across many
+// runs") and for the difference of paired proportions (a lesion's accuracy
+// drop on the same examples), Benjamini-Hochberg false discovery rate control across many
 // contrasts, and a Kolmogorov-Smirnov test of uniformity with which a null's
 // p-values are shown to be calibrated (Calibrate). It is pure computation:
 // no I/O, and every random draw comes from a *rand.Rand the caller passes

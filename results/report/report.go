@@ -26,8 +26,12 @@ type Report struct {
 	Runs Table
 	// Curves are the metrics' mean curves with confidence bands.
 	Curves []Figure
-	// Contrasts compares each regime with the baseline.
-	Contrasts Table
+	// Contrasts compares each regime with the baseline on the primary
+	// endpoints, Exploratory on the rest (each its own false-discovery
+	// family); Splits counts per regime the runs in which a split formed.
+	Contrasts   Table
+	Exploratory Table
+	Splits      Table
 	// Feedback is the feedback signature per regime, FeedbackSeeds per run.
 	Feedback      Table
 	FeedbackSeeds Table
