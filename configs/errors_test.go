@@ -186,7 +186,7 @@ func TestParseErrors(t *testing.T) {
 		{"metrics/cka", "[metrics]\ncka_examples = 1\n",
 			`x.toml:2: metrics.cka_examples: must be >= 4, got 1`},
 		{"metrics/inits", "[metrics]\ninits = 0\n",
-			`x.toml:2: metrics.inits: must be >= 1, got 0`},
+			`x.toml:2: metrics.inits: must be in 1..1000, got 0`},
 		{"metrics/lesion", "[metrics]\nlesion_examples = -1\n",
 			`x.toml:2: metrics.lesion_examples: must be >= 0, got -1`},
 		{"metrics/csi top", "[metrics]\ncsi_top = 100\n",
