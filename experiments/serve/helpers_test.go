@@ -61,7 +61,7 @@ func train(ctx context.Context, out string, sets []string, onStep func(step, tot
 }
 
 // newTestServer returns a server over dirs that rescans at every request.
-func newTestServer(t *testing.T, o Options) *Server {
+func newTestServer(t testing.TB, o Options) *Server {
 	t.Helper()
 	if o.Refresh == 0 {
 		o.Refresh = time.Nanosecond
@@ -77,12 +77,12 @@ func newTestServer(t *testing.T, o Options) *Server {
 }
 
 // get sends a GET for target to h and returns the response.
-func get(t *testing.T, h http.Handler, target string) *http.Response {
+func get(t testing.TB, h http.Handler, target string) *http.Response {
 	t.Helper()
 	return do(t, h, http.MethodGet, target, nil)
 }
 
-func do(t *testing.T, h http.Handler, method, target string, hdr http.Header) *http.Response {
+func do(t testing.TB, h http.Handler, method, target string, hdr http.Header) *http.Response {
 	t.Helper()
 	req := httptest.NewRequest(method, target, nil)
 	req.Host = "127.0.0.1:8080" // httptest's default, example.com, is not loopback
