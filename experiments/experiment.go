@@ -56,6 +56,14 @@ type RunSpec struct {
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
+// clip shortens s to at most 40 bytes for an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
 // LoadExperiment reads (at most configs.MaxTextBytes) and checks an
 // experiment file (see ParseExperiment).
 func LoadExperiment(path string) (*Experiment, error) {
@@ -97,8 +105,8 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 		return nil, err
 	}
 	e := &Experiment{Name: f.Name, File: path, Set: f.Set, doc: doc}
-	if !nameRE.MatchString(e.Name) {
-		return nil, doc.Errorf("name", "want letters, digits, '.', '_' or '-', got %q", e.Name)
+	if !configs.ValidName(e.Name) {
+		return nil, doc.Errorf("name", "%s; got %q", configs.NameRule, clip(e.Name))
 	}
 	if e.Seeds, err = parseSeeds(f.Seeds); err != nil {
 		return nil, doc.Errorf("seeds", "%v", err)
@@ -110,8 +118,8 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 		return nil, &configs.Error{File: path, Msg: "no [regimes.NAME] table: an experiment needs at least one regime"}
 	}
 	for _, name := range doc.Keys("regimes") {
-		if !nameRE.MatchString(name) {
-			return nil, doc.Errorf("regimes."+name, "regime name: want letters, digits, '.', '_' or '-'")
+		if !configs.ValidName(name) {
+			return nil, doc.Errorf("regimes."+name, "regime name %s; got %q", configs.NameRule, clip(name))
 		}
 		e.Regimes = append(e.Regimes, RegimeOverrides{Name: name, Set: f.Regimes[name].Set})
 	}
