@@ -3,7 +3,6 @@ package experiments
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -132,21 +131,15 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	return e, nil
 }
 
-// loadBase loads an experiment's base config: a path relative to the
-// experiment file when it names an existing file, else a preset or a path
-// as given ("" is the default preset).
+// loadBase loads an experiment's base config by the rule of
+// configs.LoadFrom, with a relative file path read from the experiment
+// file's directory: a bare preset name is that preset, anything else a
+// file next to the experiment file ("" is the default preset).
 func loadBase(path, base string) (*configs.Config, error) {
 	if base == "" {
 		base = "default"
 	}
-	p := base
-	if !filepath.IsAbs(p) && strings.ContainsAny(p, "/.") {
-		p = filepath.Join(filepath.Dir(path), p)
-	}
-	if _, err := os.Stat(p); err != nil {
-		p = base
-	}
-	return configs.Load(p)
+	return configs.LoadFrom(filepath.Dir(path), base)
 }
 
 func parseSeeds(v any) ([]uint64, error) {

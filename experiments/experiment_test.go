@@ -103,6 +103,43 @@ func TestQuotedRegimeName(t *testing.T) {
 	}
 }
 
+// TestBaseResolvesAgainstExperimentFile: a base that is no preset is a
+// file beside the experiment file, bare or not, whatever the working
+// directory holds (before, a bare base was read from the working
+// directory: here the decoy's name "wd" was loaded instead of "beside").
+func TestBaseResolvesAgainstExperimentFile(t *testing.T) {
+	expDir, wd := t.TempDir(), t.TempDir()
+	for dir, name := range map[string]string{expDir: "beside", wd: "wd"} {
+		for _, f := range []string{"mybase", "mybase.toml"} {
+			text := "name = \"" + name + "\"\n[schedule]\nsteps = 7\nwarmup = 0\n"
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A directory named like a preset beside the file changes nothing.
+	if err := os.MkdirAll(filepath.Join(expDir, "tiny"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(wd)
+	for _, base := range []string{"mybase", "mybase.toml", "./mybase", "tiny"} {
+		t.Run(base, func(t *testing.T) {
+			text := "name = \"x\"\nbase = \"" + base + "\"\n[regimes.a]\n"
+			e, err := ParseExperiment(filepath.Join(expDir, "exp.toml"), []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "beside"
+			if base == "tiny" {
+				want = "tiny"
+			}
+			if e.Base.Name != want {
+				t.Errorf("base %q loaded %q; want %q", base, e.Base.Name, want)
+			}
+		})
+	}
+}
+
 func TestRegimesInFileOrder(t *testing.T) {
 	e, err := ParseExperiment("order.toml", []byte(threeRegimes))
 	if err != nil {

@@ -320,3 +320,18 @@ func TestSIGTERMCheckpointsAndExits(t *testing.T) {
 		t.Errorf("resumed after SIGTERM: %+v, final sha %s, want %s", st, got[200], want[200])
 	}
 }
+
+// TestPresetBesideItsDirectory: `run tiny --out .` creates ./tiny, and a
+// second `run tiny` must still mean the preset (before, it failed with
+// "read tiny: is a directory").
+func TestPresetBesideItsDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, seed := range []string{"1", "2"} {
+		if code, _, e := cli(t, "run", "tiny", "--out", ".", "--seed", seed, "--set", "schedule.steps=2", "--set", "schedule.warmup=0"); code != 0 {
+			t.Fatalf("seed %s: exit %d: %s", seed, code, e)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("tiny", "seed-2", "run.db")); err != nil {
+		t.Error(err)
+	}
+}

@@ -16,8 +16,11 @@ var cmdRun = &command{
 	Short: "train a run from a config (default: the embedded default)",
 	Long: `Run trains the model a config describes and stores it in OUT/NAME/seed-SEED/run.db.
 
-CONFIG is a TOML file, or the name of an embedded preset (` + "`branchspec run tiny`" + `);
-without it the embedded default runs. --set overrides any key with the same
+CONFIG is the name of an embedded preset (` + "`branchspec run tiny`" + `) or a
+TOML file; without it the embedded default runs. A bare word that names a
+preset is the preset (a directory of that name does not matter; a file of
+that name is an error: write ./NAME for the file); anything with a path
+separator or a .toml suffix, or any other word, is a file. --set overrides any key with the same
 checks as the file (repeatable): --set optim.lr=0.01 --set model.branches=4.
 --stop-at STEP checkpoints at STEP and exits; 'branchspec resume' continues.
 SIGINT, SIGTERM and SIGUSR1 checkpoint the current step and exit with
