@@ -63,6 +63,9 @@ type ForkOptions struct {
 // error wrapping ErrForkArchitecture. Fork returns the fork's directory, also
 // when training fails after creation.
 func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (string, error) {
+	if err := opts.check(); err != nil {
+		return "", err
+	}
 	prun, err := results.Open(parent, nil)
 	if err != nil {
 		return "", err

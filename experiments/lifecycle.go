@@ -40,6 +40,14 @@ type Options struct {
 	OnStep func(step, total int)
 }
 
+// check refuses options no run can take, as ErrInvalid.
+func (o *Options) check() error {
+	if o.StopAt < 0 {
+		return invalidf("stop-at %d: want >= 0 (0: train to the end)", o.StopAt)
+	}
+	return nil
+}
+
 func (o *Options) now() time.Time {
 	if o.Now != nil {
 		return o.Now()
@@ -88,6 +96,9 @@ func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (
 // error wrapping results.ErrExists when dir holds a run, and ErrRunning
 // when another process holds dir's lock.
 func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
 	return withLock(dir, true, func() error {
 		return create(ctx, newRunBirth(cfg, opts), dir, opts)
 	})
@@ -96,6 +107,9 @@ func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options)
 // Resume continues the run in dir from its latest checkpoint. The
 // architecture and every setting come from the config stored in the run.
 func Resume(ctx context.Context, dir string, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
 	// Validated before the lock, which is not taken in a directory that
 	// holds no run.
 	run, err := results.Open(dir, nil)
@@ -112,6 +126,9 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 // processes ensuring the same run (a requeued or duplicated array task)
 // never both train it.
 func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) (skipped bool, err error) {
+	if err := opts.check(); err != nil {
+		return false, err
+	}
 	err = withLock(dir, true, func() error {
 		run, err := results.Open(dir, nil)
 		if errors.Is(err, results.ErrNotFound) {

@@ -96,3 +96,28 @@ func TestDuplicateEnsureTrainsOnce(t *testing.T) {
 	}
 	sameRun(t, got, want)
 }
+
+// TestNegativeStopAtIsInvalid: a negative StopAt is a request no run can
+// take (before, it was read as "no stop" and the run trained to its end),
+// refused as ErrInvalid before anything is created.
+func TestNegativeStopAtIsInvalid(t *testing.T) {
+	cfg := tinyConfig(t, "schedule.steps=4", "schedule.warmup=0")
+	root := t.TempDir()
+	opts := Options{StopAt: -5}
+	dir, err := Start(context.Background(), cfg, root, opts)
+	if !errors.Is(err, ErrInvalid) || err.Error() != "stop-at -5: want >= 0 (0: train to the end)" {
+		t.Errorf("Start: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused Start left run.db (stat: %v)", err)
+	}
+	if err := Resume(context.Background(), dir, opts); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Resume: %v", err)
+	}
+	if _, err := Ensure(context.Background(), cfg, dir, opts); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Ensure: %v", err)
+	}
+	if _, err := Fork(context.Background(), dir, ForkOptions{At: 0}, opts); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Fork: %v", err)
+	}
+}

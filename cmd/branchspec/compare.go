@@ -70,6 +70,9 @@ per metric: mean curves with bands, x on a log(1 + step) scale unless
 			if o.json && o.csv {
 				return usagef("--json and --csv exclude each other")
 			}
+			if err := o.check(); err != nil {
+				return err
+			}
 			if o.csv && !slices.Contains(experiments.CompareTables(), o.table) {
 				return usagef("unknown --table %q (want %s)", o.table, strings.Join(experiments.CompareTables(), ", "))
 			}
@@ -110,6 +113,11 @@ func (f *compareFlags) bind(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.bootSeed, "boot-seed", 1, "seed of the bootstrap and permutation streams")
 	fs.IntVar(&f.resamples, "resamples", 2000, "bootstrap resamples (>= 2000 for reported intervals)")
 	fs.IntVar(&f.permutations, "permutations", 10000, "permutation test: exact when there are at most this many splits, else this many random ones")
+}
+
+// check refuses bounds the comparison cannot take.
+func (f *compareFlags) check() error {
+	return firstErr(atLeast("resamples", f.resamples, 1), atLeast("permutations", f.permutations, 1))
 }
 
 // request is the comparison of the runs below dirs the flags ask for.

@@ -16,16 +16,16 @@ the latest) into DIR as NAME.npy (float32, C order; for example
 branch.0.0.w.npy has shape [out, in, k, k]), loadable with numpy.load.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct {
-			step int
+			step natFlag
 			out  string
 		}
-		fs.IntVar(&o.step, "step", -1, "checkpoint step (default: latest)")
+		fs.Var(&o.step, "step", "checkpoint step (default: latest)")
 		fs.StringVar(&o.out, "out", "", "output directory (required)")
 		return func(e *env, args []string) error {
 			if len(args) != 1 || o.out == "" {
 				return usagef("want RUN and --out DIR")
 			}
-			n, at, err := experiments.ExportWeights(args[0], o.step, o.out)
+			n, at, err := experiments.ExportWeights(args[0], o.step.or(-1), o.out)
 			if err != nil {
 				return err
 			}

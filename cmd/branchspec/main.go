@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -175,6 +176,61 @@ func printHelp(w io.Writer, c *command) {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// natFlag is an integer flag that must be >= 0 and remembers whether it
+// was given, for flags whose absence means something ("the latest
+// checkpoint", "the config's seed"). A negative value is a flag error
+// (exit 2), never taken for the absence.
+type natFlag struct {
+	n   int64
+	set bool
+}
+
+func (f *natFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.FormatInt(f.n, 10)
+}
+
+func (f *natFlag) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("want an integer")
+	}
+	if n < 0 {
+		return fmt.Errorf("must be >= 0, got %d", n)
+	}
+	f.n, f.set = n, true
+	return nil
+}
+
+// or is the flag's value, or def when it was not given.
+func (f *natFlag) or(def int) int {
+	if !f.set {
+		return def
+	}
+	return int(f.n)
+}
+
+// atLeast is a usage error when the value v of the flag --name is below
+// min, else nil.
+func atLeast(name string, v, min int) error {
+	if v < min {
+		return usagef("--%s must be >= %d, got %d", name, min, v)
+	}
+	return nil
+}
+
+// firstErr returns the first error that is not nil.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setFlags collects repeated --set KEY=VALUE flags.

@@ -21,6 +21,9 @@ bit-identical to one that was never interrupted.`,
 			if len(args) != 1 {
 				return usagef("want one RUN directory")
 			}
+			if err := atLeast("stop-at", o.stopAt, 0); err != nil {
+				return err
+			}
 			if err := experiments.Resume(e.ctx, args[0], trainOptions(e, o.stopAt)); err != nil {
 				return err
 			}

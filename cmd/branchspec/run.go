@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
-	"strconv"
 
 	"branchspec/experiments"
 )
@@ -32,26 +31,26 @@ entry's directory: it starts the run, resumes it from its latest checkpoint,
 or does nothing if it is done, so a requeued or repeated task is safe.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &runOptions{}
-		fs.Int64Var(&o.seed, "seed", -1, "override the config's seed")
+		fs.Var(&o.seed, "seed", "override the config's seed (>= 0)")
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
-		fs.IntVar(&o.index, "index", -1, "the manifest entry to train (a scheduler's task index)")
+		fs.Var(&o.index, "index", "the manifest entry to train (a scheduler's task index)")
 		return o.run
 	},
 }
 
 type runOptions struct {
-	seed   int64
+	seed   natFlag
 	out    string
 	sets   setFlags
 	stopAt int
 	prof   string
 	// manifest and index select a sweep's run instead of CONFIG.
 	manifest string
-	index    int
+	index    natFlag
 }
 
 func (o *runOptions) run(e *env, args []string) error {
@@ -60,8 +59,11 @@ func (o *runOptions) run(e *env, args []string) error {
 		return err
 	}
 	defer stop()
-	if o.manifest != "" || o.index >= 0 {
-		if len(args) > 0 || o.seed >= 0 || len(o.sets) > 0 || o.out != "results" {
+	if err := atLeast("stop-at", o.stopAt, 0); err != nil {
+		return err
+	}
+	if o.manifest != "" || o.index.set {
+		if len(args) > 0 || o.seed.set || len(o.sets) > 0 || o.out != "results" {
 			return usagef("--manifest takes no CONFIG, --seed, --set or --out: the entry holds its config and directory")
 		}
 		return o.runManifest(e)
@@ -73,8 +75,8 @@ func (o *runOptions) run(e *env, args []string) error {
 	if len(args) == 1 {
 		path = args[0]
 	}
-	if o.seed >= 0 {
-		sets = append([]string{"seed=" + strconv.FormatInt(o.seed, 10)}, sets...)
+	if o.seed.set {
+		sets = append([]string{"seed=" + o.seed.String()}, sets...)
 	}
 	cfg, err := experiments.LoadConfig(path, sets)
 	if err != nil {
@@ -90,15 +92,16 @@ func (o *runOptions) run(e *env, args []string) error {
 
 // runManifest brings entry o.index of the sweep manifest to its end.
 func (o *runOptions) runManifest(e *env) error {
-	if o.manifest == "" || o.index < 0 {
+	if o.manifest == "" || !o.index.set {
 		return usagef("--manifest and --index go together")
 	}
-	r, err := experiments.ReadManifestRun(o.manifest, o.index)
+	index := o.index.or(0)
+	r, err := experiments.ReadManifestRun(o.manifest, index)
 	if err != nil {
 		return err
 	}
 	cfg, dir := r.Config, r.Entry.Dir
-	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], o.index, dir)
+	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], index, dir)
 	skipped, err := r.Ensure(e.ctx, trainOptions(e, o.stopAt))
 	if err != nil {
 		return err

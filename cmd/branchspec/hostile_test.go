@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestHostileArguments holds, verbatim, the first line of what every
+// hostile or malformed command line must print, and its exit status: 2
+// for a usage error. Each was accepted or misread before it was listed
+// here (a negative --seed ran seed 1, a negative --stop-at trained to the
+// end, a negative --step exported the latest checkpoint).
+func TestHostileArguments(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run", "tiny", "--seed", "-5"}, 2, `branchspec run: invalid value "-5" for flag -seed: must be >= 0, got -5`},
+		{[]string{"run", "tiny", "--seed", "x"}, 2, `branchspec run: invalid value "x" for flag -seed: want an integer`},
+		{[]string{"run", "tiny", "--stop-at", "-5"}, 2, `branchspec run: --stop-at must be >= 0, got -5`},
+		{[]string{"run", "--manifest", "m.json", "--index", "-1"}, 2, `branchspec run: invalid value "-1" for flag -index: must be >= 0, got -1`},
+		{[]string{"run", "--manifest", "m.json"}, 2, `branchspec run: --manifest and --index go together`},
+		{[]string{"resume", "RUN", "--stop-at", "-5"}, 2, `branchspec resume: --stop-at must be >= 0, got -5`},
+		{[]string{"fork", "RUN", "--at", "-5"}, 2, `branchspec fork: invalid value "-5" for flag -at: must be >= 0, got -5`},
+		{[]string{"fork", "RUN", "--at", "3", "--stop-at", "-1"}, 2, `branchspec fork: --stop-at must be >= 0, got -1`},
+		{[]string{"fork", "RUN"}, 2, `branchspec fork: --at STEP is required`},
+		{[]string{"export", "RUN", "--step", "-5", "--out", "w"}, 2, `branchspec export: invalid value "-5" for flag -step: must be >= 0, got -5`},
+		{[]string{"filters", "RUN", "--step", "-5", "-o", "k.png"}, 2, `branchspec filters: invalid value "-5" for flag -step: must be >= 0, got -5`},
+		{[]string{"filters", "RUN", "--scale", "0", "-o", "k.png"}, 2, `branchspec filters: --scale must be >= 1, got 0`},
+		{[]string{"compare", "DIR", "--resamples", "-5"}, 2, `branchspec compare: --resamples must be >= 1, got -5`},
+		{[]string{"compare", "DIR", "--permutations", "0"}, 2, `branchspec compare: --permutations must be >= 1, got 0`},
+		{[]string{"report", "DIR", "-o", "r.html", "--resamples", "-5"}, 2, `branchspec report: --resamples must be >= 1, got -5`},
+		{[]string{"sweep", "e.toml", "--seeds", "-1"}, 2, `branchspec sweep: --seeds and --stop-at must be >= 0, --jobs >= 1`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := cli(t, tt.args...)
+			first, _, _ := strings.Cut(stderr, "\n")
+			if code != tt.code || first != tt.want {
+				t.Errorf("exit %d, want %d\n got: %s\nwant: %s", code, tt.code, first, tt.want)
+			}
+		})
+	}
+}
