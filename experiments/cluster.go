@@ -132,9 +132,9 @@ func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPl
 	if err != nil {
 		return nil, err
 	}
-	mount := o.Mount
-	if mount == "" {
-		mount = DefaultK8sMount
+	mount := (&K8sJob{Mount: o.Mount}).mount()
+	if !path.IsAbs(mount) || mount == "/" {
+		return nil, invalidf("--mount %q: want an absolute directory other than / (the claim's mount point in the container)", o.Mount)
 	}
 	m := NewManifest(name, abs)
 	pm, err := m.Rebase(out, mount)

@@ -74,11 +74,13 @@ func JobName(name string) string {
 	return s
 }
 
+// mount is the mount point, cleaned as the manifest's paths are
+// ("/results/" and "/data/../results" are "/results").
 func (j *K8sJob) mount() string {
 	if j.Mount == "" {
 		return DefaultK8sMount
 	}
-	return j.Mount
+	return path.Clean(j.Mount)
 }
 
 func (j *K8sJob) check() error {
@@ -97,8 +99,10 @@ func (j *K8sJob) check() error {
 	case j.Image == "" || strings.ContainsAny(j.Image, " \t\n"):
 		return fmt.Errorf("image %q: want an image reference", j.Image)
 	case !path.IsAbs(m):
-		return fmt.Errorf("mount %q: %w", m, ErrNotAbsolute)
-	case !path.IsAbs(j.Manifest) || !strings.HasPrefix(path.Clean(j.Manifest), path.Clean(m)+"/"):
+		return fmt.Errorf("mount %q: %w", j.Mount, ErrNotAbsolute)
+	case m == "/":
+		return fmt.Errorf("mount %q: the claim would hide the container's root; want a directory such as %s", j.Mount, DefaultK8sMount)
+	case !path.IsAbs(j.Manifest) || !strings.HasPrefix(path.Clean(j.Manifest), m+"/"):
 		return fmt.Errorf("manifest %q: want an absolute path below the mount %s", j.Manifest, m)
 	}
 	return nil

@@ -5,6 +5,17 @@ import (
 	"strings"
 )
 
+// CheckPatterns returns an ErrInvalid error naming the first pattern that
+// is not a well-formed glob (path.Match syntax), or nil.
+func CheckPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return invalidf("metric pattern %q: %v (globs are path.Match patterns: *, ?, [a-z], \\ escapes)", p, err)
+		}
+	}
+	return nil
+}
+
 // MatchKeys returns the keys, in their order, that match any of patterns:
 // a pattern matches a key as a glob (path.Match syntax: "chroma.*",
 // "lesion.a?") or as a prefix ("csi" matches csi.b0 and csi.rejoin.eta2).

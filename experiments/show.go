@@ -47,7 +47,13 @@ type RunView struct {
 }
 
 // ShowRun reads the run in dir for display.
+//
+// A malformed pattern, and patterns that select none of the run's keys,
+// are ErrInvalid errors; the latter lists the keys the run has.
 func ShowRun(dir string, o ShowOptions) (*RunView, error) {
+	if err := CheckPatterns(o.Metrics); err != nil {
+		return nil, err
+	}
 	run, err := results.Open(dir, nil)
 	if err != nil {
 		return nil, err
@@ -81,7 +87,18 @@ func ShowRun(dir string, o ShowOptions) (*RunView, error) {
 		}
 		v.Rows = mergeRows(v.Rows, extra)
 	}
+	if keys := v.keys(); len(o.Metrics) > 0 && len(keys) > 0 && len(v.Columns()) == 0 {
+		return nil, invalidf("no metric of %s matches %s; it logs %s", run.Dir(), strings.Join(o.Metrics, ", "), clipList(keys, 12))
+	}
 	return v, nil
+}
+
+// clipList joins at most n of xs with commas, saying how many more there are.
+func clipList(xs []string, n int) string {
+	if len(xs) <= n {
+		return strings.Join(xs, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(xs[:n], ", "), len(xs)-n)
 }
 
 // keys returns every metric key of the rows, sorted.

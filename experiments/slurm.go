@@ -57,6 +57,35 @@ var (
 // D-HH:MM, D-HH:MM:SS.
 var slurmTimeRE = regexp.MustCompile(`^(\d+-)?\d+(:\d+){0,2}$`)
 
+// SlurmSeconds is the length of a time limit in sbatch's --time forms
+// (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) in seconds; 0 for "0"
+// (no limit) or a string in none of the forms.
+func SlurmSeconds(t string) int {
+	if !slurmTimeRE.MatchString(t) {
+		return 0
+	}
+	sec, scale := 0, []int{60, 1} // MM, MM:SS
+	if d, rest, ok := strings.Cut(t, "-"); ok {
+		days, _ := strconv.Atoi(d)
+		sec, t, scale = days*86400, rest, []int{3600, 60, 1} // D-HH[:MM[:SS]]
+	} else if strings.Count(t, ":") == 2 {
+		scale = []int{3600, 60, 1} // HH:MM:SS
+	}
+	for i, p := range strings.Split(t, ":") {
+		n, _ := strconv.Atoi(p)
+		sec += n * scale[i]
+	}
+	return sec
+}
+
+// lead is SignalLead or its default.
+func (j *SlurmJob) lead() int {
+	if j.SignalLead == 0 {
+		return DefaultSignalLead
+	}
+	return j.SignalLead
+}
+
 // Array is the --array value: "0-(Tasks-1)", with "%Parallel" when
 // Parallel limits it.
 func (j *SlurmJob) Array() string {
@@ -84,6 +113,8 @@ func (j *SlurmJob) check() error {
 		return fmt.Errorf("signal lead %d s: want 0 (default) or more", j.SignalLead)
 	case j.Time != "" && !slurmTimeRE.MatchString(j.Time):
 		return fmt.Errorf("time %q: want MM, HH:MM:SS or D-HH:MM:SS", j.Time)
+	case j.Time != "" && SlurmSeconds(j.Time) > 0 && j.lead() >= SlurmSeconds(j.Time):
+		return fmt.Errorf("signal lead %d s: the signal would come at or before the start of a task whose time limit is %s (%d s); want a lead below the limit", j.lead(), j.Time, SlurmSeconds(j.Time))
 	case !nameRE.MatchString(j.Name):
 		return fmt.Errorf("job name %q: want letters, digits, '.', '_' or '-'", j.Name)
 	case j.Partition != "" && !nameRE.MatchString(j.Partition):
@@ -128,10 +159,7 @@ func (j *SlurmJob) Script() (string, error) {
 	if err := j.check(); err != nil {
 		return "", fmt.Errorf("slurm job %s: %w", j.Name, err)
 	}
-	lead := j.SignalLead
-	if lead == 0 {
-		lead = DefaultSignalLead
-	}
+	lead := j.lead()
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("#!/bin/bash")

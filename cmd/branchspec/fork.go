@@ -52,13 +52,12 @@ and exit with status 130; 'branchspec resume' continues it.`,
 			dir, err := experiments.Fork(e.ctx, args[0],
 				experiments.ForkOptions{At: o.at.or(0), Set: o.sets, Name: o.name, Out: o.out},
 				trainOptions(e, o.stopAt))
-			if dir != "" {
-				fmt.Fprintf(e.stderr, "fork of %s at step %d: %s\n", args[0], o.at.or(0), dir)
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				fmt.Fprintf(e.stdout, "results: %s\n", dir)
-			}
-			return err
+			fmt.Fprintf(e.stderr, "fork of %s at step %d: %s\n", args[0], o.at.or(0), dir)
+			fmt.Fprintf(e.stdout, "results: %s\n", dir)
+			return nil
 		}
 	},
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,42 @@ func TestHostileArguments(t *testing.T) {
 			first, _, _ := strings.Cut(stderr, "\n")
 			if code != tt.code || first != tt.want {
 				t.Errorf("exit %d, want %d\n got: %s\nwant: %s", code, tt.code, first, tt.want)
+			}
+		})
+	}
+}
+
+// TestHostileArgumentsOnARun is TestHostileArguments for arguments that
+// need a run to reach: each printed an empty table with exit 0, or a
+// success line before its failure, before it was listed here.
+func TestHostileArgumentsOnARun(t *testing.T) {
+	out := t.TempDir()
+	if code, _, e := cli(t, "run", "tiny", "--out", out, "--set", "schedule.steps=2", "--set", "schedule.warmup=0"); code != 0 {
+		t.Fatal(e)
+	}
+	run := filepath.Join(out, "tiny", "seed-1")
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"show", run, "--metric", "["}, 2, `branchspec show: metric pattern "[": syntax error in pattern (globs are path.Match patterns: *, ?, [a-z], \ escapes)`},
+		{[]string{"show", run, "--metric", "nosuch"}, 2, "branchspec show: no metric of " + run + " matches nosuch; it logs chroma.b0, chroma.b1, chroma.eta2, chroma.eta2.p, chroma.eta2.z, cka.between, cka.gray.b0, cka.gray.b1, cost.metrics, cost.train, csi.b0, csi.b1 and 39 more"},
+		{[]string{"ls", filepath.Join(run, "run.db")}, 1, "branchspec ls: " + filepath.Join(run, "run.db") + " is not a directory: ls lists the runs below a results or run directory"},
+		// A fork onto an existing run: Fork returns the directory with its
+		// error, and the success line was printed before it.
+		{[]string{"fork", run, "--at", "1", "--name", "tiny", "--out", out}, 1, "branchspec fork: " + run + ": run already exists (choose another --name, or resume it with: branchspec resume " + run + ")"},
+		{[]string{"fork", run, "--at", "999"}, 1, "branchspec fork: fork " + run + " at step 999: results: checkpoint " + filepath.Join(run, "run.db") + ": no such checkpoint (checkpoints with weights: 0, 1, 2)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
+			code, stdout, stderr := cli(t, tt.args...)
+			first, _, _ := strings.Cut(stderr, "\n")
+			if code != tt.code || first != tt.want {
+				t.Errorf("exit %d, want %d\n got: %s\nwant: %s", code, tt.code, first, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("a refused command printed %q", stdout)
 			}
 		})
 	}
