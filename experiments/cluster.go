@@ -156,7 +156,8 @@ func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPl
 	return p, nil
 }
 
-// Write writes the plan's manifest and job (and the Slurm log directory).
+// Write writes the plan's manifest and job (and the Slurm log directory),
+// each file whole or not at all.
 func (p *ClusterPlan) Write() error {
 	dir := filepath.Dir(p.Manifest)
 	if p.Logs != "" {
@@ -165,14 +166,14 @@ func (p *ClusterPlan) Write() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(p.Manifest, p.ManifestJSON, 0o644); err != nil {
+	if err := writeOutput(p.Manifest, 0o644, writeBytes(p.ManifestJSON)); err != nil {
 		return err
 	}
 	mode := os.FileMode(0o644)
 	if p.Submit != nil {
 		mode = 0o755
 	}
-	return os.WriteFile(p.Job, p.JobText, mode)
+	return writeOutput(p.Job, mode, writeBytes(p.JobText))
 }
 
 // SubmitSlurm writes a Slurm plan's files and submits the job array with

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"os"
+	"io"
 	"path/filepath"
 
 	"branchspec/configs"
@@ -50,8 +50,13 @@ func PlanSweep(path string, seeds int, out string, sets []string) (*Experiment, 
 
 // ExportWeights writes every weight tensor of the run's checkpoint at step
 // (the latest when step < 0) into the directory out as NAME.npy (float32,
-// C order), and returns how many tensors it wrote and the step.
-func ExportWeights(dir string, step int, out string) (n, at int, err error) {
+// C order), and returns how many tensors it wrote and the step. The files
+// are written into a new directory that then takes out's place
+// (results.WriteDir), so out never mixes tensors of two exports: an out
+// holding files is replaced only when replace is true and they are all
+// .npy files; otherwise, and when out is a run directory, the export is
+// refused as ErrInvalid before anything is written.
+func ExportWeights(dir string, step int, out string, replace bool) (n, at int, err error) {
 	run, err := results.Open(dir, nil)
 	if err != nil {
 		return 0, 0, err
@@ -60,35 +65,34 @@ func ExportWeights(dir string, step int, out string) (n, at int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return 0, 0, err
-	}
-	for _, t := range ck.Weights {
-		if err := writeNpy(filepath.Join(out, t.Name+".npy"), t); err != nil {
-			return 0, 0, err
+	err = results.WriteDir(out, replace, ".npy", func(tmp string) error {
+		for _, t := range ck.Weights {
+			path := filepath.Join(tmp, t.Name+".npy")
+			if err := results.SyncFile(path, func(w io.Writer) error { return npy.Write(w, t.Shape, t.Data) }); err != nil {
+				return fmt.Errorf("%s: %w", filepath.Join(out, t.Name+".npy"), err)
+			}
 		}
+		return nil
+	})
+	if errors.Is(err, results.ErrNotEmpty) && !replace {
+		err = fmt.Errorf("%w (--force replaces a previous export)", err)
+	}
+	if err != nil {
+		return 0, 0, outputErr(err)
 	}
 	return len(ck.Weights), ck.Step, nil
-}
-
-func writeNpy(path string, t results.Tensor) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, f.Close()) }()
-	if err := npy.Write(f, t.Shape, t.Data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 // DrawKernels draws the first-layer kernels of the run's checkpoint at
 // step (the latest when step < 0) as one PNG at path: one block per branch
 // from top to bottom (FirstLayerKernels in branch order), each kernel
 // scaled to its own range, scale pixels per tap. It returns the number of
-// blocks and the step drawn.
+// blocks and the step drawn. The file is written whole or not at all, and
+// never onto a run store (refused as ErrInvalid).
 func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, err error) {
+	if err := results.CheckOutput(path); err != nil {
+		return 0, 0, outputErr(err)
+	}
 	ks, c, k, at, err := FirstLayerKernels(dir, step, nil)
 	if err != nil {
 		return 0, 0, err
@@ -97,11 +101,7 @@ func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, 
 	if err != nil {
 		return 0, 0, err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := errors.Join(png.Encode(f, img), f.Close()); err != nil {
+	if err := writeOutput(path, 0o644, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 		return 0, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	return len(ks), at, nil

@@ -37,13 +37,13 @@ func NewManifest(experiment string, specs []RunSpec) *Manifest {
 	return m
 }
 
-// WriteManifest writes m as indented JSON.
+// WriteManifest writes m as indented JSON, whole or not at all.
 func WriteManifest(path string, m *Manifest) error {
 	b, err := manifestJSON(m)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeOutput(path, 0o644, writeBytes(b))
 }
 
 // ManifestRun is one entry of a manifest, as a task runs it.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,11 +57,28 @@ func TestHostileArgumentsOnARun(t *testing.T) {
 		t.Fatal(e)
 	}
 	run := filepath.Join(out, "tiny", "seed-1")
+	db := filepath.Join(run, "run.db")
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := filepath.Join(t.TempDir(), "w")
+	if code, _, e := cli(t, "export", run, "--out", used); code != 0 {
+		t.Fatal(e)
+	}
 	tests := []struct {
 		args []string
 		code int
 		want string
 	}{
+		// Outputs onto a run store: before, both overwrote run.db.
+		{[]string{"report", out, "-o", db}, 2, "branchspec report: " + db + ": refusing to write over a run store: run.db is a name run directories reserve"},
+		{[]string{"filters", run, "-o", db}, 2, "branchspec filters: " + db + ": refusing to write over a run store: run.db is a name run directories reserve"},
+		{[]string{"run", "tiny", "--cpuprofile", db}, 2, "branchspec run: " + db + ": refusing to write over a run store: run.db is a name run directories reserve"},
+		{[]string{"export", run, "--out", run, "--force"}, 2, "branchspec export: " + run + ": refusing to write over a run store: it holds run.db"},
+		// Before, an export into a used directory left the previous
+		// export's tensors beside the new ones.
+		{[]string{"export", run, "--out", used}, 2, "branchspec export: " + used + ": directory is not empty (--force replaces a previous export)"},
 		{[]string{"show", run, "--metric", "["}, 2, `branchspec show: metric pattern "[": syntax error in pattern (globs are path.Match patterns: *, ?, [a-z], \ escapes)`},
 		{[]string{"show", run, "--metric", "nosuch"}, 2, "branchspec show: no metric of " + run + " matches nosuch; it logs chroma.b0, chroma.b1, chroma.eta2, chroma.eta2.p, chroma.eta2.z, cka.between, cka.gray.b0, cka.gray.b1, cost.metrics, cost.train, csi.b0, csi.b1 and 39 more"},
 		{[]string{"ls", filepath.Join(run, "run.db")}, 1, "branchspec ls: " + filepath.Join(run, "run.db") + " is not a directory: ls lists the runs below a results or run directory"},
@@ -78,5 +98,18 @@ func TestHostileArgumentsOnARun(t *testing.T) {
 				t.Errorf("a refused command printed %q", stdout)
 			}
 		})
+	}
+	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+		t.Error("a refused output changed run.db")
+	}
+	stale := filepath.Join(used, "stale.npy")
+	if err := os.WriteFile(stale, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, e := cli(t, "export", run, "--out", used, "--force"); code != 0 {
+		t.Fatal(e)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("export --force left a stale tensor (stat: %v)", err)
 	}
 }

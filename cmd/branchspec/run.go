@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"runtime/pprof"
 
 	"branchspec/experiments"
@@ -119,18 +118,18 @@ func trainOptions(e *env, stopAt int) experiments.Options {
 }
 
 // startProfile starts a CPU profile into path ("" for none) and returns
-// the function that ends it.
+// the function that ends it; the file appears at path when it ends.
 func startProfile(path string) (func(), error) {
 	if path == "" {
 		return func() {}, nil
 	}
-	f, err := os.Create(path)
+	f, err := experiments.CreateOutput(path)
 	if err != nil {
 		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
+		f.Abort()
 		return nil, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() { pprof.StopCPUProfile(); f.Commit() }, nil
 }
