@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image/png"
@@ -15,12 +16,14 @@ import (
 
 // LoadConfig reads the config at path (a file, or an embedded preset's
 // name; "" is the embedded default), applies the overrides sets
-// ("key=value", as --set) and validates the result.
-func LoadConfig(path string, sets []string) (*configs.Config, error) {
+// ("key=value", as --set) and validates the result. A cancelled ctx ends
+// the read (a FIFO nobody writes) with ErrInterrupted.
+func LoadConfig(ctx context.Context, path string, sets []string) (*configs.Config, error) {
 	cfg := configs.Defaults()
 	if path != "" {
 		var err error
-		if cfg, err = configs.Load(path); err != nil {
+		cfg, err = interruptible(ctx, "while reading "+path, func() (*configs.Config, error) { return configs.Load(path) }, nil)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -32,12 +35,13 @@ func LoadConfig(path string, sets []string) (*configs.Config, error) {
 
 // PlanSweep loads the experiment file at path and expands it into its
 // runs under out, with seeds 1..seeds instead of the file's when seeds > 0
-// and the overrides sets applied to every run last.
-func PlanSweep(path string, seeds int, out string, sets []string) (*Experiment, []RunSpec, error) {
+// and the overrides sets applied to every run last. A cancelled ctx ends
+// the read with ErrInterrupted.
+func PlanSweep(ctx context.Context, path string, seeds int, out string, sets []string) (*Experiment, []RunSpec, error) {
 	if seeds < 0 {
 		return nil, nil, invalidf("seeds %d: want >= 0", seeds)
 	}
-	exp, err := LoadExperiment(path)
+	exp, err := interruptible(ctx, "while reading "+path, func() (*Experiment, error) { return LoadExperiment(path) }, nil)
 	if err != nil {
 		return nil, nil, err
 	}

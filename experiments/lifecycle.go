@@ -203,8 +203,39 @@ func runInfo(cfg *configs.Config, opts Options) results.Info {
 	}
 }
 
+// interruptible runs fn and returns its result, or ErrInterrupted as soon
+// as ctx is cancelled: a setup that does not watch ctx (reading a config
+// from a FIFO, loading a dataset, building the graphs, the first metric
+// pass) cannot hold a signalled process. fn then goes on in its goroutine
+// and its result is handed to drop (which may be nil), so nothing it
+// opened stays open; fn must not write anything that outlives it.
+func interruptible[T any](ctx context.Context, what string, fn func() (T, error), drop func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil && drop != nil {
+				drop(r.v)
+			}
+		}()
+		var zero T
+		return zero, fmt.Errorf("%w %s", ErrInterrupted, what)
+	}
+}
+
 // create makes the run of b in dir, whose lock the caller holds, with its
-// first checkpoint, and trains it.
+// first checkpoint, and trains it. The setup before the store is written
+// is interruptible: a cancelled ctx leaves nothing behind.
 func create(ctx context.Context, b birth, dir string, opts Options) error {
 	switch _, err := results.Open(dir, nil); {
 	case err == nil:
@@ -212,22 +243,38 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 	case !errors.Is(err, results.ErrNotFound):
 		return err
 	}
-	s, err := newSession(b.cfg, opts)
+	type setup struct {
+		s     *session
+		first results.Commit
+	}
+	su, err := interruptible(ctx, "before the run was created", func() (setup, error) {
+		s, err := newSession(b.cfg, opts)
+		if err != nil {
+			return setup{}, err
+		}
+		if err := s.begin(b); err != nil {
+			s.close()
+			return setup{}, err
+		}
+		first, err := s.checkpointCommit(results.Running)
+		if err != nil {
+			s.close()
+			return setup{}, err
+		}
+		return setup{s, first}, nil
+	}, func(su setup) { su.s.close() })
 	if err != nil {
 		return err
 	}
+	s := su.s
 	defer s.close()
-	if err := s.begin(b); err != nil {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w before the run was created", ErrInterrupted)
+	}
+	if s.run, err = results.CreateWith(dir, b.info, su.first, nil); err != nil {
 		return err
 	}
-	first, err := s.checkpointCommit(results.Running)
-	if err != nil {
-		return err
-	}
-	if s.run, err = results.CreateWith(dir, b.info, first, nil); err != nil {
-		return err
-	}
-	s.committed(first)
+	s.committed(su.first)
 	return s.train(ctx)
 }
 
@@ -251,7 +298,18 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	if err != nil && !fresh {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
-	s, err := newSession(cfg, opts)
+	s, err := interruptible(ctx, "before training resumed", func() (*session, error) {
+		s, err := newSession(cfg, opts)
+		if err != nil || fresh {
+			return s, err
+		}
+		s.run = run
+		if err := s.restore(ck); err != nil {
+			s.close()
+			return nil, fmt.Errorf("resume %s: checkpoint %d: %w", dir, ck.Step, err)
+		}
+		return s, nil
+	}, (*session).close)
 	if err != nil {
 		return err
 	}
@@ -262,9 +320,6 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 		// create runs with it): nothing was trained, so the run starts
 		// from step 0 as a new one would.
 		return s.train(ctx)
-	}
-	if err := s.restore(ck); err != nil {
-		return fmt.Errorf("resume %s: checkpoint %d: %w", dir, ck.Step, err)
 	}
 	if err := run.SetStatus(s.status(results.Running, "")); err != nil {
 		return err

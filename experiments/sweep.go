@@ -195,7 +195,11 @@ type sweepDisplay struct {
 }
 
 func newSweepDisplay(o SweepOptions, specs []RunSpec) *sweepDisplay {
-	d := &sweepDisplay{w: o.Progress, terminal: o.Terminal, now: o.Now, specs: specs, stopAt: o.StopAt,
+	var w io.Writer
+	if o.Progress != nil {
+		w = &quietOnError{w: o.Progress}
+	}
+	d := &sweepDisplay{w: w, terminal: o.Terminal, now: o.Now, specs: specs, stopAt: o.StopAt,
 		stepAt: make([]int, len(specs)), total: make([]int, len(specs)), first: make([]int, len(specs)),
 		running: map[int]bool{}}
 	if d.now == nil {

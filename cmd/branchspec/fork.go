@@ -25,7 +25,7 @@ refused. With no --set the fork continues exactly as RUN did.
 
 The fork is named NAME (default: RUN's name + "-fork" + STEP) and goes to
 OUT/NAME/seed-SEED; OUT defaults to the directory holding RUN's name
-directory, so the fork sits next to RUN. SIGINT and SIGTERM checkpoint it
+directory, so the fork sits next to RUN. SIGINT, SIGTERM and SIGHUP checkpoint it
 and exit with status 130; 'branchspec resume' continues it.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct {

@@ -31,7 +31,7 @@ type command struct {
 }
 
 // env is what a command may touch: its streams, a context cancelled by
-// SIGINT/SIGTERM/SIGUSR1, and whether stderr is a terminal.
+// SIGINT, SIGTERM, SIGUSR1 or SIGHUP, and whether stderr is a terminal.
 type env struct {
 	ctx      context.Context
 	stdout   io.Writer
@@ -51,8 +51,19 @@ func commands() []*command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	// SIGINT, SIGTERM, SIGUSR1 (Slurm's time-limit warning) and SIGHUP (a
+	// closed terminal or ssh session) end a command early: a run
+	// checkpoints and the command exits with status 130. They are caught
+	// before anything is read, so a signal during a slow setup (a config
+	// on a FIFO, a large dataset) cancels it too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGHUP)
 	defer stop()
+	// A write to a closed pipe returns EPIPE instead of killing the
+	// process (the runtime kills on SIGPIPE for stdout and stderr unless
+	// it is notified); progress output then goes quiet and training goes
+	// on. The channel is never read: the notification only disarms the
+	// default action.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	e := &env{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
 	os.Exit(dispatch(e, os.Args[1:]))
 }

@@ -18,10 +18,12 @@ CONFIG is the name of an embedded preset (` + "`branchspec run tiny`" + `) or a
 TOML file; without it the embedded default runs. A bare word that names a
 preset is the preset (a directory of that name does not matter; a file of
 that name is an error: write ./NAME for the file); anything with a path
-separator or a .toml suffix, or any other word, is a file. --set overrides any key with the same
-checks as the file (repeatable): --set optim.lr=0.01 --set model.branches=4.
+separator or a .toml suffix, or any other word, is a file.
+
+--set overrides any key with the same checks as the file (repeatable):
+--set optim.lr=0.01 --set model.branches=4.
 --stop-at STEP checkpoints at STEP and exits; 'branchspec resume' continues.
-SIGINT, SIGTERM and SIGUSR1 checkpoint the current step and exit with
+SIGINT, SIGTERM, SIGUSR1 and SIGHUP checkpoint the current step and exit with
 status 130.
 
 --manifest FILE --index I trains entry I of a sweep's manifest (written by
@@ -77,7 +79,7 @@ func (o *runOptions) run(e *env, args []string) error {
 	if o.seed.set {
 		sets = append([]string{"seed=" + o.seed.String()}, sets...)
 	}
-	cfg, err := experiments.LoadConfig(path, sets)
+	cfg, err := experiments.LoadConfig(e.ctx, path, sets)
 	if err != nil {
 		return err
 	}
@@ -95,7 +97,7 @@ func (o *runOptions) runManifest(e *env) error {
 		return usagef("--manifest and --index go together")
 	}
 	index := o.index.or(0)
-	r, err := experiments.ReadManifestRun(o.manifest, index)
+	r, err := experiments.ReadManifestRun(e.ctx, o.manifest, index)
 	if err != nil {
 		return err
 	}

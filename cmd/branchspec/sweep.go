@@ -20,7 +20,7 @@ Finished runs are skipped and stopped or interrupted ones resumed, so running
 a sweep again does only the work that is left. --seeds N replaces the file's
 seeds by 1..N; --set overrides a key in every run (after the file's own
 overrides); --stop-at STEP stops every run at STEP, resumable later.
-SIGINT and SIGTERM checkpoint every running run and exit with status 130.
+SIGINT, SIGTERM and SIGHUP checkpoint every running run and exit with status 130.
 With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &sweepOptions{}
@@ -71,7 +71,7 @@ func (o *sweepOptions) run(e *env, args []string) error {
 	if err := o.checkCluster(); err != nil {
 		return err
 	}
-	exp, specs, err := experiments.PlanSweep(args[0], o.seeds, o.out, o.sets)
+	exp, specs, err := experiments.PlanSweep(e.ctx, args[0], o.seeds, o.out, o.sets)
 	if err != nil {
 		return err
 	}
