@@ -24,6 +24,8 @@ type SlurmOptions struct {
 	Extra      []string // further #SBATCH options
 	// Exe is branchspec as the tasks run it ("": this executable).
 	Exe string
+	// AllowKernelChange: see SlurmJob.AllowKernelChange.
+	AllowKernelChange bool
 }
 
 // K8sOptions say how a sweep runs as a Kubernetes Indexed Job (see K8sJob).
@@ -33,6 +35,8 @@ type K8sOptions struct {
 	Claim    string
 	Mount    string
 	Parallel int
+	// AllowKernelChange: see K8sJob.AllowKernelChange.
+	AllowKernelChange bool
 }
 
 // ClusterPlan is a sweep handed to a cluster scheduler: the files it
@@ -108,7 +112,7 @@ func PlanSlurm(name string, specs []RunSpec, out string, o SlurmOptions) (*Clust
 		Job: filepath.Join(dir, "sweep-"+digest+".sbatch"), Logs: filepath.Join(dir, "logs")}
 	job := SlurmJob{Name: m.Experiment, Exe: exe, Manifest: p.Manifest, Tasks: p.Runs,
 		Parallel: o.Parallel, Partition: o.Partition, Time: o.Time,
-		SignalLead: o.SignalLead, Logs: p.Logs, Extra: o.Extra}
+		SignalLead: o.SignalLead, Logs: p.Logs, Extra: o.Extra, AllowKernelChange: o.AllowKernelChange}
 	script, err := job.Script()
 	if err != nil {
 		return nil, invalidf("%v", err)
@@ -146,7 +150,8 @@ func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPl
 		Job:         filepath.Join(dir, "job-"+digest+".yaml"),
 		PodManifest: path.Join(mount, m.Experiment, "k8s", "manifest-"+digest+".json")}
 	job := K8sJob{Name: JobName(m.Experiment + "-" + digest[:8]), Image: o.Image, Exe: o.Exe,
-		Claim: o.Claim, Mount: mount, Tasks: p.Runs, Parallel: o.Parallel, Manifest: p.PodManifest}
+		Claim: o.Claim, Mount: mount, Tasks: p.Runs, Parallel: o.Parallel, Manifest: p.PodManifest,
+		AllowKernelChange: o.AllowKernelChange}
 	if p.JobText, err = job.YAML(); err != nil {
 		return nil, invalidf("%v", err)
 	}

@@ -46,6 +46,9 @@ type K8sJob struct {
 	// Grace is the pod's termination grace period in seconds
 	// (0: DefaultK8sGrace).
 	Grace int
+	// AllowKernelChange lets a pod resume its run on a node whose matrix
+	// products differ from those the run was made with (recorded).
+	AllowKernelChange bool
 }
 
 var (
@@ -194,6 +197,10 @@ func (j *K8sJob) YAML() ([]byte, error) {
 		grace = DefaultK8sGrace
 	}
 	labels := map[string]string{"app.kubernetes.io/name": "branchspec", "branchspec/sweep": j.Name}
+	command := []string{exe, "run", "--manifest", j.Manifest, "--index", "$(JOB_COMPLETION_INDEX)"}
+	if j.AllowKernelChange {
+		command = append(command, "--allow-kernel-change")
+	}
 	obj := k8sObject{
 		APIVersion: "batch/v1", Kind: "Job",
 		Metadata: k8sMeta{Name: j.Name, Labels: labels},
@@ -205,7 +212,7 @@ func (j *K8sJob) YAML() ([]byte, error) {
 					RestartPolicy: "OnFailure", TerminationGracePeriodSeconds: grace,
 					Containers: []k8sContainer{{
 						Name: "branchspec", Image: j.Image,
-						Command: []string{exe, "run", "--manifest", j.Manifest, "--index", "$(JOB_COMPLETION_INDEX)"},
+						Command: command,
 						Env: []k8sEnv{{Name: "JOB_COMPLETION_INDEX", ValueFrom: k8sEnvValueFrom{
 							FieldRef: k8sFieldRef{FieldPath: "metadata.annotations['" + completionIndexAnnotation + "']"}}}},
 						VolumeMounts: []k8sVolumeMount{{Name: "results", MountPath: j.mount()}},

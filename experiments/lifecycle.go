@@ -38,6 +38,21 @@ type Options struct {
 	// OnStep, when set, is called after every optimizer step with the
 	// step reached and the run's total (a sweep's overall progress).
 	OnStep func(step, total int)
+	// AllowKernelChange lets a resume go on with other matrix products
+	// than the run was made with (ErrKernelChanged otherwise); the change
+	// is recorded in the run at the step it resumes from.
+	AllowKernelChange bool
+	// Kernel is the identity of this program's matrix products ("":
+	// trainer.Kernel()); tests set it to stand for another machine.
+	Kernel string
+}
+
+// kernel is the identity of the matrix products a run trains with here.
+func (o *Options) kernel() string {
+	if o.Kernel != "" {
+		return o.Kernel
+	}
+	return trainer.Kernel().String()
 }
 
 // check refuses options no run can take, as ErrInvalid.
@@ -62,6 +77,11 @@ var (
 	// ErrRunning is returned when another process holds the run's training
 	// lock: it is training the run, or creating it.
 	ErrRunning = errors.New("run is being trained by another process")
+	// ErrKernelChanged is returned when resuming a run made with other
+	// matrix products (implementation, micro-kernel or architecture level)
+	// than this program computes with here: it would not continue bit for
+	// bit as the run would have. Options.AllowKernelChange overrides it.
+	ErrKernelChanged = errors.New("the run was made with other matrix products")
 )
 
 // RunDir is where a run of cfg goes under out: OUT/NAME/seed-SEED.
@@ -185,6 +205,9 @@ type birth struct {
 	state    *trainer.State
 	bias     *configs.Bias
 	wallBase float64
+	// kernel, when not nil, records in the first commit that a fork goes
+	// on with other matrix products than its parent was made with.
+	kernel *results.KernelChange
 	// exists explains a directory that already holds a run.
 	exists string
 }
@@ -198,7 +221,7 @@ func runInfo(cfg *configs.Config, opts Options) results.Info {
 	return results.Info{
 		Name: cfg.Name, Seed: cfg.Seed,
 		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
-		Version: opts.Version, Created: opts.now(),
+		Version: opts.Version, Created: opts.now(), Kernel: opts.kernel(),
 		Parent: opts.Parent, ParentStep: opts.ParentStep, Extra: opts.Extra,
 	}
 }
@@ -271,6 +294,7 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w before the run was created", ErrInterrupted)
 	}
+	su.first.KernelChange = b.kernel
 	if s.run, err = results.CreateWith(dir, b.info, su.first, nil); err != nil {
 		return err
 	}
@@ -298,6 +322,21 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	if err != nil && !fresh {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
+	from := 0
+	if !fresh {
+		from = ck.Step
+	}
+	info, err := run.Info()
+	if err != nil {
+		return err
+	}
+	if fresh && info.Parent != "" {
+		return fmt.Errorf("resume %s: a fork of %s at step %d that has no checkpoint (created by a program before forks were created with their first checkpoint): it would train from fresh weights at step 0; delete %s and fork again", dir, info.Parent, info.ParentStep, dir)
+	}
+	change, err := kernelChange(run, from, opts)
+	if err != nil {
+		return err
+	}
 	s, err := interruptible(ctx, "before training resumed", func() (*session, error) {
 		s, err := newSession(cfg, opts)
 		if err != nil || fresh {
@@ -315,16 +354,36 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	}
 	defer s.close()
 	s.run = run
-	if fresh {
-		// Created before its first checkpoint (by a program that did not
-		// create runs with it): nothing was trained, so the run starts
-		// from step 0 as a new one would.
-		return s.train(ctx)
-	}
-	if err := run.SetStatus(s.status(results.Running, "")); err != nil {
+	st = s.status(results.Running, "")
+	if err := run.Commit(results.Commit{Status: &st, KernelChange: change}); err != nil {
 		return err
 	}
+	// A run created before its first checkpoint (by a program that did not
+	// create runs with it) trained nothing: train starts it from step 0 as
+	// a new run would.
 	return s.train(ctx)
+}
+
+// kernelChange compares the matrix products the run was made with
+// (results.Run.Kernel) with this program's, for a resume from step. The
+// same: nil. Different: ErrKernelChanged, unless opts.AllowKernelChange,
+// when it returns the change to record. A run that recorded none (made
+// before kernels were recorded) cannot be checked: its first resume
+// records the kernel it goes on with, from "".
+func kernelChange(run *results.Run, step int, opts Options) (*results.KernelChange, error) {
+	was, err := run.Kernel()
+	if err != nil {
+		return nil, err
+	}
+	now := opts.kernel()
+	switch {
+	case was == now:
+		return nil, nil
+	case was != "" && !opts.AllowKernelChange:
+		return nil, fmt.Errorf("resume %s: %w: it was made with %s, this program computes with %s here, so it would not continue bit for bit as it would have; resume it where %s is available, or allow the change (--allow-kernel-change), which the run records at step %d",
+			run.Dir(), ErrKernelChanged, was, now, was, step)
+	}
+	return &results.KernelChange{Step: step, From: was, To: now, Time: opts.now()}, nil
 }
 
 // RunConfig parses the config stored in a run.

@@ -42,6 +42,10 @@ type SlurmJob struct {
 	Logs string
 	// Extra are further sbatch options, one #SBATCH line each ("--mem=2G").
 	Extra []string
+	// AllowKernelChange lets a task resume its run on a node whose matrix
+	// products differ from those the run was made with (recorded in the
+	// run); false refuses, and the task fails with the reason in its log.
+	AllowKernelChange bool
 }
 
 // Errors returned by SlurmJob.Script for a job it cannot describe.
@@ -181,12 +185,16 @@ func (j *SlurmJob) Script() (string, error) {
 	for _, x := range j.Extra {
 		w("#SBATCH %s", x)
 	}
-	b.WriteString(fmt.Sprintf(slurmBody, shellQuote(j.Exe), shellQuote(j.Manifest)))
+	allow := ""
+	if j.AllowKernelChange {
+		allow = " --allow-kernel-change"
+	}
+	b.WriteString(fmt.Sprintf(slurmBody, shellQuote(j.Exe), shellQuote(j.Manifest), allow))
 	return b.String(), nil
 }
 
 // slurmBody is the script after its #SBATCH lines; %[1]s is branchspec,
-// %[2]s the manifest, both shell-quoted.
+// %[2]s the manifest, both shell-quoted, %[3]s further run flags.
 const slurmBody = `
 task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
 echo "branchspec: task $task on $(hostname -s), start $((${SLURM_RESTART_COUNT:-0} + 1))"
@@ -194,7 +202,7 @@ echo "branchspec: task $task on $(hostname -s), start $((${SLURM_RESTART_COUNT:-
 # branchspec runs in the background so that this shell, which Slurm signals
 # (B:), can forward SIGUSR1 to it and requeue the task once it has
 # checkpointed.
-%[1]s run --manifest %[2]s --index "$SLURM_ARRAY_TASK_ID" &
+%[1]s run --manifest %[2]s --index "$SLURM_ARRAY_TASK_ID"%[3]s &
 pid=$!
 signal=
 trap 'signal=USR1; kill -USR1 "$pid" 2>/dev/null' USR1

@@ -32,6 +32,8 @@ type SweepOptions struct {
 	Terminal bool
 	// Version is recorded in new runs.
 	Version string
+	// AllowKernelChange: see Options.AllowKernelChange.
+	AllowKernelChange bool
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -138,7 +140,7 @@ func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay
 		d.skip(i)
 		return Skipped, nil
 	}
-	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now,
+	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now, AllowKernelChange: o.AllowKernelChange,
 		Extra:  map[string]string{"experiment": o.Experiment, "regime": spec.Regime},
 		OnStep: func(step, total int) { d.step(i, step, total) }}
 	d.start(i)

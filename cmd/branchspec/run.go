@@ -29,7 +29,9 @@ status 130.
 --manifest FILE --index I trains entry I of a sweep's manifest (written by
 'branchspec sweep --slurm' or '--k8s'; one scheduler task per entry) in the
 entry's directory: it starts the run, resumes it from its latest checkpoint,
-or does nothing if it is done, so a requeued or repeated task is safe.`,
+or does nothing if it is done, so a requeued or repeated task is safe. A
+resume on another kind of machine is refused as 'branchspec resume' refuses
+it, unless --allow-kernel-change.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &runOptions{}
 		fs.Var(&o.seed, "seed", "override the config's seed (>= 0)")
@@ -39,6 +41,7 @@ or does nothing if it is done, so a requeued or repeated task is safe.`,
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
 		fs.Var(&o.index, "index", "the manifest entry to train (a scheduler's task index)")
+		fs.BoolVar(&o.allowKernel, "allow-kernel-change", false, "with --manifest: resume with other matrix products than the run was made with (recorded)")
 		return o.run
 	},
 }
@@ -50,8 +53,9 @@ type runOptions struct {
 	stopAt int
 	prof   string
 	// manifest and index select a sweep's run instead of CONFIG.
-	manifest string
-	index    natFlag
+	manifest    string
+	index       natFlag
+	allowKernel bool
 }
 
 func (o *runOptions) run(e *env, args []string) error {
@@ -103,7 +107,9 @@ func (o *runOptions) runManifest(e *env) error {
 	}
 	cfg, dir := r.Config, r.Entry.Dir
 	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], index, dir)
-	skipped, err := r.Ensure(e.ctx, trainOptions(e, o.stopAt))
+	opts := trainOptions(e, o.stopAt)
+	opts.AllowKernelChange = o.allowKernel
+	skipped, err := r.Ensure(e.ctx, opts)
 	if err != nil {
 		return err
 	}
