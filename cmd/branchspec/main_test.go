@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +16,6 @@ import (
 
 	"branchspec/results"
 )
-
-var killSeed = flag.Uint64("killseed", uint64(time.Now().UnixNano()), "seed of the SIGKILL moments")
 
 // TestMain lets the test binary act as the branchspec command when
 // BRANCHSPEC_MAIN is set, so tests can run and kill real processes
@@ -208,66 +204,6 @@ func checkpointSHAs(t *testing.T, dir string) (map[int]string, results.Status) {
 		t.Fatal(err)
 	}
 	return m, st
-}
-
-// TestSIGKILLThenResume kills real training processes at random moments,
-// checkpoint writes included, resumes each time, and checks that the run
-// that finally completes equals one never interrupted, bit for bit.
-func TestSIGKILLThenResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills real processes; slow")
-	}
-	args := []string{"tiny", "--set", "schedule.steps=60", "--set", "checkpoint.every=5"}
-	root := t.TempDir()
-	if code, _, stderr := cli(t, append([]string{"run", "--out", filepath.Join(root, "full")}, args...)...); code != 0 {
-		t.Fatal(stderr)
-	}
-	want, _ := checkpointSHAs(t, filepath.Join(root, "full", "tiny", "seed-1"))
-
-	rng := rand.New(rand.NewPCG(*killSeed, 0))
-	t.Logf("kill moments from -killseed=%d", *killSeed)
-	dir := filepath.Join(root, "killed", "tiny", "seed-1")
-	kills := 0
-	for attempt := 0; attempt < 40; attempt++ {
-		var c *exec.Cmd
-		if _, err := os.Stat(filepath.Join(dir, "run.db")); err != nil {
-			c = branchspecProcess(append([]string{"run", "--out", filepath.Join(root, "killed")}, args...)...)
-		} else {
-			c = branchspecProcess("resume", dir)
-		}
-		var stderr bytes.Buffer
-		c.Stderr = &stderr
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- c.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("attempt %d exited: %v: %s", attempt, err, stderr.String())
-			}
-			got, st := checkpointSHAs(t, dir)
-			if st.State != results.Done {
-				t.Fatalf("final status %+v", st)
-			}
-			for step, sha := range want {
-				if got[step] != sha {
-					t.Errorf("step %d: sha %s, want %s", step, got[step], sha)
-				}
-			}
-			if kills == 0 {
-				t.Log("no kill landed before the run finished")
-			}
-			t.Logf("%d kills before the run completed", kills)
-			return
-		case <-time.After(time.Duration(50+rng.IntN(400)) * time.Millisecond):
-			c.Process.Signal(syscall.SIGKILL)
-			<-done
-			kills++
-		}
-	}
-	t.Fatal("run did not complete in 40 attempts")
 }
 
 // TestSIGTERMCheckpointsAndExits: SIGTERM makes a run checkpoint its
