@@ -41,6 +41,10 @@ func CompareDirs(req CompareRequest) (*Comparison, error) {
 	if by := req.By; by != "" && by != GroupByRegime && by != GroupByName && by != GroupByExperiment {
 		return nil, invalidf("unknown grouping %q (want %s, %s or %s)", by, GroupByRegime, GroupByName, GroupByExperiment)
 	}
+	if err := checkMemory(fmt.Sprintf("a comparison with %d resamples", req.Options.Resamples),
+		EstimateBootstrap(req.Options.Resamples), "lower --resamples"); err != nil {
+		return nil, err
+	}
 	set, err := LoadRuns(req.Dirs, req.By)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,14 @@ func PlanSweep(ctx context.Context, path string, seeds int, out string, sets []s
 	if err != nil {
 		return nil, nil, err
 	}
+	n := len(exp.Seeds)
+	if seeds > 0 {
+		n = seeds
+	}
+	if err := checkMemory(fmt.Sprintf("the plan of %d regimes x %d seeds", len(exp.Regimes), n),
+		EstimatePlan(exp, len(exp.Regimes)*n), "fewer --seeds or regimes, or a sweep in parts"); err != nil {
+		return nil, nil, err
+	}
 	if seeds > 0 {
 		exp = exp.WithSeeds(seeds)
 	}
@@ -92,7 +100,8 @@ func ExportWeights(dir string, step int, out string, replace bool) (n, at int, e
 // from top to bottom (FirstLayerKernels in branch order), each kernel
 // scaled to its own range, scale pixels per tap. It returns the number of
 // blocks and the step drawn. The file is written whole or not at all, and
-// never onto a run store (refused as ErrInvalid).
+// never onto a run store (refused as ErrInvalid). An image too large for
+// the available memory is refused as ErrMemory before it is drawn.
 func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, err error) {
 	if err := results.CheckOutput(path); err != nil {
 		return 0, 0, outputErr(err)
@@ -101,7 +110,17 @@ func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, 
 	if err != nil {
 		return 0, 0, err
 	}
-	img, err := figures.KernelGrid(ks, c, k, figures.KernelGridOptions{Scale: scale})
+	opts := figures.KernelGridOptions{Scale: scale}
+	w, h, err := figures.KernelGridSize(ks, c, k, opts)
+	if err != nil {
+		return 0, 0, err
+	}
+	px := Memory(float64(w) * float64(h) * 4)
+	if err := checkMemory(fmt.Sprintf("a %d x %d kernel grid (scale %d)", w, h, scale),
+		MemoryEstimate{{"image", px}, {"PNG encoding", px}}, "lower --scale"); err != nil {
+		return 0, 0, err
+	}
+	img, err := figures.KernelGrid(ks, c, k, opts)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -91,6 +91,9 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", err
 	}
+	if err := checkRunMemory(cfg, 1); err != nil {
+		return "", err
+	}
 	state, err := decodeState(ck)
 	if err != nil {
 		return "", fmt.Errorf("fork %s: checkpoint %d: %w", parent, fo.At, err)

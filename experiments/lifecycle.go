@@ -92,6 +92,9 @@ func RunDir(out string, cfg *configs.Config) string {
 // Every way a run begins training (Start, Resume, Ensure, Fork, a
 // manifest entry) follows one lifecycle:
 //
+//  0. estimate the memory the run needs (EstimateRun) and refuse it with
+//     ErrMemory, before anything is created, when it exceeds what the
+//     machine has (AvailableMemory);
 //  1. take the run directory's training lock (results.Lock), before the
 //     run exists when it is to be created, so that no other process can
 //     take over a run between its creation and its first checkpoint;
@@ -117,6 +120,9 @@ func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (
 // when another process holds dir's lock.
 func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options) error {
 	if err := opts.check(); err != nil {
+		return err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
 		return err
 	}
 	return withLock(dir, true, func() error {
@@ -147,6 +153,9 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 // never both train it.
 func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) (skipped bool, err error) {
 	if err := opts.check(); err != nil {
+		return false, err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
 		return false, err
 	}
 	err = withLock(dir, true, func() error {
@@ -315,6 +324,9 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	}
 	cfg, err := RunConfig(run)
 	if err != nil {
+		return err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
 		return err
 	}
 	ck, err := run.Latest()

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"branchspec/configs"
 	"context"
 	"errors"
 	"fmt"
@@ -85,8 +86,13 @@ func (r *SweepReport) Summary() string {
 // step, no new run starts, and Sweep returns an error wrapping
 // ErrInterrupted; running the sweep again continues where it stopped. A run
 // that fails does not stop the others; Sweep then returns an error naming
-// the failed runs. The report is complete in every case.
+// the failed runs. The report is complete in every case, except when the
+// runs o.Jobs at a time would not fit in memory: Sweep then refuses with
+// ErrMemory before it starts any, and returns no report.
 func Sweep(ctx context.Context, specs []RunSpec, o SweepOptions) (*SweepReport, error) {
+	if err := checkSweepMemory(specs, max(o.Jobs, 1)); err != nil {
+		return nil, err
+	}
 	rep := &SweepReport{Outcomes: make([]RunOutcome, len(specs)), Errs: make([]error, len(specs))}
 	for i := range rep.Outcomes {
 		rep.Outcomes[i] = NotStarted
@@ -345,4 +351,24 @@ func (d *sweepDisplay) finish(rep *SweepReport) {
 		d.drawn = false
 	}
 	fmt.Fprintf(d.w, "sweep: %s in %s\n", rep.Summary(), d.now().Sub(d.t0).Round(time.Second))
+}
+
+// checkSweepMemory refuses, as ErrMemory, a sweep whose largest run, jobs
+// times over, is estimated to exceed the available memory.
+func checkSweepMemory(specs []RunSpec, jobs int) error {
+	var largest *configs.Config
+	var most Memory
+	for _, s := range specs {
+		e, err := EstimateRun(s.Config)
+		if err != nil {
+			return err
+		}
+		if t := e.Total(); largest == nil || t > most {
+			largest, most = s.Config, t
+		}
+	}
+	if largest == nil {
+		return nil
+	}
+	return checkRunMemory(largest, min(jobs, len(specs)))
 }

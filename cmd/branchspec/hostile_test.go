@@ -1,6 +1,7 @@
 package main
 
 import (
+	"branchspec/experiments"
 	"bytes"
 	"errors"
 	"os"
@@ -9,12 +10,31 @@ import (
 	"testing"
 )
 
-// TestHostileArguments holds, verbatim, the first line of what every
-// hostile or malformed command line must print, and its exit status: 2
-// for a usage error. Each was accepted or misread before it was listed
-// here (a negative --seed ran seed 1, a negative --stop-at trained to the
-// end, a negative --step exported the latest checkpoint).
+// errorLine is the line of a command's stderr that reports its error:
+// the first that starts with "branchspec " (a run prints what it runs
+// before it is refused).
+func errorLine(stderr string) string {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "branchspec ") {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestHostileArguments holds, verbatim, the line of what every hostile or
+// malformed command line must print, and its exit status: 2 for a usage
+// error, 3 for a resource refusal, 1 for a bad config. Each was accepted
+// or misread before it was listed here (a negative --seed ran seed 1, a
+// negative --stop-at trained to the end, a negative --step exported the
+// latest checkpoint; the resource cases ran out of memory with a Go stack
+// trace and exit 2), except the config limits, which hold since configs
+// got their natural maxima. The available memory is fixed at 16 GiB
+// (experiments.MemoryEnv) so that the messages do not depend on the
+// machine.
 func TestHostileArguments(t *testing.T) {
+	t.Setenv(experiments.MemoryEnv, "16G")
+	layers4000 := "model.branch=[" + strings.Repeat("{out=4,kernel=3},", 3999) + "{out=4,kernel=3}]"
 	tests := []struct {
 		args []string
 		code int
@@ -36,11 +56,21 @@ func TestHostileArguments(t *testing.T) {
 		{[]string{"compare", "DIR", "--permutations", "0"}, 2, `branchspec compare: --permutations must be >= 1, got 0`},
 		{[]string{"report", "DIR", "-o", "r.html", "--resamples", "-5"}, 2, `branchspec report: --resamples must be >= 1, got -5`},
 		{[]string{"sweep", "e.toml", "--seeds", "-1"}, 2, `branchspec sweep: --seeds and --stop-at must be >= 0, --jobs >= 1`},
+		// Resources: refused with the estimate, before anything is made.
+		{[]string{"run", "default", "--set", "model.branch=[{out=4096,kernel=11,pool=2}]"}, 3, "branchspec run: not enough memory: a run of default (seed 1) needs about 53.7 GiB (data 164.1 MiB, parameters and solver 622.7 MiB, training graph 9.6 GiB, evaluation graphs 27.3 GiB, metrics 16.0 GiB, program 15.0 MiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): lower data.train_size or data.test_size, optim.batch_size, the layers' widths, metrics.probes or metrics.cka_examples"},
+		{[]string{"sweep", "../../experiments/smoke.toml", "--seeds", "1000000000", "--slurm", "--dry-run", "--exe", "/bin/true"}, 3, "branchspec sweep: not enough memory: the plan of 3 regimes x 1000000000 seeds needs about 27.9 TiB (run specs and manifest 27.9 TiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): fewer --seeds or regimes, or a sweep in parts"},
+		{[]string{"compare", "DIR", "--resamples", "2000000000"}, 3, "branchspec compare: not enough memory: a comparison with 2000000000 resamples needs about 47.7 GiB (bootstrap replicates 47.7 GiB, program 15.0 MiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): lower --resamples"},
+		// Values no run could hold are config errors.
+		{[]string{"run", "default", "--set", "data.train_size=1000000", "--set", "data.synthetic.size=64"}, 1, `branchspec run: --set: data.train_size: must be in 1..100000 for source "synthetic", got 1000000`},
+		{[]string{"run", "tiny", "--set", "metrics.permutations=1000000000000"}, 1, "branchspec run: --set: metrics.permutations: must be in 1..100000, got 1000000000000"},
+		{[]string{"run", "tiny", "--set", "metrics.shuffles=1000000000000"}, 1, "branchspec run: --set: metrics.shuffles: must be in 1..100000, got 1000000000000"},
+		{[]string{"run", "tiny", "--set", "metrics.probes=100000"}, 1, "branchspec run: --set: metrics.probes: must be in 1..4096, got 100000"},
+		{[]string{"run", "tiny", "--set", layers4000}, 1, "branchspec run: --set: model.branch: must have at most 32 layers, got 4000"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+		t.Run(strings.Join(tt.args, " ")[:min(80, len(strings.Join(tt.args, " ")))], func(t *testing.T) {
 			code, _, stderr := cli(t, tt.args...)
-			first, _, _ := strings.Cut(stderr, "\n")
+			first := errorLine(stderr)
 			if code != tt.code || first != tt.want {
 				t.Errorf("exit %d, want %d\n got: %s\nwant: %s", code, tt.code, first, tt.want)
 			}
@@ -52,6 +82,7 @@ func TestHostileArguments(t *testing.T) {
 // need a run to reach: each printed an empty table with exit 0, or a
 // success line before its failure, before it was listed here.
 func TestHostileArgumentsOnARun(t *testing.T) {
+	t.Setenv(experiments.MemoryEnv, "16G")
 	out := t.TempDir()
 	if code, _, e := cli(t, "run", "tiny", "--out", out, "--set", "schedule.steps=2", "--set", "schedule.warmup=0"); code != 0 {
 		t.Fatal(e)
@@ -73,6 +104,7 @@ func TestHostileArgumentsOnARun(t *testing.T) {
 	}{
 		// Outputs onto a run store: before, both overwrote run.db.
 		{[]string{"report", out, "-o", db}, 2, "branchspec report: " + db + ": refusing to write over a run store: run.db is a name run directories reserve"},
+		{[]string{"filters", run, "--scale", "2000000000", "-o", "k.png"}, 3, "branchspec filters: not enough memory: a 24000000010 x 12000000018 kernel grid (scale 2000000000) needs about 1998.4 EiB (image 999.2 EiB, PNG encoding 999.2 EiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): lower --scale"},
 		{[]string{"filters", run, "-o", db}, 2, "branchspec filters: " + db + ": refusing to write over a run store: run.db is a name run directories reserve"},
 		{[]string{"run", "tiny", "--cpuprofile", db}, 2, "branchspec run: " + db + ": refusing to write over a run store: run.db is a name run directories reserve"},
 		{[]string{"export", run, "--out", run, "--force"}, 2, "branchspec export: " + run + ": refusing to write over a run store: it holds run.db"},
@@ -90,7 +122,7 @@ func TestHostileArgumentsOnARun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
 			code, stdout, stderr := cli(t, tt.args...)
-			first, _, _ := strings.Cut(stderr, "\n")
+			first := errorLine(stderr)
 			if code != tt.code || first != tt.want {
 				t.Errorf("exit %d, want %d\n got: %s\nwant: %s", code, tt.code, first, tt.want)
 			}

@@ -110,6 +110,9 @@ func dispatch(e *env, args []string) int {
 	case errors.As(err, &ue) || isFlagError(err) || errors.Is(err, experiments.ErrInvalid):
 		fmt.Fprintf(e.stderr, "branchspec %s: %v\nusage: branchspec %s %s\n", c.Name, err, c.Name, c.Usage)
 		return 2
+	case errors.Is(err, experiments.ErrMemory):
+		fmt.Fprintf(e.stderr, "branchspec %s: %v\n", c.Name, err)
+		return 3
 	case errors.Is(err, experiments.ErrInterrupted):
 		fmt.Fprintf(e.stderr, "branchspec %s: %v\n", c.Name, err)
 		return 130

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"branchspec/experiments"
 	"branchspec/results"
 )
 
@@ -171,5 +172,49 @@ func TestClosedPipeKeepsTraining(t *testing.T) {
 	got, st := checkpointSHAs(t, filepath.Join(root, "tiny", "seed-1"))
 	if st.State != results.Done || got[40] == "" {
 		t.Errorf("status %+v, checkpoints %v", st, got)
+	}
+}
+
+// TestMemoryEstimateOfRealRuns runs real processes and holds the memory
+// estimate to their peak resident memory (getrusage's ru_maxrss), on the
+// machine the tests run on, within a wider band than the reference values
+// of experiments.TestEstimateRunAgainstPeakRSS: this process is the test
+// binary, and the peak varies with the garbage collector's timing.
+func TestMemoryEstimateOfRealRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	for _, tt := range []struct {
+		config string
+		sets   []string
+	}{
+		{"tiny", nil},
+		{"default", nil},
+	} {
+		t.Run(tt.config+" "+strings.Join(tt.sets, " "), func(t *testing.T) {
+			sets := append([]string{"schedule.warmup=0"}, tt.sets...)
+			cfg, err := experiments.LoadConfig(t.Context(), tt.config, sets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := experiments.EstimateRun(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"run", tt.config, "--out", t.TempDir(), "--stop-at", "2"}
+			for _, s := range sets {
+				args = append(args, "--set", s)
+			}
+			c := branchspecProcess(args...)
+			if out, err := c.CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			peak := float64(c.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024
+			r := float64(e.Total()) / peak
+			t.Logf("estimate %s, peak %s: ratio %.2f", e.Total(), experiments.Memory(peak), r)
+			if r < 0.7 || r > 1.4 {
+				t.Errorf("estimate %s is %.2f times the peak %s", e, r, experiments.Memory(peak))
+			}
+		})
 	}
 }
