@@ -95,6 +95,12 @@ type experimentRegime struct {
 //
 //	exp.toml:5: regimes.gray.set[0]: optim.lr: must be > 0 and finite, got -1
 func ParseExperiment(path string, text []byte) (*Experiment, error) {
+	return parseExperiment(path, text, configs.LoadFrom)
+}
+
+// parseExperiment is ParseExperiment with the loader of the base config
+// given (configs.LoadFrom), so that a fuzz test can keep to presets.
+func parseExperiment(path string, text []byte, load func(dir, base string) (*configs.Config, error)) (*Experiment, error) {
 	doc, err := configs.ReadDocument(path, text)
 	if err != nil {
 		return nil, err
@@ -110,7 +116,7 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	if e.Seeds, err = parseSeeds(f.Seeds); err != nil {
 		return nil, doc.Errorf("seeds", "%v", err)
 	}
-	if e.Base, err = loadBase(path, f.Base); err != nil {
+	if e.Base, err = loadBase(path, f.Base, load); err != nil {
 		return nil, doc.Errorf("base", "%v", err)
 	}
 	if len(f.Regimes) == 0 {
@@ -135,11 +141,11 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 // configs.LoadFrom, with a relative file path read from the experiment
 // file's directory: a bare preset name is that preset, anything else a
 // file next to the experiment file ("" is the default preset).
-func loadBase(path, base string) (*configs.Config, error) {
+func loadBase(path, base string, load func(dir, base string) (*configs.Config, error)) (*configs.Config, error) {
 	if base == "" {
 		base = "default"
 	}
-	return configs.LoadFrom(filepath.Dir(path), base)
+	return load(filepath.Dir(path), base)
 }
 
 func parseSeeds(v any) ([]uint64, error) {
