@@ -35,6 +35,18 @@ func errorLine(stderr string) string {
 func TestHostileArguments(t *testing.T) {
 	t.Setenv(experiments.MemoryEnv, "16G")
 	layers4000 := "model.branch=[" + strings.Repeat("{out=4,kernel=3},", 3999) + "{out=4,kernel=3}]"
+	wide := "model.branch=[{out=4096,kernel=11,pool=2}]"
+	wideCfg, err := experiments.LoadConfig(t.Context(), "default", []string{wide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wideEstimate, err := experiments.EstimateRun(wideCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(wideEstimate.String(), "53.7 GiB (data 164.1 MiB, parameters and solver 622.7 MiB, training graph 9.6 GiB, evaluation graphs 27.3 GiB, metrics 16.0 GiB, program ") {
+		t.Errorf("estimate of two 4096-wide 11x11 branches: %s", wideEstimate)
+	}
 	tests := []struct {
 		args []string
 		code int
@@ -57,7 +69,9 @@ func TestHostileArguments(t *testing.T) {
 		{[]string{"report", "DIR", "-o", "r.html", "--resamples", "-5"}, 2, `branchspec report: --resamples must be >= 1, got -5`},
 		{[]string{"sweep", "e.toml", "--seeds", "-1"}, 2, `branchspec sweep: --seeds and --stop-at must be >= 0, --jobs >= 1`},
 		// Resources: refused with the estimate, before anything is made.
-		{[]string{"run", "default", "--set", "model.branch=[{out=4096,kernel=11,pool=2}]"}, 3, "branchspec run: not enough memory: a run of default (seed 1) needs about 53.7 GiB (data 164.1 MiB, parameters and solver 622.7 MiB, training graph 9.6 GiB, evaluation graphs 27.3 GiB, metrics 16.0 GiB, program 15.0 MiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): lower data.train_size or data.test_size, optim.batch_size, the layers' widths, metrics.probes or metrics.cka_examples"},
+		// Two 4096-wide 11x11 branches (the program's part depends on the
+		// GEMM build: 15 MiB, or 47 MiB with OpenBLAS's buffer).
+		{[]string{"run", "default", "--set", wide}, 3, "branchspec run: not enough memory: a run of default (seed 1) needs about " + wideEstimate.String() + ", but 16.0 GiB is available (BRANCHSPEC_MEMORY): lower data.train_size or data.test_size, optim.batch_size, the layers' widths, metrics.probes or metrics.cka_examples"},
 		{[]string{"sweep", "../../experiments/smoke.toml", "--seeds", "1000000000", "--slurm", "--dry-run", "--exe", "/bin/true"}, 3, "branchspec sweep: not enough memory: the plan of 3 regimes x 1000000000 seeds needs about 27.9 TiB (run specs and manifest 27.9 TiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): fewer --seeds or regimes, or a sweep in parts"},
 		{[]string{"compare", "DIR", "--resamples", "2000000000"}, 3, "branchspec compare: not enough memory: a comparison with 2000000000 resamples needs about 47.7 GiB (bootstrap replicates 47.7 GiB, program 15.0 MiB), but 16.0 GiB is available (BRANCHSPEC_MEMORY): lower --resamples"},
 		// Values no run could hold are config errors.
