@@ -99,6 +99,7 @@ func TestMemoryRefusedBeforeAnything(t *testing.T) {
 	root := t.TempDir()
 	cfg := tinyConfig(t, "schedule.steps=2", "schedule.warmup=0", `checkpoint.keep="all"`)
 	parent := must(Start(context.Background(), cfg, filepath.Join(root, "p"), Options{}))
+	stopped := must(Start(context.Background(), tinyConfig(t, "schedule.steps=4", "schedule.warmup=0", "metrics.probes=4096", "metrics.csi_top=8"), filepath.Join(root, "stopped"), Options{StopAt: 1}))
 	e, err := EstimateRun(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +122,15 @@ func TestMemoryRefusedBeforeAnything(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "p", "tiny-fork1")); fork != "" || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a refused fork created %q (stat: %v)", fork, err)
+	}
+
+	// A run that no longer fits (made where memory was ample) is refused on
+	// resume before it is touched, rather than killed again mid-step.
+	if err := Resume(context.Background(), stopped, Options{}); !errors.Is(err, ErrMemory) {
+		t.Errorf("resume of a run that does not fit: %v", err)
+	}
+	if st := record(t, stopped).st; st.State != "stopped" || st.Step != 1 {
+		t.Errorf("a refused resume changed the run: %+v", st)
 	}
 
 	specs := []RunSpec{{Index: 0, Regime: "a", Seed: 1, Config: cfg, Dir: filepath.Join(root, "s", "a", "seed-1")},
