@@ -77,28 +77,46 @@ func TestSignalBeforeTraining(t *testing.T) {
 		name string
 		args []string
 		sig  syscall.Signal
+		// ready is the start of the stderr line after which the process
+		// is setting up ("": it never prints one, blocked reading).
+		ready string
 	}{
-		{"fifo config", []string{"run", fifo, "--out", filepath.Join(root, "fifo")}, syscall.SIGTERM},
+		{"fifo config", []string{"run", fifo, "--out", filepath.Join(root, "fifo")}, syscall.SIGTERM, ""},
 		// 100000 synthetic images take seconds to generate.
-		{"slow setup", []string{"run", "tiny", "--out", filepath.Join(root, "slow"), "--set", "data.train_size=100000"}, syscall.SIGINT},
-		{"slow setup, hang-up", []string{"run", "tiny", "--out", filepath.Join(root, "hup"), "--set", "data.train_size=100000"}, syscall.SIGHUP},
+		{"slow setup", []string{"run", "tiny", "--out", filepath.Join(root, "slow"), "--set", "data.train_size=100000"}, syscall.SIGINT, "run tiny seed 1"},
+		{"slow setup, hang-up", []string{"run", "tiny", "--out", filepath.Join(root, "hup"), "--set", "data.train_size=100000"}, syscall.SIGHUP, "run tiny seed 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := branchspecProcess(tt.args...)
 			var stderr bytes.Buffer
-			c.Stderr = &stderr
+			pipe, err := c.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(500 * time.Millisecond)
+			lines := bufio.NewReader(pipe)
+			if tt.ready == "" {
+				// Blocked opening the FIFO; give a loaded machine time
+				// to get there.
+				time.Sleep(1500 * time.Millisecond)
+			} else if line, err := lines.ReadString('\n'); err != nil || !strings.HasPrefix(line, tt.ready) {
+				t.Fatalf("first line %q, %v", line, err)
+			} else {
+				stderr.WriteString(line)
+			}
+			copied := make(chan struct{})
+			go func() { stderr.ReadFrom(lines); close(copied) }()
 			c.Process.Signal(tt.sig)
 			t0 := time.Now()
-			err := waitTimeout(t, c, 10*time.Second)
+			<-copied
+			err = waitTimeout(t, c, 10*time.Second)
 			if code := exitCode(err); code != 130 {
 				t.Errorf("exit %d (%v), want 130; stderr: %s", code, err, stderr.String())
 			}
-			if el := time.Since(t0); el > 3*time.Second {
+			if el := time.Since(t0); el > 5*time.Second {
 				t.Errorf("exited %v after the signal", el)
 			}
 			if !strings.Contains(stderr.String(), "interrupted") {
@@ -210,10 +228,12 @@ func TestMemoryEstimateOfRealRuns(t *testing.T) {
 				t.Fatalf("%v: %s", err, out)
 			}
 			peak := float64(c.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024
-			r := float64(e.Total()) / peak
-			t.Logf("estimate %s, peak %s: ratio %.2f", e.Total(), experiments.Memory(peak), r)
-			if r < 0.7 || r > 1.4 {
-				t.Errorf("estimate %s is %.2f times the peak %s", e, r, experiments.Memory(peak))
+			est := float64(e.Total())
+			t.Logf("estimate %s, peak %s: ratio %.2f", e.Total(), experiments.Memory(peak), est/peak)
+			// Within 30% of the peak, or 16 MiB for a small run whose peak
+			// is mostly the program and the garbage collector's timing.
+			if d := est - peak; d > max(0.3*peak, 16<<20) || -d > max(0.3*peak, 16<<20) {
+				t.Errorf("estimate %s is %.2f times the peak %s", e, est/peak, experiments.Memory(peak))
 			}
 		})
 	}
