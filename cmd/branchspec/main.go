@@ -50,7 +50,11 @@ func commands() []*command {
 	return []*command{cmdRun, cmdResume, cmdSweep, cmdFork, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters, cmdCompare, cmdReport}
 }
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain runs the command line of this process and returns its exit
+// status.
+func runMain() int {
 	// SIGINT, SIGTERM, SIGUSR1 (Slurm's time-limit warning) and SIGHUP (a
 	// closed terminal or ssh session) end a command early: a run
 	// checkpoints and the command exits with status 130. They are caught
@@ -65,7 +69,7 @@ func main() {
 	// default action.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	e := &env{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
-	os.Exit(dispatch(e, os.Args[1:]))
+	return dispatch(e, os.Args[1:])
 }
 
 // dispatch runs the subcommand named by args[0] and returns the exit status.
