@@ -54,7 +54,7 @@ bench:
 # testdata/fuzz; new failing inputs are written there). fuzz-short is the
 # brief run CI can afford. A target is PACKAGE:FUNCTION.
 FUZZTIME     ?= 30s
-FUZZ_TARGETS := configs:FuzzParse configs:FuzzSet \
+FUZZ_TARGETS := configs:FuzzParse configs:FuzzSet experiments:FuzzParseExperiment \
 	results:FuzzDecodeRow results:FuzzRowCorruption results:FuzzDecodeRecord
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

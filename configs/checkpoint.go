@@ -79,30 +79,40 @@ func (c Checkpoint) Steps(total int) []int {
 	return out
 }
 
-// Retain reports whether the weights saved at step should be kept, given the
-// latest checkpoint step and the steps of all checkpoints saved so far (in
-// any order; latest may or may not be among them).
+// Retain reports whether the weights saved at step should be kept, in a
+// run of total steps, given the latest checkpoint step and the steps of all
+// checkpoints saved so far (in any order; latest may or may not be among
+// them).
 //
 //   - step == latest: always kept (resuming needs it).
 //   - step == 0: always kept, under every rule: the weights at
 //     initialisation, w_0, are what drift and the scores of dw = w_t - w_0
 //     are measured against.
+//   - a step off the schedule (Due is false: a stop or an interruption
+//     between scheduled checkpoints) is dropped once a later checkpoint
+//     exists, under every rule, and is not counted as newer by "last": a
+//     run stopped and resumed keeps the checkpoints an uninterrupted run
+//     keeps.
 //   - "all": kept.
-//   - "last": kept while fewer than KeepLast distinct steps in saved or
-//     latest are newer than step (the KeepLast newest are kept).
+//   - "last": kept while fewer than KeepLast distinct scheduled steps in
+//     saved, or latest, are newer than step (the KeepLast newest are kept).
 //   - "schedule": kept if step is 0, a power of two <= LogUntil, or a
 //     multiple of KeepEvery.
 //
-// An unknown Keep keeps everything: losing weights is not undoable.
-func (c Checkpoint) Retain(step, latest int, saved []int) bool {
+// An unknown Keep keeps every scheduled step: losing weights is not
+// undoable.
+func (c Checkpoint) Retain(step, latest, total int, saved []int) bool {
 	if step == latest || step == 0 {
 		return true
+	}
+	if !c.Due(step, total) {
+		return false
 	}
 	switch c.Keep {
 	case KeepLast:
 		newer := map[int]bool{}
 		for _, s := range append([]int{latest}, saved...) {
-			if s > step {
+			if s > step && (s == latest || c.Due(s, total)) {
 				newer[s] = true
 			}
 		}

@@ -53,7 +53,15 @@ func TestCheckpointRetain(t *testing.T) {
 		saved        []int
 		want         bool
 	}{
-		{"all keeps everything", Checkpoint{Keep: KeepAll}, 3, 30, saved, true},
+		{"all keeps every scheduled step", Checkpoint{LogUntil: 8, Every: 10, Keep: KeepAll}, 10, 30, saved, true},
+		// A stop between scheduled steps (7) checkpoints off the schedule:
+		// kept while latest, dropped after, under every rule (before,
+		// "all" kept it, so a stopped and resumed run kept one more
+		// checkpoint than an uninterrupted one).
+		{"all: off-schedule dropped", Checkpoint{LogUntil: 8, Every: 10, Keep: KeepAll}, 7, 30, []int{0, 4, 7, 8, 10, 20, 30}, false},
+		{"all: off-schedule latest kept", Checkpoint{LogUntil: 8, Every: 10, Keep: KeepAll}, 7, 7, []int{0, 4, 7}, true},
+		{"last: off-schedule not counted newer", last2, 20, 30, []int{20, 25, 30}, true},
+		{"unknown keep drops off-schedule", Checkpoint{Every: 10, Keep: "?"}, 5, 30, saved, false},
 		{"last: latest", last2, 30, 30, saved, true},
 		{"last: second newest", last2, 20, 30, saved, true},
 		{"last: third newest", last2, 10, 30, saved, false},
@@ -71,13 +79,13 @@ func TestCheckpointRetain(t *testing.T) {
 		{"schedule: regular checkpoint dropped", sched, 10, 30, saved, false},
 		{"schedule: latest always kept", sched, 30, 30, saved, true},
 		{"schedule: past latest is dropped", sched, 30, 35, saved, false},
-		{"schedule: beyond log_until", Checkpoint{LogUntil: 8, Keep: KeepSchedule, KeepEvery: 20}, 16, 30, nil, false},
-		{"unknown keep keeps", Checkpoint{Keep: "?"}, 10, 30, saved, true},
+		{"schedule: beyond log_until", Checkpoint{LogUntil: 8, Every: 16, Keep: KeepSchedule, KeepEvery: 20}, 16, 30, nil, false},
+		{"unknown keep keeps", Checkpoint{Every: 10, Keep: "?"}, 10, 30, saved, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.c.Retain(tt.step, tt.latest, tt.saved); got != tt.want {
-				t.Errorf("Retain(%d, %d, %v) = %v; want %v", tt.step, tt.latest, tt.saved, got, tt.want)
+			if got := tt.c.Retain(tt.step, tt.latest, 100, tt.saved); got != tt.want {
+				t.Errorf("Retain(%d, %d, 100, %v) = %v; want %v", tt.step, tt.latest, tt.saved, got, tt.want)
 			}
 		})
 	}

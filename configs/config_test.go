@@ -126,7 +126,7 @@ func TestPresetFacts(t *testing.T) {
 	}
 	steps := ax.Checkpoint.Steps(ax.Schedule.Steps)
 	for _, s := range steps {
-		if !ax.Checkpoint.Retain(s, 4000, steps) {
+		if !ax.Checkpoint.Retain(s, 4000, 4000, steps) {
 			t.Errorf("cifar10-alexnet drops the weights of checkpoint %d", s)
 		}
 	}
@@ -309,6 +309,61 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load("nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v does not wrap fs.ErrNotExist", err)
+	}
+}
+
+// TestLoadFromResolution holds the rule that tells a preset from a file:
+// a bare word naming a preset is the preset, whatever directory of that
+// name exists (before, a directory "tiny", which `run tiny --out .`
+// creates, made `run tiny` fail with "read tiny: is a directory"), and an
+// error when a regular file of that name exists too; everything else is a
+// file, relative to the directory given.
+func TestLoadFromResolution(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "tiny", "seed-1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("default", "name = \"shadow\"\n")
+	write("mine", "name = \"mine\"\n")
+	write("sub/x.toml", "name = \"x\"\n")
+	tests := []struct {
+		arg, name, err string
+	}{
+		{arg: "tiny", name: "tiny"},            // a directory named like the preset changes nothing
+		{arg: "./tiny", err: "is a directory"}, // a path is a file
+		{arg: "default", err: "default: names both the preset default and the file " + filepath.Join(dir, "default") + "; write ./default for the file, or move it"},
+		{arg: "./default", name: "shadow"},
+		{arg: "mine", name: "mine"}, // no preset: a file in dir
+		{arg: "sub/x.toml", name: "x"},
+		{arg: "cifar10.toml", name: "cifar10"}, // no such file: the preset
+		{arg: "nope", err: "configs: load (" + filepath.Join(dir, "nope") + "): open " + filepath.Join(dir, "nope") + ": no such file or directory; presets: cifar10, default, fashion-mnist, tiny"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arg, func(t *testing.T) {
+			c, err := LoadFrom(dir, tt.arg)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatal(err)
+			case tt.err == "" && c.Name != tt.name:
+				t.Errorf("loaded %q; want %q", c.Name, tt.name)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("error %v; want %q", err, tt.err)
+			}
+		})
+	}
+	t.Chdir(dir) // Load reads from the working directory
+	if c, err := Load("tiny"); err != nil || c.Name != "tiny" {
+		t.Errorf("Load(tiny) beside a directory tiny: %v", err)
 	}
 }
 

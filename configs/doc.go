@@ -39,9 +39,11 @@
 // ranges (32 layers a list, 4096 probes, nulls of 100000 draws, synthetic
 // sets of 100000 images); see validate.go.
 //
-// Presets (default, tiny, fashion-mnist, cifar10, cifar10-alexnet) are embedded, so the
-// binary runs with no files around it; Load falls back to them when a path
-// such as "default" or "configs/default.toml" is not on disk.
+// Presets (default, tiny, fashion-mnist, cifar10, cifar10-alexnet) are
+// embedded, so the binary runs with no files around it. A bare word naming
+// a preset ("tiny") is the preset; a path ("./tiny", "configs/tiny.toml",
+// "tiny.toml") is a file, and falls back to the preset of that name when
+// no such file exists (see LoadFrom).
 //
 // The text stored with a run is Canonical(): every key, in schema order, so
 // that Parse(Canonical()) gives the same Config back and Hash() identifies

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -57,48 +58,79 @@ func Preset(name string) (*Config, error) {
 	return Parse(strings.TrimSuffix(name, ".toml")+".toml", text)
 }
 
-// Load parses the config file at path. A file on disk always wins. When
-// there is no file at path and path names a preset, Load parses the
-// embedded preset instead; path names preset P when it is "P", "P.toml", or
-// any path ending in "configs/P.toml" (so "configs/default.toml" works from
-// any directory, with the same text the repository holds). Otherwise the
-// not-found error is returned, wrapped, listing the presets.
+// Load is LoadFrom(".", p): a relative path is read from the working
+// directory.
+func Load(p string) (*Config, error) { return LoadFrom("", p) }
+
+// LoadFrom parses the config that the argument p names, reading a relative
+// file path from the directory dir ("" is the working directory). The rule:
 //
-// The file is read with ReadFile, so at most MaxTextBytes of it. Parse
-// errors and a file too long are *Error; I/O errors are wrapped with the
-// path.
-func Load(p string) (*Config, error) {
-	text, err := ReadFile(p)
+//   - A bare word (no path separator, no ".toml" suffix) that names an
+//     embedded preset is that preset ("tiny"). A directory of that name is
+//     no file and changes nothing (`branchspec run tiny --out .` creates
+//     one); a regular file of that name in dir is an error naming both,
+//     which says to write "./tiny" for the file.
+//   - Anything else is a file path: with a path separator ("./tiny",
+//     "configs/tiny.toml"), a ".toml" suffix ("tiny.toml"), or a bare word
+//     that is no preset. When no file exists there and the path is
+//     "P.toml" or ends in "configs/P.toml" for a preset P, it names that
+//     preset (so "configs/default.toml" works from any directory, with the
+//     text the repository holds).
+//
+// A file is read with ReadFile, so at most MaxTextBytes of it. Parse
+// errors, a file too long and an ambiguous name are *Error; I/O errors are
+// wrapped with the path (fs.ErrNotExist, with the presets listed, for a
+// missing file).
+func LoadFrom(dir, p string) (*Config, error) {
+	file := p
+	if dir != "" && !filepath.IsAbs(p) {
+		file = filepath.Join(dir, p)
+	}
+	if isBareWord(p) && isPreset(p) {
+		if fi, err := os.Stat(file); err == nil && !fi.IsDir() {
+			return nil, &Error{File: p, Msg: fmt.Sprintf("names both the preset %s and the file %s; write ./%s for the file, or move it", p, file, p)}
+		}
+		return Preset(p)
+	}
+	text, err := ReadFile(file)
 	var e *Error
 	switch {
 	case err == nil:
-		return Parse(p, text)
+		return Parse(file, text)
 	case errors.As(err, &e):
 		return nil, err
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("configs: load (%s): %w", p, err)
+		return nil, fmt.Errorf("configs: load (%s): %w", file, err)
 	}
 	if name, ok := presetName(p); ok {
 		return Preset(name)
 	}
-	return nil, fmt.Errorf("configs: load (%s): %w; presets: %s", p, err, strings.Join(Presets(), ", "))
+	return nil, fmt.Errorf("configs: load (%s): %w; presets: %s", file, err, strings.Join(Presets(), ", "))
 }
 
-// presetName reports which preset path names under Load's rule.
+// isBareWord reports whether p has no path separator and no ".toml"
+// suffix: a word that may name a preset.
+func isBareWord(p string) bool {
+	return p != "" && !strings.ContainsAny(p, `/\`) && !strings.HasSuffix(p, ".toml")
+}
+
+func isPreset(name string) bool {
+	for _, p := range Presets() {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// presetName reports which preset a missing file path names: "P.toml" or
+// any path ending in "configs/P.toml".
 func presetName(p string) (string, bool) {
 	p = filepath.ToSlash(p)
 	dir, file := path.Split(p)
-	name := strings.TrimSuffix(file, ".toml")
-	switch {
-	case dir == "" && name != "":
-	case file != name && (dir == "configs/" || strings.HasSuffix(dir, "/configs/")):
-	default:
+	name, ok := strings.CutSuffix(file, ".toml")
+	if !ok || !(dir == "" || dir == "configs/" || strings.HasSuffix(dir, "/configs/")) || !isPreset(name) {
 		return "", false
 	}
-	for _, preset := range Presets() {
-		if preset == name {
-			return name, true
-		}
-	}
-	return "", false
+	return name, true
 }

@@ -127,8 +127,8 @@ func first(errs ...*Error) *Error {
 }
 
 func (c *Config) validateTop() *Error {
-	if !validName(c.Name) {
-		return keyError("name", fmt.Sprintf(`must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got %q`, clip(c.Name)))
+	if !ValidName(c.Name) {
+		return keyError("name", fmt.Sprintf("%s; got %q", NameRule, clip(c.Name)))
 	}
 	if c.Seed > math.MaxInt64 {
 		return keyError("seed", fmt.Sprintf("must be in 0..%d (TOML integers are signed 64-bit), got %d", int64(math.MaxInt64), c.Seed))
@@ -556,9 +556,14 @@ func (c *Config) validateBias() *Error {
 	return nil
 }
 
-// validName reports whether name is 1..128 characters of [a-zA-Z0-9._-]
-// and not "." or "..", so that it is one safe path component.
-func validName(name string) bool {
+// NameRule says what ValidName accepts, for error messages.
+const NameRule = `must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."`
+
+// ValidName reports whether name is 1..128 characters of [a-zA-Z0-9._-]
+// and not "." or "..", so that it is one safe path component. Run names,
+// experiment names and regime names all follow it: each becomes a
+// directory under the results directory.
+func ValidName(name string) bool {
 	if len(name) == 0 || len(name) > 128 || name == "." || name == ".." {
 		return false
 	}

@@ -24,6 +24,8 @@ type SlurmOptions struct {
 	Extra      []string // further #SBATCH options
 	// Exe is branchspec as the tasks run it ("": this executable).
 	Exe string
+	// AllowKernelChange: see SlurmJob.AllowKernelChange.
+	AllowKernelChange bool
 }
 
 // K8sOptions say how a sweep runs as a Kubernetes Indexed Job (see K8sJob).
@@ -33,6 +35,8 @@ type K8sOptions struct {
 	Claim    string
 	Mount    string
 	Parallel int
+	// AllowKernelChange: see K8sJob.AllowKernelChange.
+	AllowKernelChange bool
 }
 
 // ClusterPlan is a sweep handed to a cluster scheduler: the files it
@@ -108,7 +112,7 @@ func PlanSlurm(name string, specs []RunSpec, out string, o SlurmOptions) (*Clust
 		Job: filepath.Join(dir, "sweep-"+digest+".sbatch"), Logs: filepath.Join(dir, "logs")}
 	job := SlurmJob{Name: m.Experiment, Exe: exe, Manifest: p.Manifest, Tasks: p.Runs,
 		Parallel: o.Parallel, Partition: o.Partition, Time: o.Time,
-		SignalLead: o.SignalLead, Logs: p.Logs, Extra: o.Extra}
+		SignalLead: o.SignalLead, Logs: p.Logs, Extra: o.Extra, AllowKernelChange: o.AllowKernelChange}
 	script, err := job.Script()
 	if err != nil {
 		return nil, invalidf("%v", err)
@@ -132,9 +136,9 @@ func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPl
 	if err != nil {
 		return nil, err
 	}
-	mount := o.Mount
-	if mount == "" {
-		mount = DefaultK8sMount
+	mount := (&K8sJob{Mount: o.Mount}).mount()
+	if !path.IsAbs(mount) || mount == "/" {
+		return nil, invalidf("--mount %q: want an absolute directory other than / (the claim's mount point in the container)", o.Mount)
 	}
 	m := NewManifest(name, abs)
 	pm, err := m.Rebase(out, mount)
@@ -146,7 +150,8 @@ func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPl
 		Job:         filepath.Join(dir, "job-"+digest+".yaml"),
 		PodManifest: path.Join(mount, m.Experiment, "k8s", "manifest-"+digest+".json")}
 	job := K8sJob{Name: JobName(m.Experiment + "-" + digest[:8]), Image: o.Image, Exe: o.Exe,
-		Claim: o.Claim, Mount: mount, Tasks: p.Runs, Parallel: o.Parallel, Manifest: p.PodManifest}
+		Claim: o.Claim, Mount: mount, Tasks: p.Runs, Parallel: o.Parallel, Manifest: p.PodManifest,
+		AllowKernelChange: o.AllowKernelChange}
 	if p.JobText, err = job.YAML(); err != nil {
 		return nil, invalidf("%v", err)
 	}
@@ -156,7 +161,8 @@ func PlanK8s(name string, specs []RunSpec, out string, o K8sOptions) (*ClusterPl
 	return p, nil
 }
 
-// Write writes the plan's manifest and job (and the Slurm log directory).
+// Write writes the plan's manifest and job (and the Slurm log directory),
+// each file whole or not at all.
 func (p *ClusterPlan) Write() error {
 	dir := filepath.Dir(p.Manifest)
 	if p.Logs != "" {
@@ -165,14 +171,14 @@ func (p *ClusterPlan) Write() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(p.Manifest, p.ManifestJSON, 0o644); err != nil {
+	if err := writeOutput(p.Manifest, 0o644, writeBytes(p.ManifestJSON)); err != nil {
 		return err
 	}
 	mode := os.FileMode(0o644)
 	if p.Submit != nil {
 		mode = 0o755
 	}
-	return os.WriteFile(p.Job, p.JobText, mode)
+	return writeOutput(p.Job, mode, writeBytes(p.JobText))
 }
 
 // SubmitSlurm writes a Slurm plan's files and submits the job array with

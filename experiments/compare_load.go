@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"branchspec/metrics"
 	"branchspec/results"
@@ -73,8 +74,11 @@ type RunSet struct {
 // GroupByExperiment; "" means GroupByRegime). A run found twice is read
 // once. Runs that are not done (failed, stopped, interrupted, still
 // training) or cannot be read are returned in Skipped with the reason;
-// they never make LoadRuns fail. It returns an error only for an unknown
-// grouping or a directory that cannot be walked.
+// they never make LoadRuns fail. It returns an error for an unknown
+// grouping, a directory that cannot be walked, and groups that are not
+// repeats of one experiment (see checkGroups): by regime or name, runs of
+// different configs under one label; under any grouping, one config and
+// seed twice.
 func LoadRuns(dirs []string, by string) (*RunSet, error) {
 	if by == "" {
 		by = GroupByRegime
@@ -101,7 +105,68 @@ func LoadRuns(dirs []string, by string) (*RunSet, error) {
 			set.add(s, by)
 		}
 	}
+	if err := set.checkGroups(by); err != nil {
+		return nil, err
+	}
 	return set, nil
+}
+
+// checkGroups refuses, as ErrInvalid, a grouping that would pool runs that
+// are not repeats of one experiment: by regime or by name, a group's runs
+// must share their config but for name and seed (ConfigOverrides); under
+// any grouping, a group must not hold one config and seed twice (a run
+// copied, or found under two names), which would count it twice.
+// (GroupByExperiment pools its regimes' configs on purpose.)
+func (set *RunSet) checkGroups(by string) error {
+	type config struct {
+		text []byte
+		runs []*LoadedRun
+	}
+	groups := map[string][]*config{}
+	var order []string
+	for _, r := range set.Runs {
+		cs, ok := groups[r.Group]
+		if !ok {
+			order = append(order, r.Group)
+		}
+		var c *config
+		for _, x := range cs {
+			if len(ConfigOverrides(x.text, r.Info.ConfigText)) == 0 {
+				c = x
+				break
+			}
+		}
+		if c == nil {
+			c = &config{text: r.Info.ConfigText}
+			groups[r.Group] = append(cs, c)
+		}
+		for _, o := range c.runs {
+			if o.Info.Seed == r.Info.Seed {
+				return invalidf("group %s holds seed %d twice with the same config: %s and %s (one run copied, or found twice?); leave one out",
+					r.Group, r.Info.Seed, o.Dir, r.Dir)
+			}
+		}
+		c.runs = append(c.runs, r)
+	}
+	if by == GroupByExperiment {
+		return nil
+	}
+	for _, g := range order {
+		cs := groups[g]
+		if len(cs) < 2 {
+			continue
+		}
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			parts[i] = fmt.Sprintf("%d run(s) like %s", len(c.runs), c.runs[0].Dir)
+			if i > 0 {
+				parts[i] += " differ from the first in " + clipList(ConfigOverrides(cs[0].text, c.text), 4)
+			}
+		}
+		return invalidf("group %s pools runs of %d configs: %s; compare them apart (a DIR each) or give their regimes different names",
+			g, len(cs), strings.Join(parts, "; "))
+	}
+	return nil
 }
 
 // add reads one listed run into the set, or records why it is skipped.

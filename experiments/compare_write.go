@@ -3,7 +3,6 @@ package experiments
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -42,6 +41,10 @@ func CompareDirs(req CompareRequest) (*Comparison, error) {
 	}
 	if by := req.By; by != "" && by != GroupByRegime && by != GroupByName && by != GroupByExperiment {
 		return nil, invalidf("unknown grouping %q (want %s, %s or %s)", by, GroupByRegime, GroupByName, GroupByExperiment)
+	}
+	if err := checkMemory(fmt.Sprintf("a comparison with %d resamples", req.Options.Resamples),
+		EstimateBootstrap(req.Options.Resamples), "lower --resamples"); err != nil {
+		return nil, err
 	}
 	set, err := LoadRuns(req.Dirs, req.By)
 	if err != nil {
@@ -93,7 +96,7 @@ func (c *Comparison) curvesOf(m string) []figures.Curve {
 
 // WritePlots writes METRIC.png and METRIC.svg into dir for every compared
 // metric: the groups' mean curves with their bands, x on a log(1 + step)
-// scale when logx.
+// scale when logx. Each file is written whole or not at all.
 func (c *Comparison) WritePlots(dir string, logx bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -101,13 +104,11 @@ func (c *Comparison) WritePlots(dir string, logx bool) error {
 	for _, m := range c.Metrics {
 		for _, format := range []string{figures.PNG, figures.SVG} {
 			file := filepath.Join(dir, m+"."+format)
-			f, err := os.Create(file)
+			err := writeOutput(file, 0o644, func(w io.Writer) error {
+				return figures.Curves(w, format, c.curvesOf(m), figures.CurvesOptions{
+					Title: m, XLabel: "step", YLabel: m + " (mean, 95% CI)", LogX: logx})
+			})
 			if err != nil {
-				return err
-			}
-			err = figures.Curves(f, format, c.curvesOf(m), figures.CurvesOptions{
-				Title: m, XLabel: "step", YLabel: m + " (mean, 95% CI)", LogX: logx})
-			if err := errors.Join(err, f.Close()); err != nil {
 				return fmt.Errorf("plot %s: %w", file, err)
 			}
 		}

@@ -390,7 +390,7 @@ func TestAlexNetPresetOnCIFAR10(t *testing.T) {
 	}
 	dir := cifar10JPEG(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // decodes into a fresh cache, not the user's
-	cfg, err := LoadConfig("cifar10-alexnet", []string{DataPathSet(dir), "data.test_size=256", "schedule.steps=6",
+	cfg, err := LoadConfig(context.Background(), "cifar10-alexnet", []string{DataPathSet(dir), "data.test_size=256", "schedule.steps=6",
 		"checkpoint.log_until=2", "checkpoint.every=3", "checkpoint.keep_every=3", "schedule.eval_every=3",
 		"metrics.probes=16", "metrics.permutations=20", "metrics.shuffles=5", "metrics.cka_examples=32", "metrics.lesion_examples=64", "metrics.csi_top=4"})
 	if err != nil {

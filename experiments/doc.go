@@ -8,6 +8,12 @@
 // to Slurm or Kubernetes, and reads runs back: show, list, export, kernel
 // grids, analyze, compare and the HTML report.
 //
+// Before anything is created it estimates the memory a run, a sweep's
+// plan, a figure or a comparison needs and refuses what does not fit
+// (ErrMemory); requests it cannot take are ErrInvalid; a run records the
+// matrix products it was made with and a resume checks them
+// (ErrKernelChanged).
+//
 // # Boundaries
 //
 // experiments owns runs and what is done with them: the lifecycle,

@@ -3,7 +3,6 @@ package experiments
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -89,6 +88,14 @@ var (
 	metricKeyRE = regexp.MustCompile(`^[a-zA-Z0-9._]+$`)
 )
 
+// clip shortens s to at most 40 bytes for an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
 // LoadExperiment reads (at most configs.MaxTextBytes) and checks an
 // experiment file (see ParseExperiment).
 func LoadExperiment(path string) (*Experiment, error) {
@@ -123,6 +130,12 @@ type experimentRegime struct {
 //
 //	exp.toml:5: regimes.gray.set[0]: optim.lr: must be > 0 and finite, got -1
 func ParseExperiment(path string, text []byte) (*Experiment, error) {
+	return parseExperiment(path, text, configs.LoadFrom)
+}
+
+// parseExperiment is ParseExperiment with the loader of the base config
+// given (configs.LoadFrom), so that a fuzz test can keep to presets.
+func parseExperiment(path string, text []byte, load func(dir, base string) (*configs.Config, error)) (*Experiment, error) {
 	doc, err := configs.ReadDocument(path, text)
 	if err != nil {
 		return nil, err
@@ -132,8 +145,8 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 		return nil, err
 	}
 	e := &Experiment{Name: f.Name, File: path, Set: f.Set, Endpoints: Endpoints{Primary: f.Primary, Split: f.Split}, doc: doc}
-	if !nameRE.MatchString(e.Name) {
-		return nil, doc.Errorf("name", "want letters, digits, '.', '_' or '-', got %q", e.Name)
+	if !configs.ValidName(e.Name) {
+		return nil, doc.Errorf("name", "%s; got %q", configs.NameRule, clip(e.Name))
 	}
 	for i, k := range f.Primary {
 		if !metricKeyRE.MatchString(k) {
@@ -146,15 +159,15 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	if e.Seeds, err = parseSeeds(f.Seeds); err != nil {
 		return nil, doc.Errorf("seeds", "%v", err)
 	}
-	if e.Base, err = loadBase(path, f.Base); err != nil {
+	if e.Base, err = loadBase(path, f.Base, load); err != nil {
 		return nil, doc.Errorf("base", "%v", err)
 	}
 	if len(f.Regimes) == 0 {
 		return nil, &configs.Error{File: path, Msg: "no [regimes.NAME] table: an experiment needs at least one regime"}
 	}
 	for _, name := range doc.Keys("regimes") {
-		if !nameRE.MatchString(name) {
-			return nil, doc.Errorf("regimes."+name, "regime name: want letters, digits, '.', '_' or '-'")
+		if !configs.ValidName(name) {
+			return nil, doc.Errorf("regimes."+name, "regime name %s; got %q", configs.NameRule, clip(name))
 		}
 		e.Regimes = append(e.Regimes, RegimeOverrides{Name: name, Set: f.Regimes[name].Set})
 	}
@@ -167,21 +180,15 @@ func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	return e, nil
 }
 
-// loadBase loads an experiment's base config: a path relative to the
-// experiment file when it names an existing file, else a preset or a path
-// as given ("" is the default preset).
-func loadBase(path, base string) (*configs.Config, error) {
+// loadBase loads an experiment's base config by the rule of
+// configs.LoadFrom, with a relative file path read from the experiment
+// file's directory: a bare preset name is that preset, anything else a
+// file next to the experiment file ("" is the default preset).
+func loadBase(path, base string, load func(dir, base string) (*configs.Config, error)) (*configs.Config, error) {
 	if base == "" {
 		base = "default"
 	}
-	p := base
-	if !filepath.IsAbs(p) && strings.ContainsAny(p, "/.") {
-		p = filepath.Join(filepath.Dir(path), p)
-	}
-	if _, err := os.Stat(p); err != nil {
-		p = base
-	}
-	return configs.Load(p)
+	return load(filepath.Dir(path), base)
 }
 
 func parseSeeds(v any) ([]uint64, error) {

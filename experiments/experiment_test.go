@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,9 +28,21 @@ func TestParseExperimentErrors(t *testing.T) {
 		{"wrong type", "name = \"x\"\nbase = \"tiny\"\n[regimes.a]\nset = 3\n",
 			`file.toml:4: regimes.a.set: want an array, got integer 3`},
 		{"bad name", "name = \"a b\"\n[regimes.a]\n",
-			`file.toml:1: name: want letters, digits, '.', '_' or '-', got "a b"`},
+			`file.toml:1: name: must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got "a b"`},
+		// Each name is a directory under --out: ".." or a slash would
+		// write outside it.
+		{"name dot-dot", "name = \"..\"\n[regimes.a]\n",
+			`file.toml:1: name: must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got ".."`},
+		{"name dot", "name = \".\"\n[regimes.a]\n",
+			`file.toml:1: name: must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got "."`},
+		{"name slash", "name = \"../up\"\n[regimes.a]\n",
+			`file.toml:1: name: must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got "../up"`},
+		{"name empty", "name = \"\"\n[regimes.a]\n",
+			`file.toml:1: name: must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got ""`},
 		{"bad regime name", "name = \"x\"\n[regimes.\"a b\"]\n",
-			`file.toml:2: regimes.a b: regime name: want letters, digits, '.', '_' or '-'`},
+			`file.toml:2: regimes.a b: regime name must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got "a b"`},
+		{"regime dot-dot", "name = \"x\"\n[regimes.\"..\"]\n",
+			`file.toml:2: regimes...: regime name must be 1..128 characters of [a-zA-Z0-9._-], not "." or ".."; got ".."`},
 		{"seeds zero", "name = \"x\"\nseeds = 0\n[regimes.a]\n",
 			`file.toml:2: seeds: a count must be in 1..10000, got 0`},
 		{"seeds negative", "name = \"x\"\nseeds = [1, -2]\n[regimes.a]\n",
@@ -92,6 +105,43 @@ func TestQuotedRegimeName(t *testing.T) {
 	}
 	if len(e.Regimes) != 1 || e.Regimes[0].Name != "mixing-0.5" {
 		t.Errorf("regimes %+v", e.Regimes)
+	}
+}
+
+// TestBaseResolvesAgainstExperimentFile: a base that is no preset is a
+// file beside the experiment file, bare or not, whatever the working
+// directory holds (before, a bare base was read from the working
+// directory: here the decoy's name "wd" was loaded instead of "beside").
+func TestBaseResolvesAgainstExperimentFile(t *testing.T) {
+	expDir, wd := t.TempDir(), t.TempDir()
+	for dir, name := range map[string]string{expDir: "beside", wd: "wd"} {
+		for _, f := range []string{"mybase", "mybase.toml"} {
+			text := "name = \"" + name + "\"\n[schedule]\nsteps = 7\nwarmup = 0\n"
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A directory named like a preset beside the file changes nothing.
+	if err := os.MkdirAll(filepath.Join(expDir, "tiny"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(wd)
+	for _, base := range []string{"mybase", "mybase.toml", "./mybase", "tiny"} {
+		t.Run(base, func(t *testing.T) {
+			text := "name = \"x\"\nbase = \"" + base + "\"\n[regimes.a]\n"
+			e, err := ParseExperiment(filepath.Join(expDir, "exp.toml"), []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "beside"
+			if base == "tiny" {
+				want = "tiny"
+			}
+			if e.Base.Name != want {
+				t.Errorf("base %q loaded %q; want %q", base, e.Base.Name, want)
+			}
+		})
 	}
 }
 
@@ -261,7 +311,7 @@ func TestEndpointsRecorded(t *testing.T) {
 	if err := WriteManifest(path, NewManifest("e", specs)); err != nil {
 		t.Fatal(err)
 	}
-	mr, err := ReadManifestRun(path, 0)
+	mr, err := ReadManifestRun(context.Background(), path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

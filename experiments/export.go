@@ -2,11 +2,11 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image/png"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -18,12 +18,14 @@ import (
 
 // LoadConfig reads the config at path (a file, or an embedded preset's
 // name; "" is the embedded default), applies the overrides sets
-// ("key=value", as --set) and validates the result.
-func LoadConfig(path string, sets []string) (*configs.Config, error) {
+// ("key=value", as --set) and validates the result. A cancelled ctx ends
+// the read (a FIFO nobody writes) with ErrInterrupted.
+func LoadConfig(ctx context.Context, path string, sets []string) (*configs.Config, error) {
 	cfg := configs.Defaults()
 	if path != "" {
 		var err error
-		if cfg, err = configs.Load(path); err != nil {
+		cfg, err = interruptible(ctx, "while reading "+path, func() (*configs.Config, error) { return configs.Load(path) }, nil)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -40,13 +42,22 @@ func DataPathSet(path string) string { return configs.SetString("data.path", pat
 
 // PlanSweep loads the experiment file at path and expands it into its
 // runs under out, with seeds 1..seeds instead of the file's when seeds > 0
-// and the overrides sets applied to every run last.
-func PlanSweep(path string, seeds int, out string, sets []string) (*Experiment, []RunSpec, error) {
+// and the overrides sets applied to every run last. A cancelled ctx ends
+// the read with ErrInterrupted.
+func PlanSweep(ctx context.Context, path string, seeds int, out string, sets []string) (*Experiment, []RunSpec, error) {
 	if seeds < 0 {
 		return nil, nil, invalidf("seeds %d: want >= 0", seeds)
 	}
-	exp, err := LoadExperiment(path)
+	exp, err := interruptible(ctx, "while reading "+path, func() (*Experiment, error) { return LoadExperiment(path) }, nil)
 	if err != nil {
+		return nil, nil, err
+	}
+	n := len(exp.Seeds)
+	if seeds > 0 {
+		n = seeds
+	}
+	if err := checkMemory(fmt.Sprintf("the plan of %d regimes x %d seeds", len(exp.Regimes), n),
+		EstimatePlan(exp, len(exp.Regimes)*n), "fewer --seeds or regimes, or a sweep in parts"); err != nil {
 		return nil, nil, err
 	}
 	if seeds > 0 {
@@ -58,8 +69,13 @@ func PlanSweep(path string, seeds int, out string, sets []string) (*Experiment, 
 
 // ExportWeights writes every weight tensor of the run's checkpoint at step
 // (the latest when step < 0) into the directory out as NAME.npy (float32,
-// C order), and returns how many tensors it wrote and the step.
-func ExportWeights(dir string, step int, out string) (n, at int, err error) {
+// C order), and returns how many tensors it wrote and the step. The files
+// are written into a new directory that then takes out's place
+// (results.WriteDir), so out never mixes tensors of two exports: an out
+// holding files is replaced only when replace is true and they are all
+// .npy files; otherwise, and when out is a run directory, the export is
+// refused as ErrInvalid before anything is written.
+func ExportWeights(dir string, step int, out string, replace bool) (n, at int, err error) {
 	run, err := results.Open(dir, nil)
 	if err != nil {
 		return 0, 0, err
@@ -68,41 +84,42 @@ func ExportWeights(dir string, step int, out string) (n, at int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return 0, 0, err
-	}
-	for _, t := range ck.Weights {
-		if err := writeNpy(filepath.Join(out, t.Name+".npy"), t); err != nil {
-			return 0, 0, err
+	err = results.WriteDir(out, replace, ".npy", func(tmp string) error {
+		for _, t := range ck.Weights {
+			path := filepath.Join(tmp, t.Name+".npy")
+			if err := results.SyncFile(path, func(w io.Writer) error { return npy.Write(w, t.Shape, t.Data) }); err != nil {
+				return fmt.Errorf("%s: %w", filepath.Join(out, t.Name+".npy"), err)
+			}
 		}
+		return nil
+	})
+	if errors.Is(err, results.ErrNotEmpty) && !replace {
+		err = fmt.Errorf("%w (--force replaces a previous export)", err)
+	}
+	if err != nil {
+		return 0, 0, outputErr(err)
 	}
 	return len(ck.Weights), ck.Step, nil
-}
-
-func writeNpy(path string, t results.Tensor) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, f.Close()) }()
-	if err := npy.Write(f, t.Shape, t.Data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 // DrawKernels draws the first-layer kernels of the run's checkpoint at
 // step (the latest when step < 0) as one PNG at path: one block per branch
 // from top to bottom (FirstLayerKernels in branch order), each kernel
 // scaled to its own range, scale pixels per tap (see WriteKernelGrid). It
-// returns the number of blocks and the step drawn.
+// returns the number of blocks and the step drawn. The file is written
+// whole or not at all, and never onto a run store (refused as
+// ErrInvalid). An image too large for the available memory is refused as
+// ErrMemory before it is drawn.
 func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, err error) {
-	var buf bytes.Buffer
-	blocks, at, err = WriteKernelGrid(&buf, dir, KernelGridOptions{Step: step, Scale: scale})
-	if err != nil {
-		return 0, 0, err
+	if err := results.CheckOutput(path); err != nil {
+		return 0, 0, outputErr(err)
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	err = writeOutput(path, 0o644, func(w io.Writer) error {
+		var err error
+		blocks, at, err = WriteKernelGrid(w, dir, KernelGridOptions{Step: step, Scale: scale})
+		return err
+	})
+	if err != nil {
 		return 0, 0, err
 	}
 	return blocks, at, nil
@@ -129,13 +146,24 @@ type KernelGridOptions struct {
 // (FirstLayerKernels), each kernel scaled to its own range. It is the one
 // way the command line, the report and the server draw kernels. It
 // returns the number of blocks and the step drawn; nothing is written to
-// w on error.
+// w on error. An image too large for the available memory is refused as
+// ErrMemory before it is drawn.
 func WriteKernelGrid(w io.Writer, dir string, o KernelGridOptions) (blocks, at int, err error) {
 	ks, c, k, at, err := firstLayerKernels(dir, o.Step, o.Order, &results.Options{Timeout: o.Timeout})
 	if err != nil {
 		return 0, 0, err
 	}
-	img, err := figures.KernelGrid(ks, c, k, figures.KernelGridOptions{Scale: o.Scale})
+	opts := figures.KernelGridOptions{Scale: o.Scale}
+	gw, gh, err := figures.KernelGridSize(ks, c, k, opts)
+	if err != nil {
+		return 0, 0, err
+	}
+	px := Memory(float64(gw) * float64(gh) * 4)
+	if err := checkMemory(fmt.Sprintf("a %d x %d kernel grid (scale %d)", gw, gh, o.Scale),
+		MemoryEstimate{{"image", px}, {"PNG encoding", px}}, "lower --scale"); err != nil {
+		return 0, 0, err
+	}
+	img, err := figures.KernelGrid(ks, c, k, opts)
 	if err != nil {
 		return 0, 0, fmt.Errorf("kernels of %s at step %d: %w", dir, at, err)
 	}

@@ -61,6 +61,11 @@ type ForkOptions struct {
 // from, and the initialisation null (drawn again only when the fork
 // changes the data or metrics settings it depends on).
 //
+// A fork computed with other matrix products than its parent's
+// (results.Run.Kernel) is not refused, since it is a new run, but records
+// the change at fo.At: without overrides it then need not equal the
+// parent bit for bit.
+//
 // The new run records Parent (the parent's directory, relative to the
 // fork's directory when it can be, so that the tree can move as a whole) and
 // ParentStep = fo.At in its Info, and Extra: the parent's labels (such as
@@ -68,6 +73,9 @@ type ForkOptions struct {
 // error wrapping ErrForkArchitecture. Fork returns the fork's directory, also
 // when training fails after creation.
 func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (string, error) {
+	if err := opts.check(); err != nil {
+		return "", err
+	}
 	prun, err := results.Open(parent, nil)
 	if err != nil {
 		return "", err
@@ -86,6 +94,9 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	}
 	cfg, err := forkConfig(pcfg, fo)
 	if err != nil {
+		return "", err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
 		return "", err
 	}
 	state, err := decodeState(ck)
@@ -117,6 +128,13 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	maps.Copy(b.info.Extra, opts.Extra)
 	if bias := cfg.Regime.Bias; bias != pcfg.Regime.Bias {
 		b.bias = &bias
+	}
+	pk, err := prun.Kernel()
+	if err != nil {
+		return "", err
+	}
+	if pk != "" && pk != b.info.Kernel {
+		b.kernel = &results.KernelChange{Step: fo.At, From: pk, To: b.info.Kernel, Time: b.info.Created}
 	}
 	return dir, withLock(dir, true, func() error { return create(ctx, b, dir, opts) })
 }

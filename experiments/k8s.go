@@ -46,6 +46,9 @@ type K8sJob struct {
 	// Grace is the pod's termination grace period in seconds
 	// (0: DefaultK8sGrace).
 	Grace int
+	// AllowKernelChange lets a pod resume its run on a node whose matrix
+	// products differ from those the run was made with (recorded).
+	AllowKernelChange bool
 }
 
 var (
@@ -74,11 +77,13 @@ func JobName(name string) string {
 	return s
 }
 
+// mount is the mount point, cleaned as the manifest's paths are
+// ("/results/" and "/data/../results" are "/results").
 func (j *K8sJob) mount() string {
 	if j.Mount == "" {
 		return DefaultK8sMount
 	}
-	return j.Mount
+	return path.Clean(j.Mount)
 }
 
 func (j *K8sJob) check() error {
@@ -97,8 +102,10 @@ func (j *K8sJob) check() error {
 	case j.Image == "" || strings.ContainsAny(j.Image, " \t\n"):
 		return fmt.Errorf("image %q: want an image reference", j.Image)
 	case !path.IsAbs(m):
-		return fmt.Errorf("mount %q: %w", m, ErrNotAbsolute)
-	case !path.IsAbs(j.Manifest) || !strings.HasPrefix(path.Clean(j.Manifest), path.Clean(m)+"/"):
+		return fmt.Errorf("mount %q: %w", j.Mount, ErrNotAbsolute)
+	case m == "/":
+		return fmt.Errorf("mount %q: the claim would hide the container's root; want a directory such as %s", j.Mount, DefaultK8sMount)
+	case !path.IsAbs(j.Manifest) || !strings.HasPrefix(path.Clean(j.Manifest), m+"/"):
 		return fmt.Errorf("manifest %q: want an absolute path below the mount %s", j.Manifest, m)
 	}
 	return nil
@@ -190,6 +197,10 @@ func (j *K8sJob) YAML() ([]byte, error) {
 		grace = DefaultK8sGrace
 	}
 	labels := map[string]string{"app.kubernetes.io/name": "branchspec", "branchspec/sweep": j.Name}
+	command := []string{exe, "run", "--manifest", j.Manifest, "--index", "$(JOB_COMPLETION_INDEX)"}
+	if j.AllowKernelChange {
+		command = append(command, "--allow-kernel-change")
+	}
 	obj := k8sObject{
 		APIVersion: "batch/v1", Kind: "Job",
 		Metadata: k8sMeta{Name: j.Name, Labels: labels},
@@ -201,7 +212,7 @@ func (j *K8sJob) YAML() ([]byte, error) {
 					RestartPolicy: "OnFailure", TerminationGracePeriodSeconds: grace,
 					Containers: []k8sContainer{{
 						Name: "branchspec", Image: j.Image,
-						Command: []string{exe, "run", "--manifest", j.Manifest, "--index", "$(JOB_COMPLETION_INDEX)"},
+						Command: command,
 						Env: []k8sEnv{{Name: "JOB_COMPLETION_INDEX", ValueFrom: k8sEnvValueFrom{
 							FieldRef: k8sFieldRef{FieldPath: "metadata.annotations['" + completionIndexAnnotation + "']"}}}},
 						VolumeMounts: []k8sVolumeMount{{Name: "results", MountPath: j.mount()}},

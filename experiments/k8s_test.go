@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -95,6 +96,7 @@ func TestK8sJobDefaultsAndRejects(t *testing.T) {
 		{"bad claim", func(j *K8sJob) { j.Claim = "My Claim" }, "claim"},
 		{"manifest outside the mount", func(j *K8sJob) { j.Manifest = "/data/m.json" }, "below the mount /results"},
 		{"relative mount", func(j *K8sJob) { j.Mount = "results" }, "path must be absolute"},
+		{"root mount", func(j *K8sJob) { j.Mount = "/x/.." }, `mount "/x/..": the claim would hide the container's root`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +106,36 @@ func TestK8sJobDefaultsAndRejects(t *testing.T) {
 				t.Fatalf("YAML() error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestK8sMountCleaned: the mount point is cleaned as the manifest's paths
+// are, in the Job and in the plan (before, "/results/" and
+// "/data/../results" were written into mountPath as given while the
+// manifest's paths were cleaned).
+func TestK8sMountCleaned(t *testing.T) {
+	specs := []RunSpec{{Index: 0, Regime: "a", Seed: 1, Config: tinyConfig(t), Dir: "/out/e/a/seed-1"}}
+	for _, mount := range []string{"/results/", "/data/../results", "/results/."} {
+		p, err := PlanK8s("e", specs, "/out", K8sOptions{Image: "img", Claim: "c", Mount: mount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var job map[string]any
+		if err := json.Unmarshal(p.JobText, &job); err != nil {
+			t.Fatal(err)
+		}
+		got := lookupPath(job, "spec.template.spec.containers").([]any)[0].(map[string]any)["volumeMounts"].([]any)[0].(map[string]any)["mountPath"]
+		if got != "/results" || !strings.HasPrefix(p.PodManifest, "/results/e/k8s/manifest-") {
+			t.Errorf("mount %q: mountPath %v, pod manifest %s", mount, got, p.PodManifest)
+		}
+		if !strings.Contains(string(p.ManifestJSON), `"dir": "/results/e/a/seed-1"`) {
+			t.Errorf("mount %q: manifest\n%s", mount, p.ManifestJSON)
+		}
+	}
+	for _, mount := range []string{"results", "/", "/a/.."} {
+		if _, err := PlanK8s("e", specs, "/out", K8sOptions{Image: "img", Claim: "c", Mount: mount}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("mount %q: %v, want ErrInvalid", mount, err)
+		}
 	}
 }
 

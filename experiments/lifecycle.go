@@ -38,6 +38,29 @@ type Options struct {
 	// OnStep, when set, is called after every optimizer step with the
 	// step reached and the run's total (a sweep's overall progress).
 	OnStep func(step, total int)
+	// AllowKernelChange lets a resume go on with other matrix products
+	// than the run was made with (ErrKernelChanged otherwise); the change
+	// is recorded in the run at the step it resumes from.
+	AllowKernelChange bool
+	// Kernel is the identity of this program's matrix products ("":
+	// trainer.Kernel()); tests set it to stand for another machine.
+	Kernel string
+}
+
+// kernel is the identity of the matrix products a run trains with here.
+func (o *Options) kernel() string {
+	if o.Kernel != "" {
+		return o.Kernel
+	}
+	return trainer.Kernel().String()
+}
+
+// check refuses options no run can take, as ErrInvalid.
+func (o *Options) check() error {
+	if o.StopAt < 0 {
+		return invalidf("stop-at %d: want >= 0 (0: train to the end)", o.StopAt)
+	}
+	return nil
 }
 
 func (o *Options) now() time.Time {
@@ -54,6 +77,11 @@ var (
 	// ErrRunning is returned when another process holds the run's training
 	// lock: it is training the run, or creating it.
 	ErrRunning = errors.New("run is being trained by another process")
+	// ErrKernelChanged is returned when resuming a run made with other
+	// matrix products (implementation, micro-kernel or architecture level)
+	// than this program computes with here: it would not continue bit for
+	// bit as the run would have. Options.AllowKernelChange overrides it.
+	ErrKernelChanged = errors.New("the run was made with other matrix products")
 )
 
 // RunDir is where a run of cfg goes under out: OUT/NAME/seed-SEED.
@@ -64,6 +92,9 @@ func RunDir(out string, cfg *configs.Config) string {
 // Every way a run begins training (Start, Resume, Ensure, Fork, a
 // manifest entry) follows one lifecycle:
 //
+//  0. estimate the memory the run needs (EstimateRun) and refuse it with
+//     ErrMemory, before anything is created, when it exceeds what the
+//     machine has (AvailableMemory);
 //  1. take the run directory's training lock (results.Lock), before the
 //     run exists when it is to be created, so that no other process can
 //     take over a run between its creation and its first checkpoint;
@@ -88,6 +119,12 @@ func Start(ctx context.Context, cfg *configs.Config, out string, opts Options) (
 // error wrapping results.ErrExists when dir holds a run, and ErrRunning
 // when another process holds dir's lock.
 func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
+		return err
+	}
 	return withLock(dir, true, func() error {
 		return create(ctx, newRunBirth(cfg, opts), dir, opts)
 	})
@@ -96,6 +133,9 @@ func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options)
 // Resume continues the run in dir from its latest checkpoint. The
 // architecture and every setting come from the config stored in the run.
 func Resume(ctx context.Context, dir string, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
 	// Validated before the lock, which is not taken in a directory that
 	// holds no run.
 	run, err := results.Open(dir, nil)
@@ -112,6 +152,12 @@ func Resume(ctx context.Context, dir string, opts Options) error {
 // processes ensuring the same run (a requeued or duplicated array task)
 // never both train it.
 func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) (skipped bool, err error) {
+	if err := opts.check(); err != nil {
+		return false, err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
+		return false, err
+	}
 	err = withLock(dir, true, func() error {
 		run, err := results.Open(dir, nil)
 		if errors.Is(err, results.ErrNotFound) {
@@ -178,6 +224,9 @@ type birth struct {
 	w0      []trainer.Tensor
 	draws   map[string][]float64
 	nullCfg *configs.Config
+	// kernel, when not nil, records in the first commit that a fork goes
+	// on with other matrix products than its parent was made with.
+	kernel *results.KernelChange
 	// exists explains a directory that already holds a run.
 	exists string
 }
@@ -191,13 +240,44 @@ func runInfo(cfg *configs.Config, opts Options) results.Info {
 	return results.Info{
 		Name: cfg.Name, Seed: cfg.Seed,
 		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
-		Version: opts.Version, Created: opts.now(),
+		Version: opts.Version, Created: opts.now(), Kernel: opts.kernel(),
 		Parent: opts.Parent, ParentStep: opts.ParentStep, Extra: opts.Extra,
 	}
 }
 
+// interruptible runs fn and returns its result, or ErrInterrupted as soon
+// as ctx is cancelled: a setup that does not watch ctx (reading a config
+// from a FIFO, loading a dataset, building the graphs, the first metric
+// pass) cannot hold a signalled process. fn then goes on in its goroutine
+// and its result is handed to drop (which may be nil), so nothing it
+// opened stays open; fn must not write anything that outlives it.
+func interruptible[T any](ctx context.Context, what string, fn func() (T, error), drop func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.err == nil && drop != nil {
+				drop(r.v)
+			}
+		}()
+		var zero T
+		return zero, fmt.Errorf("%w %s", ErrInterrupted, what)
+	}
+}
+
 // create makes the run of b in dir, whose lock the caller holds, with its
-// first checkpoint, and trains it.
+// first checkpoint, and trains it. The setup before the store is written
+// is interruptible: a cancelled ctx leaves nothing behind.
 func create(ctx context.Context, b birth, dir string, opts Options) error {
 	switch _, err := results.Open(dir, nil); {
 	case err == nil:
@@ -205,23 +285,43 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 	case !errors.Is(err, results.ErrNotFound):
 		return err
 	}
-	s, err := newSession(b.cfg, opts, b.stored)
+	type setup struct {
+		s     *session
+		first results.Commit
+	}
+	su, err := interruptible(ctx, "before the run was created", func() (setup, error) {
+		s, err := newSession(b.cfg, opts, b.stored)
+		if err != nil {
+			return setup{}, err
+		}
+		if err := s.begin(b); err != nil {
+			s.close()
+			return setup{}, err
+		}
+		first, err := s.checkpointCommit(results.Running)
+		if err != nil {
+			s.close()
+			return setup{}, err
+		}
+		return setup{s, first}, nil
+	}, func(su setup) { su.s.close() })
 	if err != nil {
 		return err
 	}
+	s := su.s
 	defer s.close()
-	if err := s.begin(b); err != nil {
-		return err
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w before the run was created", ErrInterrupted)
 	}
-	first, err := s.checkpointCommit(results.Running)
-	if err != nil {
+	su.first.KernelChange = b.kernel
+	if s.run, err = results.CreateWith(dir, b.info, su.first, nil); err != nil {
 		return err
 	}
 	b.info.Blobs = s.data.blobs
-	if s.run, err = results.CreateWith(dir, b.info, first, nil); err != nil {
+	if s.run, err = results.CreateWith(dir, b.info, su.first, nil); err != nil {
 		return err
 	}
-	s.committed(first)
+	s.committed(su.first)
 	return s.train(ctx)
 }
 
@@ -240,8 +340,7 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	if err != nil {
 		return err
 	}
-	info, err := run.Info()
-	if err != nil {
+	if err := checkRunMemory(cfg, 1); err != nil {
 		return err
 	}
 	ck, err := run.Latest()
@@ -249,28 +348,75 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	if err != nil && !fresh {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
-	s, err := newSession(cfg, opts, info.Blobs)
+	from := 0
+	if !fresh {
+		from = ck.Step
+	}
+	info, err := run.Info()
+	if err != nil {
+		return err
+	}
+	if fresh && info.Parent != "" {
+		return fmt.Errorf("resume %s: a fork of %s at step %d that has no checkpoint (created by a program before forks were created with their first checkpoint): it would train from fresh weights at step 0; delete %s and fork again", dir, info.Parent, info.ParentStep, dir)
+	}
+	change, err := kernelChange(run, from, opts)
+	if err != nil {
+		return err
+	}
+	s, err := interruptible(ctx, "before training resumed", func() (*session, error) {
+		s, err := newSession(cfg, opts, info.Blobs)
+		if err != nil {
+			return nil, err
+		}
+		s.run = run
+		if err := s.loadOrigin(); err != nil {
+			s.close()
+			return nil, err
+		}
+		if fresh {
+			return s, nil
+		}
+		if err := s.restore(ck); err != nil {
+			s.close()
+			return nil, fmt.Errorf("checkpoint %d: %w", ck.Step, err)
+		}
+		return s, nil
+	}, (*session).close)
 	if err != nil {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	defer s.close()
 	s.run = run
-	if err := s.loadOrigin(); err != nil {
+	st = s.status(results.Running, "")
+	if err := run.Commit(results.Commit{Status: &st, KernelChange: change}); err != nil {
 		return err
 	}
-	if fresh {
-		// Created before its first checkpoint (by a program that did not
-		// create runs with it): nothing was trained, so the run starts
-		// from step 0 as a new one would.
-		return s.train(ctx)
-	}
-	if err := s.restore(ck); err != nil {
-		return fmt.Errorf("resume %s: checkpoint %d: %w", dir, ck.Step, err)
-	}
-	if err := run.SetStatus(s.status(results.Running, "")); err != nil {
-		return err
-	}
+	// A run created before its first checkpoint (by a program that did not
+	// create runs with it) trained nothing: train starts it from step 0 as
+	// a new run would.
 	return s.train(ctx)
+}
+
+// kernelChange compares the matrix products the run was made with
+// (results.Run.Kernel) with this program's, for a resume from step. The
+// same: nil. Different: ErrKernelChanged, unless opts.AllowKernelChange,
+// when it returns the change to record. A run that recorded none (made
+// before kernels were recorded) cannot be checked: its first resume
+// records the kernel it goes on with, from "".
+func kernelChange(run *results.Run, step int, opts Options) (*results.KernelChange, error) {
+	was, err := run.Kernel()
+	if err != nil {
+		return nil, err
+	}
+	now := opts.kernel()
+	switch {
+	case was == now:
+		return nil, nil
+	case was != "" && !opts.AllowKernelChange:
+		return nil, fmt.Errorf("resume %s: %w: it was made with %s, this program computes with %s here, so it would not continue bit for bit as it would have; resume it where %s is available, or allow the change (--allow-kernel-change), which the run records at step %d",
+			run.Dir(), ErrKernelChanged, was, now, was, step)
+	}
+	return &results.KernelChange{Step: step, From: was, To: now, Time: opts.now()}, nil
 }
 
 // RunConfig parses the config stored in a run.

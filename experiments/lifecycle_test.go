@@ -96,3 +96,68 @@ func TestDuplicateEnsureTrainsOnce(t *testing.T) {
 	}
 	sameRun(t, got, want)
 }
+
+// TestNegativeStopAtIsInvalid: a negative StopAt is a request no run can
+// take (before, it was read as "no stop" and the run trained to its end),
+// refused as ErrInvalid before anything is created.
+func TestNegativeStopAtIsInvalid(t *testing.T) {
+	cfg := tinyConfig(t, "schedule.steps=4", "schedule.warmup=0")
+	root := t.TempDir()
+	opts := Options{StopAt: -5}
+	dir, err := Start(context.Background(), cfg, root, opts)
+	if !errors.Is(err, ErrInvalid) || err.Error() != "stop-at -5: want >= 0 (0: train to the end)" {
+		t.Errorf("Start: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused Start left run.db (stat: %v)", err)
+	}
+	if err := Resume(context.Background(), dir, opts); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Resume: %v", err)
+	}
+	if _, err := Ensure(context.Background(), cfg, dir, opts); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Ensure: %v", err)
+	}
+	if _, err := Fork(context.Background(), dir, ForkOptions{At: 0}, opts); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Fork: %v", err)
+	}
+}
+
+// TestInterruptedForkLeavesNothing: a fork interrupted before its first
+// checkpoint is committed (here before it starts) leaves no run behind,
+// so nothing can later resume it from fresh weights.
+func TestInterruptedForkLeavesNothing(t *testing.T) {
+	root := t.TempDir()
+	parent := must(Start(context.Background(), tinyConfig(t, "schedule.steps=4", "schedule.warmup=0", `checkpoint.keep="all"`), filepath.Join(root, "p"), Options{}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir, err := Fork(ctx, parent, ForkOptions{At: 2}, Options{})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("fork with a cancelled context: %v, want ErrInterrupted", err)
+	}
+	if _, err := results.Open(dir, nil); !errors.Is(err, results.ErrNotFound) {
+		t.Errorf("an interrupted fork left a run: %v", err)
+	}
+}
+
+// TestResumeRefusesForkWithoutCheckpoint: a fork created without its first
+// checkpoint (by a program before forks were created with it) is refused
+// by resume, which before trained it from fresh weights at step 0 while
+// show said "forked from ... at step 2".
+func TestResumeRefusesForkWithoutCheckpoint(t *testing.T) {
+	cfg := tinyConfig(t, "schedule.steps=4", "schedule.warmup=0")
+	dir := RunDir(t.TempDir(), cfg)
+	info := results.Info{Name: cfg.Name, Seed: cfg.Seed, ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
+		Parent: "../../p/tiny/seed-1", ParentStep: 2}
+	if _, err := results.Create(dir, info, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := Resume(context.Background(), dir, Options{})
+	want := "resume " + dir + ": a fork of ../../p/tiny/seed-1 at step 2 that has no checkpoint (created by a program before forks were created with their first checkpoint): it would train from fresh weights at step 0; delete " + dir + " and fork again"
+	if err == nil || err.Error() != want {
+		t.Fatalf("resume:\n got: %v\nwant: %s", err, want)
+	}
+	run, _ := results.Open(dir, nil)
+	if cks, _ := run.Checkpoints(); len(cks) != 0 {
+		t.Errorf("a refused resume wrote checkpoints %v", cks)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"branchspec/configs"
@@ -42,13 +43,13 @@ func NewManifest(experiment string, specs []RunSpec) *Manifest {
 	return m
 }
 
-// WriteManifest writes m as indented JSON.
+// WriteManifest writes m as indented JSON, whole or not at all.
 func WriteManifest(path string, m *Manifest) error {
 	b, err := manifestJSON(m)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeOutput(path, 0o644, writeBytes(b))
 }
 
 // ManifestRun is one entry of a manifest, as a task runs it.
@@ -62,17 +63,24 @@ type ManifestRun struct {
 // ReadManifest reads a manifest and returns entry index's run, its config
 // checked against the recorded hash.
 func ReadManifest(path string, index int) (*ManifestEntry, *configs.Config, error) {
-	r, err := ReadManifestRun(path, index)
+	r, err := ReadManifestRun(context.Background(), path, index)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &r.Entry, r.Config, nil
 }
 
-// ReadManifestRun reads entry index of the manifest at path, with the
-// experiment's name and the entry's config checked against its hash.
-func ReadManifestRun(path string, index int) (*ManifestRun, error) {
-	b, err := os.ReadFile(path)
+// MaxManifestBytes is the longest manifest ReadManifestRun reads, 256 MiB:
+// ten thousand runs of the longest config text that fits in a manifest
+// entry in practice (the default's is about 3 KB) take 30 MB.
+const MaxManifestBytes = 256 << 20
+
+// ReadManifestRun reads entry index of the manifest at path (at most
+// MaxManifestBytes of it), with the experiment's name and the entry's
+// config checked against its hash. A cancelled ctx ends the read with
+// ErrInterrupted.
+func ReadManifestRun(ctx context.Context, path string, index int) (*ManifestRun, error) {
+	b, err := interruptible(ctx, "while reading "+path, func() ([]byte, error) { return readLimited(path, MaxManifestBytes) }, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -104,4 +112,22 @@ func (r *ManifestRun) Ensure(ctx context.Context, opts Options) (skipped bool, e
 	spec := RunSpec{Regime: r.Entry.Regime, Endpoints: Endpoints{Primary: r.Entry.Primary, Split: r.Entry.Split}}
 	opts.Extra = spec.extra(r.Experiment)
 	return Ensure(ctx, r.Config, r.Entry.Dir, opts)
+}
+
+// readLimited reads the file at path, refusing one longer than max bytes
+// (a device, a pipe that never ends, a file that is not a manifest).
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: longer than %d bytes; not a manifest this program wrote", path, max)
+	}
+	return b, nil
 }

@@ -6,6 +6,17 @@ import (
 	"strings"
 )
 
+// CheckPatterns returns an ErrInvalid error naming the first pattern that
+// is not a well-formed glob (path.Match syntax), or nil.
+func CheckPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return invalidf("metric pattern %q: %v (globs are path.Match patterns: *, ?, [a-z], \\ escapes)", p, err)
+		}
+	}
+	return nil
+}
+
 // MatchKeys returns the keys, in their order, that match any of patterns.
 // A pattern that is itself one of the keys selects that key alone
 // ("rejoin.maxshare", not also its null's rejoin.maxshare.p); any other

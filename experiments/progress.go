@@ -27,7 +27,26 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, terminal bool, now func() time.Time) *progress {
+	if w != nil {
+		w = &quietOnError{w: w}
+	}
 	return &progress{w: w, terminal: terminal, now: now}
+}
+
+// quietOnError passes writes to w until one fails, and then drops every
+// later write, reporting success: a display whose reader has gone (a
+// closed pipe, a hung-up terminal: EPIPE, EIO) stops being written, and
+// training goes on and checkpoints as usual.
+type quietOnError struct {
+	w   io.Writer
+	err error
+}
+
+func (q *quietOnError) Write(p []byte) (int, error) {
+	if q.err == nil {
+		_, q.err = q.w.Write(p)
+	}
+	return len(p), nil
 }
 
 func (p *progress) start(step, total int) {

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"branchspec/results"
 	"branchspec/results/figures"
 	"branchspec/results/report"
 )
@@ -47,8 +48,13 @@ type ReportSummary struct {
 // kernel grids at the first and last kept checkpoints of one seed per
 // group (branches in aligned order), the rejoin dependency matrix of that
 // seed's final weights, and the runs left out. A figure that cannot be
-// drawn fails the report, which is then not written.
+// drawn fails the report, which is then not written. The file is written
+// whole or not at all (results.WriteFile), and a path that would replace
+// a run store is refused, as ErrInvalid, before anything is read.
 func WriteReport(req ReportRequest) (ReportSummary, error) {
+	if err := results.CheckOutput(req.Path); err != nil {
+		return ReportSummary{}, outputErr(err)
+	}
 	if req.Compare.Defaults == nil && len(req.Compare.Metrics) == 0 {
 		req.Compare.Defaults = ReportMetrics()
 	}
@@ -65,11 +71,7 @@ func WriteReport(req ReportRequest) (ReportSummary, error) {
 		return ReportSummary{}, err
 	}
 	r.Command = req.Command
-	var buf bytes.Buffer
-	if err := report.Write(&buf, r); err != nil {
-		return ReportSummary{}, err
-	}
-	if err := os.WriteFile(req.Path, buf.Bytes(), 0o644); err != nil {
+	if err := writeOutput(req.Path, 0o644, func(w io.Writer) error { return report.Write(w, r) }); err != nil {
 		return ReportSummary{}, err
 	}
 	return ReportSummary{Runs: len(c.Runs), Groups: len(c.Groups), Skipped: len(c.Skipped),

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -285,4 +286,49 @@ func TestResumeBeforeFirstCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameRun(t, record(t, dir), want)
+}
+
+// keptSteps are the checkpoint steps of the run in dir that hold weights.
+func keptSteps(t *testing.T, dir string) []int {
+	t.Helper()
+	run, err := results.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cks, err := run.Checkpoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []int
+	for _, c := range cks {
+		if c.HasWeights {
+			kept = append(kept, c.Step)
+		}
+	}
+	return kept
+}
+
+// TestStoppedRunKeepsWhatUninterruptedKeeps: under every retention rule a
+// run stopped between scheduled checkpoints and resumed keeps the weights
+// an uninterrupted run keeps. Before, with keep = "all" the stop's
+// off-schedule checkpoint (step 7 here) kept its weights for good.
+func TestStoppedRunKeepsWhatUninterruptedKeeps(t *testing.T) {
+	for _, keep := range []string{`checkpoint.keep="all"`, `checkpoint.keep="last"`, `checkpoint.keep="schedule"`} {
+		t.Run(keep, func(t *testing.T) {
+			cfg := tinyConfig(t, "schedule.steps=20", "schedule.warmup=0", "checkpoint.log_until=4", "checkpoint.every=5",
+				"checkpoint.keep_last=2", "checkpoint.keep_every=10", keep)
+			root := t.TempDir()
+			want := keptSteps(t, must(Start(context.Background(), cfg, filepath.Join(root, "full"), Options{})))
+			dir := must(Start(context.Background(), cfg, filepath.Join(root, "stopped"), Options{StopAt: 7}))
+			if got := keptSteps(t, dir); !slices.Contains(got, 7) {
+				t.Fatalf("the stop at step 7 kept no weights: %v", got)
+			}
+			if err := Resume(context.Background(), dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if got := keptSteps(t, dir); !slices.Equal(got, want) {
+				t.Errorf("stopped and resumed run keeps weights at %v; uninterrupted at %v", got, want)
+			}
+		})
+	}
 }

@@ -406,10 +406,10 @@ func (s *session) saveCommit(state results.State, reason string) (results.Commit
 		return results.Commit{}, err
 	}
 	st := s.status(state, reason)
-	keep := s.cfg.Checkpoint
+	keep, total := s.cfg.Checkpoint, s.cfg.Schedule.Steps
 	return results.Commit{
 		Rows: s.pending, Checkpoint: ck, Status: &st, Origin: s.newOrigin,
-		Retain: func(step int, all []int) bool { return keep.Retain(step, all[len(all)-1], all) },
+		Retain: func(step int, all []int) bool { return keep.Retain(step, all[len(all)-1], total, all) },
 	}, nil
 }
 

@@ -44,11 +44,20 @@ type RunView struct {
 	Checkpoints []results.CheckpointInfo
 	// Analyses are the program versions with stored analyses.
 	Analyses []string
-	opts     ShowOptions
+	// KernelChanges are the points where training went on with other
+	// matrix products (results.KernelChange).
+	KernelChanges []results.KernelChange
+	opts          ShowOptions
 }
 
 // ShowRun reads the run in dir for display.
+//
+// A malformed pattern, and patterns that select none of the run's keys,
+// are ErrInvalid errors; the latter lists the keys the run has.
 func ShowRun(dir string, o ShowOptions) (*RunView, error) {
+	if err := CheckPatterns(o.Metrics); err != nil {
+		return nil, err
+	}
 	run, err := results.Open(dir, nil)
 	if err != nil {
 		return nil, err
@@ -72,6 +81,9 @@ func ShowRun(dir string, o ShowOptions) (*RunView, error) {
 	if v.Analyses, err = run.AnalysisVersions(); err != nil {
 		return nil, err
 	}
+	if v.KernelChanges, err = run.KernelChanges(); err != nil {
+		return nil, err
+	}
 	if o.Analysis != "" {
 		extra, err := run.Analysis(o.Analysis)
 		if err != nil {
@@ -82,7 +94,18 @@ func ShowRun(dir string, o ShowOptions) (*RunView, error) {
 		}
 		v.Rows = mergeRows(v.Rows, extra)
 	}
+	if keys := v.keys(); len(o.Metrics) > 0 && len(keys) > 0 && len(v.Columns()) == 0 {
+		return nil, invalidf("no metric of %s matches %s; it logs %s", run.Dir(), strings.Join(o.Metrics, ", "), clipList(keys, 12))
+	}
 	return v, nil
+}
+
+// clipList joins at most n of xs with commas, saying how many more there are.
+func clipList(xs []string, n int) string {
+	if len(xs) <= n {
+		return strings.Join(xs, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(xs[:n], ", "), len(xs)-n)
 }
 
 // keys returns every metric key of the rows, sorted.
@@ -145,6 +168,18 @@ func (v *RunView) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "run      %s\n", v.Dir)
 	fmt.Fprintf(w, "config   %s seed %d sha256 %s\n", info.Name, info.Seed, info.ConfigHash)
 	fmt.Fprintf(w, "version  %s\n", info.Version)
+	kernel := info.Kernel
+	if kernel == "" {
+		kernel = "not recorded (made before kernels were)"
+	}
+	fmt.Fprintf(w, "kernel   %s\n", kernel)
+	for _, k := range v.KernelChanges {
+		from := k.From
+		if from == "" {
+			from = "not recorded"
+		}
+		fmt.Fprintf(w, "kernel   changed at step %d: %s -> %s (later bits may differ from an unchanged run's)\n", k.Step, from, k.To)
+	}
 	if info.Parent != "" {
 		fmt.Fprintf(w, "forked   from %s at step %d\n", info.Parent, info.ParentStep)
 	}
@@ -247,6 +282,11 @@ func (v *RunView) tidy() []tidyRow {
 // metric, value; NaN and infinities as strings) and checkpoints as one
 // JSON object.
 func (v *RunView) WriteJSON(w io.Writer) error {
+	type kernelJSON struct {
+		Step int    `json:"step"`
+		From string `json:"from"`
+		To   string `json:"to"`
+	}
 	type ckJSON struct {
 		Step       int    `json:"step"`
 		Time       string `json:"time"`
@@ -255,21 +295,26 @@ func (v *RunView) WriteJSON(w io.Writer) error {
 	}
 	info, st := v.Summary.Info, v.Summary.Status
 	out := struct {
-		Run         string    `json:"run"`
-		Name        string    `json:"name"`
-		Seed        uint64    `json:"seed"`
-		ConfigHash  string    `json:"config_sha256"`
-		Version     string    `json:"version"`
-		Parent      string    `json:"parent,omitempty"`
-		ParentStep  int       `json:"parent_step,omitempty"`
-		State       string    `json:"state"`
-		Step        int       `json:"step"`
-		Total       int       `json:"total"`
-		Reason      string    `json:"reason,omitempty"`
-		Rows        []tidyRow `json:"rows"`
-		Checkpoints []ckJSON  `json:"checkpoints"`
-	}{v.Dir, info.Name, info.Seed, info.ConfigHash, info.Version, info.Parent, info.ParentStep,
+		Run           string       `json:"run"`
+		Name          string       `json:"name"`
+		Seed          uint64       `json:"seed"`
+		ConfigHash    string       `json:"config_sha256"`
+		Version       string       `json:"version"`
+		Kernel        string       `json:"kernel,omitempty"`
+		KernelChanges []kernelJSON `json:"kernel_changes,omitempty"`
+		Parent        string       `json:"parent,omitempty"`
+		ParentStep    int          `json:"parent_step,omitempty"`
+		State         string       `json:"state"`
+		Step          int          `json:"step"`
+		Total         int          `json:"total"`
+		Reason        string       `json:"reason,omitempty"`
+		Rows          []tidyRow    `json:"rows"`
+		Checkpoints   []ckJSON     `json:"checkpoints"`
+	}{v.Dir, info.Name, info.Seed, info.ConfigHash, info.Version, info.Kernel, nil, info.Parent, info.ParentStep,
 		string(st.State), st.Step, st.Total, st.Reason, v.tidy(), nil}
+	for _, k := range v.KernelChanges {
+		out.KernelChanges = append(out.KernelChanges, kernelJSON{k.Step, k.From, k.To})
+	}
 	for _, c := range v.Checkpoints {
 		out.Checkpoints = append(out.Checkpoints, ckJSON{c.Step, c.Time.UTC().Format("2006-01-02T15:04:05Z"), c.WeightsSHA256, c.HasWeights})
 	}

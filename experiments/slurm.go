@@ -42,6 +42,10 @@ type SlurmJob struct {
 	Logs string
 	// Extra are further sbatch options, one #SBATCH line each ("--mem=2G").
 	Extra []string
+	// AllowKernelChange lets a task resume its run on a node whose matrix
+	// products differ from those the run was made with (recorded in the
+	// run); false refuses, and the task fails with the reason in its log.
+	AllowKernelChange bool
 }
 
 // Errors returned by SlurmJob.Script for a job it cannot describe.
@@ -56,6 +60,35 @@ var (
 // slurmTimeRE matches sbatch's --time forms: MM, MM:SS, HH:MM:SS, D-HH,
 // D-HH:MM, D-HH:MM:SS.
 var slurmTimeRE = regexp.MustCompile(`^(\d+-)?\d+(:\d+){0,2}$`)
+
+// SlurmSeconds is the length of a time limit in sbatch's --time forms
+// (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) in seconds; 0 for "0"
+// (no limit) or a string in none of the forms.
+func SlurmSeconds(t string) int {
+	if !slurmTimeRE.MatchString(t) {
+		return 0
+	}
+	sec, scale := 0, []int{60, 1} // MM, MM:SS
+	if d, rest, ok := strings.Cut(t, "-"); ok {
+		days, _ := strconv.Atoi(d)
+		sec, t, scale = days*86400, rest, []int{3600, 60, 1} // D-HH[:MM[:SS]]
+	} else if strings.Count(t, ":") == 2 {
+		scale = []int{3600, 60, 1} // HH:MM:SS
+	}
+	for i, p := range strings.Split(t, ":") {
+		n, _ := strconv.Atoi(p)
+		sec += n * scale[i]
+	}
+	return sec
+}
+
+// lead is SignalLead or its default.
+func (j *SlurmJob) lead() int {
+	if j.SignalLead == 0 {
+		return DefaultSignalLead
+	}
+	return j.SignalLead
+}
 
 // Array is the --array value: "0-(Tasks-1)", with "%Parallel" when
 // Parallel limits it.
@@ -84,6 +117,8 @@ func (j *SlurmJob) check() error {
 		return fmt.Errorf("signal lead %d s: want 0 (default) or more", j.SignalLead)
 	case j.Time != "" && !slurmTimeRE.MatchString(j.Time):
 		return fmt.Errorf("time %q: want MM, HH:MM:SS or D-HH:MM:SS", j.Time)
+	case j.Time != "" && SlurmSeconds(j.Time) > 0 && j.lead() >= SlurmSeconds(j.Time):
+		return fmt.Errorf("signal lead %d s: the signal would come at or before the start of a task whose time limit is %s (%d s); want a lead below the limit", j.lead(), j.Time, SlurmSeconds(j.Time))
 	case !nameRE.MatchString(j.Name):
 		return fmt.Errorf("job name %q: want letters, digits, '.', '_' or '-'", j.Name)
 	case j.Partition != "" && !nameRE.MatchString(j.Partition):
@@ -128,10 +163,7 @@ func (j *SlurmJob) Script() (string, error) {
 	if err := j.check(); err != nil {
 		return "", fmt.Errorf("slurm job %s: %w", j.Name, err)
 	}
-	lead := j.SignalLead
-	if lead == 0 {
-		lead = DefaultSignalLead
-	}
+	lead := j.lead()
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("#!/bin/bash")
@@ -153,12 +185,16 @@ func (j *SlurmJob) Script() (string, error) {
 	for _, x := range j.Extra {
 		w("#SBATCH %s", x)
 	}
-	b.WriteString(fmt.Sprintf(slurmBody, shellQuote(j.Exe), shellQuote(j.Manifest)))
+	allow := ""
+	if j.AllowKernelChange {
+		allow = " --allow-kernel-change"
+	}
+	b.WriteString(fmt.Sprintf(slurmBody, shellQuote(j.Exe), shellQuote(j.Manifest), allow))
 	return b.String(), nil
 }
 
 // slurmBody is the script after its #SBATCH lines; %[1]s is branchspec,
-// %[2]s the manifest, both shell-quoted.
+// %[2]s the manifest, both shell-quoted, %[3]s further run flags.
 const slurmBody = `
 task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
 echo "branchspec: task $task on $(hostname -s), start $((${SLURM_RESTART_COUNT:-0} + 1))"
@@ -166,7 +202,7 @@ echo "branchspec: task $task on $(hostname -s), start $((${SLURM_RESTART_COUNT:-
 # branchspec runs in the background so that this shell, which Slurm signals
 # (B:), can forward SIGUSR1 to it and requeue the task once it has
 # checkpointed.
-%[1]s run --manifest %[2]s --index "$SLURM_ARRAY_TASK_ID" &
+%[1]s run --manifest %[2]s --index "$SLURM_ARRAY_TASK_ID"%[3]s &
 pid=$!
 signal=
 trap 'signal=USR1; kill -USR1 "$pid" 2>/dev/null' USR1

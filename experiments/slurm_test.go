@@ -104,6 +104,27 @@ func TestSlurmScriptOptional(t *testing.T) {
 	}
 }
 
+func TestSlurmSeconds(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"30", 1800}, {"30:15", 1815}, {"2:00:00", 7200}, {"1-0", 86400},
+		{"1-2", 93600}, {"1-2:03", 93780}, {"1-2:03:04", 93784}, {"0", 0}, {"2h", 0}, {"", 0},
+	}
+	for _, tt := range tests {
+		if got := SlurmSeconds(tt.in); got != tt.want {
+			t.Errorf("SlurmSeconds(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+	// A lead below the limit is accepted.
+	j := testSlurmJob()
+	j.Time, j.SignalLead = "3", 120
+	if _, err := j.Script(); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestSlurmScriptRejects(t *testing.T) {
 	tests := []struct {
 		name string
@@ -120,6 +141,11 @@ func TestSlurmScriptRejects(t *testing.T) {
 		{"extra not an option", func(j *SlurmJob) { j.Extra = []string{"mem=2G"} }, `sbatch argument "mem=2G"`},
 		{"extra with newline", func(j *SlurmJob) { j.Extra = []string{"--mem=2G\nrm -rf /"} }, "want one option"},
 		{"negative parallel", func(j *SlurmJob) { j.Parallel = -1 }, "parallel -1"},
+		// A lead at or past the limit signals the task before it trains.
+		{"lead past the limit", func(j *SlurmJob) { j.Time, j.SignalLead = "1:00", 120 },
+			`signal lead 120 s: the signal would come at or before the start of a task whose time limit is 1:00 (60 s); want a lead below the limit`},
+		{"default lead past the limit", func(j *SlurmJob) { j.Time = "2" }, "signal lead 120 s"},
+		{"lead equal to the limit", func(j *SlurmJob) { j.Time, j.SignalLead = "0:02:00", 120 }, "signal lead 120 s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"branchspec/configs"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,8 @@ type SweepOptions struct {
 	Terminal bool
 	// Version is recorded in new runs.
 	Version string
+	// AllowKernelChange: see Options.AllowKernelChange.
+	AllowKernelChange bool
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -84,8 +87,13 @@ func (r *SweepReport) Summary() string {
 // step, no new run starts, and Sweep returns an error wrapping
 // ErrInterrupted; running the sweep again continues where it stopped. A run
 // that fails does not stop the others; Sweep then returns an error naming
-// the failed runs. The report is complete in every case.
+// the failed runs. The report is complete in every case, except when the
+// runs o.Jobs at a time would not fit in memory: Sweep then refuses with
+// ErrMemory before it starts any, and returns no report.
 func Sweep(ctx context.Context, specs []RunSpec, o SweepOptions) (*SweepReport, error) {
+	if err := checkSweepMemory(specs, max(o.Jobs, 1)); err != nil {
+		return nil, err
+	}
 	rep := &SweepReport{Outcomes: make([]RunOutcome, len(specs)), Errs: make([]error, len(specs))}
 	for i := range rep.Outcomes {
 		rep.Outcomes[i] = NotStarted
@@ -139,7 +147,7 @@ func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay
 		d.skip(i)
 		return Skipped, nil
 	}
-	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now,
+	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now, AllowKernelChange: o.AllowKernelChange,
 		Extra:  spec.extra(o.Experiment),
 		OnStep: func(step, total int) { d.step(i, step, total) }}
 	d.start(i)
@@ -196,7 +204,11 @@ type sweepDisplay struct {
 }
 
 func newSweepDisplay(o SweepOptions, specs []RunSpec) *sweepDisplay {
-	d := &sweepDisplay{w: o.Progress, terminal: o.Terminal, now: o.Now, specs: specs, stopAt: o.StopAt,
+	var w io.Writer
+	if o.Progress != nil {
+		w = &quietOnError{w: o.Progress}
+	}
+	d := &sweepDisplay{w: w, terminal: o.Terminal, now: o.Now, specs: specs, stopAt: o.StopAt,
 		stepAt: make([]int, len(specs)), total: make([]int, len(specs)), first: make([]int, len(specs)),
 		running: map[int]bool{}}
 	if d.now == nil {
@@ -348,4 +360,24 @@ func (spec RunSpec) extra(experiment string) map[string]string {
 	x := spec.Endpoints.extra()
 	x["experiment"], x["regime"] = experiment, spec.Regime
 	return x
+}
+
+// checkSweepMemory refuses, as ErrMemory, a sweep whose largest run, jobs
+// times over, is estimated to exceed the available memory.
+func checkSweepMemory(specs []RunSpec, jobs int) error {
+	var largest *configs.Config
+	var most Memory
+	for _, s := range specs {
+		e, err := EstimateRun(s.Config)
+		if err != nil {
+			return err
+		}
+		if t := e.Total(); largest == nil || t > most {
+			largest, most = s.Config, t
+		}
+	}
+	if largest == nil {
+		return nil
+	}
+	return checkRunMemory(largest, min(jobs, len(specs)))
 }

@@ -22,6 +22,10 @@ type Commit struct {
 	// Status, if not nil, replaces the run's status.
 	Status *Status
 
+	// KernelChange, if not nil, is appended to the run's kernel changes
+	// (Run.KernelChanges).
+	KernelChange *KernelChange
+
 	// Retain, if not nil, is called after the checkpoint is added, once for
 	// every checkpoint that still has weights except the newest, with that
 	// checkpoint's step and the steps of all checkpoints (pruned or not),
@@ -125,6 +129,20 @@ func (c *Commit) apply(tx *bolt.Tx, ec *encodedCheckpoint, status []byte) error 
 			if err := c.retain(ckpts); err != nil {
 				return err
 			}
+		}
+	}
+	if c.KernelChange != nil {
+		meta := tx.Bucket(bucketMeta)
+		ks, err := decodeKernels(meta.Get(keyKernels))
+		if err != nil {
+			return err
+		}
+		rec, err := encodeKernels(append(ks, *c.KernelChange))
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keyKernels, rec); err != nil {
+			return err
 		}
 	}
 	if status != nil {

@@ -53,7 +53,7 @@ func TestReaderTimesOutDuringWrite(t *testing.T) {
 	if _, err := r.Rows(); !errors.Is(err, ErrTimeout) {
 		t.Errorf("Rows during a write: err = %v, want ErrTimeout", err)
 	}
-	summaries, err := list(filepath.Dir(w.Dir()), opts)
+	summaries, err := ListWith(filepath.Dir(w.Dir()), opts)
 	if err != nil || len(summaries) != 1 || !errors.Is(summaries[0].Err, ErrTimeout) {
 		t.Errorf("List during a write = %+v, %v; want one entry with ErrTimeout", summaries, err)
 	}

@@ -4,8 +4,9 @@
 // # Files
 //
 // A run is a directory holding run.db, the only file that cannot be
-// rebuilt, and run.lock, an empty file whose flock tells whether a training
-// process is alive (see Run.Lock and Run.Live). Create writes run.db under a
+// rebuilt, and run.lock, an empty file; a training process holds flocks on
+// the directory and on run.lock, which tell whether it is alive (see Lock
+// and Run.Live; deleting run.lock does not release the directory's). Create writes run.db under a
 // temporary name and links it into place, so a run.db either exists complete
 // or not at all; a crash during Create may leave a run.db.*.tmp file, which
 // is safe to delete.

@@ -35,6 +35,18 @@ var (
 	ErrTimeout = fmt.Errorf("waiting for the database lock: %w", berrors.ErrTimeout)
 )
 
+// Errors returned by the output helpers (CheckOutput, WriteFile, WriteDir).
+var (
+	// ErrRunStore is returned when an output would take the place of a run
+	// store: a name run directories reserve (run.db, run.lock), a file
+	// holding a bbolt database, or a directory holding a run.
+	ErrRunStore = errors.New("refusing to write over a run store")
+
+	// ErrNotEmpty is returned by WriteDir when the directory holds files it
+	// may not replace.
+	ErrNotEmpty = errors.New("directory is not empty")
+)
+
 // Errors returned by the training-process lock.
 var (
 	// ErrLocked is returned by Lock when another process (or another Lock in

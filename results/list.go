@@ -33,11 +33,13 @@ func (s Summary) Interrupted() bool {
 // Each run is read with the default Options, so a run in the middle of a
 // commit delays the listing by at most DefaultTimeout.
 func List(root string) ([]Summary, error) {
-	return list(root, nil)
+	return ListWith(root, nil)
 }
 
-// list is List with options, for tests.
-func list(root string, opts *Options) ([]Summary, error) {
+// ListWith is List reading each run with opts: a reader that must not
+// wait (ls) gives a short Timeout, and a run whose database another
+// program holds longer is a Summary whose Err wraps ErrTimeout.
+func ListWith(root string, opts *Options) ([]Summary, error) {
 	var out []Summary
 	err := walkRuns(root, func(dir string) {
 		out = append(out, summarize(dir, opts))

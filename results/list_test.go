@@ -39,7 +39,7 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := list(root, &Options{Timeout: shortWait})
+	got, err := ListWith(root, &Options{Timeout: shortWait})
 	if err != nil {
 		t.Fatal(err)
 	}

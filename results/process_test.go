@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -290,4 +291,59 @@ func checkAfterKill(t *testing.T, r *Run, step int) int {
 		t.Fatal(err)
 	}
 	return c.Step
+}
+
+// TestLockHoldsWhenRunLockIsDeleted: deleting run.lock while a process
+// holds the lock does not let a second one in, and the run stays live
+// (before, the second Lock created a new run.lock, locked it, and a second
+// trainer started on the live run).
+func TestLockHoldsWhenRunLockIsDeleted(t *testing.T) {
+	r := newTestRun(t)
+	cmd, out := helper(t, "lock", r.Dir(), 0)
+	if !out.Scan() || out.Text() != "locked" {
+		t.Fatalf("helper said %q, %v", out.Text(), out.Err())
+	}
+	if err := os.Remove(filepath.Join(r.Dir(), "run.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if live, err := r.Live(); err != nil || !live {
+		t.Errorf("Live with run.lock deleted = %v, %v; want true", live, err)
+	}
+	if release, err := r.Lock(); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			release()
+		}
+		t.Errorf("Lock with run.lock deleted under a holder: err = %v, want ErrLocked", err)
+	}
+	kill(t, cmd)
+	for out.Scan() {
+	}
+	waitKilled(t, cmd)
+	release, err := r.Lock()
+	if err != nil {
+		t.Fatalf("Lock after the holder died: %v", err)
+	}
+	release()
+}
+
+// TestLockRefusesSymlink: a run.lock that is a symbolic link, dangling or
+// not, is refused with an error that says so, and its target is not
+// created (before, a dangling link made Lock create the target).
+func TestLockRefusesSymlink(t *testing.T) {
+	r := newTestRun(t)
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Symlink(target, filepath.Join(r.Dir(), "run.lock")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Lock()
+	want := "results: lock " + filepath.Join(r.Dir(), "run.lock") + ": is a symbolic link; a run's lock file is a plain file (remove the link)"
+	if err == nil || err.Error() != want {
+		t.Errorf("Lock through a dangling link: %v\nwant %s", err, want)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Lock created the link's target (lstat: %v)", err)
+	}
+	if live, err := r.Live(); err != nil || live {
+		t.Errorf("Live with a link for run.lock = %v, %v; want false", live, err)
+	}
 }

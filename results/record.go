@@ -17,6 +17,7 @@ const (
 	kindTensors  byte = 4
 	kindBlobs    byte = 5
 	kindCkptInfo byte = 6
+	kindKernels  byte = 7
 )
 
 // recordVersion is the payload version written for every kind but rows

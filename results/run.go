@@ -40,6 +40,11 @@ type Info struct {
 	ConfigHash string // hex SHA-256 of ConfigText, as computed by the caller
 	Version    string // version of the program that created the run
 	Created    time.Time
+	// Kernel is the identity of the matrix products the run was made with
+	// (trainer.Kernel: implementation, micro-kernel, architecture level),
+	// "" for runs made before it was recorded. A change later is a
+	// KernelChange.
+	Kernel string
 
 	// Parent is the directory of the run this one was forked from and
 	// ParentStep the step of the parent's checkpoint it started from; Parent
@@ -55,6 +60,16 @@ type Info struct {
 	// the training set), opaque to this package; nil when there is none,
 	// and absent from the records of runs that have none.
 	Blobs map[string][]byte `json:",omitempty"`
+}
+
+// KernelChange records that training went on at Step with other matrix
+// products than before (a resume on another kind of machine, allowed
+// explicitly): the run's bits after Step may differ from an uninterrupted
+// run's. From is "" when the run had recorded none.
+type KernelChange struct {
+	Step     int
+	From, To string
+	Time     time.Time
 }
 
 // State is the life-cycle state of a run.
@@ -260,6 +275,65 @@ func (r *Run) SetStatus(s Status) error {
 	return r.commit("set status", Commit{Status: &s})
 }
 
+// KernelChanges returns the run's kernel changes, oldest first (none for
+// most runs).
+func (r *Run) KernelChanges() ([]KernelChange, error) {
+	var out []KernelChange
+	err := view(r.path, r.timeout, func(tx *bolt.Tx) (err error) {
+		out, err = decodeKernels(tx.Bucket(bucketMeta).Get(keyKernels))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("results: kernel changes %s: %w", r.path, err)
+	}
+	return out, nil
+}
+
+// Kernel is the identity of the matrix products the run is made with now:
+// the last kernel change's, else Info.Kernel.
+func (r *Run) Kernel() (string, error) {
+	info, err := r.Info()
+	if err != nil {
+		return "", err
+	}
+	changes, err := r.KernelChanges()
+	if err != nil {
+		return "", err
+	}
+	if n := len(changes); n > 0 {
+		return changes[n-1].To, nil
+	}
+	return info.Kernel, nil
+}
+
+// encodeKernels stores the kernel changes as JSON inside a record.
+func encodeKernels(ks []KernelChange) ([]byte, error) {
+	p, err := json.Marshal(ks)
+	if err != nil {
+		return nil, err
+	}
+	e := newEncoder(kindKernels, len(p))
+	e.raw(p)
+	return e.finish(), nil
+}
+
+// decodeKernels decodes the kernel changes; a run without the record has
+// none.
+func decodeKernels(rec []byte) ([]KernelChange, error) {
+	if rec == nil {
+		return nil, nil
+	}
+	d, err := openRecord(rec, kindKernels)
+	if err != nil {
+		return nil, fmt.Errorf("kernel changes: %w", err)
+	}
+	var ks []KernelChange
+	if err := json.Unmarshal(d.b, &ks); err != nil {
+		return nil, fmt.Errorf("kernel changes: %w: %w", ErrCorrupt, err)
+	}
+	return ks, nil
+}
+
 // Verify reads the whole database: it runs bbolt's consistency check over
 // every page and decodes every record, and returns the errors found
 // (ErrCorrupt for bad records), joined, or nil.
@@ -358,6 +432,8 @@ func verifyRecords(tx *bolt.Tx) []error {
 	_, err := decodeInfo(meta.Get(keyInfo))
 	note(err)
 	_, err = decodeStatus(meta.Get(keyStatus))
+	note(err)
+	_, err = decodeKernels(meta.Get(keyKernels))
 	note(err)
 	note(verifyRows("rows", tx.Bucket(bucketRows)))
 	if b := tx.Bucket(bucketAnalysis); b != nil {

@@ -187,3 +187,39 @@ func TestNegativeStep(t *testing.T) {
 		t.Error("Commit accepted a checkpoint at a negative step")
 	}
 }
+
+func TestKernelChanges(t *testing.T) {
+	info := testInfo("k")
+	info.Kernel = "pure-go/avx2-fma/amd64.v1"
+	r, err := Create(filepath.Join(t.TempDir(), "run"), info, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := r.Kernel(); err != nil || k != info.Kernel {
+		t.Fatalf("Kernel() = %q, %v", k, err)
+	}
+	want := []KernelChange{
+		{Step: 3, From: info.Kernel, To: "pure-go/generic/amd64.v1", Time: testTime},
+		{Step: 9, From: "pure-go/generic/amd64.v1", To: "openblas-haswell/avx2-fma/amd64.v1", Time: testTime},
+	}
+	for _, k := range want {
+		if err := r.Commit(Commit{KernelChange: &k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.KernelChanges()
+	if err != nil || len(got) != 2 {
+		t.Fatalf("KernelChanges() = %+v, %v", got, err)
+	}
+	for i := range want {
+		if got[i].Step != want[i].Step || got[i].From != want[i].From || got[i].To != want[i].To || !got[i].Time.Equal(want[i].Time) {
+			t.Errorf("change %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if k, _ := r.Kernel(); k != want[1].To {
+		t.Errorf("Kernel() after changes = %q", k)
+	}
+	if err := r.Verify(); err != nil {
+		t.Error(err)
+	}
+}

@@ -33,6 +33,7 @@ var (
 	keyFormat  = []byte("format")
 	keyInfo    = []byte("info")
 	keyStatus  = []byte("status")
+	keyKernels = []byte("kernels")
 	keyWeights = []byte("weights")
 	keySolver  = []byte("solver")
 	keyBlobs   = []byte("blobs")

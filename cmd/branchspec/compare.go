@@ -80,6 +80,9 @@ x on a log(1 + step) scale unless --logx=false.`,
 			if o.json && o.csv {
 				return usagef("--json and --csv exclude each other")
 			}
+			if err := o.check(); err != nil {
+				return err
+			}
 			if o.csv && !slices.Contains(experiments.CompareTables(), o.table) {
 				return usagef("unknown --table %q (want %s)", o.table, strings.Join(experiments.CompareTables(), ", "))
 			}
@@ -124,6 +127,11 @@ func (f *compareFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&f.permutations, "permutations", 10000, "permutation test: exact when there are at most this many splits, else this many random ones")
 	fs.Var(&f.primary, "primary", "a primary endpoint (repeatable; default: those the runs recorded from their experiment file, else dchroma.eta2 and rejoin.fmaxshare)")
 	fs.StringVar(&f.split, "split-endpoint", "", `the p-value key of "a split formed" (default: the runs' recorded one, else dchroma.eta2.p)`)
+}
+
+// check refuses bounds the comparison cannot take.
+func (f *compareFlags) check() error {
+	return firstErr(atLeast("resamples", f.resamples, 1), atLeast("permutations", f.permutations, 1))
 }
 
 // request is the comparison of the runs below dirs the flags ask for.

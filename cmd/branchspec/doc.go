@@ -6,8 +6,10 @@
 // package experiments and prints to the streams it is given. main only
 // registers and dispatches (serve calls experiments/serve, the web page's
 // package, in the same way). Exit status: 0 success, 1 failure, 2 usage
-// error (a bad flag, or an error matching experiments.ErrInvalid), 130
-// interrupted (the run checkpointed and can be resumed).
+// error (a bad flag, or an error matching experiments.ErrInvalid), 3
+// resource refusal (experiments.ErrMemory: refused before anything was
+// created because it would not fit in memory), 130 interrupted (SIGINT,
+// SIGTERM, SIGUSR1 or SIGHUP: the run checkpointed and can be resumed).
 //
 // Boundaries: this package imports nothing of the module but experiments
 // and experiments/serve, and never gorgonia or bbolt.

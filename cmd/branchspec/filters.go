@@ -18,17 +18,21 @@ Figure 3. Each kernel is scaled to its own range. With a shared stem the
 stem's first layer is drawn as one block.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct {
-			step, scale int
-			out         string
+			step  natFlag
+			scale int
+			out   string
 		}
-		fs.IntVar(&o.step, "step", -1, "checkpoint step (default: latest)")
+		fs.Var(&o.step, "step", "checkpoint step (default: latest)")
 		fs.StringVar(&o.out, "o", "", "output PNG file (required)")
 		fs.IntVar(&o.scale, "scale", 8, "pixels per kernel tap")
 		return func(e *env, args []string) error {
 			if len(args) != 1 || o.out == "" {
 				return usagef("want RUN and -o FILE.png")
 			}
-			blocks, at, err := experiments.DrawKernels(args[0], o.step, o.out, o.scale)
+			if err := atLeast("scale", o.scale, 1); err != nil {
+				return err
+			}
+			blocks, at, err := experiments.DrawKernels(args[0], o.step.or(-1), o.out, o.scale)
 			if err != nil {
 				return err
 			}

@@ -27,15 +27,16 @@ weights, which for a fork of a fork are the first run's.
 
 The fork is named NAME (default: RUN's name + "-fork" + STEP) and goes to
 OUT/NAME/seed-SEED; OUT defaults to the directory holding RUN's name
-directory, so the fork sits next to RUN. SIGINT and SIGTERM checkpoint it
+directory, so the fork sits next to RUN. SIGINT, SIGTERM and SIGHUP checkpoint it
 and exit with status 130; 'branchspec resume' continues it.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o struct {
-			at, stopAt int
-			name, out  string
-			sets       setFlags
+			at        natFlag
+			stopAt    int
+			name, out string
+			sets      setFlags
 		}
-		fs.IntVar(&o.at, "at", -1, "the parent's checkpoint step to start from (required)")
+		fs.Var(&o.at, "at", "the parent's checkpoint step to start from (required)")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
 		fs.StringVar(&o.name, "name", "", "the fork's run name (default: PARENT-forkSTEP)")
 		fs.StringVar(&o.out, "out", "", "results directory (default: next to the parent)")
@@ -44,19 +45,21 @@ and exit with status 130; 'branchspec resume' continues it.`,
 			if len(args) != 1 {
 				return usagef("want one RUN directory")
 			}
-			if o.at < 0 {
+			if !o.at.set {
 				return usagef("--at STEP is required")
 			}
+			if err := atLeast("stop-at", o.stopAt, 0); err != nil {
+				return err
+			}
 			dir, err := experiments.Fork(e.ctx, args[0],
-				experiments.ForkOptions{At: o.at, Set: o.sets, Name: o.name, Out: o.out},
+				experiments.ForkOptions{At: o.at.or(0), Set: o.sets, Name: o.name, Out: o.out},
 				trainOptions(e, o.stopAt))
-			if dir != "" {
-				fmt.Fprintf(e.stderr, "fork of %s at step %d: %s\n", args[0], o.at, dir)
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				fmt.Fprintf(e.stdout, "results: %s\n", dir)
-			}
-			return err
+			fmt.Fprintf(e.stderr, "fork of %s at step %d: %s\n", args[0], o.at.or(0), dir)
+			fmt.Fprintf(e.stdout, "results: %s\n", dir)
+			return nil
 		}
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -30,7 +31,7 @@ type command struct {
 }
 
 // env is what a command may touch: its streams, a context cancelled by
-// SIGINT/SIGTERM/SIGUSR1, and whether stderr is a terminal.
+// SIGINT, SIGTERM, SIGUSR1 or SIGHUP, and whether stderr is a terminal.
 type env struct {
 	ctx      context.Context
 	stdout   io.Writer
@@ -49,11 +50,26 @@ func commands() []*command {
 	return []*command{cmdRun, cmdResume, cmdSweep, cmdFork, cmdLs, cmdShow, cmdExport, cmdAnalyze, cmdFilters, cmdCompare, cmdReport, cmdServe, cmdData}
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+func main() { os.Exit(runMain()) }
+
+// runMain runs the command line of this process and returns its exit
+// status.
+func runMain() int {
+	// SIGINT, SIGTERM, SIGUSR1 (Slurm's time-limit warning) and SIGHUP (a
+	// closed terminal or ssh session) end a command early: a run
+	// checkpoints and the command exits with status 130. They are caught
+	// before anything is read, so a signal during a slow setup (a config
+	// on a FIFO, a large dataset) cancels it too.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGHUP)
 	defer stop()
+	// A write to a closed pipe returns EPIPE instead of killing the
+	// process (the runtime kills on SIGPIPE for stdout and stderr unless
+	// it is notified); progress output then goes quiet and training goes
+	// on. The channel is never read: the notification only disarms the
+	// default action.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	e := &env{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
-	os.Exit(dispatch(e, os.Args[1:]))
+	return dispatch(e, os.Args[1:])
 }
 
 // dispatch runs the subcommand named by args[0] and returns the exit status.
@@ -98,6 +114,9 @@ func dispatch(e *env, args []string) int {
 	case errors.As(err, &ue) || isFlagError(err) || errors.Is(err, experiments.ErrInvalid):
 		fmt.Fprintf(e.stderr, "branchspec %s: %v\nusage: branchspec %s %s\n", c.Name, err, c.Name, c.Usage)
 		return 2
+	case errors.Is(err, experiments.ErrMemory):
+		fmt.Fprintf(e.stderr, "branchspec %s: %v\n", c.Name, err)
+		return 3
 	case errors.Is(err, experiments.ErrInterrupted):
 		fmt.Fprintf(e.stderr, "branchspec %s: %v\n", c.Name, err)
 		return 130
@@ -175,6 +194,61 @@ func printHelp(w io.Writer, c *command) {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// natFlag is an integer flag that must be >= 0 and remembers whether it
+// was given, for flags whose absence means something ("the latest
+// checkpoint", "the config's seed"). A negative value is a flag error
+// (exit 2), never taken for the absence.
+type natFlag struct {
+	n   int64
+	set bool
+}
+
+func (f *natFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.FormatInt(f.n, 10)
+}
+
+func (f *natFlag) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("want an integer")
+	}
+	if n < 0 {
+		return fmt.Errorf("must be >= 0, got %d", n)
+	}
+	f.n, f.set = n, true
+	return nil
+}
+
+// or is the flag's value, or def when it was not given.
+func (f *natFlag) or(def int) int {
+	if !f.set {
+		return def
+	}
+	return int(f.n)
+}
+
+// atLeast is a usage error when the value v of the flag --name is below
+// min, else nil.
+func atLeast(name string, v, min int) error {
+	if v < min {
+		return usagef("--%s must be >= %d, got %d", name, min, v)
+	}
+	return nil
+}
+
+// firstErr returns the first error that is not nil.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setFlags collects repeated --set KEY=VALUE flags.

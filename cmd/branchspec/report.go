@@ -36,6 +36,9 @@ out with their reasons.`,
 			if len(args) == 0 || o.out == "" {
 				return usagef("want at least one DIR and -o REPORT.html")
 			}
+			if err := o.check(); err != nil {
+				return err
+			}
 			sum, err := experiments.WriteReport(experiments.ReportRequest{
 				Compare: o.request(args), Path: o.out, Title: o.title,
 				Command: "branchspec report " + strings.Join(args, " ") + " -o " + o.out,

@@ -3,9 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"runtime/pprof"
-	"strconv"
 
 	"branchspec/experiments"
 )
@@ -16,44 +14,53 @@ var cmdRun = &command{
 	Short: "train a run from a config (default: the embedded default)",
 	Long: `Run trains the model a config describes and stores it in OUT/NAME/seed-SEED/run.db.
 
-CONFIG is a TOML file, or the name of an embedded preset (` + "`branchspec run tiny`" + `);
-without it the embedded default runs. --set overrides any key with the same
-checks as the file (repeatable): --set optim.lr=0.01 --set model.branches=4.
+CONFIG is the name of an embedded preset (` + "`branchspec run tiny`" + `) or a
+TOML file; without it the embedded default runs. A bare word that names a
+preset is the preset (a directory of that name does not matter; a file of
+that name is an error: write ./NAME for the file); anything with a path
+separator or a .toml suffix, or any other word, is a file.
+
+--set overrides any key with the same checks as the file (repeatable):
+--set optim.lr=0.01 --set model.branches=4.
 --data PATH sets data.path, the dataset's directory (for a folder source the
 root above train/ and test/): branchspec run cifar10-alexnet --data DIR; it
 applies before the --set overrides.
 --stop-at STEP checkpoints at STEP and exits; 'branchspec resume' continues.
-SIGINT, SIGTERM and SIGUSR1 checkpoint the current step and exit with
+SIGINT, SIGTERM, SIGUSR1 and SIGHUP checkpoint the current step and exit with
 status 130.
 
 --manifest FILE --index I trains entry I of a sweep's manifest (written by
 'branchspec sweep --slurm' or '--k8s'; one scheduler task per entry) in the
 entry's directory: it starts the run, resumes it from its latest checkpoint,
-or does nothing if it is done, so a requeued or repeated task is safe.`,
+or does nothing if it is done, so a requeued or repeated task is safe. A
+resume on another kind of machine is refused as 'branchspec resume' refuses
+it, unless --allow-kernel-change.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &runOptions{}
-		fs.Int64Var(&o.seed, "seed", -1, "override the config's seed")
+		fs.Var(&o.seed, "seed", "override the config's seed (>= 0)")
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
 		fs.StringVar(&o.data, "data", "", "the dataset's directory: sets data.path")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
-		fs.IntVar(&o.index, "index", -1, "the manifest entry to train (a scheduler's task index)")
+		fs.Var(&o.index, "index", "the manifest entry to train (a scheduler's task index)")
+		fs.BoolVar(&o.allowKernel, "allow-kernel-change", false, "with --manifest: resume with other matrix products than the run was made with (recorded)")
 		return o.run
 	},
 }
 
 type runOptions struct {
-	seed   int64
+	seed   natFlag
 	out    string
 	sets   setFlags
 	data   string
 	stopAt int
 	prof   string
 	// manifest and index select a sweep's run instead of CONFIG.
-	manifest string
-	index    int
+	manifest    string
+	index       natFlag
+	allowKernel bool
 }
 
 func (o *runOptions) run(e *env, args []string) error {
@@ -62,8 +69,11 @@ func (o *runOptions) run(e *env, args []string) error {
 		return err
 	}
 	defer stop()
-	if o.manifest != "" || o.index >= 0 {
-		if len(args) > 0 || o.seed >= 0 || len(o.sets) > 0 || o.data != "" || o.out != "results" {
+	if err := atLeast("stop-at", o.stopAt, 0); err != nil {
+		return err
+	}
+	if o.manifest != "" || o.index.set {
+		if len(args) > 0 || o.seed.set || len(o.sets) > 0 || o.data != "" || o.out != "results" {
 			return usagef("--manifest takes no CONFIG, --seed, --set, --data or --out: the entry holds its config and directory")
 		}
 		return o.runManifest(e)
@@ -78,10 +88,10 @@ func (o *runOptions) run(e *env, args []string) error {
 	if o.data != "" {
 		sets = append([]string{experiments.DataPathSet(o.data)}, sets...)
 	}
-	if o.seed >= 0 {
-		sets = append([]string{"seed=" + strconv.FormatInt(o.seed, 10)}, sets...)
+	if o.seed.set {
+		sets = append([]string{"seed=" + o.seed.String()}, sets...)
 	}
-	cfg, err := experiments.LoadConfig(path, sets)
+	cfg, err := experiments.LoadConfig(e.ctx, path, sets)
 	if err != nil {
 		return err
 	}
@@ -95,16 +105,19 @@ func (o *runOptions) run(e *env, args []string) error {
 
 // runManifest brings entry o.index of the sweep manifest to its end.
 func (o *runOptions) runManifest(e *env) error {
-	if o.manifest == "" || o.index < 0 {
+	if o.manifest == "" || !o.index.set {
 		return usagef("--manifest and --index go together")
 	}
-	r, err := experiments.ReadManifestRun(o.manifest, o.index)
+	index := o.index.or(0)
+	r, err := experiments.ReadManifestRun(e.ctx, o.manifest, index)
 	if err != nil {
 		return err
 	}
 	cfg, dir := r.Config, r.Entry.Dir
-	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], o.index, dir)
-	skipped, err := r.Ensure(e.ctx, trainOptions(e, o.stopAt))
+	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], index, dir)
+	opts := trainOptions(e, o.stopAt)
+	opts.AllowKernelChange = o.allowKernel
+	skipped, err := r.Ensure(e.ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -121,18 +134,18 @@ func trainOptions(e *env, stopAt int) experiments.Options {
 }
 
 // startProfile starts a CPU profile into path ("" for none) and returns
-// the function that ends it.
+// the function that ends it; the file appears at path when it ends.
 func startProfile(path string) (func(), error) {
 	if path == "" {
 		return func() {}, nil
 	}
-	f, err := os.Create(path)
+	f, err := experiments.CreateOutput(path)
 	if err != nil {
 		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
+		f.Abort()
 		return nil, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() { pprof.StopCPUProfile(); f.Commit() }, nil
 }

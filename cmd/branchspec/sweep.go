@@ -21,7 +21,7 @@ a sweep again does only the work that is left. --seeds N replaces the file's
 seeds by 1..N; --set overrides a key in every run (after the file's own
 overrides); --data PATH sets data.path in every run (before --set);
 --stop-at STEP stops every run at STEP, resumable later.
-SIGINT and SIGTERM checkpoint every running run and exit with status 130.
+SIGINT, SIGTERM and SIGHUP checkpoint every running run and exit with status 130.
 With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &sweepOptions{}
@@ -43,6 +43,7 @@ With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 		fs.StringVar(&o.image, "image", "", "--k8s: the container image holding branchspec")
 		fs.StringVar(&o.claim, "pvc", "branchspec-results", "--k8s: the PersistentVolumeClaim holding OUT")
 		fs.StringVar(&o.mount, "mount", experiments.DefaultK8sMount, "--k8s: where the claim is mounted in the container")
+		fs.BoolVar(&o.allowKernel, "allow-kernel-change", false, "resume runs with other matrix products than they were made with (recorded; also for --slurm and --k8s tasks)")
 		return o.run
 	},
 }
@@ -62,6 +63,7 @@ type sweepOptions struct {
 	exe                string
 	image, claim       string
 	mount              string
+	allowKernel        bool
 }
 
 func (o *sweepOptions) run(e *env, args []string) error {
@@ -78,7 +80,7 @@ func (o *sweepOptions) run(e *env, args []string) error {
 	if o.data != "" {
 		sets = append([]string{experiments.DataPathSet(o.data)}, sets...)
 	}
-	exp, specs, err := experiments.PlanSweep(args[0], o.seeds, o.out, sets)
+	exp, specs, err := experiments.PlanSweep(e.ctx, args[0], o.seeds, o.out, sets)
 	if err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func (o *sweepOptions) run(e *env, args []string) error {
 		exp.Name, len(exp.Regimes), len(exp.Seeds), len(specs), o.jobs)
 	rep, err := experiments.Sweep(e.ctx, specs, experiments.SweepOptions{
 		Jobs: o.jobs, StopAt: o.stopAt, Experiment: exp.Name,
-		Progress: e.stderr, Terminal: e.terminal, Version: version,
+		Progress: e.stderr, Terminal: e.terminal, Version: version, AllowKernelChange: o.allowKernel,
 	})
 	if rep != nil {
 		fmt.Fprintf(e.stdout, "%s\nresults: %s\n", rep.Summary(), filepath.Join(o.out, exp.Name))
@@ -120,7 +122,7 @@ func (o *sweepOptions) checkCluster() error {
 func (o *sweepOptions) submitSlurm(e *env, name string, specs []experiments.RunSpec) error {
 	p, err := experiments.PlanSlurm(name, specs, o.out, experiments.SlurmOptions{
 		Partition: o.partition, Time: o.timeLimit, Parallel: o.parallel,
-		SignalLead: o.signalLead, Extra: o.sbatchArgs, Exe: o.exe})
+		SignalLead: o.signalLead, Extra: o.sbatchArgs, Exe: o.exe, AllowKernelChange: o.allowKernel})
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func (o *sweepOptions) submitSlurm(e *env, name string, specs []experiments.RunS
 
 func (o *sweepOptions) writeK8s(e *env, name string, specs []experiments.RunSpec) error {
 	p, err := experiments.PlanK8s(name, specs, o.out, experiments.K8sOptions{
-		Image: o.image, Exe: o.exe, Claim: o.claim, Mount: o.mount, Parallel: o.parallel})
+		Image: o.image, Exe: o.exe, Claim: o.claim, Mount: o.mount, Parallel: o.parallel, AllowKernelChange: o.allowKernel})
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func trainedRoot(t *testing.T) string {
 // train trains a run of the tiny preset with the overrides sets into out
 // and returns its directory.
 func train(ctx context.Context, out string, sets []string, onStep func(step, total int)) (string, error) {
-	cfg, err := experiments.LoadConfig("tiny", sets)
+	cfg, err := experiments.LoadConfig(ctx, "tiny", sets)
 	if err != nil {
 		return "", err
 	}

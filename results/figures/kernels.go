@@ -32,6 +32,34 @@ func (o KernelGridOptions) withDefaults() KernelGridOptions {
 	return o
 }
 
+// KernelGridSize is the width and height in pixels of the image
+// KernelGrid draws for these kernels, computed without drawing it, so that
+// a caller can refuse an image too large for its memory first. A side
+// past 2^51 pixels is an error.
+func KernelGridSize(branches [][]float32, c, k int, o KernelGridOptions) (width, height int, err error) {
+	o = o.withDefaults()
+	size := c * k * k
+	cell := float64(k)*float64(o.Scale) + float64(o.Gap)
+	w, h := 0.0, float64(o.Gap)
+	for b, ws := range branches {
+		if len(ws)%size != 0 {
+			return 0, 0, fmt.Errorf("figures: branch %d has %d weights, not a multiple of %dx%dx%d", b, len(ws), c, k, k)
+		}
+		n := len(ws) / size
+		cols := min(n, o.Columns)
+		rows := (n + o.Columns - 1) / o.Columns
+		w = max(w, float64(cols)*cell+float64(o.Gap))
+		h += float64(rows) * cell
+		if b > 0 {
+			h += float64(o.Branch)
+		}
+	}
+	if w > math.MaxInt32*float64(1<<20) || h > math.MaxInt32*float64(1<<20) {
+		return 0, 0, fmt.Errorf("figures: a kernel grid of %.3g x %.3g pixels is beyond any image", w, h)
+	}
+	return int(w), int(h), nil
+}
+
 // KernelGrid draws the kernels of each branch's first conv as a grid, one
 // block of rows per branch, top to bottom, separated by a wider gap. Each
 // branch holds weights [out, c, k, k] with c = 3 (drawn in colour) or 1
@@ -44,20 +72,12 @@ func KernelGrid(branches [][]float32, c, k int, o KernelGridOptions) (*image.RGB
 	o = o.withDefaults()
 	size := c * k * k
 	cell := k*o.Scale + o.Gap
-	width, height := 0, o.Gap
-	rows := make([]int, len(branches))
-	for b, w := range branches {
-		if len(w)%size != 0 {
-			return nil, fmt.Errorf("figures: branch %d has %d weights, not a multiple of %dx%dx%d", b, len(w), c, k, k)
-		}
-		n := len(w) / size
-		cols := min(n, o.Columns)
-		rows[b] = (n + o.Columns - 1) / o.Columns
-		width = max(width, cols*cell+o.Gap)
-		height += rows[b] * cell
-		if b > 0 {
-			height += o.Branch
-		}
+	width, height, err := KernelGridSize(branches, c, k, o)
+	if err != nil {
+		return nil, err
+	}
+	if float64(width)*float64(height)*4 > math.MaxInt32 {
+		return nil, fmt.Errorf("figures: a kernel grid of %d x %d pixels is too large to draw (at most 2 GiB)", width, height)
 	}
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	bg := color.RGBA{255, 255, 255, 255}
@@ -65,14 +85,14 @@ func KernelGrid(branches [][]float32, c, k int, o KernelGridOptions) (*image.RGB
 		img.Pix[i] = bg.R
 	}
 	y0 := o.Gap
-	for b, w := range branches {
+	for _, w := range branches {
 		n := len(w) / size
 		for u := 0; u < n; u++ {
 			x := o.Gap + (u%o.Columns)*cell
 			y := y0 + (u/o.Columns)*cell
 			drawKernel(img, x, y, w[u*size:(u+1)*size], c, k, o.Scale)
 		}
-		y0 += rows[b]*cell + o.Branch
+		y0 += (n+o.Columns-1)/o.Columns*cell + o.Branch
 	}
 	return img, nil
 }

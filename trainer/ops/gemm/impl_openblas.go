@@ -4,8 +4,9 @@ package gemm
 
 import "branchspec/trainer/ops/gemm/internal/cblas"
 
-// Impl names the implementation behind Sgemm: "pure-go" or "openblas".
-func Impl() string { return "openblas" }
+// Impl names the implementation behind Sgemm: "pure-go", or "openblas-"
+// and the core OpenBLAS chose its kernels for ("openblas-Haswell").
+func Impl() string { return "openblas-" + cblas.Core() }
 
 func sgemmImpl(w *Workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {

@@ -21,6 +21,11 @@ static void bs_sgemm(int ta, int tb, int m, int n, int k, float alpha,
 */
 import "C"
 
+// Core names the CPU core whose kernels OpenBLAS chose ("Haswell",
+// "SkylakeX", ...): a library built for several cores (DYNAMIC_ARCH) picks
+// one at start, and kernels of different cores round differently.
+func Core() string { return C.GoString(C.openblas_get_corename()) }
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C with cblas_sgemm in
 // row-major order, on one OpenBLAS thread. m, n and k must be positive;
 // the caller checks dimensions and slice lengths.
