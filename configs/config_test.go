@@ -346,7 +346,7 @@ func TestLoadFromResolution(t *testing.T) {
 		{arg: "mine", name: "mine"}, // no preset: a file in dir
 		{arg: "sub/x.toml", name: "x"},
 		{arg: "cifar10.toml", name: "cifar10"}, // no such file: the preset
-		{arg: "nope", err: "configs: load (" + filepath.Join(dir, "nope") + "): open " + filepath.Join(dir, "nope") + ": no such file or directory; presets: cifar10, default, fashion-mnist, tiny"},
+		{arg: "nope", err: "configs: load (" + filepath.Join(dir, "nope") + "): open " + filepath.Join(dir, "nope") + ": no such file or directory; presets: cifar10, cifar10-alexnet, default, fashion-mnist, tiny"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arg, func(t *testing.T) {

@@ -314,9 +314,6 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 		return fmt.Errorf("%w before the run was created", ErrInterrupted)
 	}
 	su.first.KernelChange = b.kernel
-	if s.run, err = results.CreateWith(dir, b.info, su.first, nil); err != nil {
-		return err
-	}
 	b.info.Blobs = s.data.blobs
 	if s.run, err = results.CreateWith(dir, b.info, su.first, nil); err != nil {
 		return err
