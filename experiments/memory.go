@@ -12,6 +12,7 @@ import (
 
 	"branchspec/configs"
 	"branchspec/trainer"
+	"branchspec/trainer/data"
 )
 
 // ErrMemory is matched (errors.Is) by the errors of a request refused
@@ -226,18 +227,24 @@ const (
 	openblasBytes = 32 << 20
 )
 
-// datasetSizes is how many training and held-out examples cfg loads.
-func datasetSizes(cfg *configs.Config) (train, test int) {
+// datasetSizes is how many training and held-out examples cfg loads, and
+// for a folder source how many image files its splits hold (0 for other
+// sources): a folder's images are counted, not read.
+func datasetSizes(cfg *configs.Config) (train, test, files int) {
 	d := cfg.Data
 	train, test = d.TrainSize, d.TestSize
 	full := map[string][2]int{configs.SourceCIFAR10: {50000, 10000}, configs.SourceIDX: {60000, 10000}}[d.Source]
+	if d.Source == configs.SourceFolder {
+		full[0], full[1] = data.CountFolder(d.Path)
+		files = full[0] + full[1]
+	}
 	if train == 0 {
 		train = full[0]
 	}
 	if test == 0 {
 		test = full[1]
 	}
-	return train, test
+	return train, test, files
 }
 
 // EstimateRun estimates the memory a run of cfg needs at its peak, before
@@ -290,10 +297,19 @@ func EstimateRun(cfg *configs.Config) (MemoryEstimate, error) {
 	act += rejoin
 	afterRejoin += rejoin
 
-	train, test := datasetSizes(cfg)
+	train, test, files := datasetSizes(cfg)
 	data := float64(train+test) * (input*4 + 4)
 	if cfg.Data.Grayscale {
 		data *= 2
+	}
+	if files > 0 {
+		// A folder's images stay bytes: the decoded cache is read whole
+		// and the sets are views of it, except prefixes (train_size or
+		// test_size below the files'), which are copied out.
+		data = float64(files) * (input + 4)
+		if train+test < files {
+			data += float64(train+test) * (input + 4)
+		}
 	}
 	slots := 2.0 // Adam's moments
 	if cfg.Optim.Algorithm == "sgd" {

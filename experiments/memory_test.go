@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"branchspec/configs"
 )
 
 // estimateTol bounds EstimateRun / measured peak: the estimate may be at
@@ -156,5 +158,37 @@ func TestMemoryRefusedBeforeAnything(t *testing.T) {
 	_, err = CompareDirs(CompareRequest{Dirs: []string{root}, Options: CompareOptions{Resamples: 2_000_000_000, Permutations: 10}})
 	if !errors.Is(err, ErrMemory) || !strings.HasPrefix(err.Error(), "not enough memory: a comparison with 2000000000 resamples needs about 47.7 GiB (bootstrap replicates 47.7 GiB, program 15.0 MiB)") {
 		t.Errorf("2e9 resamples: %v", err)
+	}
+}
+
+// TestEstimateCountsFolderImages: a folder source's data is its image
+// files as bytes (counted, not read), so the estimate grows by about
+// (C*H*W + 4) bytes per file, and a prefix adds its copy.
+func TestEstimateCountsFolderImages(t *testing.T) {
+	small, large := t.TempDir(), t.TempDir()
+	makeImageFolder(t, small, 4, 2, 16)
+	makeImageFolder(t, large, 40, 20, 16)
+	dataPart := func(cfg *configs.Config) float64 {
+		e, err := EstimateRun(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range e {
+			if p.What == "data" {
+				return float64(p.Bytes)
+			}
+		}
+		t.Fatal("no data part in the estimate")
+		return 0
+	}
+	per := float64(3*16*16 + 4)
+	if got := dataPart(folderConfig(t, small)); got != 12*per {
+		t.Errorf("12 files: data %g bytes, want %g", got, 12*per)
+	}
+	if got := dataPart(folderConfig(t, large)); got != 120*per {
+		t.Errorf("120 files: data %g bytes, want %g", got, 120*per)
+	}
+	if got := dataPart(folderConfig(t, large, "data.train_size=10", "data.test_size=4", "optim.batch_size=8")); got != (120+14)*per {
+		t.Errorf("a prefix of 14 of 120 files: data %g bytes, want %g", got, (120+14)*per)
 	}
 }

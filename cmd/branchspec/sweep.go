@@ -22,7 +22,10 @@ seeds by 1..N; --set overrides a key in every run (after the file's own
 overrides); --data PATH sets data.path in every run (before --set);
 --stop-at STEP stops every run at STEP, resumable later.
 SIGINT, SIGTERM and SIGHUP checkpoint every running run and exit with status 130.
-With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
+With --slurm or --k8s the runs are handed to a cluster scheduler instead.
+--dry-run prints what would be done (each run new, to resume or done, with
+its config hash and memory estimate; with --slurm or --k8s what would be
+submitted or written) and exits.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &sweepOptions{}
 		fs.IntVar(&o.seeds, "seeds", 0, "use seeds 1..N instead of the file's")
@@ -33,7 +36,7 @@ With --slurm or --k8s the runs are handed to a cluster scheduler instead.`,
 		fs.StringVar(&o.data, "data", "", "the dataset's directory: sets data.path in every run")
 		fs.BoolVar(&o.slurm, "slurm", false, "submit the sweep as a Slurm job array")
 		fs.BoolVar(&o.k8s, "k8s", false, "write a Kubernetes Indexed Job manifest instead of running")
-		fs.BoolVar(&o.dryRun, "dry-run", false, "with --slurm or --k8s: print what would be submitted or written")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be done (each run: new, resume, done; with --slurm or --k8s what would be submitted or written) and exit")
 		fs.StringVar(&o.partition, "partition", "", "Slurm partition")
 		fs.StringVar(&o.timeLimit, "time", "2:00:00", "Slurm time limit per task")
 		fs.IntVar(&o.parallel, "parallel", 0, "at most this many array tasks or pods at once (0: no limit)")
@@ -89,6 +92,12 @@ func (o *sweepOptions) run(e *env, args []string) error {
 		return o.submitSlurm(e, exp.Name, specs)
 	case o.k8s:
 		return o.writeK8s(e, exp.Name, specs)
+	case o.dryRun:
+		plan, err := experiments.PlanStates(specs)
+		if err != nil {
+			return err
+		}
+		return experiments.WritePlan(e.stdout, plan)
 	}
 	fmt.Fprintf(e.stderr, "sweep %s: %d regimes x %d seeds = %d runs, %d at a time\n",
 		exp.Name, len(exp.Regimes), len(exp.Seeds), len(specs), o.jobs)

@@ -445,3 +445,34 @@ func decodeFile(root string, ff folderFile, h, w int, resize bool) ([]uint8, int
 	}
 	return pix, ih, iw, nil
 }
+
+// CountFolder counts the image files (the names LoadFolder reads) in the
+// class folders of ROOT/train and ROOT/test, without reading them: what a
+// memory estimate needs before anything is loaded. A split that cannot be
+// listed counts 0; LoadFolder reports why.
+func CountFolder(root string) (train, test int) {
+	count := func(split string) int {
+		dir := filepath.Join(root, split)
+		classes, err := os.ReadDir(dir)
+		if err != nil {
+			return 0
+		}
+		n := 0
+		for _, c := range classes {
+			if strings.HasPrefix(c.Name(), ".") {
+				continue
+			}
+			ents, err := os.ReadDir(filepath.Join(dir, c.Name()))
+			if err != nil {
+				continue
+			}
+			for _, e := range ents {
+				if name := e.Name(); !strings.HasPrefix(name, ".") && isImageName(name) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	return count("train"), count("test")
+}

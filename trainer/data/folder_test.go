@@ -438,3 +438,27 @@ func TestLoadFolderNoCache(t *testing.T) {
 		t.Errorf("NoCache wrote %d files", len(ents))
 	}
 }
+
+// TestCountFolder counts what LoadFolder would read, ignoring what it
+// ignores, and 0 for a split it cannot list.
+func TestCountFolder(t *testing.T) {
+	root := makeFolder(t)
+	writeFile(t, filepath.Join(root, "train", "README.txt"), "a file at the class level")
+	writeFile(t, filepath.Join(root, "train", "a_cat", "notes.txt"), "another extension")
+	writeFile(t, filepath.Join(root, "train", "a_cat", ".0009.png"), "hidden")
+	writeFile(t, filepath.Join(root, "test", ".hidden", "0000.png"), "not read")
+	train, test := CountFolder(root)
+	if train != 6 || test != 4 {
+		t.Errorf("CountFolder = %d, %d; want 6, 4", train, test)
+	}
+	tr, te, _, err := LoadFolder(root, &FolderOptions{NoCache: true, Height: 3, Width: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Len() != train || te.Len() != test {
+		t.Errorf("LoadFolder read %d, %d images; CountFolder said %d, %d", tr.Len(), te.Len(), train, test)
+	}
+	if a, b := CountFolder(filepath.Join(root, "nope")); a != 0 || b != 0 {
+		t.Errorf("CountFolder of a missing root = %d, %d", a, b)
+	}
+}
