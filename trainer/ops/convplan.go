@@ -27,6 +27,7 @@ import (
 // for all K*K taps.
 type convPlan struct {
 	g      convGeom
+	kernel gemm.Kernel // the kernel whose packed layout the plan writes
 	hp, wp int
 	// segs[first[q]:first[q+1]] are the runs of output panel q: positions
 	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
@@ -40,8 +41,8 @@ type convPlan struct {
 // panelSeg is one run of consecutive output positions on one output row.
 type panelSeg struct{ src, dst, n int }
 
-func newConvPlan(g convGeom) *convPlan {
-	p := &convPlan{g: g, hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
+func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
+	p := &convPlan{g: g, kernel: kern, hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
 	ohw := g.ohw()
 	for p0 := 0; p0 < ohw; p0 += gemm.NR {
 		p.first = append(p.first, len(p.segs))
@@ -130,7 +131,7 @@ func (p *convPlan) packPanel(bp, xp []float32, q int) {
 }
 
 // forward computes one image's output y [O, OH*OW] = wpk * col(xp) with
-// weights packed by gemm.PackA (O rows, C*K*K deep), plus the bias (nil for
+// weights packed by the plan's kernel (O rows, C*K*K deep), plus the bias (nil for
 // none) and through the ReLU when relu is set, both applied by the
 // micro-kernel before it stores a tile. bp is scratch of C*K*K*NR
 // elements.
@@ -141,7 +142,7 @@ func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, r
 	for q := 0; q < p.panels(); q++ {
 		p.packPanel(bp, xp, q)
 		p0 := q * gemm.NR
-		ws.MulPanel(g.o, min(gemm.NR, ohw-p0), ckk, wpk, gemm.MR*ckk, 0, bp, ep, y[p0:], ohw)
+		ws.MulPanel(g.o, min(gemm.NR, ohw-p0), ckk, wpk, p.kernel.MR()*ckk, 0, bp, ep, y[p0:], ohw)
 	}
 }
 
@@ -154,18 +155,19 @@ func (p *convPlan) wideLen() int { return p.g.oh * p.wp }
 func (p *convPlan) tapLen() int { return p.planeLen() + p.g.k - 1 }
 
 // packInputTaps packs the padded image x [C, H, W] as a C-row matrix, one
-// row per channel, k-major over the padded plane (see gemm.PanelRow):
-// xpk[ip*MR*tapLen + u*h + i] = xp[c][u] for channel c in row i of panel
-// ip. Padding, the tail past the plane and rows past C must be zero in xpk
-// (they are only ever written with zeros), and xpk must extend MR elements
-// past its last panel (see gemm.Interleave).
+// row per channel, k-major over the padded plane in the plan's kernel's
+// layout (see gemm.Kernel.PanelRow): xpk[ip*MR*tapLen + u*h + i] = xp[c][u]
+// for channel c in row i of panel ip. Padding, the tail past the plane and
+// rows past C must be zero in xpk (they are only ever written with zeros),
+// and xpk must extend MR elements past its last panel (see
+// gemm.Interleave).
 func (p *convPlan) packInputTaps(xpk, x []float32) {
 	g := p.g
-	tl, hw := p.tapLen(), g.h*g.w
+	tl, hw, mr := p.tapLen(), g.h*g.w, p.kernel.MR()
 	for c := 0; c < g.c; {
-		ip, _, h := gemm.PanelRow(g.c, c)
+		ip, _, h := p.kernel.PanelRow(g.c, c)
 		rows := min(h, g.c-c)
-		pan := xpk[ip*gemm.MR*tl:]
+		pan := xpk[ip*mr*tl:]
 		for y := 0; y < g.h; y++ {
 			base := ((y+g.pad)*p.wp + g.pad) * h
 			gemm.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
@@ -222,14 +224,14 @@ func (p *convPlan) packGradWide(gpk, gy, y []float32) {
 func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
 	g := p.g
 	kk := g.k * g.k
-	wl, tl := p.wideLen(), p.tapLen()
+	wl, tl, mr := p.wideLen(), p.tapLen(), p.kernel.MR()
 	for i := 0; i < g.k; i++ {
 		for j := 0; j < g.k; j++ {
 			s := i*g.k + j
 			off := i*p.wp + j
 			for o0 := 0; o0 < g.o; o0 += gemm.NR {
 				nv := min(gemm.NR, g.o-o0)
-				ws.MulPanel(g.c, nv, wl, xpk, gemm.MR*tl, off, gpk[(o0/gemm.NR)*gemm.NR*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
+				ws.MulPanel(g.c, nv, wl, xpk, mr*tl, off, gpk[(o0/gemm.NR)*gemm.NR*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
 			}
 		}
 	}

@@ -179,11 +179,12 @@ g2done:
 
 // func interleaveAVX(dst *float32, h int, src *float32, lds int, rows int, n8 int)
 //
-// dst[t*h + i] = src[i*lds + t] for i < rows and 0 for rows <= i < h
-// (h is 4 or 6), t < 8*n8: rows of a matrix interleaved into a k-major
-// panel. A 6-row position is stored as 8 floats, the last two (zeros)
-// overwritten by the next position, so with h = 6 the two floats after
-// the last position are set to zero.
+// dst[t*h + i] = src[i*lds + t] for i < rows and 0 for rows <= i < min(h, 8)
+// (h is 4, 6, 8 or 16; rows <= 8), t < 8*n8: rows of a matrix interleaved
+// into a k-major panel (with h = 16, the first 8 rows of each position).
+// Each position but with h = 4 is stored as 8 floats; a 6-row position's
+// last two (zeros) are overwritten by the next position, so with h = 6 the
+// two floats after the last position are set to zero.
 TEXT ·interleaveAVX(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ h+8(FP), R8
@@ -264,15 +265,21 @@ iloaded:
 	VPERM2F128 $0x31, Y7, Y3, Y15
 	CMPQ R8, $16
 	JEQ ih4
-	VMOVUPS Y8, 0(DI)
-	VMOVUPS Y9, 24(DI)
-	VMOVUPS Y10, 48(DI)
-	VMOVUPS Y11, 72(DI)
-	VMOVUPS Y12, 96(DI)
-	VMOVUPS Y13, 120(DI)
-	VMOVUPS Y14, 144(DI)
-	VMOVUPS Y15, 168(DI)
-	ADDQ $192, DI
+	// Positions in increasing order: with h = 6 each store's last two
+	// (zero) floats are overwritten by the next position's.
+	MOVQ DI, AX
+	VMOVUPS Y8, (AX)
+	VMOVUPS Y9, (AX)(R8*1)
+	VMOVUPS Y10, (AX)(R8*2)
+	LEAQ (AX)(R8*2), AX
+	VMOVUPS Y11, (AX)(R8*1)
+	VMOVUPS Y12, (AX)(R8*2)
+	LEAQ (AX)(R8*2), AX
+	VMOVUPS Y13, (AX)(R8*1)
+	VMOVUPS Y14, (AX)(R8*2)
+	LEAQ (AX)(R8*2), AX
+	VMOVUPS Y15, (AX)(R8*1)
+	LEAQ (DI)(R8*8), DI
 	JMP inext
 ih4:
 	VMOVUPS X8, 0(DI)

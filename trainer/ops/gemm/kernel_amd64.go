@@ -4,11 +4,55 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
+// avx2Family is AVX2: 6x16 and 4x16 tiles in ymm registers, and the 4x3
+// dot-product kernel.
+var avx2Family = family{kernel: AVX2, mr: 6, tile: [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16}, dot: dotKernel4x3}
+
+// avx512Family is AVX512: 16x16 and 8x16 tiles in zmm registers. Its 4-row
+// tail panels and its dot products run AVX2's kernels, which give the same
+// bits and, with 4 rows, as many multiply-adds a cycle.
+var avx512Family = family{kernel: AVX512, mr: 16, tile: [maxMR + 1]kernelFunc{16: kernel16x16, 8: kernel8x16, 4: kernel4x16}, dot: dotKernel4x3}
+
+// familyOf returns the family of k, a kernel this CPU runs.
+func familyOf(k Kernel) *family {
+	switch k {
+	case AVX512:
+		return &avx512Family
+	case AVX2:
+		return &avx2Family
+	}
+	return &portableFamily
+}
+
+// hasAVX2FMA reports whether the CPU and OS support AVX2 and FMA.
+func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+
+// hasAVX512 reports whether the CPU and OS support the AVX-512 foundation
+// (with its zmm state) and AVX2 and FMA, whose kernels AVX512 also runs.
+func hasAVX512() bool { return cpu.X86.HasAVX512F && hasAVX2FMA() }
+
 // kernel6x16 is the AVX2/FMA version of kernelGeneric. It requires AVX2
-// and FMA; callers check hasAVX2FMA first.
+// and FMA.
 //
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel4x16 is kernel6x16 for 4-row panels of A (the portable version is
+// kernelGeneric4). It requires AVX2 and FMA.
+//
+//go:noescape
+func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel16x16 is kernel6x16 for 16-row panels of A, in zmm registers. It
+// requires AVX-512F.
+//
+//go:noescape
+func kernel16x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel8x16 is kernel16x16 for 8-row panels of A. It requires AVX-512F.
+//
+//go:noescape
+func kernel8x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
 // dotKernel4x3 adds the dot products of 4 rows of A with 3 rows of B, both
 // contiguous along k, into the 4x3 tile of C at c:
@@ -19,41 +63,6 @@ func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //
 //go:noescape
 func dotKernel4x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-
-// kernel4x16 is kernel6x16 for 4-row panels of A (the portable version is
-// kernelGeneric4). It requires AVX2 and FMA.
-//
-//go:noescape
-func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
-
-// hasAVX2FMA reports whether the CPU and OS support AVX2 and FMA.
-func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
-
-// microKernel returns the fastest 6x16 kernel available on this CPU and its
-// name.
-func microKernel() (kernelFunc, string) {
-	if hasAVX2FMA() {
-		return kernel6x16, "avx2-fma"
-	}
-	return kernelGeneric, "generic"
-}
-
-// microKernel4 returns the fastest 4x16 kernel available on this CPU.
-func microKernel4() kernelFunc {
-	if hasAVX2FMA() {
-		return kernel4x16
-	}
-	return kernelGeneric4
-}
-
-// dotKernel returns the 4x3 dot-product kernel for A·Bᵀ, if this CPU has
-// one.
-func dotKernel() (func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int), bool) {
-	if hasAVX2FMA() {
-		return dotKernel4x3, true
-	}
-	return nil, false
-}
 
 // gatherPanelAVX is GatherPanel without checks; it requires AVX.
 //
@@ -94,7 +103,32 @@ func gatherPanel2(dst, src0, src1 []float32, offs []int32) {
 	gatherPanel2Generic(dst, src0, src1, offs)
 }
 
-// interleaveAVX is Interleave after its checks; it requires AVX.
+// interleaveAVX is Interleave of at most 8 rows after its checks; it
+// requires AVX.
 //
 //go:noescape
 func interleaveAVX(dst *float32, h int, src *float32, lds int, rows int, n8 int)
+
+// fmaPeakAVX512 runs n iterations of 24 independent zmm multiply-add
+// chains (768 flops each); see MeasurePeak. It requires AVX-512F.
+//
+//go:noescape
+func fmaPeakAVX512(n int)
+
+// fmaPeakAVX2 runs n iterations of 12 independent ymm multiply-add chains
+// (192 flops each); see MeasurePeak. It requires AVX2 and FMA.
+//
+//go:noescape
+func fmaPeakAVX2(n int)
+
+// peakLoop returns the FMA-peak loop of k and its flops per iteration, or
+// nil.
+func peakLoop(k Kernel) (func(n int), float64) {
+	switch k {
+	case AVX512:
+		return fmaPeakAVX512, 24 * 16 * 2
+	case AVX2:
+		return fmaPeakAVX2, 12 * 8 * 2
+	}
+	return nil, 0
+}

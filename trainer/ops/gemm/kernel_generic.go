@@ -2,7 +2,8 @@ package gemm
 
 import "unsafe"
 
-// kernelFunc is the signature of a 6x16 micro-kernel; see kernelGeneric.
+// kernelFunc is the signature of a micro-kernel of a panel of some height;
+// see kernelGeneric.
 type kernelFunc func(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
 // Epilogue flags of a micro-kernel, applied in this order.
@@ -12,16 +13,19 @@ const (
 	flagReLU = 4 // take max(v, 0), NaN staying NaN
 )
 
+// portableFamily is Portable: the AVX2 layout, in pure Go.
+var portableFamily = family{kernel: Portable, mr: 6, tile: [maxMR + 1]kernelFunc{6: kernelGeneric, 4: kernelGeneric4}}
+
 // kernelGeneric is the portable version of the 6x16 micro-kernel:
 //
-//	v[i][j] = sum_p a[p*mr+i] * b[p*nr+j]  (+ C[i][j]) (+ bias[i]),  0 <= i < mr, 0 <= j < nr
+//	v[i][j] = sum_p a[p*6+i] * b[p*nr+j]  (+ C[i][j]) (+ bias[i]),  0 <= i < 6, 0 <= j < nr
 //	C[i][j] = v[i][j], or max(v[i][j], 0) with flagReLU
 //
-// a holds k*mr packed values, b holds k*nr, and c addresses a tile with row
+// a holds k*6 packed values, b holds k*nr, and c addresses a tile with row
 // stride ldc. Without flagAdd, C is not read; without flagBias, bias is not
 // read (and may be nil).
 func kernelGeneric(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	genericTile(mr, k, a, b, c, ldc, flags, bias)
+	genericTile(6, k, a, b, c, ldc, flags, bias)
 }
 
 // kernelGeneric4 is kernelGeneric for 4-row panels of A (a holds k*4
@@ -30,9 +34,11 @@ func kernelGeneric4(k int, a, b, c *float32, ldc int, flags int, bias *float32) 
 	genericTile(4, k, a, b, c, ldc, flags, bias)
 }
 
-// genericTile is the portable micro-kernel for panels of rows <= mr rows.
+// genericTile is the portable micro-kernel for panels of rows <= maxMR
+// rows. Each value is one chain of multiply-adds along p, in order, as in
+// the vector kernels (which fuse them).
 func genericTile(rows, k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	var acc [mr][nr]float32
+	var acc [maxMR][nr]float32
 	as := unsafe.Slice(a, k*rows)
 	bs := unsafe.Slice(b, k*nr)
 	for p := 0; p < k; p++ {

@@ -7,82 +7,96 @@ import (
 	"testing"
 )
 
+// mulPanelShapes are MulPanel products: every tail of every kernel's panel
+// split (m around multiples of 4, 6, 8 and 16), ragged and full column
+// panels, empty and deep products, and windows read with a skip.
+var mulPanelShapes = []struct{ m, n, k, skip int }{
+	{1, 1, 1, 0}, {6, 16, 7, 0}, {5, 15, 0, 0}, {7, 17, 33, 0}, {32, 256, 288, 0},
+	{13, 40, 9, 3}, {3, 16, 300, 5}, {36, 33, 64, 0}, {4, 16, 5, 0}, {8, 16, 5, 1},
+	{9, 32, 6, 0}, {12, 16, 7, 0}, {16, 16, 27, 0}, {17, 20, 3, 0}, {20, 16, 11, 2},
+	{24, 48, 8, 0}, {28, 16, 5, 0}, {29, 31, 4, 0}, {40, 16, 2, 0}, {45, 16, 3, 0},
+}
+
 // TestMulPanelMatchesNaive packs A with PackA and B panel by panel, runs
-// MulPanel with and without add, and checks C against the float64
-// reference, including panel windows read with a stride.
+// MulPanel with every kernel and epilogue, and checks C against the
+// float64 reference, including panel windows read with a stride.
 func TestMulPanelMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	tests := []struct{ m, n, k, skip int }{
-		{1, 1, 1, 0}, {6, 16, 7, 0}, {5, 15, 0, 0}, {7, 17, 33, 0}, {32, 256, 288, 0},
-		{13, 40, 9, 3}, {3, 16, 300, 5}, {36, 33, 64, 0},
-	}
 	eps := []struct{ add, bias, relu bool }{
 		{false, false, false}, {true, false, false}, {false, true, false}, {false, false, true}, {false, true, true}, {true, true, true},
 	}
-	for _, tt := range tests {
-		for _, e := range eps {
-			add := e.add
-			t.Run(fmt.Sprintf("m%d_n%d_k%d_skip%d_add%t_bias%t_relu%t", tt.m, tt.n, tt.k, tt.skip, e.add, e.bias, e.relu), func(t *testing.T) {
-				// A's panels are k+skip deep; MulPanel reads a window of k
-				// starting skip rows in.
-				kt := tt.k + tt.skip
-				a := randSlice(rng, tt.m*kt)
-				ap := PackA(nil, a, max(1, kt), tt.m, kt)
-				b := randSlice(rng, tt.k*tt.n)
-				ldc := tt.n + 2
-				c := randSlice(rng, tt.m*ldc)
-				if !add {
-					for i := range c {
-						if i%ldc < tt.n {
-							c[i] = float32(math.NaN())
-						}
-					}
+	for _, kern := range Kernels() {
+		for _, tt := range mulPanelShapes {
+			for _, e := range eps {
+				name := fmt.Sprintf("%s/m%d_n%d_k%d_skip%d_add%t_bias%t_relu%t", kern, tt.m, tt.n, tt.k, tt.skip, e.add, e.bias, e.relu)
+				t.Run(name, func(t *testing.T) {
+					mulPanelCase(t, rng, kern, tt.m, tt.n, tt.k, tt.skip, Epilogue{Add: e.add, ReLU: e.relu}, e.bias)
+				})
+			}
+		}
+	}
+}
+
+// mulPanelCase runs one MulPanel product with kernel kern and checks it
+// against the float64 reference.
+func mulPanelCase(t *testing.T, rng *rand.Rand, kern Kernel, m, n, k, skip int, ep Epilogue, bias bool) {
+	t.Helper()
+	// A's panels are k+skip deep; MulPanel reads a window of k starting
+	// skip rows in.
+	kt := k + skip
+	a := randSlice(rng, m*kt)
+	ap := kern.PackA(nil, a, max(1, kt), m, kt)
+	b := randSlice(rng, k*n)
+	ldc := n + 2
+	c := randSlice(rng, m*ldc)
+	if !ep.Add {
+		for i := range c {
+			if i%ldc < n {
+				c[i] = float32(math.NaN())
+			}
+		}
+	}
+	orig := append([]float32(nil), c...)
+	if bias {
+		ep.Bias = randSlice(rng, m)
+	}
+	w := Workspace{Kernel: kern}
+	bp := make([]float32, NR*k)
+	for j0 := 0; j0 < n; j0 += NR {
+		nv := min(NR, n-j0)
+		for p := 0; p < k; p++ {
+			copy(bp[p*NR:p*NR+nv], b[p*n+j0:p*n+j0+nv])
+		}
+		w.MulPanel(m, nv, k, ap, kern.MR()*kt, skip, bp, ep, c[j0:], ldc)
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < ldc; j++ {
+			got := c[i*ldc+j]
+			if j >= n {
+				if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
+					t.Fatalf("C[%d][%d] outside the product changed", i, j)
 				}
-				orig := append([]float32(nil), c...)
-				ep := Epilogue{Add: add, ReLU: e.relu}
-				if e.bias {
-					ep.Bias = randSlice(rng, tt.m)
-				}
-				var w Workspace
-				bp := make([]float32, NR*tt.k)
-				for j0 := 0; j0 < tt.n; j0 += NR {
-					nv := min(NR, tt.n-j0)
-					for p := 0; p < tt.k; p++ {
-						copy(bp[p*NR:p*NR+nv], b[p*tt.n+j0:p*tt.n+j0+nv])
-					}
-					w.MulPanel(tt.m, nv, tt.k, ap, MR*kt, tt.skip, bp, ep, c[j0:], ldc)
-				}
-				for i := 0; i < tt.m; i++ {
-					for j := 0; j < ldc; j++ {
-						got := c[i*ldc+j]
-						if j >= tt.n {
-							if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
-								t.Fatalf("C[%d][%d] outside the product changed", i, j)
-							}
-							continue
-						}
-						var want, mag float64
-						if add {
-							want, mag = float64(orig[i*ldc+j]), math.Abs(float64(orig[i*ldc+j]))
-						}
-						for p := 0; p < tt.k; p++ {
-							v := float64(a[i*kt+tt.skip+p]) * float64(b[p*tt.n+j])
-							want += v
-							mag += math.Abs(v)
-						}
-						if e.bias {
-							want += float64(ep.Bias[i])
-							mag += math.Abs(float64(ep.Bias[i]))
-						}
-						if e.relu {
-							want = max(want, 0)
-						}
-						if err := math.Abs(float64(got)-want) / (1 + mag); !(err <= tolGemm) {
-							t.Fatalf("C[%d][%d] = %g, want %g", i, j, got, want)
-						}
-					}
-				}
-			})
+				continue
+			}
+			var want, mag float64
+			if ep.Add {
+				want, mag = float64(orig[i*ldc+j]), math.Abs(float64(orig[i*ldc+j]))
+			}
+			for p := 0; p < k; p++ {
+				v := float64(a[i*kt+skip+p]) * float64(b[p*n+j])
+				want += v
+				mag += math.Abs(v)
+			}
+			if bias {
+				want += float64(ep.Bias[i])
+				mag += math.Abs(float64(ep.Bias[i]))
+			}
+			if ep.ReLU {
+				want = max(want, 0)
+			}
+			if err := math.Abs(float64(got)-want) / (1 + mag); !(err <= tolGemm) {
+				t.Fatalf("C[%d][%d] = %g, want %g", i, j, got, want)
+			}
 		}
 	}
 }
@@ -145,28 +159,32 @@ func TestGather(t *testing.T) {
 	g.Pack(make([]float32, len(offs)*NR), src[:99])
 }
 
-// TestKernelEpilogues checks the selected micro-kernel against the portable
-// one on one tile for every combination of epilogue flags.
+// TestKernelEpilogues checks each micro-kernel of every kernel this CPU
+// runs against the portable one of the same height on one tile, for
+// every combination of epilogue flags and depths around each kernel's
+// unrolling.
 func TestKernelEpilogues(t *testing.T) {
-	k6, name := microKernel()
-	kernels := []struct {
-		name      string
-		rows      int
-		got, want kernelFunc
-	}{{name + " 6x16", MR, k6, kernelGeneric}, {name + " 4x16", 4, microKernel4(), kernelGeneric4}}
 	rng := rand.New(rand.NewPCG(7, 8))
-	const k, ldc = 37, NR + 3
-	for _, kk := range kernels {
-		a, b := randSlice(rng, k*kk.rows), randSlice(rng, k*NR)
-		bias := randSlice(rng, kk.rows)
-		c0 := randSlice(rng, MR*ldc)
-		for flags := 0; flags < 8; flags++ {
-			got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-			kk.got(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
-			kk.want(k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
-			for i := range got {
-				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("%s flags %d: C[%d] = %g, portable kernel %g", kk.name, flags, i, got[i], want[i])
+	const ldc = NR + 3
+	for _, kern := range Kernels() {
+		f := familyOf(kern)
+		for h, tile := range f.tile {
+			if tile == nil {
+				continue
+			}
+			for _, k := range []int{1, 2, 3, 4, 5, 37} {
+				a, b := randSlice(rng, k*h), randSlice(rng, k*NR)
+				bias := randSlice(rng, h)
+				c0 := randSlice(rng, maxMR*ldc)
+				for flags := 0; flags < 8; flags++ {
+					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+					tile(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
+					genericTile(h, k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
+					for i := range got {
+						if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+							t.Fatalf("%s %dx16 k=%d flags %d: C[%d] = %g, portable kernel %g", kern, h, k, flags, i, got[i], want[i])
+						}
+					}
 				}
 			}
 		}

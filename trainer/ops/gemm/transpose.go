@@ -67,8 +67,8 @@ func reluMask(g, y float32) float32 {
 }
 
 // Interleave writes rows (<= h) rows of n values of src (row stride lds)
-// as one panel row-slice of height h (4 or MR), k-major, zero-filling
-// rows past rows:
+// as one panel row-slice of height h (4, 6, 8 or 16: a panel height of
+// some kernel), k-major, zero-filling rows past rows:
 //
 //	dst[t*h + i] = src[i*lds + t] for i < rows, 0 for rows <= i < h,  t < n
 //
@@ -79,14 +79,23 @@ func Interleave(dst []float32, h int, src []float32, lds, rows, n int) {
 	if n <= 0 {
 		return
 	}
-	if (h != 4 && h != MR) || rows < 1 || rows > h || lds < n || len(src) < (rows-1)*lds+n || len(dst) < (n+1)*h {
+	if (h != 4 && h != 6 && h != 8 && h != 16) || rows < 1 || rows > h || lds < n || len(src) < (rows-1)*lds+n || len(dst) < (n+1)*h {
 		panic(fmt.Sprintf("gemm: Interleave h=%d rows=%d n=%d lds=%d with len(dst)=%d len(src)=%d", h, rows, n, lds, len(dst), len(src)))
 	}
 	n8 := 0
 	if hasAVX2FMA() {
 		n8 = n / 8
 		if n8 > 0 {
-			interleaveAVX(&dst[0], h, &src[0], lds, rows, n8)
+			interleaveAVX(&dst[0], h, &src[0], lds, min(rows, 8), n8)
+			if h == 16 {
+				// Rows 8..15 (zeros past rows) into the second half of
+				// each position.
+				hi := &src[0]
+				if rows > 8 {
+					hi = &src[8*lds]
+				}
+				interleaveAVX(&dst[8], h, hi, lds, max(rows-8, 0), n8)
+			}
 		}
 	}
 	for t := 8 * n8; t < n; t++ {

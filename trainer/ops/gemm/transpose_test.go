@@ -60,8 +60,8 @@ func TestTranspose8AndMaskCopy(t *testing.T) {
 func TestInterleave(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const lds = 45
-	src := randSlice(rng, 8*lds)
-	for _, h := range []int{4, MR} {
+	src := randSlice(rng, 16*lds)
+	for _, h := range []int{4, 6, 8, 16} {
 		for rows := 1; rows <= h; rows++ {
 			for _, n := range []int{8, 16, 40, 13, 3} {
 				dst := randSlice(rng, (n+3)*h)

@@ -1,0 +1,80 @@
+package cputime
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// ErrUnsupported is returned by Thread where the operating system keeps no
+// per-thread CPU time that this package reads.
+var ErrUnsupported = errors.New("cputime: no per-thread CPU time on this system")
+
+// Thread returns the user plus system CPU time the calling OS thread has
+// used. Two readings measure the work between them only if the goroutine
+// stays on its thread (runtime.LockOSThread).
+func Thread() (time.Duration, error) { return threadTime() }
+
+// Sample is a timing repeated Reps times: the median, the smallest and the
+// largest per-call CPU time.
+type Sample struct {
+	Median, Min, Max time.Duration
+	Reps             int
+}
+
+// Spread returns (Max - Min) / Median, the relative range of the
+// repetitions.
+func (s Sample) Spread() float64 {
+	if s.Median <= 0 {
+		return 0
+	}
+	return float64(s.Max-s.Min) / float64(s.Median)
+}
+
+func (s Sample) String() string {
+	return fmt.Sprintf("%v per call (median of %d, range %v..%v)", s.Median, s.Reps, s.Min, s.Max)
+}
+
+// Time calls f on the calling goroutine, locked to its OS thread, in reps
+// repetitions, each a loop of calls that lasts at least minCPU of the
+// thread's CPU time, and returns the per-call CPU time of the repetitions.
+// f must do its work on the calling goroutine (set GOMAXPROCS to 1 for
+// code that would spread work over goroutines). One untimed call comes
+// first. It fails when reps < 1, minCPU <= 0 or Thread fails.
+func Time(f func(), reps int, minCPU time.Duration) (Sample, error) {
+	if reps < 1 || minCPU <= 0 {
+		return Sample{}, fmt.Errorf("cputime: %d repetitions of at least %v, want >= 1 and > 0", reps, minCPU)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f()
+	per := make([]time.Duration, reps)
+	for r := range per {
+		start, err := Thread()
+		if err != nil {
+			return Sample{}, err
+		}
+		calls, used := 0, time.Duration(0)
+		for used < minCPU {
+			f()
+			calls++
+			now, err := Thread()
+			if err != nil {
+				return Sample{}, err
+			}
+			used = now - start
+		}
+		per[r] = used / time.Duration(calls)
+	}
+	return summarize(per), nil
+}
+
+// summarize returns the median (the lower middle value for an even count),
+// smallest and largest of v, which must not be empty.
+func summarize(v []time.Duration) Sample {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return Sample{Median: s[(len(s)-1)/2], Min: s[0], Max: s[len(s)-1], Reps: len(s)}
+}

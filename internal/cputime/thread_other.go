@@ -1,0 +1,7 @@
+//go:build !linux
+
+package cputime
+
+import "time"
+
+func threadTime() (time.Duration, error) { return 0, ErrUnsupported }
