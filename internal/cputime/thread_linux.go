@@ -7,12 +7,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// threadTime reads getrusage(RUSAGE_THREAD): the scheduler's exact runtime
-// of the thread, split into user and system time.
+// threadTime reads clock_gettime(CLOCK_THREAD_CPUTIME_ID): the scheduler's
+// runtime of the calling thread, brought up to date at the call.
+// (getrusage(RUSAGE_THREAD) is not: it can lag by a scheduler tick.)
 func threadTime() (time.Duration, error) {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
-		return 0, fmt.Errorf("cputime: getrusage: %w", err)
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0, fmt.Errorf("cputime: clock_gettime: %w", err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+	return time.Duration(ts.Nano()), nil
 }
