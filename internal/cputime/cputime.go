@@ -39,7 +39,9 @@ func (s Sample) String() string {
 
 // Time calls f on the calling goroutine, locked to its OS thread, in reps
 // repetitions, each a loop of calls that lasts at least minCPU of the
-// thread's CPU time, and returns the per-call CPU time of the repetitions.
+// thread's CPU time (in batches of 1, 2, 4, ... calls between readings of
+// the clock, so that reading it costs little), and returns the per-call
+// CPU time of the repetitions.
 // f must do its work on the calling goroutine (set GOMAXPROCS to 1 for
 // code that would spread work over goroutines). One untimed call comes
 // first. It fails when reps < 1, minCPU <= 0 or Thread fails.
@@ -56,10 +58,14 @@ func Time(f func(), reps int, minCPU time.Duration) (Sample, error) {
 		if err != nil {
 			return Sample{}, err
 		}
+		// Batches that double in size, so that the clock (a system call)
+		// is read a logarithmic number of times.
 		calls, used := 0, time.Duration(0)
-		for used < minCPU {
-			f()
-			calls++
+		for batch := 1; used < minCPU; batch *= 2 {
+			for i := 0; i < batch; i++ {
+				f()
+			}
+			calls += batch
 			now, err := Thread()
 			if err != nil {
 				return Sample{}, err

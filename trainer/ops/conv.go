@@ -164,7 +164,7 @@ type ConvParams struct {
 // (PyTorch's nn.Conv2d convention; input rows and columns past the last
 // window are not read). Gradients flow to w, b and, unless p.InputIsData, x.
 //
-// Stride 1: each image's patch matrix is built one gemm.NR-wide panel at a
+// Stride 1: each image's patch matrix is built one NR-wide panel at a
 // time, straight in the packed layout the micro-kernel reads, and
 // multiplied at once by the packed weights into the NCHW output (see
 // convPlan); images are processed in parallel. Stride s > 1 runs the same
@@ -295,7 +295,7 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
-		s.bp = grow(s.bp, ckk*gemm.NR)
+		s.bp = grow(s.bp, ckk*plan.nr)
 		for n := lo; n < hi; n++ {
 			fill(s.xp, x[n*g.inImage():(n+1)*g.inImage()])
 			plan.forward(&s.ws, op.wpk, s.xp, s.bp, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
@@ -468,7 +468,7 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 	forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
-		s.bp = grow(s.bp, ckk*gemm.NR)
+		s.bp = grow(s.bp, ckk*plan.nr)
 		for n := lo; n < hi; n++ {
 			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
 			if y != nil {
@@ -519,8 +519,8 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 	nc := numChunks(g.n)
 	op.parts = growEach(op.parts, nc, len(dw))
 	workers := op.scratch.get(g, op.kernel, numWorkers(g.n))
-	xpkLen := op.kernel.PanelsLen(g.c, plan.tapLen()) + op.kernel.MR() // see packInputTaps
-	gpkLen := (g.o + gemm.NR - 1) / gemm.NR * gemm.NR * plan.wideLen()
+	xpkLen := op.kernel.PanelsLen(g.c, plan.tapLen()) + plan.mr // see packInputTaps
+	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * plan.wideLen()
 	forChunks(g.n, func(chunk, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xpk = zeroed(s.xpk, xpkLen)

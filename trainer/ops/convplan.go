@@ -14,7 +14,7 @@ import (
 //	col[(c*K+i)*K+j][y*OW+x] = xp[c][(y+i)*WP + x+j]
 //
 // Forward (and backward data, as a convolution of the output gradient with
-// the flipped kernel): the output positions are cut into gemm.NR-wide
+// the flipped kernel): the output positions are cut into NR-wide
 // panels; panel q of the patch matrix is written k-major straight from xp
 // (runs of consecutive positions on one output row are contiguous in xp)
 // and multiplied at once, while it is in L1, by the packed weights.
@@ -27,7 +27,8 @@ import (
 // for all K*K taps.
 type convPlan struct {
 	g      convGeom
-	kernel gemm.Kernel // the kernel whose packed layout the plan writes
+	kernel gemm.Kernel // the kernel whose packed layouts the plan writes
+	mr, nr int         // its panel height of A and width of B
 	hp, wp int
 	// segs[first[q]:first[q+1]] are the runs of output panel q: positions
 	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
@@ -42,13 +43,13 @@ type convPlan struct {
 type panelSeg struct{ src, dst, n int }
 
 func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
-	p := &convPlan{g: g, kernel: kern, hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
+	p := &convPlan{g: g, kernel: kern, mr: kern.MR(), nr: kern.NR(), hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
 	ohw := g.ohw()
-	for p0 := 0; p0 < ohw; p0 += gemm.NR {
+	for p0 := 0; p0 < ohw; p0 += p.nr {
 		p.first = append(p.first, len(p.segs))
-		for t := p0; t < min(ohw, p0+gemm.NR); {
+		for t := p0; t < min(ohw, p0+p.nr); {
 			y, x := t/g.ow, t%g.ow
-			n := min(g.ow-x, p0+gemm.NR-t, ohw-t)
+			n := min(g.ow-x, p0+p.nr-t, ohw-t)
 			p.segs = append(p.segs, panelSeg{src: y*p.wp + x, dst: t - p0, n: n})
 			t += n
 		}
@@ -62,7 +63,7 @@ func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
 			}
 		}
 	}
-	p.taps, _ = gemm.NewGather(taps) // offsets are non-negative
+	p.taps, _ = gemm.NewGather(taps, p.nr) // offsets are non-negative, NR is 16 or 32
 	return p
 }
 
@@ -77,24 +78,19 @@ func (p *convPlan) padLen() int { return p.g.c * p.planeLen() }
 
 // pad copies x [C, H, W] into the interior of xp; the border of xp must be
 // zero (it is never written).
-func (p *convPlan) pad(xp, x []float32) {
-	g := p.g
-	for c := 0; c < g.c; c++ {
-		for y := 0; y < g.h; y++ {
-			copy(xp[c*p.planeLen()+(y+g.pad)*p.wp+g.pad:][:g.w], x[(c*g.h+y)*g.w:][:g.w])
-		}
-	}
-}
+func (p *convPlan) pad(xp, x []float32) { p.padMasked(xp, x, nil) }
 
 // padMasked is pad of gy * [y > 0] (the gradient through a ReLU whose
-// output is y).
+// output is y), or of gy when y is nil.
 func (p *convPlan) padMasked(xp, gy, y []float32) {
 	g := p.g
+	hw := g.h * g.w
 	for c := 0; c < g.c; c++ {
-		for r := 0; r < g.h; r++ {
-			off := (c*g.h + r) * g.w
-			gemm.MaskCopy(xp[c*p.planeLen()+(r+g.pad)*p.wp+g.pad:][:g.w], gy[off:off+g.w], y[off:off+g.w])
+		var mask []float32
+		if y != nil {
+			mask = y[c*hw:]
 		}
+		gemm.CopyRows(xp[c*p.planeLen()+g.pad*p.wp+g.pad:], p.wp, gy[c*hw:], g.w, mask, g.h, g.w)
 	}
 }
 
@@ -113,16 +109,16 @@ func reluMask(g, y float32) float32 {
 func (p *convPlan) packPanel(bp, xp []float32, q int) {
 	segs := p.segs[p.first[q]:p.first[q+1]]
 	switch {
-	case len(segs) == 1 && segs[0].n == gemm.NR:
+	case len(segs) == 1 && segs[0].n == p.nr:
 		p.taps.Pack(bp, xp[segs[0].src:])
 		return
-	case len(segs) == 2 && segs[0].n == gemm.NR/2 && segs[1].n == gemm.NR/2:
+	case len(segs) == 2 && segs[0].n == p.nr/2 && segs[1].n == p.nr/2:
 		p.taps.Pack2(bp, xp[segs[0].src:], xp[segs[1].src:])
 		return
 	}
 	for r := 0; r < p.g.ckk(); r++ {
 		tap := p.taps.Offset(r)
-		row := bp[r*gemm.NR : (r+1)*gemm.NR]
+		row := bp[r*p.nr : (r+1)*p.nr]
 		for _, s := range segs {
 			off := int(tap) + s.src
 			copy(row[s.dst:s.dst+s.n], xp[off:off+s.n])
@@ -141,8 +137,8 @@ func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, r
 	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
 	for q := 0; q < p.panels(); q++ {
 		p.packPanel(bp, xp, q)
-		p0 := q * gemm.NR
-		ws.MulPanel(g.o, min(gemm.NR, ohw-p0), ckk, wpk, p.kernel.MR()*ckk, 0, bp, ep, y[p0:], ohw)
+		p0 := q * p.nr
+		ws.MulPanel(g.o, min(p.nr, ohw-p0), ckk, wpk, p.mr*ckk, 0, bp, ep, y[p0:], ohw)
 	}
 }
 
@@ -163,11 +159,11 @@ func (p *convPlan) tapLen() int { return p.planeLen() + p.g.k - 1 }
 // gemm.Interleave).
 func (p *convPlan) packInputTaps(xpk, x []float32) {
 	g := p.g
-	tl, hw, mr := p.tapLen(), g.h*g.w, p.kernel.MR()
+	tl, hw := p.tapLen(), g.h*g.w
 	for c := 0; c < g.c; {
 		ip, _, h := p.kernel.PanelRow(g.c, c)
 		rows := min(h, g.c-c)
-		pan := xpk[ip*mr*tl:]
+		pan := xpk[ip*p.mr*tl:]
 		for y := 0; y < g.h; y++ {
 			base := ((y+g.pad)*p.wp + g.pad) * h
 			gemm.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
@@ -181,40 +177,38 @@ func (p *convPlan) packInputTaps(xpk, x []float32) {
 // positions: gpk[(o/NR)*NR*wideLen + (r*WP+x)*NR + o%NR] = gy[o][r][x].
 // Columns x >= OW and channels past O must be zero in gpk (never written).
 func (p *convPlan) packGradWide(gpk, gy, y []float32) {
-	g := p.g
+	g, nr := p.g, p.nr
 	wl, ohw := p.wideLen(), g.ohw()
 	for o := 0; o < g.o; {
-		pan := gpk[(o/gemm.NR)*gemm.NR*wl:]
-		j := o % gemm.NR
-		if g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o {
-			// Eight channels at once, transposed in registers.
-			for r := 0; r < g.oh; r++ {
-				off := o*ohw + r*g.ow
-				var mask []float32
-				if y != nil {
-					mask = y[off:]
-				}
-				gemm.Transpose8(pan[r*p.wp*gemm.NR+j:], gemm.NR, gy[off:], ohw, mask, g.ow)
-			}
-			o += 8
-			continue
+		pan := gpk[(o/nr)*nr*wl:]
+		j := o % nr
+		// 16 or 8 channels at once, transposed in registers, or one.
+		step, transpose := 1, (func(dst []float32, ldd int, src []float32, lds int, mask []float32, n int))(nil)
+		switch {
+		case g.ow%16 == 0 && j%16 == 0 && o+16 <= g.o:
+			step, transpose = 16, gemm.Transpose16
+		case g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o:
+			step, transpose = 8, gemm.Transpose8
 		}
 		for r := 0; r < g.oh; r++ {
-			off := (o*g.oh + r) * g.ow
-			src := gy[off : off+g.ow]
-			dst := pan[r*p.wp*gemm.NR : (r*p.wp+g.ow)*gemm.NR]
-			if y == nil {
-				for t, v := range src {
-					dst[t*gemm.NR+j] = v
-				}
+			off := o*ohw + r*g.ow
+			var mask []float32
+			if y != nil {
+				mask = y[off:]
+			}
+			dst := pan[r*p.wp*nr+j:]
+			if transpose != nil {
+				transpose(dst, nr, gy[off:], ohw, mask, g.ow)
 				continue
 			}
-			ym := y[off : off+g.ow]
-			for t, v := range src {
-				dst[t*gemm.NR+j] = reluMask(v, ym[t])
+			for t, v := range gy[off : off+g.ow] {
+				if mask != nil {
+					v = reluMask(v, mask[t])
+				}
+				dst[t*nr] = v
 			}
 		}
-		o++
+		o += step
 	}
 }
 
@@ -222,16 +216,16 @@ func (p *convPlan) packGradWide(gpk, gy, y []float32) {
 // part [C*K*K, O] (the transpose of dW's [O, C*K*K]) from the packed taps
 // xpk and the packed wide gradient gpk.
 func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
-	g := p.g
+	g, nr := p.g, p.nr
 	kk := g.k * g.k
-	wl, tl, mr := p.wideLen(), p.tapLen(), p.kernel.MR()
+	wl, tl := p.wideLen(), p.tapLen()
 	for i := 0; i < g.k; i++ {
 		for j := 0; j < g.k; j++ {
 			s := i*g.k + j
 			off := i*p.wp + j
-			for o0 := 0; o0 < g.o; o0 += gemm.NR {
-				nv := min(gemm.NR, g.o-o0)
-				ws.MulPanel(g.c, nv, wl, xpk, mr*tl, off, gpk[(o0/gemm.NR)*gemm.NR*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
+			for o0 := 0; o0 < g.o; o0 += nr {
+				nv := min(nr, g.o-o0)
+				ws.MulPanel(g.c, nv, wl, xpk, p.mr*tl, off, gpk[(o0/nr)*nr*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
 			}
 		}
 	}

@@ -23,8 +23,9 @@ func ExampleWorkspace_MulPanel() {
 	w := gemm.Workspace{Kernel: gemm.Fastest()}
 	a := []float32{1, 2, 3, 4}
 	ap := w.Kernel.PackA(nil, a, 2, 2, 2)
-	bp := make([]float32, 2*gemm.NR)
-	bp[0], bp[gemm.NR+1] = 1, -1
+	nr := w.Kernel.NR()
+	bp := make([]float32, 2*nr)
+	bp[0], bp[nr+1] = 1, -1
 	c := make([]float32, 4)
 	w.MulPanel(2, 2, 2, ap, w.Kernel.MR()*2, 0, bp, gemm.Epilogue{Bias: []float32{0.5, -10}, ReLU: true}, c, 2)
 	fmt.Println(c)

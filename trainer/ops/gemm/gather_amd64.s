@@ -298,3 +298,54 @@ inext:
 idone:
 	VZEROUPPER
 	RET
+
+// func gatherPanel32AVX512(dst, src *float32, offs *int32, n int)
+//
+// dst[r*32+t] = src[offs[r]+t] for r < n, t < 32: two unaligned 64-byte
+// moves per row.
+TEXT ·gatherPanel32AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), BX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JE g32done
+g32loop:
+	MOVLQSX (BX), DX
+	VMOVUPS (SI)(DX*4), Z0
+	VMOVUPS 64(SI)(DX*4), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ g32loop
+g32done:
+	VZEROUPPER
+	RET
+
+// func gatherPanel2x16AVX512(dst, src0, src1 *float32, offs *int32, n int)
+//
+// dst[r*32+t] = src0[offs[r]+t] and dst[r*32+16+t] = src1[offs[r]+t] for
+// r < n, t < 16: a panel row made of two runs of 16.
+TEXT ·gatherPanel2x16AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src0+8(FP), SI
+	MOVQ src1+16(FP), R8
+	MOVQ offs+24(FP), BX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JE g216done
+g216loop:
+	MOVLQSX (BX), DX
+	VMOVUPS (SI)(DX*4), Z0
+	VMOVUPS (R8)(DX*4), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ g216loop
+g216done:
+	VZEROUPPER
+	RET

@@ -10,12 +10,12 @@ func BenchmarkKernelPeak(b *testing.B) {
 		b.Run(string(kern), func(b *testing.B) {
 			const k = 256
 			a := make([]float32, k*f.mr)
-			bb := make([]float32, k*nr)
-			c := make([]float32, f.mr*nr)
+			bb := make([]float32, k*f.nr)
+			c := make([]float32, f.mr*f.nr)
 			for b.Loop() {
-				f.tile[f.mr](k, &a[0], &bb[0], &c[0], nr, flagAdd, nil)
+				f.tile[f.mr](k, &a[0], &bb[0], &c[0], f.nr, flagAdd, nil)
 			}
-			b.ReportMetric(2*float64(f.mr*nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(2*float64(f.mr*f.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

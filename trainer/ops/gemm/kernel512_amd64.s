@@ -2,53 +2,313 @@
 
 #include "textflag.h"
 
-// The AVX-512 micro-kernels: kernel6x16 (kernel_amd64.s) for 16-row and
-// 8-row panels of A, with the same arithmetic: each value of the tile is
-// one chain of VFMADD231PS along k, in order, then the same epilogue, so
-// they give the same bits as the AVX2 kernels. A's values are read as
-// embedded broadcasts ({1to16}) by the multiply-adds themselves.
+// The AVX-512 micro-kernels: kernel6x16 (kernel_amd64.s) for panels of 12,
+// 8 and 4 rows of A and packed panels of B 32 wide (two zmm registers a
+// row), with the same arithmetic: each value of the tile is one chain of
+// VFMADD231PS along k, in order, then the same epilogue, so they give the
+// same bits as the AVX2 kernels. A 12x32 tile keeps 24 accumulators; each
+// k step loads a row of B (two registers) and broadcasts 12 values of A,
+// 14 loads for 24 multiply-adds.
 
-// STEPn(aoff, boff, zb) is one k step of an n-row kernel: the packed row of
-// B at boff(DI) into zb, times each of the n values of A at aoff(SI),
-// added into Z0..Z(n-1).
-#define STEP16(aoff, boff, zb) \
-	VMOVUPS boff(DI), zb; \
-	VFMADD231PS.BCST aoff+0(SI), zb, Z0; \
-	VFMADD231PS.BCST aoff+4(SI), zb, Z1; \
-	VFMADD231PS.BCST aoff+8(SI), zb, Z2; \
-	VFMADD231PS.BCST aoff+12(SI), zb, Z3; \
-	VFMADD231PS.BCST aoff+16(SI), zb, Z4; \
-	VFMADD231PS.BCST aoff+20(SI), zb, Z5; \
-	VFMADD231PS.BCST aoff+24(SI), zb, Z6; \
-	VFMADD231PS.BCST aoff+28(SI), zb, Z7; \
-	VFMADD231PS.BCST aoff+32(SI), zb, Z8; \
-	VFMADD231PS.BCST aoff+36(SI), zb, Z9; \
-	VFMADD231PS.BCST aoff+40(SI), zb, Z10; \
-	VFMADD231PS.BCST aoff+44(SI), zb, Z11; \
-	VFMADD231PS.BCST aoff+48(SI), zb, Z12; \
-	VFMADD231PS.BCST aoff+52(SI), zb, Z13; \
-	VFMADD231PS.BCST aoff+56(SI), zb, Z14; \
-	VFMADD231PS.BCST aoff+60(SI), zb, Z15
+// STEPn(aoff, boff, b0, b1) is one k step of an n-row kernel: the packed
+// row of B at boff(DI) into b0, b1, times each of the n values of A at
+// aoff(SI) (broadcast into Z30 and Z31 in turn), added into Z0..Z(2n-1):
+// row i in Z(2i) (columns 0..15) and Z(2i+1) (16..31).
+#define STEP12(aoff, boff, b0, b1) \
+	VMOVUPS boff(DI), b0; \
+	VMOVUPS boff+64(DI), b1; \
+	VBROADCASTSS aoff+0(SI), Z30; \
+	VFMADD231PS b0, Z30, Z0; \
+	VFMADD231PS b1, Z30, Z1; \
+	VBROADCASTSS aoff+4(SI), Z31; \
+	VFMADD231PS b0, Z31, Z2; \
+	VFMADD231PS b1, Z31, Z3; \
+	VBROADCASTSS aoff+8(SI), Z30; \
+	VFMADD231PS b0, Z30, Z4; \
+	VFMADD231PS b1, Z30, Z5; \
+	VBROADCASTSS aoff+12(SI), Z31; \
+	VFMADD231PS b0, Z31, Z6; \
+	VFMADD231PS b1, Z31, Z7; \
+	VBROADCASTSS aoff+16(SI), Z30; \
+	VFMADD231PS b0, Z30, Z8; \
+	VFMADD231PS b1, Z30, Z9; \
+	VBROADCASTSS aoff+20(SI), Z31; \
+	VFMADD231PS b0, Z31, Z10; \
+	VFMADD231PS b1, Z31, Z11; \
+	VBROADCASTSS aoff+24(SI), Z30; \
+	VFMADD231PS b0, Z30, Z12; \
+	VFMADD231PS b1, Z30, Z13; \
+	VBROADCASTSS aoff+28(SI), Z31; \
+	VFMADD231PS b0, Z31, Z14; \
+	VFMADD231PS b1, Z31, Z15; \
+	VBROADCASTSS aoff+32(SI), Z30; \
+	VFMADD231PS b0, Z30, Z16; \
+	VFMADD231PS b1, Z30, Z17; \
+	VBROADCASTSS aoff+36(SI), Z31; \
+	VFMADD231PS b0, Z31, Z18; \
+	VFMADD231PS b1, Z31, Z19; \
+	VBROADCASTSS aoff+40(SI), Z30; \
+	VFMADD231PS b0, Z30, Z20; \
+	VFMADD231PS b1, Z30, Z21; \
+	VBROADCASTSS aoff+44(SI), Z31; \
+	VFMADD231PS b0, Z31, Z22; \
+	VFMADD231PS b1, Z31, Z23
 
-#define STEP8(aoff, boff, zb) \
-	VMOVUPS boff(DI), zb; \
-	VFMADD231PS.BCST aoff+0(SI), zb, Z0; \
-	VFMADD231PS.BCST aoff+4(SI), zb, Z1; \
-	VFMADD231PS.BCST aoff+8(SI), zb, Z2; \
-	VFMADD231PS.BCST aoff+12(SI), zb, Z3; \
-	VFMADD231PS.BCST aoff+16(SI), zb, Z4; \
-	VFMADD231PS.BCST aoff+20(SI), zb, Z5; \
-	VFMADD231PS.BCST aoff+24(SI), zb, Z6; \
-	VFMADD231PS.BCST aoff+28(SI), zb, Z7
+#define STEP8(aoff, boff, b0, b1) \
+	VMOVUPS boff(DI), b0; \
+	VMOVUPS boff+64(DI), b1; \
+	VBROADCASTSS aoff+0(SI), Z30; \
+	VFMADD231PS b0, Z30, Z0; \
+	VFMADD231PS b1, Z30, Z1; \
+	VBROADCASTSS aoff+4(SI), Z31; \
+	VFMADD231PS b0, Z31, Z2; \
+	VFMADD231PS b1, Z31, Z3; \
+	VBROADCASTSS aoff+8(SI), Z30; \
+	VFMADD231PS b0, Z30, Z4; \
+	VFMADD231PS b1, Z30, Z5; \
+	VBROADCASTSS aoff+12(SI), Z31; \
+	VFMADD231PS b0, Z31, Z6; \
+	VFMADD231PS b1, Z31, Z7; \
+	VBROADCASTSS aoff+16(SI), Z30; \
+	VFMADD231PS b0, Z30, Z8; \
+	VFMADD231PS b1, Z30, Z9; \
+	VBROADCASTSS aoff+20(SI), Z31; \
+	VFMADD231PS b0, Z31, Z10; \
+	VFMADD231PS b1, Z31, Z11; \
+	VBROADCASTSS aoff+24(SI), Z30; \
+	VFMADD231PS b0, Z30, Z12; \
+	VFMADD231PS b1, Z30, Z13; \
+	VBROADCASTSS aoff+28(SI), Z31; \
+	VFMADD231PS b0, Z31, Z14; \
+	VFMADD231PS b1, Z31, Z15
 
-// func kernel16x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+#define STEP4(aoff, boff, b0, b1) \
+	VMOVUPS boff(DI), b0; \
+	VMOVUPS boff+64(DI), b1; \
+	VBROADCASTSS aoff+0(SI), Z30; \
+	VFMADD231PS b0, Z30, Z0; \
+	VFMADD231PS b1, Z30, Z1; \
+	VBROADCASTSS aoff+4(SI), Z31; \
+	VFMADD231PS b0, Z31, Z2; \
+	VFMADD231PS b1, Z31, Z3; \
+	VBROADCASTSS aoff+8(SI), Z30; \
+	VFMADD231PS b0, Z30, Z4; \
+	VFMADD231PS b1, Z30, Z5; \
+	VBROADCASTSS aoff+12(SI), Z31; \
+	VFMADD231PS b0, Z31, Z6; \
+	VFMADD231PS b1, Z31, Z7
+
+// func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //
-// Accumulators: Z0..Z15 hold rows 0..15 of the tile; Z16 and Z17 hold
-// packed rows of B (two k steps per iteration). The epilogue, by flags: 1
-// adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as the
-// first source returns v when v is NaN); then the tile is stored. Without
-// flag 1, C is not read.
-TEXT ·kernel16x16(SB), NOSPLIT, $0-56
+// Accumulators: Z0..Z23 hold the rows of the tile, two per row; two k steps
+// per iteration (B rows in Z28, Z29 and Z26, Z27). The epilogue, by flags:
+// 1 adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as
+// the first source returns v when v is NaN); then the tile is stored.
+// Without flag 1, C is not read.
+TEXT ·kernel12x32(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	MOVQ flags+40(FP), R10
+	MOVQ bias+48(FP), R11
+	SHLQ $2, R8
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	TESTQ CX, CX
+	JE store12
+	MOVQ CX, R9
+	SHRQ $1, R9
+	ANDQ $1, CX
+	TESTQ R9, R9
+	JE tail12
+loop12:
+	STEP12(0, 0, Z28, Z29)
+	STEP12(48, 128, Z26, Z27)
+	ADDQ $96, SI
+	ADDQ $256, DI
+	DECQ R9
+	JNZ loop12
+tail12:
+	TESTQ CX, CX
+	JE store12
+	STEP12(0, 0, Z28, Z29)
+store12:
+	TESTQ $1, R10
+	JE noadd12
+	MOVQ DX, R9
+	VADDPS (R9), Z0, Z0
+	VADDPS 64(R9), Z1, Z1
+	ADDQ R8, R9
+	VADDPS (R9), Z2, Z2
+	VADDPS 64(R9), Z3, Z3
+	ADDQ R8, R9
+	VADDPS (R9), Z4, Z4
+	VADDPS 64(R9), Z5, Z5
+	ADDQ R8, R9
+	VADDPS (R9), Z6, Z6
+	VADDPS 64(R9), Z7, Z7
+	ADDQ R8, R9
+	VADDPS (R9), Z8, Z8
+	VADDPS 64(R9), Z9, Z9
+	ADDQ R8, R9
+	VADDPS (R9), Z10, Z10
+	VADDPS 64(R9), Z11, Z11
+	ADDQ R8, R9
+	VADDPS (R9), Z12, Z12
+	VADDPS 64(R9), Z13, Z13
+	ADDQ R8, R9
+	VADDPS (R9), Z14, Z14
+	VADDPS 64(R9), Z15, Z15
+	ADDQ R8, R9
+	VADDPS (R9), Z16, Z16
+	VADDPS 64(R9), Z17, Z17
+	ADDQ R8, R9
+	VADDPS (R9), Z18, Z18
+	VADDPS 64(R9), Z19, Z19
+	ADDQ R8, R9
+	VADDPS (R9), Z20, Z20
+	VADDPS 64(R9), Z21, Z21
+	ADDQ R8, R9
+	VADDPS (R9), Z22, Z22
+	VADDPS 64(R9), Z23, Z23
+noadd12:
+	TESTQ $2, R10
+	JE nobias12
+	VBROADCASTSS 0(R11), Z30
+	VADDPS Z30, Z0, Z0
+	VADDPS Z30, Z1, Z1
+	VBROADCASTSS 4(R11), Z30
+	VADDPS Z30, Z2, Z2
+	VADDPS Z30, Z3, Z3
+	VBROADCASTSS 8(R11), Z30
+	VADDPS Z30, Z4, Z4
+	VADDPS Z30, Z5, Z5
+	VBROADCASTSS 12(R11), Z30
+	VADDPS Z30, Z6, Z6
+	VADDPS Z30, Z7, Z7
+	VBROADCASTSS 16(R11), Z30
+	VADDPS Z30, Z8, Z8
+	VADDPS Z30, Z9, Z9
+	VBROADCASTSS 20(R11), Z30
+	VADDPS Z30, Z10, Z10
+	VADDPS Z30, Z11, Z11
+	VBROADCASTSS 24(R11), Z30
+	VADDPS Z30, Z12, Z12
+	VADDPS Z30, Z13, Z13
+	VBROADCASTSS 28(R11), Z30
+	VADDPS Z30, Z14, Z14
+	VADDPS Z30, Z15, Z15
+	VBROADCASTSS 32(R11), Z30
+	VADDPS Z30, Z16, Z16
+	VADDPS Z30, Z17, Z17
+	VBROADCASTSS 36(R11), Z30
+	VADDPS Z30, Z18, Z18
+	VADDPS Z30, Z19, Z19
+	VBROADCASTSS 40(R11), Z30
+	VADDPS Z30, Z20, Z20
+	VADDPS Z30, Z21, Z21
+	VBROADCASTSS 44(R11), Z30
+	VADDPS Z30, Z22, Z22
+	VADDPS Z30, Z23, Z23
+nobias12:
+	TESTQ $4, R10
+	JE norelu12
+	VPXORD Z30, Z30, Z30
+	VMAXPS Z0, Z30, Z0
+	VMAXPS Z1, Z30, Z1
+	VMAXPS Z2, Z30, Z2
+	VMAXPS Z3, Z30, Z3
+	VMAXPS Z4, Z30, Z4
+	VMAXPS Z5, Z30, Z5
+	VMAXPS Z6, Z30, Z6
+	VMAXPS Z7, Z30, Z7
+	VMAXPS Z8, Z30, Z8
+	VMAXPS Z9, Z30, Z9
+	VMAXPS Z10, Z30, Z10
+	VMAXPS Z11, Z30, Z11
+	VMAXPS Z12, Z30, Z12
+	VMAXPS Z13, Z30, Z13
+	VMAXPS Z14, Z30, Z14
+	VMAXPS Z15, Z30, Z15
+	VMAXPS Z16, Z30, Z16
+	VMAXPS Z17, Z30, Z17
+	VMAXPS Z18, Z30, Z18
+	VMAXPS Z19, Z30, Z19
+	VMAXPS Z20, Z30, Z20
+	VMAXPS Z21, Z30, Z21
+	VMAXPS Z22, Z30, Z22
+	VMAXPS Z23, Z30, Z23
+norelu12:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	VZEROUPPER
+	RET
+
+// func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+//
+// Accumulators: Z0..Z15 hold the rows of the tile, two per row; two k steps
+// per iteration (B rows in Z28, Z29 and Z26, Z27). The epilogue, by flags:
+// 1 adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as
+// the first source returns v when v is NaN); then the tile is stored.
+// Without flag 1, C is not read.
+TEXT ·kernel8x32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -74,136 +334,132 @@ TEXT ·kernel16x16(SB), NOSPLIT, $0-56
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
 	TESTQ CX, CX
-	JE store16
+	JE store8
 	MOVQ CX, R9
 	SHRQ $1, R9
 	ANDQ $1, CX
 	TESTQ R9, R9
-	JE tail16
-loop16:
-	STEP16(0, 0, Z16)
-	STEP16(64, 64, Z17)
-	ADDQ $128, SI
-	ADDQ $128, DI
+	JE tail8
+loop8:
+	STEP8(0, 0, Z28, Z29)
+	STEP8(32, 128, Z26, Z27)
+	ADDQ $64, SI
+	ADDQ $256, DI
 	DECQ R9
-	JNZ loop16
-tail16:
+	JNZ loop8
+tail8:
 	TESTQ CX, CX
-	JE store16
-	STEP16(0, 0, Z16)
-store16:
+	JE store8
+	STEP8(0, 0, Z28, Z29)
+store8:
 	TESTQ $1, R10
-	JE noadd16
+	JE noadd8
 	MOVQ DX, R9
 	VADDPS (R9), Z0, Z0
-	ADDQ R8, R9
-	VADDPS (R9), Z1, Z1
+	VADDPS 64(R9), Z1, Z1
 	ADDQ R8, R9
 	VADDPS (R9), Z2, Z2
-	ADDQ R8, R9
-	VADDPS (R9), Z3, Z3
+	VADDPS 64(R9), Z3, Z3
 	ADDQ R8, R9
 	VADDPS (R9), Z4, Z4
-	ADDQ R8, R9
-	VADDPS (R9), Z5, Z5
+	VADDPS 64(R9), Z5, Z5
 	ADDQ R8, R9
 	VADDPS (R9), Z6, Z6
-	ADDQ R8, R9
-	VADDPS (R9), Z7, Z7
+	VADDPS 64(R9), Z7, Z7
 	ADDQ R8, R9
 	VADDPS (R9), Z8, Z8
-	ADDQ R8, R9
-	VADDPS (R9), Z9, Z9
+	VADDPS 64(R9), Z9, Z9
 	ADDQ R8, R9
 	VADDPS (R9), Z10, Z10
-	ADDQ R8, R9
-	VADDPS (R9), Z11, Z11
+	VADDPS 64(R9), Z11, Z11
 	ADDQ R8, R9
 	VADDPS (R9), Z12, Z12
-	ADDQ R8, R9
-	VADDPS (R9), Z13, Z13
+	VADDPS 64(R9), Z13, Z13
 	ADDQ R8, R9
 	VADDPS (R9), Z14, Z14
-	ADDQ R8, R9
-	VADDPS (R9), Z15, Z15
-noadd16:
+	VADDPS 64(R9), Z15, Z15
+noadd8:
 	TESTQ $2, R10
-	JE nobias16
-	VADDPS.BCST 0(R11), Z0, Z0
-	VADDPS.BCST 4(R11), Z1, Z1
-	VADDPS.BCST 8(R11), Z2, Z2
-	VADDPS.BCST 12(R11), Z3, Z3
-	VADDPS.BCST 16(R11), Z4, Z4
-	VADDPS.BCST 20(R11), Z5, Z5
-	VADDPS.BCST 24(R11), Z6, Z6
-	VADDPS.BCST 28(R11), Z7, Z7
-	VADDPS.BCST 32(R11), Z8, Z8
-	VADDPS.BCST 36(R11), Z9, Z9
-	VADDPS.BCST 40(R11), Z10, Z10
-	VADDPS.BCST 44(R11), Z11, Z11
-	VADDPS.BCST 48(R11), Z12, Z12
-	VADDPS.BCST 52(R11), Z13, Z13
-	VADDPS.BCST 56(R11), Z14, Z14
-	VADDPS.BCST 60(R11), Z15, Z15
-nobias16:
+	JE nobias8
+	VBROADCASTSS 0(R11), Z30
+	VADDPS Z30, Z0, Z0
+	VADDPS Z30, Z1, Z1
+	VBROADCASTSS 4(R11), Z30
+	VADDPS Z30, Z2, Z2
+	VADDPS Z30, Z3, Z3
+	VBROADCASTSS 8(R11), Z30
+	VADDPS Z30, Z4, Z4
+	VADDPS Z30, Z5, Z5
+	VBROADCASTSS 12(R11), Z30
+	VADDPS Z30, Z6, Z6
+	VADDPS Z30, Z7, Z7
+	VBROADCASTSS 16(R11), Z30
+	VADDPS Z30, Z8, Z8
+	VADDPS Z30, Z9, Z9
+	VBROADCASTSS 20(R11), Z30
+	VADDPS Z30, Z10, Z10
+	VADDPS Z30, Z11, Z11
+	VBROADCASTSS 24(R11), Z30
+	VADDPS Z30, Z12, Z12
+	VADDPS Z30, Z13, Z13
+	VBROADCASTSS 28(R11), Z30
+	VADDPS Z30, Z14, Z14
+	VADDPS Z30, Z15, Z15
+nobias8:
 	TESTQ $4, R10
-	JE norelu16
-	VPXORD Z18, Z18, Z18
-	VMAXPS Z0, Z18, Z0
-	VMAXPS Z1, Z18, Z1
-	VMAXPS Z2, Z18, Z2
-	VMAXPS Z3, Z18, Z3
-	VMAXPS Z4, Z18, Z4
-	VMAXPS Z5, Z18, Z5
-	VMAXPS Z6, Z18, Z6
-	VMAXPS Z7, Z18, Z7
-	VMAXPS Z8, Z18, Z8
-	VMAXPS Z9, Z18, Z9
-	VMAXPS Z10, Z18, Z10
-	VMAXPS Z11, Z18, Z11
-	VMAXPS Z12, Z18, Z12
-	VMAXPS Z13, Z18, Z13
-	VMAXPS Z14, Z18, Z14
-	VMAXPS Z15, Z18, Z15
-norelu16:
+	JE norelu8
+	VPXORD Z30, Z30, Z30
+	VMAXPS Z0, Z30, Z0
+	VMAXPS Z1, Z30, Z1
+	VMAXPS Z2, Z30, Z2
+	VMAXPS Z3, Z30, Z3
+	VMAXPS Z4, Z30, Z4
+	VMAXPS Z5, Z30, Z5
+	VMAXPS Z6, Z30, Z6
+	VMAXPS Z7, Z30, Z7
+	VMAXPS Z8, Z30, Z8
+	VMAXPS Z9, Z30, Z9
+	VMAXPS Z10, Z30, Z10
+	VMAXPS Z11, Z30, Z11
+	VMAXPS Z12, Z30, Z12
+	VMAXPS Z13, Z30, Z13
+	VMAXPS Z14, Z30, Z14
+	VMAXPS Z15, Z30, Z15
+norelu8:
 	VMOVUPS Z0, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z1, (DX)
+	VMOVUPS Z1, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z2, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z3, (DX)
+	VMOVUPS Z3, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z4, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z5, (DX)
+	VMOVUPS Z5, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z6, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z7, (DX)
+	VMOVUPS Z7, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z8, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z9, (DX)
+	VMOVUPS Z9, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z10, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z11, (DX)
+	VMOVUPS Z11, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z12, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z13, (DX)
+	VMOVUPS Z13, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z14, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z15, (DX)
+	VMOVUPS Z15, 64(DX)
 	VZEROUPPER
 	RET
 
-// func kernel8x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //
-// kernel16x16 for an 8-row panel of A: accumulators Z0..Z7.
-TEXT ·kernel8x16(SB), NOSPLIT, $0-56
+// Accumulators: Z0..Z7 hold the rows of the tile, two per row; two k steps
+// per iteration (B rows in Z28, Z29 and Z26, Z27). The epilogue, by flags:
+// 1 adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as
+// the first source returns v when v is NaN); then the tile is stored.
+// Without flag 1, C is not read.
+TEXT ·kernel4x32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -221,80 +477,76 @@ TEXT ·kernel8x16(SB), NOSPLIT, $0-56
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 	TESTQ CX, CX
-	JE store8
+	JE store4
 	MOVQ CX, R9
 	SHRQ $1, R9
 	ANDQ $1, CX
 	TESTQ R9, R9
-	JE tail8
-loop8:
-	STEP8(0, 0, Z16)
-	STEP8(32, 64, Z17)
-	ADDQ $64, SI
-	ADDQ $128, DI
+	JE tail4
+loop4:
+	STEP4(0, 0, Z28, Z29)
+	STEP4(16, 128, Z26, Z27)
+	ADDQ $32, SI
+	ADDQ $256, DI
 	DECQ R9
-	JNZ loop8
-tail8:
+	JNZ loop4
+tail4:
 	TESTQ CX, CX
-	JE store8
-	STEP8(0, 0, Z16)
-store8:
+	JE store4
+	STEP4(0, 0, Z28, Z29)
+store4:
 	TESTQ $1, R10
-	JE noadd8
+	JE noadd4
 	MOVQ DX, R9
 	VADDPS (R9), Z0, Z0
-	ADDQ R8, R9
-	VADDPS (R9), Z1, Z1
+	VADDPS 64(R9), Z1, Z1
 	ADDQ R8, R9
 	VADDPS (R9), Z2, Z2
-	ADDQ R8, R9
-	VADDPS (R9), Z3, Z3
+	VADDPS 64(R9), Z3, Z3
 	ADDQ R8, R9
 	VADDPS (R9), Z4, Z4
-	ADDQ R8, R9
-	VADDPS (R9), Z5, Z5
+	VADDPS 64(R9), Z5, Z5
 	ADDQ R8, R9
 	VADDPS (R9), Z6, Z6
-	ADDQ R8, R9
-	VADDPS (R9), Z7, Z7
-noadd8:
+	VADDPS 64(R9), Z7, Z7
+noadd4:
 	TESTQ $2, R10
-	JE nobias8
-	VADDPS.BCST 0(R11), Z0, Z0
-	VADDPS.BCST 4(R11), Z1, Z1
-	VADDPS.BCST 8(R11), Z2, Z2
-	VADDPS.BCST 12(R11), Z3, Z3
-	VADDPS.BCST 16(R11), Z4, Z4
-	VADDPS.BCST 20(R11), Z5, Z5
-	VADDPS.BCST 24(R11), Z6, Z6
-	VADDPS.BCST 28(R11), Z7, Z7
-nobias8:
+	JE nobias4
+	VBROADCASTSS 0(R11), Z30
+	VADDPS Z30, Z0, Z0
+	VADDPS Z30, Z1, Z1
+	VBROADCASTSS 4(R11), Z30
+	VADDPS Z30, Z2, Z2
+	VADDPS Z30, Z3, Z3
+	VBROADCASTSS 8(R11), Z30
+	VADDPS Z30, Z4, Z4
+	VADDPS Z30, Z5, Z5
+	VBROADCASTSS 12(R11), Z30
+	VADDPS Z30, Z6, Z6
+	VADDPS Z30, Z7, Z7
+nobias4:
 	TESTQ $4, R10
-	JE norelu8
-	VPXORD Z18, Z18, Z18
-	VMAXPS Z0, Z18, Z0
-	VMAXPS Z1, Z18, Z1
-	VMAXPS Z2, Z18, Z2
-	VMAXPS Z3, Z18, Z3
-	VMAXPS Z4, Z18, Z4
-	VMAXPS Z5, Z18, Z5
-	VMAXPS Z6, Z18, Z6
-	VMAXPS Z7, Z18, Z7
-norelu8:
+	JE norelu4
+	VPXORD Z30, Z30, Z30
+	VMAXPS Z0, Z30, Z0
+	VMAXPS Z1, Z30, Z1
+	VMAXPS Z2, Z30, Z2
+	VMAXPS Z3, Z30, Z3
+	VMAXPS Z4, Z30, Z4
+	VMAXPS Z5, Z30, Z5
+	VMAXPS Z6, Z30, Z6
+	VMAXPS Z7, Z30, Z7
+norelu4:
 	VMOVUPS Z0, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z1, (DX)
+	VMOVUPS Z1, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z2, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z3, (DX)
+	VMOVUPS Z3, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z4, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z5, (DX)
+	VMOVUPS Z5, 64(DX)
 	ADDQ R8, DX
 	VMOVUPS Z6, (DX)
-	ADDQ R8, DX
-	VMOVUPS Z7, (DX)
+	VMOVUPS Z7, 64(DX)
 	VZEROUPPER
 	RET

@@ -6,12 +6,11 @@ import "golang.org/x/sys/cpu"
 
 // avx2Family is AVX2: 6x16 and 4x16 tiles in ymm registers, and the 4x3
 // dot-product kernel.
-var avx2Family = family{kernel: AVX2, mr: 6, tile: [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16}, dot: dotKernel4x3}
+var avx2Family = family{kernel: AVX2, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16}, dot: dotKernel4x3}
 
-// avx512Family is AVX512: 16x16 and 8x16 tiles in zmm registers. Its 4-row
-// tail panels and its dot products run AVX2's kernels, which give the same
-// bits and, with 4 rows, as many multiply-adds a cycle.
-var avx512Family = family{kernel: AVX512, mr: 16, tile: [maxMR + 1]kernelFunc{16: kernel16x16, 8: kernel8x16, 4: kernel4x16}, dot: dotKernel4x3}
+// avx512Family is AVX512: 12x32, 8x32 and 4x32 tiles in zmm registers. Its
+// dot products run AVX2's kernel, which gives the same bits.
+var avx512Family = family{kernel: AVX512, mr: 12, nr: 32, tile: [maxMR + 1]kernelFunc{12: kernel12x32, 8: kernel8x32, 4: kernel4x32}, dot: dotKernel4x3}
 
 // familyOf returns the family of k, a kernel this CPU runs.
 func familyOf(k Kernel) *family {
@@ -43,16 +42,21 @@ func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //go:noescape
 func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
-// kernel16x16 is kernel6x16 for 16-row panels of A, in zmm registers. It
-// requires AVX-512F.
+// kernel12x32 is kernel6x16 for 12-row panels of A and 32-wide panels of
+// B, in zmm registers. It requires AVX-512F.
 //
 //go:noescape
-func kernel16x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
-// kernel8x16 is kernel16x16 for 8-row panels of A. It requires AVX-512F.
+// kernel8x32 is kernel12x32 for 8-row panels of A. It requires AVX-512F.
 //
 //go:noescape
-func kernel8x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel4x32 is kernel12x32 for 4-row panels of A. It requires AVX-512F.
+//
+//go:noescape
+func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
 // dotKernel4x3 adds the dot products of 4 rows of A with 3 rows of B, both
 // contiguous along k, into the 4x3 tile of C at c:
@@ -64,18 +68,28 @@ func kernel8x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //go:noescape
 func dotKernel4x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
-// gatherPanelAVX is GatherPanel without checks; it requires AVX.
+// gatherPanelAVX is Gather.Pack of rows of 16 without checks; it
+// requires AVX.
 //
 //go:noescape
 func gatherPanelAVX(dst, src *float32, offs *int32, n int)
 
-// gatherPanel is GatherPanel after its checks.
-func gatherPanel(dst, src []float32, offs []int32) {
-	if hasAVX2FMA() {
+// gatherPanel32AVX512 is Gather.Pack of rows of 32 without checks; it
+// requires AVX-512F.
+//
+//go:noescape
+func gatherPanel32AVX512(dst, src *float32, offs *int32, n int)
+
+// gatherPanel is Gather.Pack after its checks.
+func gatherPanel(dst, src []float32, offs []int32, width int) {
+	switch {
+	case width == 16 && hasAVX2FMA():
 		gatherPanelAVX(&dst[0], &src[0], &offs[0], len(offs))
-		return
+	case width == 32 && hasAVX512():
+		gatherPanel32AVX512(&dst[0], &src[0], &offs[0], len(offs))
+	default:
+		gatherPanelGeneric(dst, src, offs, width)
 	}
-	gatherPanelGeneric(dst, src, offs)
 }
 
 // transpose8AVX is Transpose8 after its checks, n8 blocks of 8 columns; it
@@ -89,18 +103,28 @@ func transpose8AVX(dst *float32, ldd int, src *float32, lds int, mask *float32, 
 //go:noescape
 func maskCopyAVX(dst, src, mask *float32, n8 int)
 
-// gatherPanel2AVX is Gather.Pack2 without checks; it requires AVX.
+// gatherPanel2AVX is Gather.Pack2 of rows of 16 without checks; it
+// requires AVX.
 //
 //go:noescape
 func gatherPanel2AVX(dst, src0, src1 *float32, offs *int32, n int)
 
+// gatherPanel2x16AVX512 is Gather.Pack2 of rows of 32 without checks; it
+// requires AVX-512F.
+//
+//go:noescape
+func gatherPanel2x16AVX512(dst, src0, src1 *float32, offs *int32, n int)
+
 // gatherPanel2 is Gather.Pack2 after its checks.
-func gatherPanel2(dst, src0, src1 []float32, offs []int32) {
-	if hasAVX2FMA() {
+func gatherPanel2(dst, src0, src1 []float32, offs []int32, width int) {
+	switch {
+	case width == 16 && hasAVX2FMA():
 		gatherPanel2AVX(&dst[0], &src0[0], &src1[0], &offs[0], len(offs))
-		return
+	case width == 32 && hasAVX512():
+		gatherPanel2x16AVX512(&dst[0], &src0[0], &src1[0], &offs[0], len(offs))
+	default:
+		gatherPanel2Generic(dst, src0, src1, offs, width)
 	}
-	gatherPanel2Generic(dst, src0, src1, offs)
 }
 
 // interleaveAVX is Interleave of at most 8 rows after its checks; it
@@ -132,3 +156,20 @@ func peakLoop(k Kernel) (func(n int), float64) {
 	}
 	return nil, 0
 }
+
+// transpose16AVX512 is Transpose16 after its checks, n16 blocks of 16
+// columns; it requires AVX-512F.
+//
+//go:noescape
+func transpose16AVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, n16 int)
+
+// interleaveAVX512 is Interleave of n16 blocks of 16 positions after its
+// checks; it requires AVX-512F.
+//
+//go:noescape
+func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 int)
+
+// copyRowsAVX512 is CopyRows after its checks; it requires AVX-512F.
+//
+//go:noescape
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n int)

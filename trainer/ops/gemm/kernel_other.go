@@ -11,12 +11,14 @@ func hasAVX2FMA() bool { return false }
 // hasAVX512 reports that no AVX-512 kernels exist on this architecture.
 func hasAVX512() bool { return false }
 
-// gatherPanel is GatherPanel after its checks.
-func gatherPanel(dst, src []float32, offs []int32) { gatherPanelGeneric(dst, src, offs) }
+// gatherPanel is Gather.Pack after its checks.
+func gatherPanel(dst, src []float32, offs []int32, width int) {
+	gatherPanelGeneric(dst, src, offs, width)
+}
 
 // gatherPanel2 is Gather.Pack2 after its checks.
-func gatherPanel2(dst, src0, src1 []float32, offs []int32) {
-	gatherPanel2Generic(dst, src0, src1, offs)
+func gatherPanel2(dst, src0, src1 []float32, offs []int32, width int) {
+	gatherPanel2Generic(dst, src0, src1, offs, width)
 }
 
 func transpose8AVX(dst *float32, ldd int, src *float32, lds int, mask *float32, n8 int) {
@@ -34,3 +36,15 @@ const goamd64 = ""
 
 // peakLoop reports that no FMA-peak loop exists on this architecture.
 func peakLoop(k Kernel) (func(n int), float64) { return nil, 0 }
+
+func transpose16AVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, n16 int) {
+	panic("gemm: no AVX-512 on this architecture")
+}
+
+func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 int) {
+	panic("gemm: no AVX-512 on this architecture")
+}
+
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n int) {
+	panic("gemm: no AVX-512 on this architecture")
+}

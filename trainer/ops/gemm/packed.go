@@ -2,28 +2,32 @@ package gemm
 
 import "fmt"
 
-// NR is the width of a packed panel of B, the same for every kernel.
-const NR = nr
-
-// family is what a kernel runs: its packed layout of A and its
-// micro-kernels.
+// family is what a kernel runs: its packed layouts and its micro-kernels.
 //
-// A matrix of m rows is packed as panels of mr rows, then (for the last
+// B is packed in panels nr columns wide (16 for AVX2 and Portable, 32 for
+// AVX512), each stored depth-major: row p of a panel is nr consecutive
+// values.
+//
+// A matrix A of m rows is packed as panels of mr rows, then (for the last
 // rows, when m is not a multiple of mr) smaller panels, which waste less
 // than one zero-padded mr-row panel: with mr = 6 (AVX2, Portable), panels
 // of 4 rows (32 rows are 4x6 + 2x4, 16 are 2x6 + 4, 3 are one 4-row panel);
-// with mr = 16 (AVX512), one panel of 8 rows and/or one of 4 (40 rows are
-// 2x16 + 8, 12 are 8 + 4). Every panel occupies a slot of mr*depth
+// with mr = 12 (AVX512), one panel of 8 rows or one of 4 (32 rows are
+// 2x12 + 8, 16 are 12 + 4). Every panel occupies a slot of mr*depth
 // elements; a panel of h rows uses the first h*depth.
 type family struct {
 	kernel Kernel
-	mr     int
+	mr, nr int
 	tile   [maxMR + 1]kernelFunc // the micro-kernel of each panel height
 	dot    dotFunc               // the A·Bᵀ dot-product kernel, or nil
 }
 
-// maxMR is the largest panel height of any kernel.
-const maxMR = 16
+// maxMR and maxNR are the largest panel height of A and width of B of any
+// kernel.
+const (
+	maxMR = 12
+	maxNR = 32
+)
 
 // split returns the number of mr-row panels of m rows and the heights of
 // the smaller panels after them (0: none).
@@ -48,8 +52,6 @@ func (f *family) split(m int) (full int, tails [2]int) {
 		return full, [2]int{4, 0}
 	case r <= 8:
 		return full, [2]int{8, 0}
-	case r <= 12:
-		return full, [2]int{8, 4}
 	default:
 		return full + 1, tails
 	}
@@ -81,9 +83,14 @@ func (f *family) panelAt(m, ip int) (row0, h int) {
 }
 
 // MR returns the height of a full packed panel of A for k ("" is
-// Default()): 6 for AVX2 and Portable, 16 for AVX512. It panics when k
+// Default()): 6 for AVX2 and Portable, 12 for AVX512. It panics when k
 // does not run here.
 func (k Kernel) MR() int { return k.resolve().mr }
+
+// NR returns the width of a packed panel of B for k ("" is Default()): 16
+// for AVX2 and Portable, 32 for AVX512. It panics when k does not run
+// here.
+func (k Kernel) NR() int { return k.resolve().nr }
 
 // PanelRow returns where row r of an m-row matrix packed for k lives: its
 // panel ip (whose slot starts at ip*MR*depth), its index i within the
@@ -189,8 +196,8 @@ func (ep Epilogue) flags() int {
 }
 
 // MulPanel multiplies the packed m x depth matrix A by one packed
-// depth x NR panel of B into the first nv (<= NR) columns of C (row stride
-// ldc), finishing each value as ep says:
+// depth x NR panel of B (NR = w.Kernel.NR()) into the first nv (<= NR)
+// columns of C (row stride ldc), finishing each value as ep says:
 //
 //	C[i][j] = ep(sum_p A[i][p] * bp[p*NR + j])
 //
@@ -217,8 +224,8 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 			panels, hLast = panels+1, h
 		}
 	}
-	if nv > NR || skip < 0 || stride < f.mr*(skip+depth) || ldc < nv || len(ap) < (panels-1)*stride+hLast*(skip+depth) ||
-		len(bp) < NR*depth || len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
+	if nv > f.nr || skip < 0 || stride < f.mr*(skip+depth) || ldc < nv || len(ap) < (panels-1)*stride+hLast*(skip+depth) ||
+		len(bp) < f.nr*depth || len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
 		panic(fmt.Sprintf("gemm: MulPanel m=%d nv=%d k=%d stride=%d skip=%d ldc=%d with len(ap)=%d len(bp)=%d len(c)=%d len(bias)=%d",
 			m, nv, depth, stride, skip, ldc, len(ap), len(bp), len(c), len(ep.Bias)))
 	}
@@ -238,16 +245,16 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 		a := &ap[ip*stride+skip*h]
 		kern := f.tile[h]
 		mv := min(h, m-row0)
-		if mv == h && nv == NR {
+		if mv == h && nv == f.nr {
 			var bias *float32
 			if ep.Bias != nil {
 				bias = &ep.Bias[row0]
 			}
 			kern(depth, a, &bp[0], &c[row0*ldc], ldc, flags, bias)
 		} else {
-			kern(depth, a, &bp[0], &w.tile[0], NR, 0, nil)
+			kern(depth, a, &bp[0], &w.tile[0], f.nr, 0, nil)
 			for i := 0; i < mv; i++ {
-				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*NR:i*NR+nv], row0+i)
+				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*f.nr:i*f.nr+nv], row0+i)
 			}
 		}
 		row0 += h

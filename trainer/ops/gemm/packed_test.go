@@ -61,11 +61,12 @@ func mulPanelCase(t *testing.T, rng *rand.Rand, kern Kernel, m, n, k, skip int, 
 		ep.Bias = randSlice(rng, m)
 	}
 	w := Workspace{Kernel: kern}
-	bp := make([]float32, NR*k)
-	for j0 := 0; j0 < n; j0 += NR {
-		nv := min(NR, n-j0)
+	nr := kern.NR()
+	bp := make([]float32, nr*k)
+	for j0 := 0; j0 < n; j0 += nr {
+		nv := min(nr, n-j0)
 		for p := 0; p < k; p++ {
-			copy(bp[p*NR:p*NR+nv], b[p*n+j0:p*n+j0+nv])
+			copy(bp[p*nr:p*nr+nv], b[p*n+j0:p*n+j0+nv])
 		}
 		w.MulPanel(m, nv, k, ap, kern.MR()*kt, skip, bp, ep, c[j0:], ldc)
 	}
@@ -103,60 +104,67 @@ func mulPanelCase(t *testing.T, rng *rand.Rand, kern Kernel, m, n, k, skip int, 
 
 func TestGather(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	src := randSlice(rng, 100)
+	src := randSlice(rng, 120)
+	src1 := randSlice(rng, 120)
 	offs := []int32{0, 84, 7, 50, 3}
-	g, err := NewGather(offs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"selected", "generic"} {
-		dst := make([]float32, len(offs)*NR+1)
-		dst[len(dst)-1] = 42
-		if name == "generic" {
-			gatherPanelGeneric(dst, src, offs)
-		} else {
-			g.Pack(dst, src)
+	for _, width := range []int{16, 32} {
+		g, err := NewGather(offs, width)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for r, o := range offs {
-			for j := 0; j < NR; j++ {
-				if dst[r*NR+j] != src[int(o)+j] {
-					t.Fatalf("%s: dst[%d] = %g, want src[%d] = %g", name, r*NR+j, dst[r*NR+j], int(o)+j, src[int(o)+j])
+		for _, name := range []string{"selected", "generic"} {
+			dst := make([]float32, len(offs)*width+1)
+			dst[len(dst)-1] = 42
+			if name == "generic" {
+				gatherPanelGeneric(dst, src, offs, width)
+			} else {
+				g.Pack(dst, src)
+			}
+			for r, o := range offs {
+				for j := 0; j < width; j++ {
+					if dst[r*width+j] != src[int(o)+j] {
+						t.Fatalf("width %d %s: dst[%d] = %g, want src[%d] = %g", width, name, r*width+j, dst[r*width+j], int(o)+j, src[int(o)+j])
+					}
+				}
+			}
+			if dst[len(dst)-1] != 42 {
+				t.Errorf("width %d %s: wrote past the panel", width, name)
+			}
+		}
+		for _, name := range []string{"selected", "generic"} {
+			dst := make([]float32, len(offs)*width)
+			if name == "generic" {
+				gatherPanel2Generic(dst, src, src1, offs, width)
+			} else {
+				g.Pack2(dst, src, src1)
+			}
+			for r, o := range offs {
+				for j := 0; j < width; j++ {
+					want := src[int(o)+j]
+					if j >= width/2 {
+						want = src1[int(o)+j-width/2]
+					}
+					if dst[r*width+j] != want {
+						t.Fatalf("width %d Pack2 %s: dst[%d] = %g, want %g", width, name, r*width+j, dst[r*width+j], want)
+					}
 				}
 			}
 		}
-		if dst[len(dst)-1] != 42 {
-			t.Errorf("%s: wrote past the panel", name)
-		}
-	}
-	src1 := randSlice(rng, 100)
-	for _, name := range []string{"selected", "generic"} {
-		dst := make([]float32, len(offs)*NR)
-		if name == "generic" {
-			gatherPanel2Generic(dst, src, src1, offs)
-		} else {
-			g.Pack2(dst, src, src1)
-		}
-		for r, o := range offs {
-			for j := 0; j < NR; j++ {
-				want := src[int(o)+j]
-				if j >= NR/2 {
-					want = src1[int(o)+j-NR/2]
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("width %d: Pack from a too short source did not panic", width)
 				}
-				if dst[r*NR+j] != want {
-					t.Fatalf("Pack2 %s: dst[%d] = %g, want %g", name, r*NR+j, dst[r*NR+j], want)
-				}
-			}
-		}
+			}()
+			g.Pack(make([]float32, len(offs)*width), src[:84+width-1])
+		}()
 	}
-	if _, err := NewGather([]int32{3, -1}); err == nil {
+	if _, err := NewGather([]int32{3, -1}, 16); err == nil {
 		t.Errorf("NewGather with a negative offset: no error")
 	}
-	defer func() {
-		if recover() == nil {
-			t.Errorf("Pack from a too short source did not panic")
-		}
-	}()
-	g.Pack(make([]float32, len(offs)*NR), src[:99])
+	if _, err := NewGather([]int32{3}, 8); err == nil {
+		t.Errorf("NewGather of width 8: no error")
+	}
 }
 
 // TestKernelEpilogues checks each micro-kernel of every kernel this CPU
@@ -165,7 +173,7 @@ func TestGather(t *testing.T) {
 // unrolling.
 func TestKernelEpilogues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	const ldc = NR + 3
+	const ldc = maxNR + 3
 	for _, kern := range Kernels() {
 		f := familyOf(kern)
 		for h, tile := range f.tile {
@@ -173,16 +181,16 @@ func TestKernelEpilogues(t *testing.T) {
 				continue
 			}
 			for _, k := range []int{1, 2, 3, 4, 5, 37} {
-				a, b := randSlice(rng, k*h), randSlice(rng, k*NR)
+				a, b := randSlice(rng, k*h), randSlice(rng, k*f.nr)
 				bias := randSlice(rng, h)
 				c0 := randSlice(rng, maxMR*ldc)
 				for flags := 0; flags < 8; flags++ {
 					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
 					tile(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
-					genericTile(h, k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
+					genericTile(h, f.nr, k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
 					for i := range got {
 						if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
-							t.Fatalf("%s %dx16 k=%d flags %d: C[%d] = %g, portable kernel %g", kern, h, k, flags, i, got[i], want[i])
+							t.Fatalf("%s %dx%d k=%d flags %d: C[%d] = %g, portable kernel %g", kern, h, f.nr, k, flags, i, got[i], want[i])
 						}
 					}
 				}

@@ -41,6 +41,38 @@ func Transpose8(dst []float32, ldd int, src []float32, lds int, mask []float32, 
 	}
 }
 
+// Transpose16 is Transpose8 for a 16 x n block (i < 16; n a multiple of
+// 16): 16 channels of an output gradient into a full NR-wide panel. It
+// panics when a slice is too short.
+func Transpose16(dst []float32, ldd int, src []float32, lds int, mask []float32, n int) {
+	if n <= 0 {
+		return
+	}
+	if n%16 != 0 || ldd < 16 || lds < n || len(src) < 15*lds+n || (mask != nil && len(mask) < 15*lds+n) || len(dst) < (n-1)*ldd+16 {
+		panic(fmt.Sprintf("gemm: Transpose16 n=%d ldd=%d lds=%d with len(dst)=%d len(src)=%d len(mask)=%d", n, ldd, lds, len(dst), len(src), len(mask)))
+	}
+	if !hasAVX512() {
+		transpose16By8(dst, ldd, src, lds, mask, n)
+		return
+	}
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	transpose16AVX512(&dst[0], ldd, &src[0], lds, m, n/16)
+}
+
+// transpose16By8 is Transpose16 as two Transpose8: rows 0..7 and 8..15
+// into the two halves of each output row.
+func transpose16By8(dst []float32, ldd int, src []float32, lds int, mask []float32, n int) {
+	var m0, m1 []float32
+	if mask != nil {
+		m0, m1 = mask, mask[8*lds:]
+	}
+	Transpose8(dst, ldd, src, lds, m0, n)
+	Transpose8(dst[8:], ldd, src[8*lds:], lds, m1, n)
+}
+
 // MaskCopy sets dst[t] = src[t] where the ReLU output mask[t] is not ±0
 // (a NaN keeps its value) and +0 elsewhere. The slices must have equal
 // lengths.
@@ -58,6 +90,41 @@ func MaskCopy(dst, src, mask []float32) {
 	}
 }
 
+// CopyRows copies rows rows of n values from src (row stride lds) into
+// dst (row stride ldd), each value kept only where a ReLU output in mask
+// (row stride lds, as src) is not ±0 when mask is not nil (a NaN keeps its
+// value; a masked value is +0, as in MaskCopy):
+//
+//	dst[r*ldd + t] = src[r*lds + t] * [mask[r*lds + t] != 0],  r < rows, t < n
+//
+// It reads and writes nothing else. This pads an image (or an output
+// gradient, through its ReLU) into the interior of zero-bordered planes.
+// It panics when a slice is too short.
+func CopyRows(dst []float32, ldd int, src []float32, lds int, mask []float32, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if ldd < n || lds < n || len(dst) < (rows-1)*ldd+n || len(src) < (rows-1)*lds+n || (mask != nil && len(mask) < (rows-1)*lds+n) {
+		panic(fmt.Sprintf("gemm: CopyRows rows=%d n=%d ldd=%d lds=%d with len(dst)=%d len(src)=%d len(mask)=%d", rows, n, ldd, lds, len(dst), len(src), len(mask)))
+	}
+	if hasAVX512() {
+		var m *float32
+		if mask != nil {
+			m = &mask[0]
+		}
+		copyRowsAVX512(&dst[0], ldd, &src[0], lds, m, rows, n)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n]
+		if mask == nil {
+			copy(d, s)
+			continue
+		}
+		MaskCopy(d, s, mask[r*lds:r*lds+n])
+	}
+}
+
 // reluMask returns g where y is not ±0 and +0 elsewhere, without a
 // branch.
 func reluMask(g, y float32) float32 {
@@ -67,7 +134,7 @@ func reluMask(g, y float32) float32 {
 }
 
 // Interleave writes rows (<= h) rows of n values of src (row stride lds)
-// as one panel row-slice of height h (4, 6, 8 or 16: a panel height of
+// as one panel row-slice of height h (4, 6, 8 or 12: a panel height of
 // some kernel), k-major, zero-filling rows past rows:
 //
 //	dst[t*h + i] = src[i*lds + t] for i < rows, 0 for rows <= i < h,  t < n
@@ -79,26 +146,19 @@ func Interleave(dst []float32, h int, src []float32, lds, rows, n int) {
 	if n <= 0 {
 		return
 	}
-	if (h != 4 && h != 6 && h != 8 && h != 16) || rows < 1 || rows > h || lds < n || len(src) < (rows-1)*lds+n || len(dst) < (n+1)*h {
+	if (h != 4 && h != 6 && h != 8 && h != 12) || rows < 1 || rows > h || lds < n || len(src) < (rows-1)*lds+n || len(dst) < (n+1)*h {
 		panic(fmt.Sprintf("gemm: Interleave h=%d rows=%d n=%d lds=%d with len(dst)=%d len(src)=%d", h, rows, n, lds, len(dst), len(src)))
 	}
-	n8 := 0
-	if hasAVX2FMA() {
-		n8 = n / 8
-		if n8 > 0 {
-			interleaveAVX(&dst[0], h, &src[0], lds, min(rows, 8), n8)
-			if h == 16 {
-				// Rows 8..15 (zeros past rows) into the second half of
-				// each position.
-				hi := &src[0]
-				if rows > 8 {
-					hi = &src[8*lds]
-				}
-				interleaveAVX(&dst[8], h, hi, lds, max(rows-8, 0), n8)
-			}
-		}
+	done := 0
+	if hasAVX512() && n >= 16 {
+		done = n &^ 15
+		interleaveAVX512(&dst[0], h, &src[0], lds, rows, done/16)
 	}
-	for t := 8 * n8; t < n; t++ {
+	if n8 := (n - done) / 8; n8 > 0 && h <= 8 && hasAVX2FMA() {
+		interleaveAVX(&dst[done*h], h, &src[done], lds, rows, n8)
+		done += 8 * n8
+	}
+	for t := done; t < n; t++ {
 		for i := 0; i < h; i++ {
 			v := float32(0)
 			if i < rows {

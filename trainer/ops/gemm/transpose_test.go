@@ -57,13 +57,55 @@ func TestTranspose8AndMaskCopy(t *testing.T) {
 	}
 }
 
+func TestTranspose16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, lds, ldd = 48, 53, 19
+	src := randSlice(rng, 16*lds)
+	mask := randSlice(rng, 16*lds)
+	for i := range mask {
+		switch i % 5 {
+		case 0:
+			mask[i] = 0
+		case 1:
+			mask[i] = float32(math.Copysign(0, -1))
+		case 2:
+			mask[i] = float32(math.NaN())
+		}
+	}
+	for _, name := range []string{"selected", "by8"} {
+		for _, m := range [][]float32{nil, mask} {
+			dst := randSlice(rng, (n-1)*ldd+16)
+			orig := append([]float32(nil), dst...)
+			if name == "by8" {
+				transpose16By8(dst, ldd, src, lds, m, n)
+			} else {
+				Transpose16(dst, ldd, src, lds, m, n)
+			}
+			for p := 0; p < n; p++ {
+				for i := 0; i < ldd && p*ldd+i < len(dst); i++ {
+					got, want := dst[p*ldd+i], orig[p*ldd+i]
+					if i < 16 {
+						want = src[i*lds+p]
+						if m != nil && m[i*lds+p] == 0 {
+							want = 0
+						}
+					}
+					if math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%s, mask %t: dst[%d][%d] = %g, want %g", name, m != nil, p, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestInterleave(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	const lds = 45
+	const lds = 70
 	src := randSlice(rng, 16*lds)
-	for _, h := range []int{4, 6, 8, 16} {
+	for _, h := range []int{4, 6, 8, 12} {
 		for rows := 1; rows <= h; rows++ {
-			for _, n := range []int{8, 16, 40, 13, 3} {
+			for _, n := range []int{8, 16, 40, 13, 3, 35, 64} {
 				dst := randSlice(rng, (n+3)*h)
 				orig := append([]float32(nil), dst...)
 				Interleave(dst, h, src, lds, rows, n)
@@ -80,6 +122,45 @@ func TestInterleave(t *testing.T) {
 					}
 					if got != want {
 						t.Fatalf("h=%d rows=%d n=%d: dst[%d] = %g, want %g", h, rows, n, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestCopyRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	const lds, ldd = 41, 37
+	src := randSlice(rng, 6*lds)
+	mask := randSlice(rng, 6*lds)
+	for i := range mask {
+		switch i % 4 {
+		case 0:
+			mask[i] = 0
+		case 1:
+			mask[i] = float32(math.Copysign(0, -1))
+		case 2:
+			mask[i] = float32(math.NaN())
+		}
+	}
+	for _, rows := range []int{1, 2, 6} {
+		for _, n := range []int{1, 7, 15, 16, 17, 32, 35} {
+			for _, m := range [][]float32{nil, mask} {
+				dst := randSlice(rng, 6*ldd+3)
+				orig := append([]float32(nil), dst...)
+				CopyRows(dst, ldd, src, lds, m, rows, n)
+				for i, got := range dst {
+					r, c := i/ldd, i%ldd
+					want := orig[i]
+					if r < rows && c < n {
+						want = src[r*lds+c]
+						if m != nil && m[r*lds+c] == 0 {
+							want = 0
+						}
+					}
+					if math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("rows %d n %d mask %t: dst[%d][%d] = %g, want %g", rows, n, m != nil, r, c, got, want)
 					}
 				}
 			}

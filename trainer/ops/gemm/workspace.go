@@ -2,13 +2,11 @@ package gemm
 
 import "fmt"
 
-// Register tile and cache block sizes of the pure Go path: NR columns of
-// B, kc deep (one packed kc x nr panel of B, 16 KiB, stays in L1), mc rows
-// of A at a time (a packed mc x kc block, 120 KiB for mr = 6, in L2). A
-// product's bits depend on kc (each value is summed kc terms at a time),
-// so it is the same for every kernel.
+// Cache block sizes of the pure Go path: kc deep (one packed kc x nr
+// panel of B, 16 or 32 KiB, stays in L1), mc rows of A at a time (a packed
+// mc x kc block, 120 KiB, in L2). A product's bits depend on kc (each value
+// is summed kc terms at a time), so it is the same for every kernel.
 const (
-	nr = 16
 	kc = 256
 	mc = 120
 )
@@ -24,7 +22,7 @@ type Workspace struct {
 
 	packA   []float32
 	packB   []float32
-	tile    [maxMR * nr]float32
+	tile    [maxMR * maxNR]float32
 	dotTile [12]float32
 }
 
@@ -94,9 +92,9 @@ func sgemmFamily(w *Workspace, f *family, transA, transB bool, m, n, k int, alph
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
 			w.packA = f.pack(w.packA, transA, alpha, a, lda, ic, mb, pc, kb)
-			for jr := 0; jr < n; jr += nr {
-				nv := min(nr, n-jr)
-				w.packB = packB(w.packB, transB, b, ldb, pc, kb, jr, nv)
+			for jr := 0; jr < n; jr += f.nr {
+				nv := min(f.nr, n-jr)
+				w.packB = packB(w.packB, f.nr, transB, b, ldb, pc, kb, jr, nv)
 				w.mulPanel(f, mb, nv, kb, w.packA, f.mr*kb, 0, w.packB, Epilogue{Add: true}, c[ic*ldc+jr:], ldc)
 			}
 		}
@@ -132,7 +130,7 @@ func grow(buf []float32, n int) []float32 {
 
 // packB packs op(B)[p0:p0+kb, j0:j0+nb] into nr-wide panels, each stored
 // k-major (kb rows of nr values), zero-padding the last panel.
-func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, nb int) []float32 {
+func packB(dst []float32, nr int, transB bool, b []float32, ldb, p0, kb, j0, nb int) []float32 {
 	panels := (nb + nr - 1) / nr
 	dst = grow(dst, panels*nr*kb)
 	for jp := 0; jp < panels; jp++ {
@@ -143,13 +141,14 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, nb int) []f
 			clear(pan)
 		}
 		if transB {
-			// op(B)[p][j] = b[j*ldb+p]: read the panel's columns as cols
-			// parallel streams, writing each packed row contiguously.
-			if cols == nr {
-				packTransFull(pan, b, ldb, c0, p0, kb)
-				continue
+			// op(B)[p][j] = b[j*ldb+p]: read the panel's columns as
+			// parallel streams, 16 at a time, writing each packed row
+			// contiguously.
+			j := 0
+			for ; j+16 <= cols; j += 16 {
+				packTrans16(pan[j:], nr, b, ldb, c0+j, p0, kb)
 			}
-			for j := 0; j < cols; j++ {
+			for ; j < cols; j++ {
 				src := b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kb]
 				for p, v := range src {
 					pan[p*nr+j] = v
@@ -164,15 +163,15 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, nb int) []f
 	return dst
 }
 
-// packTransFull packs a full nr-wide panel of op(B) = Bᵀ: pan[p*nr+j] =
-// b[(c0+j)*ldb+p0+p] for 0 <= p < kb, 0 <= j < nr.
-func packTransFull(pan, b []float32, ldb, c0, p0, kb int) {
-	var rows [nr][]float32
+// packTrans16 packs 16 columns of op(B) = Bᵀ into a panel of row stride
+// nr: pan[p*nr+j] = b[(c0+j)*ldb+p0+p] for 0 <= p < kb, 0 <= j < 16.
+func packTrans16(pan []float32, nr int, b []float32, ldb, c0, p0, kb int) {
+	var rows [16][]float32
 	for j := range rows {
 		rows[j] = b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kb]
 	}
 	for p := 0; p < kb; p++ {
-		d := (*[nr]float32)(pan[p*nr : p*nr+nr])
+		d := (*[16]float32)(pan[p*nr : p*nr+16])
 		d[0], d[1], d[2], d[3] = rows[0][p], rows[1][p], rows[2][p], rows[3][p]
 		d[4], d[5], d[6], d[7] = rows[4][p], rows[5][p], rows[6][p], rows[7][p]
 		d[8], d[9], d[10], d[11] = rows[8][p], rows[9][p], rows[10][p], rows[11][p]
