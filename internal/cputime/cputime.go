@@ -8,14 +8,22 @@ import (
 	"time"
 )
 
-// ErrUnsupported is returned by Thread where the operating system keeps no
-// per-thread CPU time that this package reads.
+// ErrUnsupported is returned by the clocks where this package reads no CPU
+// time (off Linux).
 var ErrUnsupported = errors.New("cputime: no per-thread CPU time on this system")
+
+// A Clock reads a CPU time.
+type Clock func() (time.Duration, error)
 
 // Thread returns the user plus system CPU time the calling OS thread has
 // used. Two readings measure the work between them only if the goroutine
-// stays on its thread (runtime.LockOSThread).
+// stays on its thread (runtime.LockOSThread) and the work runs on it.
 func Thread() (time.Duration, error) { return threadTime() }
+
+// Process returns the user plus system CPU time of all threads of the
+// process: what work spread over goroutines (or run on another goroutine,
+// as gorgonia's tape machine does) costs, the garbage collector included.
+func Process() (time.Duration, error) { return processTime() }
 
 // Sample is a timing repeated Reps times: the median, the smallest and the
 // largest per-call CPU time.
@@ -38,14 +46,15 @@ func (s Sample) String() string {
 }
 
 // Time calls f on the calling goroutine, locked to its OS thread, in reps
-// repetitions, each a loop of calls that lasts at least minCPU of the
-// thread's CPU time (in batches of 1, 2, 4, ... calls between readings of
-// the clock, so that reading it costs little), and returns the per-call
-// CPU time of the repetitions.
-// f must do its work on the calling goroutine (set GOMAXPROCS to 1 for
-// code that would spread work over goroutines). One untimed call comes
-// first. It fails when reps < 1, minCPU <= 0 or Thread fails.
-func Time(f func(), reps int, minCPU time.Duration) (Sample, error) {
+// repetitions, each a loop of calls that lasts at least minCPU of clock's
+// CPU time (in batches of 1, 2, 4, ... calls between readings of the
+// clock, so that reading it costs little), and returns the per-call CPU
+// time of the repetitions. With Thread, f must do its work on the calling
+// goroutine (set GOMAXPROCS to 1 for code that would spread work over
+// goroutines); with Process, anything else the process runs meanwhile is
+// counted too. One untimed call comes first. It fails when reps < 1,
+// minCPU <= 0 or the clock fails.
+func Time(clock Clock, f func(), reps int, minCPU time.Duration) (Sample, error) {
 	if reps < 1 || minCPU <= 0 {
 		return Sample{}, fmt.Errorf("cputime: %d repetitions of at least %v, want >= 1 and > 0", reps, minCPU)
 	}
@@ -54,7 +63,7 @@ func Time(f func(), reps int, minCPU time.Duration) (Sample, error) {
 	f()
 	per := make([]time.Duration, reps)
 	for r := range per {
-		start, err := Thread()
+		start, err := clock()
 		if err != nil {
 			return Sample{}, err
 		}
@@ -66,7 +75,7 @@ func Time(f func(), reps int, minCPU time.Duration) (Sample, error) {
 				f()
 			}
 			calls += batch
-			now, err := Thread()
+			now, err := clock()
 			if err != nil {
 				return Sample{}, err
 			}

@@ -34,12 +34,41 @@ func TestThreadAdvancesWithWork(t *testing.T) {
 	}
 }
 
+func TestProcessCountsOtherGoroutines(t *testing.T) {
+	before, err := Process()
+	if errors.Is(err, ErrUnsupported) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Busy work on another goroutine, for at least 20 ms of wall time.
+	done := make(chan float64)
+	go func() {
+		x := 1.0
+		for start := time.Now(); time.Since(start) < 20*time.Millisecond; {
+			for i := 0; i < 1000; i++ {
+				x = x*1.0000001 + 1e-9
+			}
+		}
+		done <- x
+	}()
+	x := <-done
+	after, err := Process()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before || x == 0 {
+		t.Errorf("process CPU time went from %v to %v over busy work on another goroutine", before, after)
+	}
+}
+
 func TestTime(t *testing.T) {
 	if _, err := Thread(); errors.Is(err, ErrUnsupported) {
 		t.Skip(err)
 	}
 	calls := 0
-	s, err := Time(func() {
+	s, err := Time(Thread, func() {
 		calls++
 		x := 1.0
 		for i := 0; i < 20000; i++ {
@@ -55,7 +84,7 @@ func TestTime(t *testing.T) {
 	if s.Reps != 3 || !(s.Min > 0 && s.Min <= s.Median && s.Median <= s.Max) || calls < 4 {
 		t.Errorf("sample %+v after %d calls: want 3 ordered positive repetitions", s, calls)
 	}
-	if _, err := Time(func() {}, 0, time.Millisecond); err == nil {
+	if _, err := Time(Thread, func() {}, 0, time.Millisecond); err == nil {
 		t.Errorf("0 repetitions: no error")
 	}
 }

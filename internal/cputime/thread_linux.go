@@ -17,3 +17,12 @@ func threadTime() (time.Duration, error) {
 	}
 	return time.Duration(ts.Nano()), nil
 }
+
+// processTime reads clock_gettime(CLOCK_PROCESS_CPUTIME_ID).
+func processTime() (time.Duration, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
+		return 0, fmt.Errorf("cputime: clock_gettime: %w", err)
+	}
+	return time.Duration(ts.Nano()), nil
+}

@@ -5,3 +5,5 @@ package cputime
 import "time"
 
 func threadTime() (time.Duration, error) { return 0, ErrUnsupported }
+
+func processTime() (time.Duration, error) { return 0, ErrUnsupported }

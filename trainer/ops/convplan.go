@@ -108,14 +108,6 @@ func reluMask(g, y float32) float32 {
 // left as they are; they only reach output columns that are discarded.
 func (p *convPlan) packPanel(bp, xp []float32, q int) {
 	segs := p.segs[p.first[q]:p.first[q+1]]
-	switch {
-	case len(segs) == 1 && segs[0].n == p.nr:
-		p.taps.Pack(bp, xp[segs[0].src:])
-		return
-	case len(segs) == 2 && segs[0].n == p.nr/2 && segs[1].n == p.nr/2:
-		p.taps.Pack2(bp, xp[segs[0].src:], xp[segs[1].src:])
-		return
-	}
 	for r := 0; r < p.g.ckk(); r++ {
 		tap := p.taps.Offset(r)
 		row := bp[r*p.nr : (r+1)*p.nr]
@@ -127,18 +119,28 @@ func (p *convPlan) packPanel(bp, xp []float32, q int) {
 }
 
 // forward computes one image's output y [O, OH*OW] = wpk * col(xp) with
-// weights packed by the plan's kernel (O rows, C*K*K deep), plus the bias (nil for
-// none) and through the ReLU when relu is set, both applied by the
-// micro-kernel before it stores a tile. bp is scratch of C*K*K*NR
-// elements.
+// weights packed by the plan's kernel (O rows, C*K*K deep), plus the bias
+// (nil for none) and through the ReLU when relu is set, both applied by
+// the micro-kernel before it stores a tile. A panel whose positions are
+// one run of NR on an output row, or two runs of NR/2 on two, is gathered
+// from xp as the product reads it (gemm.Workspace.MulGather); any other is
+// packed into bp, scratch of C*K*K*NR elements, first.
 func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, relu bool) {
 	g := p.g
 	ohw, ckk := g.ohw(), g.ckk()
 	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
 	for q := 0; q < p.panels(); q++ {
-		p.packPanel(bp, xp, q)
 		p0 := q * p.nr
-		ws.MulPanel(g.o, min(p.nr, ohw-p0), ckk, wpk, p.mr*ckk, 0, bp, ep, y[p0:], ohw)
+		nv := min(p.nr, ohw-p0)
+		switch segs := p.segs[p.first[q]:p.first[q+1]]; {
+		case len(segs) == 1 && segs[0].n == p.nr:
+			ws.MulGather(g.o, nv, wpk, p.mr*ckk, p.taps, xp[segs[0].src:], nil, ep, y[p0:], ohw)
+		case len(segs) == 2 && segs[0].n == p.nr/2 && segs[1].n == p.nr/2:
+			ws.MulGather(g.o, nv, wpk, p.mr*ckk, p.taps, xp[segs[0].src:], xp[segs[1].src:], ep, y[p0:], ohw)
+		default:
+			p.packPanel(bp, xp, q)
+			ws.MulPanel(g.o, nv, ckk, wpk, p.mr*ckk, 0, bp, ep, y[p0:], ohw)
+		}
 	}
 }
 

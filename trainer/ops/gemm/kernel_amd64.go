@@ -10,7 +10,10 @@ var avx2Family = family{kernel: AVX2, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc
 
 // avx512Family is AVX512: 12x32, 8x32 and 4x32 tiles in zmm registers. Its
 // dot products run AVX2's kernel, which gives the same bits.
-var avx512Family = family{kernel: AVX512, mr: 12, nr: 32, tile: [maxMR + 1]kernelFunc{12: kernel12x32, 8: kernel8x32, 4: kernel4x32}, dot: dotKernel4x3}
+var avx512Family = family{kernel: AVX512, mr: 12, nr: 32,
+	tile:  [maxMR + 1]kernelFunc{12: kernel12x32, 8: kernel8x32, 4: kernel4x32},
+	gtile: [maxMR + 1]gatherFunc{12: kernel12x32g, 8: kernel8x32g, 4: kernel4x32g},
+	dot:   dotKernel4x3}
 
 // familyOf returns the family of k, a kernel this CPU runs.
 func familyOf(k Kernel) *family {
@@ -57,6 +60,22 @@ func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //
 //go:noescape
 func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel12x32g is kernel12x32 with row p of B read in place,
+// x0[offs[p]:][:16] then x1[offs[p]:][:16]. It requires AVX-512F.
+//
+//go:noescape
+func kernel12x32g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
+
+// kernel8x32g is kernel12x32g for 8-row panels of A.
+//
+//go:noescape
+func kernel8x32g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
+
+// kernel4x32g is kernel12x32g for 4-row panels of A.
+//
+//go:noescape
+func kernel4x32g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 
 // dotKernel4x3 adds the dot products of 4 rows of A with 3 rows of B, both
 // contiguous along k, into the 4x3 tile of C at c:

@@ -19,8 +19,13 @@ type family struct {
 	kernel Kernel
 	mr, nr int
 	tile   [maxMR + 1]kernelFunc // the micro-kernel of each panel height
+	gtile  [maxMR + 1]gatherFunc // the same reading B in place (see MulGather), or nil
 	dot    dotFunc               // the A·Bᵀ dot-product kernel, or nil
 }
+
+// gatherFunc is the signature of a micro-kernel that reads row p of B in
+// place: the nr/2 values at x0 + offs[p], then the nr/2 at x1 + offs[p].
+type gatherFunc func(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 
 // maxMR and maxNR are the largest panel height of A and width of B of any
 // kernel.
@@ -253,6 +258,80 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 			kern(depth, a, &bp[0], &c[row0*ldc], ldc, flags, bias)
 		} else {
 			kern(depth, a, &bp[0], &w.tile[0], f.nr, 0, nil)
+			for i := 0; i < mv; i++ {
+				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*f.nr:i*f.nr+nv], row0+i)
+			}
+		}
+		row0 += h
+	}
+}
+
+// MulGather is MulPanel of a panel of B that is gathered rather than
+// packed: row p (p < depth = g.Rows()) of the panel is
+//
+//	src0[g.Offset(p):][:NR/2] followed by src1[g.Offset(p):][:NR/2]
+//
+// (g.Pack2's panel), or, with src1 nil, src0[g.Offset(p):][:NR] (g.Pack's);
+// g.Width() must be the kernel's NR. A (packed as for MulPanel, depth
+// deep, panels stride apart) multiplies it into the first nv columns of C,
+// finished as ep says. Kernels that read such rows in place (AVX512) skip
+// the packing; the others pack the panel into the workspace first. Either
+// way the result is MulPanel's on the packed panel, bit for bit. It panics
+// when a slice is too short.
+func (w *Workspace) MulGather(m, nv int, ap []float32, stride int, g *Gather, src0, src1 []float32, ep Epilogue, c []float32, ldc int) {
+	f := w.Kernel.resolve()
+	if g.width != f.nr {
+		panic(fmt.Sprintf("gemm: MulGather of %d-wide rows with kernel %s (NR %d)", g.width, f.kernel, f.nr))
+	}
+	depth := g.Rows()
+	if f.gtile[f.mr] == nil || depth == 0 || m <= 0 || nv <= 0 {
+		w.packB = grow(w.packB, depth*f.nr)
+		if src1 == nil {
+			g.Pack(w.packB, src0)
+		} else {
+			g.Pack2(w.packB, src0, src1)
+		}
+		w.mulPanel(f, m, nv, depth, ap, stride, 0, w.packB, ep, c, ldc)
+		return
+	}
+	x0, x1 := src0, src1
+	if src1 == nil {
+		if int(g.hi)+f.nr > len(src0) {
+			panic(fmt.Sprintf("gemm: MulGather of %d rows of %d (offsets up to %d) from %d elements", depth, f.nr, g.hi, len(src0)))
+		}
+		x1 = src0[f.nr/2:]
+	}
+	if int(g.hi)+f.nr/2 > min(len(x0), len(x1)) {
+		panic(fmt.Sprintf("gemm: MulGather of %d rows of two runs of %d (offsets up to %d) from %d and %d elements", depth, f.nr/2, g.hi, len(x0), len(x1)))
+	}
+	full, tails := f.split(m)
+	panels, hLast := full, f.mr
+	for _, h := range tails {
+		if h > 0 {
+			panels, hLast = panels+1, h
+		}
+	}
+	if nv > f.nr || stride < f.mr*depth || ldc < nv || len(ap) < (panels-1)*stride+hLast*depth ||
+		len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
+		panic(fmt.Sprintf("gemm: MulGather m=%d nv=%d k=%d stride=%d ldc=%d with len(ap)=%d len(c)=%d len(bias)=%d",
+			m, nv, depth, stride, ldc, len(ap), len(c), len(ep.Bias)))
+	}
+	flags := ep.flags()
+	row0, h := 0, f.mr
+	for ip := 0; ip < panels; ip++ {
+		if ip >= full {
+			h = tails[ip-full]
+		}
+		kern := f.gtile[h]
+		mv := min(h, m-row0)
+		if mv == h && nv == f.nr {
+			var bias *float32
+			if ep.Bias != nil {
+				bias = &ep.Bias[row0]
+			}
+			kern(depth, &ap[ip*stride], &x0[0], &x1[0], &g.offs[0], &c[row0*ldc], ldc, flags, bias)
+		} else {
+			kern(depth, &ap[ip*stride], &x0[0], &x1[0], &g.offs[0], &w.tile[0], f.nr, 0, nil)
 			for i := 0; i < mv; i++ {
 				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*f.nr:i*f.nr+nv], row0+i)
 			}

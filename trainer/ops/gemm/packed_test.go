@@ -198,3 +198,52 @@ func TestKernelEpilogues(t *testing.T) {
 		}
 	}
 }
+
+// TestMulGatherMatchesMulPanel checks that MulGather gives MulPanel's bits
+// on the packed panel, with every kernel, for panels of one run and of two
+// runs, ragged columns and every panel height.
+func TestMulGatherMatchesMulPanel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	src0, src1 := randSlice(rng, 400), randSlice(rng, 400)
+	for _, kern := range Kernels() {
+		nr := kern.NR()
+		for _, depth := range []int{1, 2, 3, 27, 64} {
+			offs := make([]int32, depth)
+			for i := range offs {
+				offs[i] = int32(rng.IntN(400 - nr))
+			}
+			g, err := NewGather(offs, nr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []int{1, 4, 5, 8, 12, 13, 16, 20, 32} {
+				a := randSlice(rng, m*depth)
+				ap := kern.PackA(nil, a, depth, m, depth)
+				bias := randSlice(rng, m)
+				for _, two := range []bool{false, true} {
+					for _, nv := range []int{nr, nr - 3} {
+						ep := Epilogue{Bias: bias, ReLU: two}
+						w := Workspace{Kernel: kern}
+						bp := make([]float32, depth*nr)
+						var s1 []float32
+						if two {
+							s1 = src1
+							g.Pack2(bp, src0, src1)
+						} else {
+							g.Pack(bp, src0)
+						}
+						ldc := nr + 1
+						want, got := make([]float32, m*ldc), make([]float32, m*ldc)
+						w.MulPanel(m, nv, depth, ap, kern.MR()*depth, 0, bp, ep, want, ldc)
+						w.MulGather(m, nv, ap, kern.MR()*depth, g, src0, s1, ep, got, ldc)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s depth %d m %d two runs %t nv %d: C[%d] = %g, MulPanel %g", kern, depth, m, two, nv, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -44,7 +44,7 @@ func MeasurePeak(k Kernel, reps int, minCPU time.Duration) (Peak, error) {
 	if !k.Runs() {
 		return Peak{}, fmt.Errorf("gemm: kernel %s does not run on this CPU (it runs %s)", k, list(Kernels()))
 	}
-	s, err := cputime.Time(func() { loop(peakIters) }, reps, minCPU)
+	s, err := cputime.Time(cputime.Thread, func() { loop(peakIters) }, reps, minCPU)
 	if err != nil {
 		return Peak{}, fmt.Errorf("gemm: FMA peak of %s: %w", k, err)
 	}
