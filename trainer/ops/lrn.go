@@ -100,7 +100,7 @@ func (op *lrnOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op *lrnOp) kernel() lrnKernel {
 	return lrnKernel{n: op.p.Size, k: float32(op.p.K), alpha: float32(op.p.Alpha), beta: op.p.Beta,
-		c2: float32(2 * op.p.Alpha * op.p.Beta)}
+		c2: float32(2 * op.p.Alpha * op.p.Beta), vec: processVec()}
 }
 
 func (op *lrnOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
@@ -186,6 +186,7 @@ type lrnKernel struct {
 	n            int
 	k, alpha, c2 float32 // c2 = 2 alpha beta
 	beta         float64
+	vec          vecLevel // the vector paths' level (AVX2 and up: AVX)
 }
 
 // window returns the channels [lo, hi] summed for channel c of C.

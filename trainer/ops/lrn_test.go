@@ -70,6 +70,7 @@ func TestLRNVectorMatchesPortable(t *testing.T) {
 	for _, hw := range []int{8, 13, 40, 3} {
 		const c = 6
 		k := (&lrnOp{p: LRNParams{Size: 5, K: 2, Alpha: 0.01, Beta: 0.75}}).kernel()
+		k.vec = vecLevels()[0]
 		x, gy := make([]float32, c*hw), make([]float32, c*hw)
 		for i := range x {
 			x[i] = float32(3 * rng.NormFloat64())

@@ -117,16 +117,17 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	op.argmax = op.argmax[:len(y)]
 	arg := op.argmax
+	vec := processVec()
 	forChunks(n, func(_, lo, hi, _ int) {
 		for p := lo * c; p < hi*c; p++ { // planes of the chunk's images
 			xp, yp, ap, base := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w)
 			switch {
 			case tiled && k == 2:
-				pool2(xp, yp, ap, base, w)
+				pool2(vec, xp, yp, ap, base, w)
 			case tiled:
 				poolK(xp, yp, ap, base, w, k)
 			default:
-				poolStrided(xp, yp, ap, base, w, ow, k, stride)
+				poolStrided(vec, xp, yp, ap, base, w, ow, k, stride)
 			}
 		}
 	})
@@ -247,12 +248,12 @@ func poolK(x, y []float32, arg []int32, base int32, w, k int) {
 // poolStrided max-pools one plane x [H, W] into y [OH, ow] with k x k
 // windows every stride pixels, recording in arg the flat index (offset by
 // base) of each maximum, the first in row-major window order on ties.
-// Rows of 3x3/2 windows go to the vector version when they have 8 outputs
-// or more.
-func poolStrided(x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
+// Rows of 3x3/2 windows go to the vector version of level vec (see
+// pool3s2Fast).
+func poolStrided(vec vecLevel, x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
 	oh := len(y) / ow
 	for r := 0; r < oh; r++ {
-		if k == 3 && stride == 2 && pool3s2Fast(x, y, arg, base, w, ow, r) {
+		if k == 3 && stride == 2 && pool3s2Fast(vec, x, y, arg, base, w, ow, r) {
 			continue
 		}
 		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
@@ -274,13 +275,13 @@ func poolStrided(x, y []float32, arg []int32, base int32, w, ow, k, stride int) 
 }
 
 // pool2 is poolK for k = 2, with the same tie rule; rows whose width is a
-// multiple of 16 go to the vector version.
-func pool2(x, y []float32, arg []int32, base int32, w int) {
+// multiple of 16 go to the vector version of level vec.
+func pool2(vec vecLevel, x, y []float32, arg []int32, base int32, w int) {
 	ow := w / 2
 	for r := 0; r < len(y)/ow; r++ {
 		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
 		i0 := 2 * r * w
-		if pool2Fast(x[i0:i0+2*w], yr, ar, base+int32(i0), w) {
+		if pool2Fast(vec, x[i0:i0+2*w], yr, ar, base+int32(i0), w) {
 			continue
 		}
 		top := x[i0 : i0+w]

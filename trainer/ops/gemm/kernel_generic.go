@@ -39,9 +39,26 @@ func kernelGeneric4(k int, a, b, c *float32, ldc int, flags int, bias *float32) 
 // value is one chain of multiply-adds along p, in order, as in the vector
 // kernels (which fuse them).
 func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *float32) {
+	if cols == 16 {
+		var acc [maxMR][16]float32 // Portable's own width: arrays checked once
+		as, bs := unsafe.Slice(a, k*rows), unsafe.Slice(b, k*16)
+		for p := 0; p < k; p++ {
+			bp := (*[16]float32)(bs[p*16 : p*16+16])
+			ap := as[p*rows : p*rows+rows]
+			for i, ai := range ap {
+				row := &acc[i]
+				for j := 0; j < 16; j++ {
+					row[j] += ai * bp[j]
+				}
+			}
+		}
+		for i := 0; i < rows; i++ {
+			finishRow(acc[i][:], i, c, ldc, flags, bias)
+		}
+		return
+	}
 	var acc [maxMR][maxNR]float32
-	as := unsafe.Slice(a, k*rows)
-	bs := unsafe.Slice(b, k*cols)
+	as, bs := unsafe.Slice(a, k*rows), unsafe.Slice(b, k*cols)
 	for p := 0; p < k; p++ {
 		bp := bs[p*cols : p*cols+cols]
 		ap := as[p*rows : p*rows+rows]
@@ -52,26 +69,30 @@ func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *
 			}
 		}
 	}
-	cs := unsafe.Slice(c, (rows-1)*ldc+cols)
-	var bv []float32
-	if flags&flagBias != 0 {
-		bv = unsafe.Slice(bias, rows)
-	}
 	for i := 0; i < rows; i++ {
-		row := cs[i*ldc : i*ldc+cols]
-		for j := range row {
-			v := acc[i][j]
-			if flags&flagAdd != 0 {
-				v = row[j] + v
-			}
-			if bv != nil {
-				v += bv[i]
-			}
-			if flags&flagReLU != 0 {
-				v = max(v, 0)
-			}
-			row[j] = v
+		finishRow(acc[i][:cols], i, c, ldc, flags, bias)
+	}
+}
+
+// finishRow stores row i of a tile, acc, into C (row stride ldc) through
+// the epilogue of flags, as the micro-kernels do.
+func finishRow(acc []float32, i int, c *float32, ldc int, flags int, bias *float32) {
+	row := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(c), 4*i*ldc)), len(acc))
+	var b float32
+	if flags&flagBias != 0 {
+		b = *(*float32)(unsafe.Add(unsafe.Pointer(bias), 4*i))
+	}
+	for j, v := range acc {
+		if flags&flagAdd != 0 {
+			v = row[j] + v
 		}
+		if flags&flagBias != 0 {
+			v += b
+		}
+		if flags&flagReLU != 0 {
+			v = max(v, 0)
+		}
+		row[j] = v
 	}
 }
 
