@@ -498,7 +498,7 @@ func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
 			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
 			if y != nil {
 				s.gm = grow(s.gm, len(gyn))
-				gemm.MaskCopy(s.gm, gyn, y[n*g.outImage():(n+1)*g.outImage()])
+				op.kernel.MaskCopy(s.gm, gyn, y[n*g.outImage():(n+1)*g.outImage()])
 				gyn = s.gm
 			}
 			s.ws.Sgemm(true, false, ckk, ohw, g.o, 1, w, ckk, gyn, ohw, 0, s.col, ohw)

@@ -34,6 +34,9 @@ type convPlan struct {
 	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
 	segs  []panelSeg
 	first []int
+	// runs[q] are panel q's runs for gemm.Gather.PackRuns (those of panels
+	// MulGather reads in place are nil).
+	runs []*gemm.Runs
 	// taps gathers patch row (c, i, j) at output position (0, 0) from
 	// offset c*HP*WP + i*WP + j of xp.
 	taps *gemm.Gather
@@ -55,6 +58,14 @@ func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
 		}
 	}
 	p.first = append(p.first, len(p.segs))
+	for q := 0; q < p.panels(); q++ {
+		var src, dst, n []int32
+		for _, s := range p.segs[p.first[q]:p.first[q+1]] {
+			src, dst, n = append(src, int32(s.src)), append(dst, int32(s.dst)), append(n, int32(s.n))
+		}
+		runs, _ := gemm.NewRuns(p.nr, src, dst, n) // segments lie within their panel
+		p.runs = append(p.runs, runs)
+	}
 	var taps []int32
 	for c := 0; c < g.c; c++ {
 		for i := 0; i < g.k; i++ {
@@ -63,7 +74,7 @@ func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
 			}
 		}
 	}
-	p.taps, _ = gemm.NewGather(taps, p.nr) // offsets are non-negative, NR is 16 or 32
+	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
 	return p
 }
 
@@ -90,7 +101,7 @@ func (p *convPlan) padMasked(xp, gy, y []float32) {
 		if y != nil {
 			mask = y[c*hw:]
 		}
-		gemm.CopyRows(xp[c*p.planeLen()+g.pad*p.wp+g.pad:], p.wp, gy[c*hw:], g.w, mask, g.h, g.w)
+		p.kernel.CopyRows(xp[c*p.planeLen()+g.pad*p.wp+g.pad:], p.wp, gy[c*hw:], g.w, mask, g.h, g.w)
 	}
 }
 
@@ -106,17 +117,7 @@ func reluMask(g, y float32) float32 {
 // packPanel writes output panel q of the patch matrix of xp into bp,
 // k-major: bp[r*NR + t] = col[r][q*NR + t]. Positions past the output are
 // left as they are; they only reach output columns that are discarded.
-func (p *convPlan) packPanel(bp, xp []float32, q int) {
-	segs := p.segs[p.first[q]:p.first[q+1]]
-	for r := 0; r < p.g.ckk(); r++ {
-		tap := p.taps.Offset(r)
-		row := bp[r*p.nr : (r+1)*p.nr]
-		for _, s := range segs {
-			off := int(tap) + s.src
-			copy(row[s.dst:s.dst+s.n], xp[off:off+s.n])
-		}
-	}
-}
+func (p *convPlan) packPanel(bp, xp []float32, q int) { p.taps.PackRuns(bp, xp, p.runs[q]) }
 
 // forward computes one image's output y [O, OH*OW] = wpk * col(xp) with
 // weights packed by the plan's kernel (O rows, C*K*K deep), plus the bias
@@ -158,7 +159,7 @@ func (p *convPlan) tapLen() int { return p.planeLen() + p.g.k - 1 }
 // for channel c in row i of panel ip. Padding, the tail past the plane and
 // rows past C must be zero in xpk (they are only ever written with zeros),
 // and xpk must extend MR elements past its last panel (see
-// gemm.Interleave).
+// gemm.Kernel.Interleave).
 func (p *convPlan) packInputTaps(xpk, x []float32) {
 	g := p.g
 	tl, hw := p.tapLen(), g.h*g.w
@@ -168,7 +169,7 @@ func (p *convPlan) packInputTaps(xpk, x []float32) {
 		pan := xpk[ip*p.mr*tl:]
 		for y := 0; y < g.h; y++ {
 			base := ((y+g.pad)*p.wp + g.pad) * h
-			gemm.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
+			p.kernel.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
 		}
 		c += rows
 	}
@@ -188,9 +189,9 @@ func (p *convPlan) packGradWide(gpk, gy, y []float32) {
 		step, transpose := 1, (func(dst []float32, ldd int, src []float32, lds int, mask []float32, n int))(nil)
 		switch {
 		case g.ow%16 == 0 && j%16 == 0 && o+16 <= g.o:
-			step, transpose = 16, gemm.Transpose16
+			step, transpose = 16, p.kernel.Transpose16
 		case g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o:
-			step, transpose = 8, gemm.Transpose8
+			step, transpose = 8, p.kernel.Transpose8
 		}
 		for r := 0; r < g.oh; r++ {
 			off := o*ohw + r*g.ow

@@ -6,11 +6,11 @@ import "golang.org/x/sys/cpu"
 
 // avx2Family is AVX2: 6x16 and 4x16 tiles in ymm registers, and the 4x3
 // dot-product kernel.
-var avx2Family = family{kernel: AVX2, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16}, dot: dotKernel4x3}
+var avx2Family = family{kernel: AVX2, level: levelAVX2, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16}, dot: dotKernel4x3}
 
 // avx512Family is AVX512: 12x32, 8x32 and 4x32 tiles in zmm registers. Its
 // dot products run AVX2's kernel, which gives the same bits.
-var avx512Family = family{kernel: AVX512, mr: 12, nr: 32,
+var avx512Family = family{kernel: AVX512, level: levelAVX512, mr: 12, nr: 32,
 	tile:  [maxMR + 1]kernelFunc{12: kernel12x32, 8: kernel8x32, 4: kernel4x32},
 	gtile: [maxMR + 1]gatherFunc{12: kernel12x32g, 8: kernel8x32g, 4: kernel4x32g},
 	dot:   dotKernel4x3}
@@ -99,12 +99,12 @@ func gatherPanelAVX(dst, src *float32, offs *int32, n int)
 //go:noescape
 func gatherPanel32AVX512(dst, src *float32, offs *int32, n int)
 
-// gatherPanel is Gather.Pack after its checks.
-func gatherPanel(dst, src []float32, offs []int32, width int) {
+// gatherPanel is Gather.Pack after its checks, at level.
+func gatherPanel(level int, dst, src []float32, offs []int32, width int) {
 	switch {
-	case width == 16 && hasAVX2FMA():
+	case width == 16 && level >= levelAVX2:
 		gatherPanelAVX(&dst[0], &src[0], &offs[0], len(offs))
-	case width == 32 && hasAVX512():
+	case width == 32 && level >= levelAVX512:
 		gatherPanel32AVX512(&dst[0], &src[0], &offs[0], len(offs))
 	default:
 		gatherPanelGeneric(dst, src, offs, width)
@@ -134,12 +134,12 @@ func gatherPanel2AVX(dst, src0, src1 *float32, offs *int32, n int)
 //go:noescape
 func gatherPanel2x16AVX512(dst, src0, src1 *float32, offs *int32, n int)
 
-// gatherPanel2 is Gather.Pack2 after its checks.
-func gatherPanel2(dst, src0, src1 []float32, offs []int32, width int) {
+// gatherPanel2 is Gather.Pack2 after its checks, at level.
+func gatherPanel2(level int, dst, src0, src1 []float32, offs []int32, width int) {
 	switch {
-	case width == 16 && hasAVX2FMA():
+	case width == 16 && level >= levelAVX2:
 		gatherPanel2AVX(&dst[0], &src0[0], &src1[0], &offs[0], len(offs))
-	case width == 32 && hasAVX512():
+	case width == 32 && level >= levelAVX512:
 		gatherPanel2x16AVX512(&dst[0], &src0[0], &src1[0], &offs[0], len(offs))
 	default:
 		gatherPanel2Generic(dst, src0, src1, offs, width)
@@ -192,3 +192,9 @@ func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 
 //
 //go:noescape
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n int)
+
+// packRunsAVX512 is Gather.PackRuns after its checks, the runs as int32
+// triples (src, dst, lane mask); it requires AVX-512F.
+//
+//go:noescape
+func packRunsAVX512(dst, src *float32, offs *int32, rows int, width int, runs *int32, nruns int)

@@ -14,7 +14,7 @@ const (
 )
 
 // portableFamily is Portable: the AVX2 layout, in pure Go.
-var portableFamily = family{kernel: Portable, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernelGeneric, 4: kernelGeneric4}}
+var portableFamily = family{kernel: Portable, level: levelPortable, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernelGeneric, 4: kernelGeneric4}}
 
 // kernelGeneric is the portable version of the 6x16 micro-kernel:
 //

@@ -12,12 +12,12 @@ func hasAVX2FMA() bool { return false }
 func hasAVX512() bool { return false }
 
 // gatherPanel is Gather.Pack after its checks.
-func gatherPanel(dst, src []float32, offs []int32, width int) {
+func gatherPanel(level int, dst, src []float32, offs []int32, width int) {
 	gatherPanelGeneric(dst, src, offs, width)
 }
 
 // gatherPanel2 is Gather.Pack2 after its checks.
-func gatherPanel2(dst, src0, src1 []float32, offs []int32, width int) {
+func gatherPanel2(level int, dst, src0, src1 []float32, offs []int32, width int) {
 	gatherPanel2Generic(dst, src0, src1, offs, width)
 }
 
@@ -46,5 +46,9 @@ func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 
 }
 
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n int) {
+	panic("gemm: no AVX-512 on this architecture")
+}
+
+func packRunsAVX512(dst, src *float32, offs *int32, rows int, width int, runs *int32, nruns int) {
 	panic("gemm: no AVX-512 on this architecture")
 }

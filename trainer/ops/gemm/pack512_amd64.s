@@ -411,3 +411,44 @@ crnomask:
 crdone:
 	VZEROUPPER
 	RET
+
+// func packRunsAVX512(dst, src *float32, offs *int32, rows int, width int, runs *int32, nruns int)
+//
+// For each packed row r < rows and each run (three int32: src, dst, mask
+// of its n <= 16 lanes): dst[r*width + run.dst + t] = src[offs[r] +
+// run.src + t] for t < n: one masked load and store per run, nothing else
+// read or written.
+TEXT ·packRunsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ rows+24(FP), R9
+	MOVQ width+32(FP), R10
+	MOVQ runs+40(FP), R11
+	MOVQ nruns+48(FP), R12
+	SHLQ $2, R10
+	TESTQ R9, R9
+	JE prdone
+	TESTQ R12, R12
+	JE prdone
+prrow:
+	MOVLQSX (R8), AX
+	LEAQ (SI)(AX*4), BX // the row's source
+	MOVQ R11, DX
+	MOVQ R12, CX
+prrun:
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), R13
+	KMOVW 8(DX), K1
+	VMOVUPS.Z (BX)(AX*4), K1, Z0
+	VMOVUPS Z0, K1, (DI)(R13*4)
+	ADDQ $12, DX
+	DECQ CX
+	JNZ prrun
+	ADDQ $4, R8
+	ADDQ R10, DI
+	DECQ R9
+	JNZ prrow
+prdone:
+	VZEROUPPER
+	RET

@@ -17,6 +17,7 @@ import "fmt"
 // elements; a panel of h rows uses the first h*depth.
 type family struct {
 	kernel Kernel
+	level  int // the instruction set of its data movement: levelPortable, levelAVX2, levelAVX512
 	mr, nr int
 	tile   [maxMR + 1]kernelFunc // the micro-kernel of each panel height
 	gtile  [maxMR + 1]gatherFunc // the same reading B in place (see MulGather), or nil
@@ -26,6 +27,14 @@ type family struct {
 // gatherFunc is the signature of a micro-kernel that reads row p of B in
 // place: the nr/2 values at x0 + offs[p], then the nr/2 at x1 + offs[p].
 type gatherFunc func(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
+
+// The instruction sets of the packing helpers (Gather, Interleave, ...),
+// which follow the kernel they pack for; they all give the same bits.
+const (
+	levelPortable = iota
+	levelAVX2
+	levelAVX512
+)
 
 // maxMR and maxNR are the largest panel height of A and width of B of any
 // kernel.

@@ -107,8 +107,9 @@ func TestGather(t *testing.T) {
 	src := randSlice(rng, 120)
 	src1 := randSlice(rng, 120)
 	offs := []int32{0, 84, 7, 50, 3}
-	for _, width := range []int{16, 32} {
-		g, err := NewGather(offs, width)
+	for _, kern := range Kernels() {
+		width := kern.NR()
+		g, err := kern.NewGather(offs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,11 +160,8 @@ func TestGather(t *testing.T) {
 			g.Pack(make([]float32, len(offs)*width), src[:84+width-1])
 		}()
 	}
-	if _, err := NewGather([]int32{3, -1}, 16); err == nil {
+	if _, err := Portable.NewGather([]int32{3, -1}); err == nil {
 		t.Errorf("NewGather with a negative offset: no error")
-	}
-	if _, err := NewGather([]int32{3}, 8); err == nil {
-		t.Errorf("NewGather of width 8: no error")
 	}
 }
 
@@ -212,7 +210,7 @@ func TestMulGatherMatchesMulPanel(t *testing.T) {
 			for i := range offs {
 				offs[i] = int32(rng.IntN(400 - nr))
 			}
-			g, err := NewGather(offs, nr)
+			g, err := kern.NewGather(offs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,6 +242,61 @@ func TestMulGatherMatchesMulPanel(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestPackRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	src := randSlice(rng, 300)
+	offs := []int32{0, 200, 7, 51, 3, 120}
+	for _, c := range []struct {
+		width          int
+		rsrc, rdst, rn []int32
+	}{
+		// Runs of 7 (7-wide output rows, 9 apart in the source), the
+		// last cut short; a run longer than 16; runs of a 16-wide row.
+		{32, []int32{0, 9, 18, 27, 40}, []int32{0, 7, 14, 21, 24}, []int32{7, 7, 7, 3, 8}},
+		{32, []int32{3, 60}, []int32{0, 7}, []int32{7, 20}},
+		{16, []int32{2, 40}, []int32{0, 5}, []int32{5, 11}},
+	} {
+		for _, kern := range Kernels() {
+			if kern.NR() == c.width {
+				testPackRuns(t, rng, kern, src, offs, c.width, c.rsrc, c.rdst, c.rn)
+			}
+		}
+	}
+	if _, err := NewRuns(16, []int32{0}, []int32{10}, []int32{7}); err == nil {
+		t.Errorf("NewRuns with a run past the row: no error")
+	}
+	if _, err := NewRuns(16, []int32{-1}, []int32{0}, []int32{7}); err == nil {
+		t.Errorf("NewRuns with a negative source: no error")
+	}
+}
+
+func testPackRuns(t *testing.T, rng *rand.Rand, kern Kernel, src []float32, offs []int32, width int, rsrc, rdst, rn []int32) {
+	t.Helper()
+	g, err := kern.NewGather(offs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := NewRuns(width, rsrc, rdst, rn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := randSlice(rng, len(offs)*width+1)
+	want := append([]float32(nil), dst...)
+	g.PackRuns(dst, src, runs)
+	for r, o := range offs {
+		for i := range rn {
+			for k := int32(0); k < rn[i]; k++ {
+				want[r*width+int(rdst[i]+k)] = src[o+rsrc[i]+k]
+			}
+		}
+	}
+	for i := range dst {
+		if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s, runs %v %v %v: dst[%d] = %g, want %g", kern, rsrc, rdst, rn, i, dst[i], want[i])
 		}
 	}
 }
