@@ -136,11 +136,8 @@ func (b *builder) masked(p *Param) (*G.Node, error) {
 // reading the input need no gradient to it), then its pool. act is the
 // activation before the pool, out the layer's output.
 func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-	convOp := ops.Conv2DReLU
-	if h == b.n.x {
-		convOp = ops.Conv2DReLUInput
-	}
-	if act, err = convOp(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], cv.Kernel/2); err != nil {
+	p := ops.ConvParams{Pad: cv.Kernel / 2, ReLU: true, InputIsData: h == b.n.x, Kernel: b.m.gemm}
+	if act, err = ops.Conv(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], p); err != nil {
 		return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 	}
 	out = act
@@ -268,14 +265,14 @@ func (b *builder) head(h *G.Node, train bool) error {
 		}
 	}
 	for _, d := range a.Hidden {
-		if h, err = ops.Linear(h, b.nodes[d.Name+".w"], b.nodes[d.Name+".b"]); err != nil {
+		if h, err = ops.LinearWith(h, b.nodes[d.Name+".w"], b.nodes[d.Name+".b"], ops.LinearParams{Kernel: b.m.gemm}); err != nil {
 			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 		if h, err = ops.ReLU(h); err != nil {
 			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 	}
-	if n.logits, err = ops.Linear(h, b.nodes["out.w"], b.nodes["out.b"]); err != nil {
+	if n.logits, err = ops.LinearWith(h, b.nodes["out.w"], b.nodes["out.b"], ops.LinearParams{Kernel: b.m.gemm}); err != nil {
 		return fmt.Errorf("trainer: out: %w", err)
 	}
 	if n.loss, err = ops.SoftmaxCrossEntropy(n.logits, n.y); err != nil {
