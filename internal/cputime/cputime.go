@@ -83,12 +83,12 @@ func Time(clock Clock, f func(), reps int, minCPU time.Duration) (Sample, error)
 		}
 		per[r] = used / time.Duration(calls)
 	}
-	return summarize(per), nil
+	return Summarize(per), nil
 }
 
-// summarize returns the median (the lower middle value for an even count),
-// smallest and largest of v, which must not be empty.
-func summarize(v []time.Duration) Sample {
+// Summarize returns the median (the lower middle value for an even
+// count), smallest and largest of v, which must not be empty.
+func Summarize(v []time.Duration) Sample {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return Sample{Median: s[(len(s)-1)/2], Min: s[0], Max: s[len(s)-1], Reps: len(s)}

@@ -99,8 +99,8 @@ func TestSummarize(t *testing.T) {
 		{[]time.Duration{4, 1, 3, 2}, Sample{2, 1, 4, 4}},
 	}
 	for _, tt := range tests {
-		if got := summarize(tt.in); got != tt.want {
-			t.Errorf("summarize(%v) = %+v, want %+v", tt.in, got, tt.want)
+		if got := Summarize(tt.in); got != tt.want {
+			t.Errorf("Summarize(%v) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
 	if got := (Sample{Median: 10, Min: 8, Max: 13}).Spread(); got != 0.5 {

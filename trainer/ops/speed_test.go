@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +48,6 @@ var speedNets = []speedNet{
 // make the inputs of the ops after it and of its backward ops.
 type opsBuilder struct {
 	k   gemm.Kernel
-	n   int
-	rng interface{ NormFloat64() float64 }
 	ops []speedOp
 	err error
 }
@@ -178,7 +177,7 @@ func (b *opsBuilder) head(name string, x *tensor.Dense, out int, bias bool) {
 // (3x3 pad 1, ReLU) on 32x32 reading the input, pool 2; per branch two
 // 32->32 convs on 16x16 and a pool 2; concat; linear 4096->10; no biases.
 func refNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
-	b := &opsBuilder{k: k, n: 64}
+	b := &opsBuilder{k: k}
 	x := randDense(newRand(800), 1, 64, 3, 32, 32)
 	h := b.conv("3to32_32x32", 1, x, 32, 3, 1, 1, false, true)
 	h = b.pool("2_32x32x32", 1, h, 2, 2)
@@ -196,7 +195,7 @@ func refNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
 // 3/2, conv 5x5 pad 2 16->32, LRN, max pool 3/2; concat; conv 3x3 pad 1
 // 64->64; global average pool; linear 64->10; with biases.
 func alexNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
-	b := &opsBuilder{k: k, n: 128}
+	b := &opsBuilder{k: k}
 	x := randDense(newRand(810), 1, 128, 3, 32, 32)
 	h := b.conv("7x7s2_3to16_32x32", 2, x, 16, 7, 3, 2, true, true)
 	h = b.lrn("16x16x16", 2, h)
@@ -220,46 +219,56 @@ func alexNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
 	return b.ops, b.err
 }
 
-// speedResult is one op's (or step's) measured CPU time per run.
+// speedResult is one op's (or step's) measured CPU time per run under one
+// kernel, and its rate as a share of the FMA peak measured next to it.
 type speedResult struct {
 	net, name string
 	count     int
 	flops     float64
 	kernel    gemm.Kernel
 	t         cputime.Sample
+	share     float64 // median over repetitions of rate / peak measured just before
 }
 
 // gflops returns the op's rate at the median time.
 func (r speedResult) gflops() float64 { return r.flops / r.t.Median.Seconds() / 1e9 }
 
-// timeOp measures one op in thread CPU time on one thread.
-func timeOp(o speedOp, reps int, minCPU time.Duration) (cputime.Sample, error) {
-	if o.fwd != nil {
-		if _, err := o.fwd.Do(o.fwdIn...); err != nil {
-			return cputime.Sample{}, err
+// speedRun times f in reps repetitions of at least minCPU of clock's CPU
+// time, each right after a 10 ms measurement of peak's FMA peak, and
+// returns the times and the median of flops/time/peak: a share of the
+// peak that other load on the machine (a busy sibling hyperthread) lowers
+// on both sides alike.
+func speedRun(clock cputime.Clock, f func(), flops float64, peak gemm.Kernel, reps int, minCPU time.Duration) (cputime.Sample, float64, error) {
+	var times []time.Duration
+	var shares []float64
+	for r := 0; r < reps; r++ {
+		p, err := gemm.MeasurePeak(peak, 1, 10*time.Millisecond)
+		if err != nil {
+			return cputime.Sample{}, 0, err
 		}
-	}
-	var err error
-	s, terr := cputime.Time(cputime.Thread, func() {
-		if _, e := o.op.Do(o.in...); e != nil && err == nil {
-			err = e
+		s, err := cputime.Time(clock, f, 1, minCPU)
+		if err != nil {
+			return cputime.Sample{}, 0, err
 		}
-	}, reps, minCPU)
-	if terr != nil {
-		return s, terr
+		times = append(times, s.Median)
+		shares = append(shares, flops/s.Median.Seconds()/1e9/p.GFLOPS)
 	}
-	return s, err
+	slices.Sort(shares)
+	return cputime.Summarize(times), shares[(len(shares)-1)/2], nil
 }
 
-// BenchmarkSpeed measures, in thread CPU time on one core (GOMAXPROCS 1),
-// every op of the reference net and of the cifar10-alexnet net and a
-// whole forward+backward step of each, under each vector kernel this CPU
-// runs, and reports each as a sub-benchmark (cpu-ns/op: the median of 5
-// repetitions; GFLOP/s; %peak: share of the machine's measured FMA peak,
-// that of the fastest kernel; spread: (max-min)/median). It logs a table
-// of the ops, their share of a step, and the speedup of the fastest
-// kernel over the next. Run it alone: go test -run '^$' -bench Speed
-// -benchtime 1x ./trainer/ops.
+// BenchmarkSpeed measures, in CPU time on one core (GOMAXPROCS 1), every
+// op of the reference net and of the cifar10-alexnet net (thread time),
+// and a whole forward+backward step of each (process time: the tape
+// machine runs on a goroutine of its own), under each vector kernel this
+// CPU runs, the kernels alternating, each repetition right after a short
+// measurement of the FMA peak (that of the fastest kernel). Each op is a
+// sub-benchmark reporting, per kernel, cpu-ns/op (the median of 5
+// repetitions), GFLOP/s and %peak (the median share of the peak measured
+// next to it), and the speedup of the fastest kernel over the next. At the
+// end it prints a markdown table of it all, with each op's share of the
+// step. Run it alone: go test -run '^$' -bench Speed -benchtime 1x
+// ./trainer/ops.
 func BenchmarkSpeed(b *testing.B) {
 	var kernels []gemm.Kernel
 	for _, k := range gemm.Kernels() {
@@ -276,69 +285,97 @@ func BenchmarkSpeed(b *testing.B) {
 	}
 	const reps, minCPU = 5, 60 * time.Millisecond
 	var results []speedResult
-	report := func(b *testing.B, r speedResult) {
-		b.ReportMetric(float64(r.t.Median.Nanoseconds()), "cpu-ns/op")
-		b.ReportMetric(r.t.Spread()*100, "%spread")
-		if r.flops > 0 {
-			b.ReportMetric(r.gflops(), "GFLOP/s")
-			b.ReportMetric(100*r.gflops()/peak.GFLOPS, "%peak")
+	report := func(b *testing.B, rs []speedResult) {
+		for _, r := range rs {
+			b.ReportMetric(float64(r.t.Median.Nanoseconds()), string(r.kernel)+"-cpu-ns/op")
+			if r.flops > 0 {
+				b.ReportMetric(r.gflops(), string(r.kernel)+"-GFLOP/s")
+				b.ReportMetric(100*r.share, string(r.kernel)+"-%peak")
+			}
 		}
-		results = append(results, r)
+		if len(rs) > 1 {
+			b.ReportMetric(rs[1].t.Median.Seconds()/rs[0].t.Median.Seconds(), "speedup")
+		}
+		results = append(results, rs...)
 	}
 	for _, net := range speedNets {
+		ops := map[gemm.Kernel][]speedOp{}
 		for _, k := range kernels {
-			ops, err := net.ops(k)
-			if err != nil {
+			if ops[k], err = net.ops(k); err != nil {
 				b.Fatal(err)
 			}
-			for _, o := range ops {
-				b.Run(net.name+"/"+o.name+"/"+string(k), func(b *testing.B) {
-					// The benchmark runner sets GOMAXPROCS per -cpu; the
-					// work must stay on the timed thread.
-					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-					for b.Loop() {
-						s, err := timeOp(o, reps, minCPU)
+		}
+		for i, o := range ops[kernels[0]] {
+			b.Run(net.name+"/"+o.name, func(b *testing.B) {
+				// The benchmark runner sets GOMAXPROCS per -cpu; the work
+				// must stay on the timed thread.
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+				for b.Loop() {
+					var rs []speedResult
+					for _, k := range kernels {
+						s, share, err := timeOp(ops[k][i], kernels[0], reps, minCPU)
 						if err != nil {
 							b.Fatal(err)
 						}
-						report(b, speedResult{net: net.name, name: o.name, count: o.count, flops: o.flops, kernel: k, t: s})
+						rs = append(rs, speedResult{net: net.name, name: o.name, count: o.count, flops: o.flops, kernel: k, t: s, share: share})
 					}
-				})
-			}
-			step, done, err := net.step(k)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Run(net.name+"/step/"+string(k), func(b *testing.B) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-				for b.Loop() {
+					report(b, rs)
+				}
+			})
+		}
+		b.Run(net.name+"/step", func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			for b.Loop() {
+				var rs []speedResult
+				for _, k := range kernels {
+					step, done, err := net.step(k)
+					if err != nil {
+						b.Fatal(err)
+					}
 					var serr error
-					// The tape machine runs on a goroutine of its own:
-					// the process's CPU time (GC included) at GOMAXPROCS 1.
-					s, err := cputime.Time(cputime.Process, func() {
+					s, _, err := speedRun(cputime.Process, func() {
 						if e := step(); e != nil && serr == nil {
 							serr = e
 						}
-					}, reps, 4*minCPU)
+					}, 0, kernels[0], reps, 4*minCPU)
+					done()
 					if err != nil || serr != nil {
 						b.Fatal(err, serr)
 					}
-					report(b, speedResult{net: net.name, name: "step", count: 1, kernel: k, t: s})
-					b.ReportMetric(float64(net.batch)/s.Median.Seconds(), "images/cpu-s")
+					rs = append(rs, speedResult{net: net.name, name: "step", count: 1, kernel: k, t: s})
+					b.ReportMetric(float64(net.batch)/s.Median.Seconds(), string(k)+"-images/cpu-s")
 				}
-			})
-			done()
+				report(b, rs)
+			}
+		})
+	}
+	fmt.Printf("FMA peak per core, measured before the ops: %v\n\n%s", peak, speedTable(results, kernels))
+}
+
+// timeOp measures one op in thread CPU time on one thread; see speedRun.
+func timeOp(o speedOp, peak gemm.Kernel, reps int, minCPU time.Duration) (cputime.Sample, float64, error) {
+	if o.fwd != nil {
+		if _, err := o.fwd.Do(o.fwdIn...); err != nil {
+			return cputime.Sample{}, 0, err
 		}
 	}
-	b.Logf("measured %v", peak)
-	b.Log("\n" + speedTable(results, kernels, peak))
+	var err error
+	s, share, terr := speedRun(cputime.Thread, func() {
+		if _, e := o.op.Do(o.in...); e != nil && err == nil {
+			err = e
+		}
+	}, o.flops, peak, reps, minCPU)
+	if terr != nil {
+		return s, 0, terr
+	}
+	return s, share, err
 }
 
 // speedTable renders results as a markdown table: per net and op, the
 // runs per step and, per kernel, GFLOP/s and share of peak (or the CPU
 // time for ops without flops), the op's share of the step's CPU time
 // under the first kernel, and the first kernel's speedup over the second.
-func speedTable(results []speedResult, kernels []gemm.Kernel, peak gemm.Peak) string {
+func speedTable(results []speedResult, kernels []gemm.Kernel) string {
 	type key struct {
 		net, name string
 		k         gemm.Kernel
@@ -378,11 +415,11 @@ func speedTable(results []speedResult, kernels []gemm.Kernel, peak gemm.Peak) st
 			rk := by[key{o.net, o.name, k}]
 			switch {
 			case o.name == "step":
-				fmt.Fprintf(&sb, " %.1f ms (±%.0f%%) |", rk.t.Median.Seconds()*1e3, 50*rk.t.Spread())
+				fmt.Fprintf(&sb, " %.1f ms (%.0f..%.0f) |", rk.t.Median.Seconds()*1e3, rk.t.Min.Seconds()*1e3, rk.t.Max.Seconds()*1e3)
 			case rk.flops > 0:
-				fmt.Fprintf(&sb, " %.1f GFLOP/s, %.0f%% (±%.0f%%) |", rk.gflops(), 100*rk.gflops()/peak.GFLOPS, 50*rk.t.Spread())
+				fmt.Fprintf(&sb, " %.0f GFLOP/s, %.0f%% |", rk.gflops(), 100*rk.share)
 			default:
-				fmt.Fprintf(&sb, " %.0f µs (±%.0f%%) |", rk.t.Median.Seconds()*1e6, 50*rk.t.Spread())
+				fmt.Fprintf(&sb, " %.0f µs |", rk.t.Median.Seconds()*1e6)
 			}
 		}
 		share := float64(r.count) * r.t.Median.Seconds() / step.t.Median.Seconds()

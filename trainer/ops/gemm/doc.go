@@ -3,10 +3,11 @@
 // with cache-blocked micro-kernels in Go assembly (pure Go fallback) or
 // OpenBLAS under the build tag openblas; and, for callers that build their
 // operands straight in a kernel's packed layout (a convolution's patch
-// matrix), the packed products MulPanel and MulGather with their fused
-// epilogue (bias, ReLU) and the packing helpers Gather, Interleave,
-// Transpose8, Transpose16, CopyRows and MaskCopy, which are Go assembly
-// under every build tag.
+// matrix), the packed products MulPanel and MulGather (which reads the
+// rows of B in place) with their fused epilogue (bias, ReLU) and the
+// packing helpers Gather (Pack, Pack2, PackRuns), Interleave, Transpose8,
+// Transpose16, CopyRows and MaskCopy, which are Go assembly under every
+// build tag and run their kernel's instructions.
 //
 // Kernels: a Kernel names a family of micro-kernels and its packed
 // layout: AVX512 (12x32 register tiles in zmm registers, B panels 32
