@@ -198,4 +198,3 @@ func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32,
 //
 //go:noescape
 func packRunsAVX512(dst, src *float32, offs *int32, rows int, width int, runs *int32, nruns int)
-
