@@ -58,4 +58,10 @@ func TestOpsRejectUnknownKernels(t *testing.T) {
 	if _, err := LinearWith(x, lw, nil, LinearParams{Kernel: "sse9"}); err == nil || !strings.HasPrefix(err.Error(), "op (linear): "+want) {
 		t.Errorf("LinearWith with kernel sse9: error %v, want one starting %q", err, "op (linear): "+want)
 	}
+	if _, err := MaxPoolWith(x, 3, 1, "sse9"); err == nil || !strings.HasPrefix(err.Error(), "op (maxpool): "+want) {
+		t.Errorf("MaxPoolWith with kernel sse9: error %v, want one starting %q", err, "op (maxpool): "+want)
+	}
+	if _, err := LRNWith(x, AlexNetLRN(), "sse9"); err == nil || !strings.HasPrefix(err.Error(), "op (lrn): "+want) {
+		t.Errorf("LRNWith with kernel sse9: error %v, want one starting %q", err, "op (lrn): "+want)
+	}
 }

@@ -95,7 +95,7 @@ func refNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int) 
 	if err != nil {
 		return nil, err
 	}
-	if h, err = MaxPool2D(h, 2); err != nil {
+	if h, err = MaxPool2DWith(h, 2, k); err != nil {
 		return nil, err
 	}
 	var branches []*G.Node
@@ -106,7 +106,7 @@ func refNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int) 
 				return nil, err
 			}
 		}
-		if z, err = MaxPool2D(z, 2); err != nil {
+		if z, err = MaxPool2DWith(z, 2, k); err != nil {
 			return nil, err
 		}
 		branches = append(branches, z)
@@ -129,20 +129,20 @@ func alexNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int)
 		if err != nil {
 			return nil, err
 		}
-		if h, err = LRN(h, AlexNetLRN()); err != nil {
+		if h, err = LRNWith(h, AlexNetLRN(), k); err != nil {
 			return nil, err
 		}
-		if h, err = MaxPool(h, 3, 2); err != nil {
+		if h, err = MaxPoolWith(h, 3, 2, k); err != nil {
 			return nil, err
 		}
 		if h, err = Conv(h, param(fmt.Sprintf("tower.%d.1.w", t), 0, 32, 16, 5, 5), param(fmt.Sprintf("tower.%d.1.b", t), 0.01, 32),
 			ConvParams{Pad: 2, ReLU: true, Kernel: k}); err != nil {
 			return nil, err
 		}
-		if h, err = LRN(h, AlexNetLRN()); err != nil {
+		if h, err = LRNWith(h, AlexNetLRN(), k); err != nil {
 			return nil, err
 		}
-		if h, err = MaxPool(h, 3, 2); err != nil {
+		if h, err = MaxPoolWith(h, 3, 2, k); err != nil {
 			return nil, err
 		}
 		towers = append(towers, h)

@@ -100,7 +100,7 @@ func (b *opsBuilder) conv(name string, count int, x *tensor.Dense, o, ks, pad, s
 
 // pool adds a max pool and its backward op and returns its output.
 func (b *opsBuilder) pool(name string, count int, x *tensor.Dense, size, stride int) *tensor.Dense {
-	fwd := &maxPoolOp{size: size, stride: stride}
+	fwd := &maxPoolOp{size: size, stride: stride, kernel: b.k}
 	y := b.run(fwd, x)
 	if y == nil {
 		return nil
@@ -113,7 +113,7 @@ func (b *opsBuilder) pool(name string, count int, x *tensor.Dense, size, stride 
 
 // lrn adds an LRN with AlexNet's constants and its backward op.
 func (b *opsBuilder) lrn(name string, count int, x *tensor.Dense) *tensor.Dense {
-	fwd := &lrnOp{p: AlexNetLRN()}
+	fwd := &lrnOp{p: AlexNetLRN(), kernel: b.k}
 	y := b.run(fwd, x)
 	if y == nil {
 		return nil

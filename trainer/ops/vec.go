@@ -4,8 +4,9 @@ import "branchspec/trainer/ops/gemm"
 
 // vecLevel is the vector instruction set of the element-wise ops' fast
 // paths (max pooling, LRN). Every level gives the same bits; the level
-// follows the process's GEMM kernel (gemm.Default), so that a process run
-// under gemm.EnvKernel=avx2 or portable also runs those paths.
+// follows the op's kernel, by default the process's (gemm.Default), so
+// that a process run under gemm.EnvKernel=avx2 or portable also runs those
+// paths.
 type vecLevel int
 
 const (
@@ -35,13 +36,16 @@ func vecOf(k gemm.Kernel) vecLevel {
 	return vecNone
 }
 
-// processVec returns the level of gemm.Default(), or vecNone when the
-// process names a kernel this CPU does not run (which the ops that depend
-// on the kernel report as an error).
-func processVec() vecLevel {
-	k, err := gemm.Default()
-	if err != nil {
-		return vecNone
+// kernelVec returns the level of kernel k, a kernel this CPU runs or ""
+// for gemm.Default() (vecNone when the process names a kernel this CPU
+// does not run, which the ops that depend on the kernel report as an
+// error).
+func kernelVec(k gemm.Kernel) vecLevel {
+	if k == "" {
+		var err error
+		if k, err = gemm.Default(); err != nil {
+			return vecNone
+		}
 	}
 	return vecOf(k)
 }
