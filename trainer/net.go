@@ -142,7 +142,7 @@ func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
 	}
 	out = act
 	if cv.Pool > 1 {
-		if out, err = ops.MaxPool2D(act, cv.Pool); err != nil {
+		if out, err = ops.MaxPool2DWith(act, cv.Pool, b.m.gemm); err != nil {
 			return nil, nil, fmt.Errorf("trainer: %s pool: %w", cv.Name, err)
 		}
 	}
