@@ -43,3 +43,11 @@ func ExampleID() {
 	fmt.Println(id.Impl, id.Kernel, id.Arch)
 	// Output: pure-go portable riscv64
 }
+
+func ExampleKernels() {
+	// The kernels this CPU runs, fastest first; Portable always runs, and
+	// comes last. Each has its own packed layout.
+	ks := gemm.Kernels()
+	fmt.Println(ks[len(ks)-1], gemm.Portable.MR(), gemm.Portable.NR())
+	// Output: portable 6 16
+}

@@ -89,7 +89,10 @@ func parseKernel(s string) (Kernel, error) {
 // Fastest(). It fails when EnvKernel names no kernel this CPU runs.
 func Default() (Kernel, error) { return defaultKernel() }
 
-var defaultKernel = sync.OnceValues(func() (Kernel, error) {
+var defaultKernel = sync.OnceValues(defaultFromEnv)
+
+// defaultFromEnv returns the kernel EnvKernel names, or Fastest().
+func defaultFromEnv() (Kernel, error) {
 	s := os.Getenv(EnvKernel)
 	if s == "" {
 		return Fastest(), nil
@@ -99,7 +102,7 @@ var defaultKernel = sync.OnceValues(func() (Kernel, error) {
 		return "", fmt.Errorf("%s=%s: %w", EnvKernel, s, err)
 	}
 	return k, nil
-})
+}
 
 // resolve returns the implementation of k ("" is Default()); it panics
 // when k does not run here, as a product with bad arguments does.
