@@ -47,6 +47,18 @@ func Analyze(dir string, groups []string, version string, w io.Writer) (steps in
 	if err != nil {
 		return 0, err
 	}
+	if info.Kernel != "" {
+		// The run's own arithmetic where a kernel here reproduces it;
+		// otherwise the values may differ from the logged ones in their
+		// last bits, and the analysis says so.
+		if k, err := trainer.ResumeGEMM(info.Kernel); err == nil {
+			if err := model.UseGEMM(k); err != nil {
+				return 0, err
+			}
+		} else if w != nil {
+			fmt.Fprintf(w, "note: %s was made with %s, which this machine does not reproduce (%v): values may differ from the logged ones in their last bits\n", dir, info.Kernel, err)
+		}
+	}
 	ev, err := model.NewEvaluator(evalBatch(test.Len()))
 	if err != nil {
 		return 0, err

@@ -116,7 +116,15 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
 	}
 	dir := RunDir(out, cfg)
-	b := birth{cfg: cfg, info: runInfo(cfg, opts), state: state, wallBase: wall, w0: w0, draws: draws, nullCfg: nullCfg,
+	pk, err := prun.Kernel()
+	if err != nil {
+		return "", err
+	}
+	kernel, id, change, err := forkGEMM(pk, fo.At, opts)
+	if err != nil {
+		return "", err
+	}
+	b := birth{cfg: cfg, info: runInfo(cfg, opts, id), state: state, wallBase: wall, w0: w0, draws: draws, nullCfg: nullCfg, gemm: kernel, kernel: change,
 		stored: forkStored(pcfg, cfg, pinfo.Blobs),
 		exists: "choose another --name, or resume it with: branchspec resume %s"}
 	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), fo.At
@@ -129,14 +137,28 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if bias := cfg.Regime.Bias; bias != pcfg.Regime.Bias {
 		b.bias = &bias
 	}
-	pk, err := prun.Kernel()
-	if err != nil {
-		return "", err
-	}
-	if pk != "" && pk != b.info.Kernel {
-		b.kernel = &results.KernelChange{Step: fo.At, From: pk, To: b.info.Kernel, Time: b.info.Created}
-	}
 	return dir, withLock(dir, true, func() error { return create(ctx, b, dir, opts) })
+}
+
+// forkGEMM returns the GEMM kernel a fork of a parent recorded under
+// identity pk computes with, the identity it records, and the change it
+// records at step (nil: none). Without opts.GEMM the fork goes on with the
+// parent's arithmetic wherever a kernel here reproduces it, and keeps its
+// identity; otherwise (or when none does) it takes a new run's kernel and
+// records the change from the parent's.
+func forkGEMM(pk string, step int, opts Options) (kernel, id string, change *results.KernelChange, err error) {
+	if pk != "" && opts.GEMM == "" {
+		if k, why := opts.reproduceGEMM(pk); why == nil {
+			return k, pk, nil, nil
+		}
+	}
+	if kernel, id, err = opts.newRunGEMM(); err != nil {
+		return "", "", nil, err
+	}
+	if pk != "" && pk != id {
+		change = &results.KernelChange{Step: step, From: pk, To: id, Time: opts.now()}
+	}
+	return kernel, id, change, nil
 }
 
 // forkCheckpoint reads the parent's checkpoint at step, with an error that

@@ -15,6 +15,16 @@ import (
 // otherKernel stands for the matrix products of another kind of machine.
 const otherKernel = "openblas-skylakex/generic/amd64.v3"
 
+// hereKernel is the identity a new run records on this machine.
+func hereKernel(t *testing.T) string {
+	t.Helper()
+	id, err := trainer.GEMMIdentity("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // TestKernelCheckedOnResume: a run records the matrix products it was
 // made with; a resume that would compute with others is refused, changes
 // nothing, and goes on only when allowed, recording the change at the step
@@ -27,13 +37,13 @@ func TestKernelCheckedOnResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	here := trainer.Kernel().String()
+	here := hereKernel(t)
 	if info, _ := run.Info(); info.Kernel != here {
 		t.Fatalf("recorded kernel %q, want %q", info.Kernel, here)
 	}
 	err = Resume(context.Background(), dir, Options{Kernel: otherKernel})
 	want := "resume " + dir + ": the run was made with other matrix products: it was made with " + here +
-		", this program computes with " + otherKernel + " here, so it would not continue bit for bit as it would have; resume it where " +
+		", and this program computes with " + otherKernel + ", so it would not continue bit for bit as it would have; resume it where " +
 		here + " is available, or allow the change (--allow-kernel-change), which the run records at step 3"
 	if !errors.Is(err, ErrKernelChanged) || err.Error() != want {
 		t.Fatalf("resume with other products:\n got: %v\nwant: %s", err, want)
@@ -83,7 +93,7 @@ func TestKernelOfOldRunRecorded(t *testing.T) {
 	}
 	run, _ := results.Open(dir, nil)
 	ks, err := run.KernelChanges()
-	if err != nil || len(ks) != 1 || ks[0].Step != 0 || ks[0].From != "" || ks[0].To != trainer.Kernel().String() {
+	if err != nil || len(ks) != 1 || ks[0].Step != 0 || ks[0].From != "" || ks[0].To != hereKernel(t) {
 		t.Errorf("kernel changes %+v, %v", ks, err)
 	}
 }
@@ -101,7 +111,56 @@ func TestForkRecordsKernelChange(t *testing.T) {
 	run, _ := results.Open(dir, nil)
 	info, _ := run.Info()
 	ks, _ := run.KernelChanges()
-	if info.Kernel != otherKernel || len(ks) != 1 || ks[0].Step != 2 || ks[0].From != trainer.Kernel().String() || ks[0].To != otherKernel {
+	if info.Kernel != otherKernel || len(ks) != 1 || ks[0].Step != 2 || ks[0].From != hereKernel(t) || ks[0].To != otherKernel {
 		t.Errorf("fork kernel %q, changes %+v", info.Kernel, ks)
+	}
+}
+
+// TestKernelsOfARun: a run computes with the kernel it is given and
+// records it; avx512 and avx2 give the same bits, so a run made on one
+// equals a run made on the other (where this CPU runs both); a run on the
+// portable kernel records it and resumes on it, equal to its own
+// uninterrupted twin.
+func TestKernelsOfARun(t *testing.T) {
+	cfg := tinyConfig(t, "schedule.steps=8", "schedule.warmup=0")
+	kernels := trainer.GEMMKernels()
+	train := func(gemm string, stopAt int) string {
+		t.Helper()
+		dir := must(Start(context.Background(), cfg, t.TempDir(), Options{GEMM: gemm, StopAt: stopAt}))
+		if stopAt > 0 {
+			if err := Resume(context.Background(), dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run, err := results.Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := trainer.GEMMIdentity(gemm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, _ := run.Info(); info.Kernel != want {
+			t.Errorf("%s run recorded %q, want %q", gemm, info.Kernel, want)
+		}
+		if ks, _ := run.KernelChanges(); len(ks) != 0 {
+			t.Errorf("%s run recorded changes %+v", gemm, ks)
+		}
+		return dir
+	}
+	var fma []string
+	for _, k := range kernels {
+		if k == "avx512" || k == "avx2" {
+			fma = append(fma, k)
+		}
+	}
+	if len(fma) == 2 {
+		sameRun(t, record(t, train("avx512", 3)), record(t, train("avx2", 0)))
+	} else {
+		t.Logf("this CPU runs %v: avx512 against avx2 not compared", kernels)
+	}
+	sameRun(t, record(t, train("portable", 3)), record(t, train("portable", 0)))
+	if _, err := Start(context.Background(), cfg, t.TempDir(), Options{GEMM: "nope"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an unknown kernel: %v, want ErrInvalid", err)
 	}
 }

@@ -42,17 +42,41 @@ type Options struct {
 	// than the run was made with (ErrKernelChanged otherwise); the change
 	// is recorded in the run at the step it resumes from.
 	AllowKernelChange bool
-	// Kernel is the identity of this program's matrix products ("":
-	// trainer.Kernel()); tests set it to stand for another machine.
+	// GEMM is the GEMM kernel a new run (or fork) computes with:
+	// "avx512", "avx2", "portable", or "" for the fastest this machine
+	// runs (or the one the environment variable BRANCHSPEC_KERNEL names).
+	// A resume ignores it: it computes with the kernel that reproduces the
+	// run's recorded identity (trainer.ResumeGEMM).
+	GEMM string
+	// Kernel, when set, stands for the identity of this program's matrix
+	// products on another machine (tests): a new run records it, and a
+	// resume reproduces a run only if it recorded the same.
 	Kernel string
 }
 
-// kernel is the identity of the matrix products a run trains with here.
-func (o *Options) kernel() string {
-	if o.Kernel != "" {
-		return o.Kernel
+// newRunGEMM returns the kernel a new run computes with and the identity
+// it records (see Options.GEMM and Options.Kernel).
+func (o *Options) newRunGEMM() (kernel, id string, err error) {
+	if id, err = trainer.GEMMIdentity(o.GEMM); err != nil {
+		return "", "", invalidWrap{err}
 	}
-	return trainer.Kernel().String()
+	if o.Kernel != "" {
+		id = o.Kernel
+	}
+	return o.GEMM, id, nil
+}
+
+// reproduceGEMM returns the kernel with which this program computes the
+// bits of a run recorded under identity id, or an error saying why none
+// does.
+func (o *Options) reproduceGEMM(id string) (string, error) {
+	if o.Kernel != "" {
+		if id != o.Kernel {
+			return "", fmt.Errorf("this program computes with %s", o.Kernel)
+		}
+		return o.GEMM, nil
+	}
+	return trainer.ResumeGEMM(id)
 }
 
 // check refuses options no run can take, as ErrInvalid.
@@ -126,7 +150,11 @@ func StartIn(ctx context.Context, cfg *configs.Config, dir string, opts Options)
 		return err
 	}
 	return withLock(dir, true, func() error {
-		return create(ctx, newRunBirth(cfg, opts), dir, opts)
+		b, err := newRunBirth(cfg, opts)
+		if err != nil {
+			return err
+		}
+		return create(ctx, b, dir, opts)
 	})
 }
 
@@ -161,7 +189,11 @@ func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) 
 	err = withLock(dir, true, func() error {
 		run, err := results.Open(dir, nil)
 		if errors.Is(err, results.ErrNotFound) {
-			return create(ctx, newRunBirth(cfg, opts), dir, opts)
+			b, err := newRunBirth(cfg, opts)
+			if err != nil {
+				return err
+			}
+			return create(ctx, b, dir, opts)
 		}
 		if err != nil {
 			return err
@@ -224,6 +256,8 @@ type birth struct {
 	w0      []trainer.Tensor
 	draws   map[string][]float64
 	nullCfg *configs.Config
+	// gemm is the GEMM kernel the run computes with ("": the default).
+	gemm string
 	// kernel, when not nil, records in the first commit that a fork goes
 	// on with other matrix products than its parent was made with.
 	kernel *results.KernelChange
@@ -232,15 +266,21 @@ type birth struct {
 }
 
 // newRunBirth is the birth of a run of cfg trained from scratch.
-func newRunBirth(cfg *configs.Config, opts Options) birth {
-	return birth{cfg: cfg, info: runInfo(cfg, opts), exists: "resume it with: branchspec resume %s"}
+func newRunBirth(cfg *configs.Config, opts Options) (birth, error) {
+	kernel, id, err := opts.newRunGEMM()
+	if err != nil {
+		return birth{}, err
+	}
+	return birth{cfg: cfg, info: runInfo(cfg, opts, id), gemm: kernel, exists: "resume it with: branchspec resume %s"}, nil
 }
 
-func runInfo(cfg *configs.Config, opts Options) results.Info {
+// runInfo is the Info of a new run of cfg that records the GEMM identity
+// id.
+func runInfo(cfg *configs.Config, opts Options, id string) results.Info {
 	return results.Info{
 		Name: cfg.Name, Seed: cfg.Seed,
 		ConfigText: cfg.Canonical(), ConfigHash: cfg.Hash(),
-		Version: opts.Version, Created: opts.now(), Kernel: opts.kernel(),
+		Version: opts.Version, Created: opts.now(), Kernel: id,
 		Parent: opts.Parent, ParentStep: opts.ParentStep, Extra: opts.Extra,
 	}
 }
@@ -290,7 +330,7 @@ func create(ctx context.Context, b birth, dir string, opts Options) error {
 		first results.Commit
 	}
 	su, err := interruptible(ctx, "before the run was created", func() (setup, error) {
-		s, err := newSession(b.cfg, opts, b.stored)
+		s, err := newSession(b.cfg, opts, b.stored, b.gemm)
 		if err != nil {
 			return setup{}, err
 		}
@@ -356,12 +396,12 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	if fresh && info.Parent != "" {
 		return fmt.Errorf("resume %s: a fork of %s at step %d that has no checkpoint (created by a program before forks were created with their first checkpoint): it would train from fresh weights at step 0; delete %s and fork again", dir, info.Parent, info.ParentStep, dir)
 	}
-	change, err := kernelChange(run, from, opts)
+	gemmKernel, change, err := kernelChange(run, from, opts)
 	if err != nil {
 		return err
 	}
 	s, err := interruptible(ctx, "before training resumed", func() (*session, error) {
-		s, err := newSession(cfg, opts, info.Blobs)
+		s, err := newSession(cfg, opts, info.Blobs, gemmKernel)
 		if err != nil {
 			return nil, err
 		}
@@ -394,26 +434,34 @@ func resume(ctx context.Context, run *results.Run, opts Options) error {
 	return s.train(ctx)
 }
 
-// kernelChange compares the matrix products the run was made with
-// (results.Run.Kernel) with this program's, for a resume from step. The
-// same: nil. Different: ErrKernelChanged, unless opts.AllowKernelChange,
-// when it returns the change to record. A run that recorded none (made
+// kernelChange returns the GEMM kernel a resume from step computes with:
+// the one that reproduces the identity the run recorded
+// (results.Run.Kernel; an avx512 run resumes on avx2 with the same bits),
+// with no change to record. When no kernel here reproduces it:
+// ErrKernelChanged, unless opts.AllowKernelChange, when it returns a new
+// run's kernel and the change to record. A run that recorded none (made
 // before kernels were recorded) cannot be checked: its first resume
 // records the kernel it goes on with, from "".
-func kernelChange(run *results.Run, step int, opts Options) (*results.KernelChange, error) {
+func kernelChange(run *results.Run, step int, opts Options) (kernel string, change *results.KernelChange, err error) {
 	was, err := run.Kernel()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	now := opts.kernel()
-	switch {
-	case was == now:
-		return nil, nil
-	case was != "" && !opts.AllowKernelChange:
-		return nil, fmt.Errorf("resume %s: %w: it was made with %s, this program computes with %s here, so it would not continue bit for bit as it would have; resume it where %s is available, or allow the change (--allow-kernel-change), which the run records at step %d",
-			run.Dir(), ErrKernelChanged, was, now, was, step)
+	if was != "" {
+		k, why := opts.reproduceGEMM(was)
+		if why == nil {
+			return k, nil, nil
+		}
+		if !opts.AllowKernelChange {
+			return "", nil, fmt.Errorf("resume %s: %w: it was made with %s, and %v, so it would not continue bit for bit as it would have; resume it where %s is available, or allow the change (--allow-kernel-change), which the run records at step %d",
+				run.Dir(), ErrKernelChanged, was, why, was, step)
+		}
 	}
-	return &results.KernelChange{Step: step, From: was, To: now, Time: opts.now()}, nil
+	kernel, now, err := opts.newRunGEMM()
+	if err != nil {
+		return "", nil, err
+	}
+	return kernel, &results.KernelChange{Step: step, From: was, To: now, Time: opts.now()}, nil
 }
 
 // RunConfig parses the config stored in a run.

@@ -30,7 +30,7 @@ func BenchmarkMeasureDefault(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer inst.close()
-	draws, err := drawInitNull(cfg, test)
+	draws, err := drawInitNull(cfg, test, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func BenchmarkMeasureDefault(b *testing.B) {
 	}
 	b.Run("init-null", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := drawInitNull(cfg, test); err != nil {
+			if _, err := drawInitNull(cfg, test, ""); err != nil {
 				b.Fatal(err)
 			}
 		}

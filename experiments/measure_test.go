@@ -32,7 +32,7 @@ func newMeasurer(t *testing.T, seed uint64, sets ...string) *measurer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.close(); ev.Close() })
-	draws, err := drawInitNull(cfg, test)
+	draws, err := drawInitNull(cfg, test, "")
 	if err != nil {
 		t.Fatal(err)
 	}

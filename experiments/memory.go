@@ -350,7 +350,7 @@ func EstimateRun(cfg *configs.Config) (MemoryEstimate, error) {
 // programBytes is the memory of the program before it loads anything:
 // baseBytes, and OpenBLAS's buffer when the products are OpenBLAS's.
 func programBytes() Memory {
-	if strings.HasPrefix(trainer.Kernel().Impl, "openblas") {
+	if id, _ := trainer.GEMMIdentity(""); strings.HasPrefix(id, "openblas") {
 		return baseBytes + openblasBytes
 	}
 	return baseBytes

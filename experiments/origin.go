@@ -141,13 +141,16 @@ func (o *origin) csiTails() (lo, hi float64, ok bool) {
 
 // drawInitNull computes the initialisation null of cfg's run on the
 // held-out set test (see drawInitNull of instruments) with instruments of
-// its own.
-func drawInitNull(cfg *configs.Config, test *data.Set) (map[string][]float64, error) {
+// its own, on the GEMM kernel gemm ("": the default).
+func drawInitNull(cfg *configs.Config, test *data.Set, gemm string) (map[string][]float64, error) {
 	if !cfg.Metrics.Enabled {
 		return map[string][]float64{}, nil
 	}
 	model, err := trainer.NewModel(cfg, trainer.Stream(cfg.Seed, initNullStream, 0))
 	if err != nil {
+		return nil, err
+	}
+	if err := model.UseGEMM(gemm); err != nil {
 		return nil, err
 	}
 	inst, err := newInstruments(cfg, model, nil, test)
@@ -220,7 +223,7 @@ func loadOrigin(run *results.Run, cfg *configs.Config, model *trainer.Model, ini
 	}
 	draws := stored.Nulls
 	if draws == nil {
-		if draws, err = drawInitNull(cfg, test); err != nil {
+		if draws, err = drawInitNull(cfg, test, model.GEMM()); err != nil {
 			return nil, nil, err
 		}
 		if put == nil {

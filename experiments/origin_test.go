@@ -118,7 +118,7 @@ func TestForkNullOfTheInitialisation(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Regime.Bias.Epsilon = 0.3
-	want, err := drawInitNull(cfg, test)
+	want, err := drawInitNull(cfg, test, "")
 	if err != nil {
 		t.Fatal(err)
 	}

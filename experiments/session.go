@@ -65,13 +65,13 @@ type session struct {
 // newSession loads cfg's data with its preprocessing (see openData; stored
 // is the run's stored data, nil for a new run) and builds the trainer at
 // step 0 and the evaluators.
-func newSession(cfg *configs.Config, opts Options, stored map[string][]byte) (*session, error) {
+func newSession(cfg *configs.Config, opts Options, stored map[string][]byte, gemm string) (*session, error) {
 	rd, err := openData(cfg, stored)
 	if err != nil {
 		return nil, err
 	}
 	train, test := rd.train, rd.test
-	tr, err := trainer.New(cfg, train, test)
+	tr, err := trainer.NewWith(cfg, train, test, trainer.Options{GEMM: gemm})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (s *session) startOrigin(b birth) error {
 			nullCfg = b.nullCfg
 		}
 		_, test := s.tr.Data()
-		if draws, err = drawInitNull(nullCfg, test); err != nil {
+		if draws, err = drawInitNull(nullCfg, test, s.tr.Model().GEMM()); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,8 @@ type SweepOptions struct {
 	Version string
 	// AllowKernelChange: see Options.AllowKernelChange.
 	AllowKernelChange bool
+	// GEMM is the kernel of new runs: see Options.GEMM.
+	GEMM string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -147,7 +149,7 @@ func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay
 		d.skip(i)
 		return Skipped, nil
 	}
-	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now, AllowKernelChange: o.AllowKernelChange,
+	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now, AllowKernelChange: o.AllowKernelChange, GEMM: o.GEMM,
 		Extra:  spec.extra(o.Experiment),
 		OnStep: func(step, total int) { d.step(i, step, total) }}
 	d.start(i)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"branchspec/configs"
+	"branchspec/trainer/ops/gemm"
 
 	"gorgonia.org/tensor"
 )
@@ -45,6 +46,7 @@ type Model struct {
 	init    string
 	initStd float64 // of init "normal"
 	byName  map[string]*Param
+	gemm    gemm.Kernel // the kernel of the nets it builds; "" is gemm.Default()
 }
 
 // NewModel builds the model of cfg with weights drawn from rng: He normal

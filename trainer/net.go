@@ -146,22 +146,22 @@ func (b *builder) masked(p *Param) (*G.Node, error) {
 // pool. act is the conv's activation (before LRN and the pool), out the
 // layer's output.
 func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: h == b.n.x}
+	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: h == b.n.x, Kernel: b.m.gemm}
 	if act, err = ops.Conv(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], p); err != nil {
 		return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 	}
 	out = act
 	if cv.LRN {
 		l := b.m.arch.LRN
-		if out, err = ops.LRN(out, ops.LRNParams{Size: l.Size, K: l.K, Alpha: l.Alpha, Beta: l.Beta}); err != nil {
+		if out, err = ops.LRNWith(out, ops.LRNParams{Size: l.Size, K: l.K, Alpha: l.Alpha, Beta: l.Beta}, b.m.gemm); err != nil {
 			return nil, nil, fmt.Errorf("trainer: %s lrn: %w", cv.Name, err)
 		}
 	}
 	switch {
 	case cv.Pool > 1 && cv.PoolStride == 0:
-		out, err = ops.MaxPool2D(out, cv.Pool)
+		out, err = ops.MaxPool2DWith(out, cv.Pool, b.m.gemm)
 	case cv.Pool > 1:
-		out, err = ops.MaxPool(out, cv.Pool, cv.PoolStride)
+		out, err = ops.MaxPoolWith(out, cv.Pool, cv.PoolStride, b.m.gemm)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("trainer: %s pool: %w", cv.Name, err)
@@ -290,14 +290,14 @@ func (b *builder) head(h *G.Node, train bool) error {
 		}
 	}
 	for _, d := range a.Hidden {
-		if h, err = ops.Linear(h, b.nodes[d.Name+".w"], b.nodes[d.Name+".b"]); err != nil {
+		if h, err = ops.LinearWith(h, b.nodes[d.Name+".w"], b.nodes[d.Name+".b"], ops.LinearParams{Kernel: b.m.gemm}); err != nil {
 			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 		if h, err = ops.ReLU(h); err != nil {
 			return fmt.Errorf("trainer: %s: %w", d.Name, err)
 		}
 	}
-	if n.logits, err = ops.Linear(h, b.nodes["out.w"], b.nodes["out.b"]); err != nil {
+	if n.logits, err = ops.LinearWith(h, b.nodes["out.w"], b.nodes["out.b"], ops.LinearParams{Kernel: b.m.gemm}); err != nil {
 		return fmt.Errorf("trainer: out: %w", err)
 	}
 	if n.loss, err = ops.SoftmaxCrossEntropy(n.logits, n.y); err != nil {

@@ -43,14 +43,25 @@ type Window struct {
 	Seen    int
 }
 
-// New builds a trainer at step 0: weights from the "init" stream of the
-// run's seed (then the bias regime, if any, from the "bias" stream), a fresh
-// solver that follows the freeze regime, the data order at epoch 0, and the
-// augmentation of data.augment seeded from the "augment" stream. train and
-// test are used as Gather hands them out (their Pre included).
+// New builds a trainer at step 0 with the default Options: NewWith(cfg,
+// train, test, Options{}).
 func New(cfg *configs.Config, train, test *data.Set) (*Trainer, error) {
+	return NewWith(cfg, train, test, Options{})
+}
+
+// NewWith builds a trainer at step 0: weights from the "init" stream of the
+// run's seed (then the bias regime, if any, from the "bias" stream), a
+// fresh solver that follows the freeze regime, the data order at epoch 0,
+// the augmentation of data.augment seeded from the "augment" stream, and
+// nets (the training net, and those of Model().NewEvaluator) on the GEMM
+// kernel of eo. train and test are used as Gather hands them out (their
+// Pre included).
+func NewWith(cfg *configs.Config, train, test *data.Set, eo Options) (*Trainer, error) {
 	model, err := NewModel(cfg, Stream(cfg.Seed, "init", 0))
 	if err != nil {
+		return nil, err
+	}
+	if err := model.UseGEMM(eo.GEMM); err != nil {
 		return nil, err
 	}
 	if b := cfg.Regime.Bias; b.Epsilon > 0 {

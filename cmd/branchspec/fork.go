@@ -35,12 +35,14 @@ and exit with status 130; 'branchspec resume' continues it.`,
 			stopAt    int
 			name, out string
 			sets      setFlags
+			kernel    string
 		}
 		fs.Var(&o.at, "at", "the parent's checkpoint step to start from (required)")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
 		fs.StringVar(&o.name, "name", "", "the fork's run name (default: PARENT-forkSTEP)")
 		fs.StringVar(&o.out, "out", "", "results directory (default: next to the parent)")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
+		fs.StringVar(&o.kernel, "kernel", "", "the GEMM kernel: avx512, avx2 or portable (default: one giving the parent's bits, else the fastest)")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one RUN directory")
@@ -51,9 +53,10 @@ and exit with status 130; 'branchspec resume' continues it.`,
 			if err := atLeast("stop-at", o.stopAt, 0); err != nil {
 				return err
 			}
+			opts := trainOptions(e, o.stopAt)
+			opts.GEMM = o.kernel
 			dir, err := experiments.Fork(e.ctx, args[0],
-				experiments.ForkOptions{At: o.at.or(0), Set: o.sets, Name: o.name, Out: o.out},
-				trainOptions(e, o.stopAt))
+				experiments.ForkOptions{At: o.at.or(0), Set: o.sets, Name: o.name, Out: o.out}, opts)
 			if err != nil {
 				return err
 			}

@@ -41,6 +41,7 @@ it, unless --allow-kernel-change.`,
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
 		fs.StringVar(&o.data, "data", "", "the dataset's directory: sets data.path")
+		fs.StringVar(&o.kernel, "kernel", "", "the GEMM kernel of a new run: avx512, avx2 or portable (default: the fastest this machine runs)")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
@@ -61,6 +62,7 @@ type runOptions struct {
 	manifest    string
 	index       natFlag
 	allowKernel bool
+	kernel      string
 }
 
 func (o *runOptions) run(e *env, args []string) error {
@@ -73,8 +75,8 @@ func (o *runOptions) run(e *env, args []string) error {
 		return err
 	}
 	if o.manifest != "" || o.index.set {
-		if len(args) > 0 || o.seed.set || len(o.sets) > 0 || o.data != "" || o.out != "results" {
-			return usagef("--manifest takes no CONFIG, --seed, --set, --data or --out: the entry holds its config and directory")
+		if len(args) > 0 || o.seed.set || len(o.sets) > 0 || o.data != "" || o.out != "results" || o.kernel != "" {
+			return usagef("--manifest takes no CONFIG, --seed, --set, --data, --out or --kernel: the entry holds its config and directory, and a task computes with its node's fastest kernel")
 		}
 		return o.runManifest(e)
 	}
@@ -96,7 +98,9 @@ func (o *runOptions) run(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "run %s seed %d (config %s)\n", cfg.Name, cfg.Seed, cfg.Hash()[:12])
-	dir, err := experiments.Start(e.ctx, cfg, o.out, trainOptions(e, o.stopAt))
+	opts := trainOptions(e, o.stopAt)
+	opts.GEMM = o.kernel
+	dir, err := experiments.Start(e.ctx, cfg, o.out, opts)
 	if err == nil {
 		fmt.Fprintf(e.stdout, "results: %s\n", dir)
 	}

@@ -46,6 +46,7 @@ submitted or written) and exits.`,
 		fs.StringVar(&o.image, "image", "", "--k8s: the container image holding branchspec")
 		fs.StringVar(&o.claim, "pvc", "branchspec-results", "--k8s: the PersistentVolumeClaim holding OUT")
 		fs.StringVar(&o.mount, "mount", experiments.DefaultK8sMount, "--k8s: where the claim is mounted in the container")
+		fs.StringVar(&o.kernel, "kernel", "", "the GEMM kernel of new runs: avx512, avx2 or portable (default: the fastest this machine runs; not with --slurm or --k8s)")
 		fs.BoolVar(&o.allowKernel, "allow-kernel-change", false, "resume runs with other matrix products than they were made with (recorded; also for --slurm and --k8s tasks)")
 		return o.run
 	},
@@ -67,6 +68,7 @@ type sweepOptions struct {
 	image, claim       string
 	mount              string
 	allowKernel        bool
+	kernel             string
 }
 
 func (o *sweepOptions) run(e *env, args []string) error {
@@ -103,7 +105,7 @@ func (o *sweepOptions) run(e *env, args []string) error {
 		exp.Name, len(exp.Regimes), len(exp.Seeds), len(specs), o.jobs)
 	rep, err := experiments.Sweep(e.ctx, specs, experiments.SweepOptions{
 		Jobs: o.jobs, StopAt: o.stopAt, Experiment: exp.Name,
-		Progress: e.stderr, Terminal: e.terminal, Version: version, AllowKernelChange: o.allowKernel,
+		Progress: e.stderr, Terminal: e.terminal, Version: version, AllowKernelChange: o.allowKernel, GEMM: o.kernel,
 	})
 	if rep != nil {
 		fmt.Fprintf(e.stdout, "%s\nresults: %s\n", rep.Summary(), filepath.Join(o.out, exp.Name))
@@ -116,6 +118,8 @@ func (o *sweepOptions) checkCluster() error {
 	switch {
 	case o.slurm && o.k8s:
 		return usagef("--slurm and --k8s exclude each other")
+	case (o.slurm || o.k8s) && o.kernel != "":
+		return usagef("--kernel is for local sweeps: a cluster task computes with its node's fastest kernel, and a requeued one with a kernel giving its run's bits")
 	case o.parallel < 0 || o.signalLead < 0:
 		return usagef("--parallel and --signal-lead must be >= 0")
 	case o.slurm && o.image != "":

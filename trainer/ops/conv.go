@@ -115,14 +115,14 @@ type convWorkers struct {
 	w []convWorker
 }
 
-// get returns the scratch of k workers for geometry g, dropping buffers
-// laid out for another geometry.
-func (s *convWorkers) get(g convGeom, k int) []convWorker {
+// get returns the scratch of k workers for geometry g whose products run
+// kernel kern, dropping buffers laid out for another geometry.
+func (s *convWorkers) get(g convGeom, kern gemm.Kernel, k int) []convWorker {
 	if s.g != g {
 		s.g, s.w = g, nil
 	}
 	for len(s.w) < k {
-		s.w = append(s.w, convWorker{})
+		s.w = append(s.w, convWorker{ws: gemm.Workspace{Kernel: kern}})
 	}
 	return s.w
 }
@@ -145,6 +145,10 @@ type ConvParams struct {
 	// InputIsData passes no gradient to x, which saves the backward-data
 	// product of a first layer.
 	InputIsData bool
+	// Kernel is the GEMM kernel of the op and its gradients: "" is
+	// gemm.Default(); one this CPU does not run is an error. Results may
+	// differ in bits between kernels (see gemm.Kernel).
+	Kernel gemm.Kernel
 }
 
 // Conv returns the convolution (cross-correlation) of x [N, C, H, W] with
@@ -160,7 +164,7 @@ type ConvParams struct {
 // (PyTorch's nn.Conv2d convention; input rows and columns past the last
 // window are not read). Gradients flow to w, b and, unless p.InputIsData, x.
 //
-// Stride 1: each image's patch matrix is built one gemm.NR-wide panel at a
+// Stride 1: each image's patch matrix is built one NR-wide panel at a
 // time, straight in the packed layout the micro-kernel reads, and
 // multiplied at once by the packed weights into the NCHW output (see
 // convPlan); images are processed in parallel. Stride s > 1 runs the same
@@ -182,7 +186,11 @@ func Conv(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return applyOp("conv2d", &convOp{pad: p.Pad, stride: stride, hasBias: b != nil, noInputGrad: p.InputIsData, relu: p.ReLU}, args...)
+	kern, err := gemm.ParseKernel(string(p.Kernel))
+	if err != nil {
+		return nil, fmt.Errorf("op (conv2d): %w", err)
+	}
+	return applyOp("conv2d", &convOp{pad: p.Pad, stride: stride, hasBias: b != nil, noInputGrad: p.InputIsData, relu: p.ReLU, kernel: kern}, args...)
 }
 
 // Conv2D is Conv with stride 1 and no activation:
@@ -216,6 +224,7 @@ type convOp struct {
 	hasBias     bool
 	noInputGrad bool
 	relu        bool
+	kernel      gemm.Kernel // a kernel this CPU runs
 	out         outBuf
 	plan        *convPlan
 	w2          []float32 // phase weights (stride > 1)
@@ -274,19 +283,19 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		pw = op.w2
 	}
 	if op.plan == nil || op.plan.g != pg {
-		op.plan = newConvPlan(pg)
+		op.plan = newConvPlan(pg, op.kernel)
 	}
 	plan, ckk := op.plan, pg.ckk()
 	fill := plan.pad // the border of xp stays zero
 	if g.stride > 1 {
 		fill = g.phaseImage // writes all of xp
 	}
-	op.wpk = gemm.PackA(op.wpk, pw, ckk, pg.o, ckk)
-	workers := op.scratch.get(pg, numWorkers(g.n))
+	op.wpk = op.kernel.PackA(op.wpk, pw, ckk, pg.o, ckk)
+	workers := op.scratch.get(pg, op.kernel, numWorkers(g.n))
 	forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
-		s.bp = grow(s.bp, ckk*gemm.NR)
+		s.bp = grow(s.bp, ckk*plan.nr)
 		for n := lo; n < hi; n++ {
 			fill(s.xp, x[n*g.inImage():(n+1)*g.inImage()])
 			plan.forward(&s.ws, op.wpk, s.xp, s.bp, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
@@ -296,7 +305,7 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (op *convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t%s)", op.pad, op.hasBias, op.noInputGrad, op.relu, strideTag(op.stride))
+	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t%s,kernel=%s)", op.pad, op.hasBias, op.noInputGrad, op.relu, strideTag(op.stride), op.kernel)
 }
 func (op *convOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convOp) String() string {
@@ -331,11 +340,11 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	grads := make(G.Nodes, len(inputs))
 	var err error
 	if !op.noInputGrad {
-		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: op.relu}, args...); err != nil {
+		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: op.relu, kernel: op.kernel}, args...); err != nil {
 			return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 		}
 	}
-	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: op.relu}, args...); err != nil {
+	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: op.relu, kernel: op.kernel}, args...); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
@@ -369,6 +378,7 @@ type convGradOp struct {
 	pad, stride int // stride 0 is 1
 	wrt         string
 	relu        bool
+	kernel      gemm.Kernel // "" is gemm.Default()
 	out         outBuf
 	plan        *convPlan
 	w2          []float32   // phase weights, then their gradient (stride > 1)
@@ -448,17 +458,17 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 // calls done(n) when not nil. dst and done get the worker's scratch.
 func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(s *convWorker, n int) []float32, done func(s *convWorker, n int)) {
 	if op.plan == nil || op.plan.g != bg {
-		op.plan = newConvPlan(bg)
+		op.plan = newConvPlan(bg, op.kernel)
 	}
 	plan, ckk := op.plan, bg.ckk()
 	op.wf = grow(op.wf, len(w))
 	flipWeights(op.wf, w, g)
-	op.wpk = gemm.PackA(op.wpk, op.wf, ckk, bg.o, ckk)
-	workers := op.scratch.get(bg, numWorkers(g.n))
+	op.wpk = op.kernel.PackA(op.wpk, op.wf, ckk, bg.o, ckk)
+	workers := op.scratch.get(bg, op.kernel, numWorkers(g.n))
 	forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
-		s.bp = grow(s.bp, ckk*gemm.NR)
+		s.bp = grow(s.bp, ckk*plan.nr)
 		for n := lo; n < hi; n++ {
 			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
 			if y != nil {
@@ -480,7 +490,7 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
 	t, dx := op.out.get(g.n, g.c, g.h, g.w)
 	ohw, ckk := g.ohw(), g.ckk()
-	workers := op.scratch.get(g, numWorkers(g.n))
+	workers := op.scratch.get(g, op.kernel, numWorkers(g.n))
 	forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.col = grow(s.col, ckk*ohw)
@@ -488,7 +498,7 @@ func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
 			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
 			if y != nil {
 				s.gm = grow(s.gm, len(gyn))
-				gemm.MaskCopy(s.gm, gyn, y[n*g.outImage():(n+1)*g.outImage()])
+				op.kernel.MaskCopy(s.gm, gyn, y[n*g.outImage():(n+1)*g.outImage()])
 				gyn = s.gm
 			}
 			s.ws.Sgemm(true, false, ckk, ohw, g.o, 1, w, ckk, gyn, ohw, 0, s.col, ohw)
@@ -503,14 +513,14 @@ func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
 // per-tap products (convPlan.filter), then the chunk sums in chunk order.
 func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []float32, gy, y, dw []float32) {
 	if op.plan == nil || op.plan.g != g {
-		op.plan = newConvPlan(g)
+		op.plan = newConvPlan(g, op.kernel)
 	}
 	plan := op.plan
 	nc := numChunks(g.n)
 	op.parts = growEach(op.parts, nc, len(dw))
-	workers := op.scratch.get(g, numWorkers(g.n))
-	xpkLen := gemm.PanelsLen(g.c, plan.tapLen()) + gemm.MR // see packInputTaps
-	gpkLen := (g.o + gemm.NR - 1) / gemm.NR * gemm.NR * plan.wideLen()
+	workers := op.scratch.get(g, op.kernel, numWorkers(g.n))
+	xpkLen := op.kernel.PanelsLen(g.c, plan.tapLen()) + plan.mr // see packInputTaps
+	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * plan.wideLen()
 	forChunks(g.n, func(chunk, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xpk = zeroed(s.xpk, xpkLen)
@@ -537,7 +547,7 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 }
 
 func (op *convGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprint(h, op.String())
+	fmt.Fprintf(h, "%s,kernel=%s", op, op.kernel)
 }
 func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convGradOp) String() string {

@@ -14,7 +14,7 @@ import (
 //	col[(c*K+i)*K+j][y*OW+x] = xp[c][(y+i)*WP + x+j]
 //
 // Forward (and backward data, as a convolution of the output gradient with
-// the flipped kernel): the output positions are cut into gemm.NR-wide
+// the flipped kernel): the output positions are cut into NR-wide
 // panels; panel q of the patch matrix is written k-major straight from xp
 // (runs of consecutive positions on one output row are contiguous in xp)
 // and multiplied at once, while it is in L1, by the packed weights.
@@ -27,11 +27,16 @@ import (
 // for all K*K taps.
 type convPlan struct {
 	g      convGeom
+	kernel gemm.Kernel // the kernel whose packed layouts the plan writes
+	mr, nr int         // its panel height of A and width of B
 	hp, wp int
 	// segs[first[q]:first[q+1]] are the runs of output panel q: positions
 	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
 	segs  []panelSeg
 	first []int
+	// runs[q] are panel q's runs for gemm.Gather.PackRuns (those of panels
+	// MulGather reads in place are nil).
+	runs []*gemm.Runs
 	// taps gathers patch row (c, i, j) at output position (0, 0) from
 	// offset c*HP*WP + i*WP + j of xp.
 	taps *gemm.Gather
@@ -40,19 +45,27 @@ type convPlan struct {
 // panelSeg is one run of consecutive output positions on one output row.
 type panelSeg struct{ src, dst, n int }
 
-func newConvPlan(g convGeom) *convPlan {
-	p := &convPlan{g: g, hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
+func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
+	p := &convPlan{g: g, kernel: kern, mr: kern.MR(), nr: kern.NR(), hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
 	ohw := g.ohw()
-	for p0 := 0; p0 < ohw; p0 += gemm.NR {
+	for p0 := 0; p0 < ohw; p0 += p.nr {
 		p.first = append(p.first, len(p.segs))
-		for t := p0; t < min(ohw, p0+gemm.NR); {
+		for t := p0; t < min(ohw, p0+p.nr); {
 			y, x := t/g.ow, t%g.ow
-			n := min(g.ow-x, p0+gemm.NR-t, ohw-t)
+			n := min(g.ow-x, p0+p.nr-t, ohw-t)
 			p.segs = append(p.segs, panelSeg{src: y*p.wp + x, dst: t - p0, n: n})
 			t += n
 		}
 	}
 	p.first = append(p.first, len(p.segs))
+	for q := 0; q < p.panels(); q++ {
+		var src, dst, n []int32
+		for _, s := range p.segs[p.first[q]:p.first[q+1]] {
+			src, dst, n = append(src, int32(s.src)), append(dst, int32(s.dst)), append(n, int32(s.n))
+		}
+		runs, _ := gemm.NewRuns(p.nr, src, dst, n) // segments lie within their panel
+		p.runs = append(p.runs, runs)
+	}
 	var taps []int32
 	for c := 0; c < g.c; c++ {
 		for i := 0; i < g.k; i++ {
@@ -61,7 +74,7 @@ func newConvPlan(g convGeom) *convPlan {
 			}
 		}
 	}
-	p.taps, _ = gemm.NewGather(taps) // offsets are non-negative
+	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
 	return p
 }
 
@@ -76,24 +89,19 @@ func (p *convPlan) padLen() int { return p.g.c * p.planeLen() }
 
 // pad copies x [C, H, W] into the interior of xp; the border of xp must be
 // zero (it is never written).
-func (p *convPlan) pad(xp, x []float32) {
-	g := p.g
-	for c := 0; c < g.c; c++ {
-		for y := 0; y < g.h; y++ {
-			copy(xp[c*p.planeLen()+(y+g.pad)*p.wp+g.pad:][:g.w], x[(c*g.h+y)*g.w:][:g.w])
-		}
-	}
-}
+func (p *convPlan) pad(xp, x []float32) { p.padMasked(xp, x, nil) }
 
 // padMasked is pad of gy * [y > 0] (the gradient through a ReLU whose
-// output is y).
+// output is y), or of gy when y is nil.
 func (p *convPlan) padMasked(xp, gy, y []float32) {
 	g := p.g
+	hw := g.h * g.w
 	for c := 0; c < g.c; c++ {
-		for r := 0; r < g.h; r++ {
-			off := (c*g.h + r) * g.w
-			gemm.MaskCopy(xp[c*p.planeLen()+(r+g.pad)*p.wp+g.pad:][:g.w], gy[off:off+g.w], y[off:off+g.w])
+		var mask []float32
+		if y != nil {
+			mask = y[c*hw:]
 		}
+		p.kernel.CopyRows(xp[c*p.planeLen()+g.pad*p.wp+g.pad:], p.wp, gy[c*hw:], g.w, mask, g.h, g.w)
 	}
 }
 
@@ -109,39 +117,31 @@ func reluMask(g, y float32) float32 {
 // packPanel writes output panel q of the patch matrix of xp into bp,
 // k-major: bp[r*NR + t] = col[r][q*NR + t]. Positions past the output are
 // left as they are; they only reach output columns that are discarded.
-func (p *convPlan) packPanel(bp, xp []float32, q int) {
-	segs := p.segs[p.first[q]:p.first[q+1]]
-	switch {
-	case len(segs) == 1 && segs[0].n == gemm.NR:
-		p.taps.Pack(bp, xp[segs[0].src:])
-		return
-	case len(segs) == 2 && segs[0].n == gemm.NR/2 && segs[1].n == gemm.NR/2:
-		p.taps.Pack2(bp, xp[segs[0].src:], xp[segs[1].src:])
-		return
-	}
-	for r := 0; r < p.g.ckk(); r++ {
-		tap := p.taps.Offset(r)
-		row := bp[r*gemm.NR : (r+1)*gemm.NR]
-		for _, s := range segs {
-			off := int(tap) + s.src
-			copy(row[s.dst:s.dst+s.n], xp[off:off+s.n])
-		}
-	}
-}
+func (p *convPlan) packPanel(bp, xp []float32, q int) { p.taps.PackRuns(bp, xp, p.runs[q]) }
 
 // forward computes one image's output y [O, OH*OW] = wpk * col(xp) with
-// weights packed by gemm.PackA (O rows, C*K*K deep), plus the bias (nil for
-// none) and through the ReLU when relu is set, both applied by the
-// micro-kernel before it stores a tile. bp is scratch of C*K*K*NR
-// elements.
+// weights packed by the plan's kernel (O rows, C*K*K deep), plus the bias
+// (nil for none) and through the ReLU when relu is set, both applied by
+// the micro-kernel before it stores a tile. A panel whose positions are
+// one run of NR on an output row, or two runs of NR/2 on two, is gathered
+// from xp as the product reads it (gemm.Workspace.MulGather); any other is
+// packed into bp, scratch of C*K*K*NR elements, first.
 func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, relu bool) {
 	g := p.g
 	ohw, ckk := g.ohw(), g.ckk()
 	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
 	for q := 0; q < p.panels(); q++ {
-		p.packPanel(bp, xp, q)
-		p0 := q * gemm.NR
-		ws.MulPanel(g.o, min(gemm.NR, ohw-p0), ckk, wpk, gemm.MR*ckk, 0, bp, ep, y[p0:], ohw)
+		p0 := q * p.nr
+		nv := min(p.nr, ohw-p0)
+		switch segs := p.segs[p.first[q]:p.first[q+1]]; {
+		case len(segs) == 1 && segs[0].n == p.nr:
+			ws.MulGather(g.o, nv, wpk, p.mr*ckk, p.taps, xp[segs[0].src:], nil, ep, y[p0:], ohw)
+		case len(segs) == 2 && segs[0].n == p.nr/2 && segs[1].n == p.nr/2:
+			ws.MulGather(g.o, nv, wpk, p.mr*ckk, p.taps, xp[segs[0].src:], xp[segs[1].src:], ep, y[p0:], ohw)
+		default:
+			p.packPanel(bp, xp, q)
+			ws.MulPanel(g.o, nv, ckk, wpk, p.mr*ckk, 0, bp, ep, y[p0:], ohw)
+		}
 	}
 }
 
@@ -154,21 +154,22 @@ func (p *convPlan) wideLen() int { return p.g.oh * p.wp }
 func (p *convPlan) tapLen() int { return p.planeLen() + p.g.k - 1 }
 
 // packInputTaps packs the padded image x [C, H, W] as a C-row matrix, one
-// row per channel, k-major over the padded plane (see gemm.PanelRow):
-// xpk[ip*MR*tapLen + u*h + i] = xp[c][u] for channel c in row i of panel
-// ip. Padding, the tail past the plane and rows past C must be zero in xpk
-// (they are only ever written with zeros), and xpk must extend MR elements
-// past its last panel (see gemm.Interleave).
+// row per channel, k-major over the padded plane in the plan's kernel's
+// layout (see gemm.Kernel.PanelRow): xpk[ip*MR*tapLen + u*h + i] = xp[c][u]
+// for channel c in row i of panel ip. Padding, the tail past the plane and
+// rows past C must be zero in xpk (they are only ever written with zeros),
+// and xpk must extend MR elements past its last panel (see
+// gemm.Kernel.Interleave).
 func (p *convPlan) packInputTaps(xpk, x []float32) {
 	g := p.g
 	tl, hw := p.tapLen(), g.h*g.w
 	for c := 0; c < g.c; {
-		ip, _, h := gemm.PanelRow(g.c, c)
+		ip, _, h := p.kernel.PanelRow(g.c, c)
 		rows := min(h, g.c-c)
-		pan := xpk[ip*gemm.MR*tl:]
+		pan := xpk[ip*p.mr*tl:]
 		for y := 0; y < g.h; y++ {
 			base := ((y+g.pad)*p.wp + g.pad) * h
-			gemm.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
+			p.kernel.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
 		}
 		c += rows
 	}
@@ -179,40 +180,38 @@ func (p *convPlan) packInputTaps(xpk, x []float32) {
 // positions: gpk[(o/NR)*NR*wideLen + (r*WP+x)*NR + o%NR] = gy[o][r][x].
 // Columns x >= OW and channels past O must be zero in gpk (never written).
 func (p *convPlan) packGradWide(gpk, gy, y []float32) {
-	g := p.g
+	g, nr := p.g, p.nr
 	wl, ohw := p.wideLen(), g.ohw()
 	for o := 0; o < g.o; {
-		pan := gpk[(o/gemm.NR)*gemm.NR*wl:]
-		j := o % gemm.NR
-		if g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o {
-			// Eight channels at once, transposed in registers.
-			for r := 0; r < g.oh; r++ {
-				off := o*ohw + r*g.ow
-				var mask []float32
-				if y != nil {
-					mask = y[off:]
-				}
-				gemm.Transpose8(pan[r*p.wp*gemm.NR+j:], gemm.NR, gy[off:], ohw, mask, g.ow)
-			}
-			o += 8
-			continue
+		pan := gpk[(o/nr)*nr*wl:]
+		j := o % nr
+		// 16 or 8 channels at once, transposed in registers, or one.
+		step, transpose := 1, (func(dst []float32, ldd int, src []float32, lds int, mask []float32, n int))(nil)
+		switch {
+		case g.ow%16 == 0 && j%16 == 0 && o+16 <= g.o:
+			step, transpose = 16, p.kernel.Transpose16
+		case g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o:
+			step, transpose = 8, p.kernel.Transpose8
 		}
 		for r := 0; r < g.oh; r++ {
-			off := (o*g.oh + r) * g.ow
-			src := gy[off : off+g.ow]
-			dst := pan[r*p.wp*gemm.NR : (r*p.wp+g.ow)*gemm.NR]
-			if y == nil {
-				for t, v := range src {
-					dst[t*gemm.NR+j] = v
-				}
+			off := o*ohw + r*g.ow
+			var mask []float32
+			if y != nil {
+				mask = y[off:]
+			}
+			dst := pan[r*p.wp*nr+j:]
+			if transpose != nil {
+				transpose(dst, nr, gy[off:], ohw, mask, g.ow)
 				continue
 			}
-			ym := y[off : off+g.ow]
-			for t, v := range src {
-				dst[t*gemm.NR+j] = reluMask(v, ym[t])
+			for t, v := range gy[off : off+g.ow] {
+				if mask != nil {
+					v = reluMask(v, mask[t])
+				}
+				dst[t*nr] = v
 			}
 		}
-		o++
+		o += step
 	}
 }
 
@@ -220,16 +219,16 @@ func (p *convPlan) packGradWide(gpk, gy, y []float32) {
 // part [C*K*K, O] (the transpose of dW's [O, C*K*K]) from the packed taps
 // xpk and the packed wide gradient gpk.
 func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
-	g := p.g
+	g, nr := p.g, p.nr
 	kk := g.k * g.k
 	wl, tl := p.wideLen(), p.tapLen()
 	for i := 0; i < g.k; i++ {
 		for j := 0; j < g.k; j++ {
 			s := i*g.k + j
 			off := i*p.wp + j
-			for o0 := 0; o0 < g.o; o0 += gemm.NR {
-				nv := min(gemm.NR, g.o-o0)
-				ws.MulPanel(g.c, nv, wl, xpk, gemm.MR*tl, off, gpk[(o0/gemm.NR)*gemm.NR*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
+			for o0 := 0; o0 < g.o; o0 += nr {
+				nv := min(nr, g.o-o0)
+				ws.MulPanel(g.c, nv, wl, xpk, p.mr*tl, off, gpk[(o0/nr)*nr*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
 			}
 		}
 	}

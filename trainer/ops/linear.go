@@ -17,8 +17,19 @@ import (
 //
 // x is [N, D], or [N, C, H, W] read as [N, C*H*W]; w is [Out, D]; b is [Out]
 // or nil. The output is [N, Out]. Gradients flow to x (in x's shape), w
-// and b.
-func Linear(x, w, b *G.Node) (*G.Node, error) {
+// and b. Its products run gemm.Default(); see LinearWith.
+func Linear(x, w, b *G.Node) (*G.Node, error) { return LinearWith(x, w, b, LinearParams{}) }
+
+// LinearParams are the options of LinearWith. The zero value is Linear.
+type LinearParams struct {
+	// Kernel is the GEMM kernel of the op and its gradients: "" is
+	// gemm.Default(); one this CPU does not run is an error. Results may
+	// differ in bits between kernels (see gemm.Kernel).
+	Kernel gemm.Kernel
+}
+
+// LinearWith is Linear with options.
+func LinearWith(x, w, b *G.Node, p LinearParams) (*G.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) < 2 || len(ws) != 2 || xs.TotalSize()/xs[0] != ws[1] {
 		return nil, fmt.Errorf("op (linear): input %v does not fit weights %v (want [Out, D])", xs, ws)
@@ -27,7 +38,13 @@ func Linear(x, w, b *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return applyOp("linear", &linearOp{xDims: len(xs), hasBias: b != nil}, args...)
+	kern, err := gemm.ParseKernel(string(p.Kernel))
+	if err != nil {
+		return nil, fmt.Errorf("op (linear): %w", err)
+	}
+	op := &linearOp{xDims: len(xs), hasBias: b != nil}
+	op.ws.Kernel = kern
+	return applyOp("linear", op, args...)
 }
 
 // linearOp is the forward affine map; see Linear.
@@ -36,7 +53,7 @@ type linearOp struct {
 	xDims   int
 	hasBias bool
 	out     outBuf
-	ws      gemm.Workspace
+	ws      gemm.Workspace // its Kernel is the op's
 }
 
 func (op *linearOp) Arity() int {
@@ -85,7 +102,7 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s,kernel=%s", op, op.ws.Kernel) }
 func (op *linearOp) Hashcode() uint32      { return hashOf(op) }
 func (op *linearOp) String() string {
 	return fmt.Sprintf("bs.linear(%dd,bias=%t)", op.xDims, op.hasBias)
@@ -99,10 +116,11 @@ func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	x, w := inputs[0], inputs[1]
 	grads := make(G.Nodes, len(inputs))
 	var err error
-	if grads[0], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtInput}, x, w, grad); err != nil {
+	kern := gemm.Workspace{Kernel: op.ws.Kernel}
+	if grads[0], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtInput, ws: kern}, x, w, grad); err != nil {
 		return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 	}
-	if grads[1], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtWeights}, x, w, grad); err != nil {
+	if grads[1], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtWeights, ws: kern}, x, w, grad); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
@@ -120,7 +138,7 @@ type linearGradOp struct {
 	xDims int
 	wrt   string
 	out   outBuf
-	ws    gemm.Workspace
+	ws    gemm.Workspace // its Kernel is the forward op's
 }
 
 func (op *linearGradOp) Arity() int { return 3 }
@@ -156,7 +174,7 @@ func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s,kernel=%s", op, op.ws.Kernel) }
 func (op *linearGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *linearGradOp) String() string {
 	return fmt.Sprintf("bs.linear_grad_%s(%dd)", op.wrt, op.xDims)

@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"branchspec/trainer/ops/gemm"
 )
 
 // LRNParams are the constants of local response normalisation.
@@ -43,7 +45,12 @@ func AlexNetLRN() LRNParams { return LRNParams{Size: 5, K: 2, Alpha: 1e-4, Beta:
 // the same operations in the same order, so it gives the same bits as the
 // portable code.
 // The forward pass keeps d for the backward pass.
-func LRN(x *G.Node, p LRNParams) (*G.Node, error) {
+func LRN(x *G.Node, p LRNParams) (*G.Node, error) { return LRNWith(x, p, "") }
+
+// LRNWith is LRN on the vector instructions of kernel k ("" is
+// gemm.Default(); one this CPU does not run is an error). Every kernel
+// gives the same bits.
+func LRNWith(x *G.Node, p LRNParams, k gemm.Kernel) (*G.Node, error) {
 	if s := x.Shape(); len(s) != 4 {
 		return nil, fmt.Errorf("op (lrn): want [N, C, H, W], got shape %v", s)
 	}
@@ -51,16 +58,21 @@ func LRN(x *G.Node, p LRNParams) (*G.Node, error) {
 		math.IsInf(p.K, 0) || math.IsInf(p.Alpha, 0) || math.IsInf(p.Beta, 0) {
 		return nil, fmt.Errorf("op (lrn): parameters %+v: want size >= 1, k > 0, alpha >= 0, beta >= 0, all finite", p)
 	}
-	return applyOp("lrn", &lrnOp{p: p}, x)
+	kern, err := gemm.ParseKernel(string(k))
+	if err != nil {
+		return nil, fmt.Errorf("op (lrn): %w", err)
+	}
+	return applyOp("lrn", &lrnOp{p: p, kernel: kern}, x)
 }
 
 // lrnOp is the forward normalisation; d holds the denominators' bases
 // d[c] (before the power) of its latest run.
 type lrnOp struct {
 	pureOp
-	p   LRNParams
-	out outBuf
-	d   []float32
+	p      LRNParams
+	kernel gemm.Kernel // whose vector instructions it runs; "" is gemm.Default()
+	out    outBuf
+	d      []float32
 }
 
 func (op *lrnOp) Arity() int    { return 1 }
@@ -88,7 +100,7 @@ func (op *lrnOp) Do(in ...G.Value) (G.Value, error) {
 	t, y := op.out.get(s...)
 	op.d = grow(op.d, len(x))
 	n, c, hw := s[0], s[1], s[2]*s[3]
-	k := op.kernel()
+	k := op.numerics()
 	forChunks(n, func(_, lo, hi, _ int) {
 		for i := lo; i < hi; i++ {
 			im := i * c * hw
@@ -98,9 +110,10 @@ func (op *lrnOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *lrnOp) kernel() lrnKernel {
+// numerics returns the op's constants in float32 and its vector level.
+func (op *lrnOp) numerics() lrnKernel {
 	return lrnKernel{n: op.p.Size, k: float32(op.p.K), alpha: float32(op.p.Alpha), beta: op.p.Beta,
-		c2: float32(2 * op.p.Alpha * op.p.Beta)}
+		c2: float32(2 * op.p.Alpha * op.p.Beta), vec: kernelVec(op.kernel)}
 }
 
 func (op *lrnOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
@@ -157,7 +170,7 @@ func (op *lrnGradOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	t, gx := op.out.get(s...)
 	n, c, hw := s[0], s[1], s[2]*s[3]
-	k := op.fwd.kernel()
+	k := op.fwd.numerics()
 	op.q = growEach(op.q, numWorkers(n), c*hw)
 	forChunks(n, func(_, lo, hi, worker int) {
 		for i := lo; i < hi; i++ {
@@ -186,6 +199,7 @@ type lrnKernel struct {
 	n            int
 	k, alpha, c2 float32 // c2 = 2 alpha beta
 	beta         float64
+	vec          vecLevel // the vector paths' level (AVX2 and up: AVX)
 }
 
 // window returns the channels [lo, hi] summed for channel c of C.

@@ -7,6 +7,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"branchspec/trainer/ops/gemm"
 )
 
 // MaxPool2D returns the maximum of x [N, C, H, W] over non-overlapping
@@ -17,7 +19,12 @@ import (
 // H and W must be divisible by size. The forward pass records the position
 // of each maximum (the first in row-major window order on ties), and the
 // backward pass routes gy to exactly that position.
-func MaxPool2D(x *G.Node, size int) (*G.Node, error) {
+func MaxPool2D(x *G.Node, size int) (*G.Node, error) { return MaxPool2DWith(x, size, "") }
+
+// MaxPool2DWith is MaxPool2D on the vector instructions of kernel k ("" is
+// gemm.Default(); one this CPU does not run is an error). Every kernel
+// gives the same bits.
+func MaxPool2DWith(x *G.Node, size int, k gemm.Kernel) (*G.Node, error) {
 	s := x.Shape()
 	if len(s) != 4 {
 		return nil, fmt.Errorf("op (maxpool2d): want [N, C, H, W], got shape %v", s)
@@ -25,7 +32,11 @@ func MaxPool2D(x *G.Node, size int) (*G.Node, error) {
 	if size < 1 || s[2]%size != 0 || s[3]%size != 0 {
 		return nil, fmt.Errorf("op (maxpool2d): size %d does not divide %dx%d", size, s[2], s[3])
 	}
-	return applyOp("maxpool2d", &maxPoolOp{size: size, stride: size}, x)
+	kern, err := gemm.ParseKernel(string(k))
+	if err != nil {
+		return nil, fmt.Errorf("op (maxpool2d): %w", err)
+	}
+	return applyOp("maxpool2d", &maxPoolOp{size: size, stride: size, kernel: kern}, x)
 }
 
 // MaxPool returns the maximum of x [N, C, H, W] over size x size windows
@@ -41,7 +52,12 @@ func MaxPool2D(x *G.Node, size int) (*G.Node, error) {
 // window order (strict >), and the backward pass routes each gy to it;
 // where windows overlap, an input that is the maximum of several windows
 // receives the sum of their gradients, added in output order.
-func MaxPool(x *G.Node, size, stride int) (*G.Node, error) {
+func MaxPool(x *G.Node, size, stride int) (*G.Node, error) { return MaxPoolWith(x, size, stride, "") }
+
+// MaxPoolWith is MaxPool on the vector instructions of kernel k ("" is
+// gemm.Default(); one this CPU does not run is an error). Every kernel
+// gives the same bits.
+func MaxPoolWith(x *G.Node, size, stride int, k gemm.Kernel) (*G.Node, error) {
 	s := x.Shape()
 	if len(s) != 4 {
 		return nil, fmt.Errorf("op (maxpool): want [N, C, H, W], got shape %v", s)
@@ -49,7 +65,11 @@ func MaxPool(x *G.Node, size, stride int) (*G.Node, error) {
 	if size < 1 || stride < 1 || size > s[2] || size > s[3] {
 		return nil, fmt.Errorf("op (maxpool): size %d, stride %d on %dx%d: want 1 <= size <= H, W and stride >= 1", size, stride, s[2], s[3])
 	}
-	return applyOp("maxpool", &maxPoolOp{size: size, stride: stride}, x)
+	kern, err := gemm.ParseKernel(string(k))
+	if err != nil {
+		return nil, fmt.Errorf("op (maxpool): %w", err)
+	}
+	return applyOp("maxpool", &maxPoolOp{size: size, stride: stride, kernel: kern}, x)
 }
 
 // maxPoolOp is the forward max pooling; argmax[i] is the flat index in x of
@@ -57,7 +77,8 @@ func MaxPool(x *G.Node, size, stride int) (*G.Node, error) {
 type maxPoolOp struct {
 	pureOp
 	size   int
-	stride int // 0 is size
+	stride int         // 0 is size
+	kernel gemm.Kernel // whose vector instructions it runs; "" is gemm.Default()
 	out    outBuf
 	argmax []int32
 }
@@ -117,16 +138,17 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	op.argmax = op.argmax[:len(y)]
 	arg := op.argmax
+	vec := kernelVec(op.kernel)
 	forChunks(n, func(_, lo, hi, _ int) {
 		for p := lo * c; p < hi*c; p++ { // planes of the chunk's images
 			xp, yp, ap, base := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w)
 			switch {
 			case tiled && k == 2:
-				pool2(xp, yp, ap, base, w)
+				pool2(vec, xp, yp, ap, base, w)
 			case tiled:
 				poolK(xp, yp, ap, base, w, k)
 			default:
-				poolStrided(xp, yp, ap, base, w, ow, k, stride)
+				poolStrided(vec, xp, yp, ap, base, w, ow, k, stride)
 			}
 		}
 	})
@@ -247,12 +269,12 @@ func poolK(x, y []float32, arg []int32, base int32, w, k int) {
 // poolStrided max-pools one plane x [H, W] into y [OH, ow] with k x k
 // windows every stride pixels, recording in arg the flat index (offset by
 // base) of each maximum, the first in row-major window order on ties.
-// Rows of 3x3/2 windows go to the vector version when they have 8 outputs
-// or more.
-func poolStrided(x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
+// Rows of 3x3/2 windows go to the vector version of level vec (see
+// pool3s2Fast).
+func poolStrided(vec vecLevel, x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
 	oh := len(y) / ow
 	for r := 0; r < oh; r++ {
-		if k == 3 && stride == 2 && pool3s2Fast(x, y, arg, base, w, ow, r) {
+		if k == 3 && stride == 2 && pool3s2Fast(vec, x, y, arg, base, w, ow, r) {
 			continue
 		}
 		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
@@ -274,13 +296,13 @@ func poolStrided(x, y []float32, arg []int32, base int32, w, ow, k, stride int) 
 }
 
 // pool2 is poolK for k = 2, with the same tie rule; rows whose width is a
-// multiple of 16 go to the vector version.
-func pool2(x, y []float32, arg []int32, base int32, w int) {
+// multiple of 16 go to the vector version of level vec.
+func pool2(vec vecLevel, x, y []float32, arg []int32, base int32, w int) {
 	ow := w / 2
 	for r := 0; r < len(y)/ow; r++ {
 		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
 		i0 := 2 * r * w
-		if pool2Fast(x[i0:i0+2*w], yr, ar, base+int32(i0), w) {
+		if pool2Fast(vec, x[i0:i0+2*w], yr, ar, base+int32(i0), w) {
 			continue
 		}
 		top := x[i0 : i0+w]

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -10,11 +11,17 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestPool2TieRule checks pool2 (the vector path for rows of 16k, the
-// scalar path otherwise) against the rule spelled out directly: the first
-// maximum in row-major window order under strict >, on data full of ties,
-// signed zeros and NaNs.
+// TestPool2TieRule checks pool2 (the vector paths for rows of 16k, the
+// scalar path otherwise, at every vector level this CPU runs) against the
+// rule spelled out directly: the first maximum in row-major window order
+// under strict >, on data full of ties, signed zeros and NaNs.
 func TestPool2TieRule(t *testing.T) {
+	for _, vec := range vecLevels() {
+		testPool2TieRule(t, vec)
+	}
+}
+
+func testPool2TieRule(t *testing.T, vec vecLevel) {
 	rng := newRand(170)
 	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, 2, float32(math.NaN())}
 	for _, w := range []int{32, 16, 6, 48} {
@@ -26,7 +33,7 @@ func TestPool2TieRule(t *testing.T) {
 		y := make([]float32, h*w/4)
 		arg := make([]int32, len(y))
 		const base = 1000
-		pool2(x, y, arg, base, w)
+		pool2(vec, x, y, arg, base, w)
 		for o := range y {
 			r, q := o/(w/2), o%(w/2)
 			best := 2*r*w + 2*q
@@ -36,7 +43,7 @@ func TestPool2TieRule(t *testing.T) {
 				}
 			}
 			if arg[o] != base+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
-				t.Fatalf("w=%d output %d: (%g at %d), want (%g at %d)", w, o, y[o], arg[o]-base, x[best], best)
+				t.Fatalf("level %d, w=%d output %d: (%g at %d), want (%g at %d)", vec, w, o, y[o], arg[o]-base, x[best], best)
 			}
 		}
 	}
@@ -84,27 +91,12 @@ func TestMaxPoolTieRule(t *testing.T) {
 	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, 2, float32(math.NaN())}
 	for _, c := range []struct{ h, w, k, s int }{
 		{7, 9, 3, 2}, {5, 17, 3, 2}, {7, 18, 3, 2}, {9, 32, 3, 2}, {3, 41, 3, 2}, {6, 35, 3, 2}, {8, 9, 2, 3},
+		// Small widths (one masked AVX-512 block), and 16 and 17 outputs a
+		// row, around the block size.
+		{3, 3, 3, 2}, {5, 5, 3, 2}, {7, 7, 3, 2}, {4, 16, 3, 2}, {3, 34, 3, 2}, {3, 35, 3, 2}, {3, 36, 3, 2},
 	} {
-		oh, ow := (c.h-c.k)/c.s+1, (c.w-c.k)/c.s+1
-		x := make([]float32, c.h*c.w)
-		for i := range x {
-			x[i] = vals[rng.IntN(len(vals))]
-		}
-		y, arg := make([]float32, oh*ow), make([]int32, oh*ow)
-		poolStrided(x, y, arg, 100, c.w, ow, c.k, c.s)
-		for o := range y {
-			r, q := o/ow, o%ow
-			best := r*c.s*c.w + q*c.s
-			for i := range c.k {
-				for j := range c.k {
-					if p := (r*c.s+i)*c.w + q*c.s + j; x[p] > x[best] {
-						best = p
-					}
-				}
-			}
-			if arg[o] != 100+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
-				t.Fatalf("%dx%d, window %d/%d, output %d: (%g at %d), want (%g at %d)", c.h, c.w, c.k, c.s, o, y[o], arg[o]-100, x[best], best)
-			}
+		for _, vec := range vecLevels() {
+			testPoolStridedTieRule(t, rng, vals, c.h, c.w, c.k, c.s, vec)
 		}
 	}
 	// A 3x5 plane pooled 3/2: the 9 at the centre is the maximum of both
@@ -155,5 +147,33 @@ func TestGlobalAvgPoolGradient(t *testing.T) {
 			}
 			checkGradients(t, rng, tg, 40)
 		})
+	}
+}
+
+// testPoolStridedTieRule checks poolStrided at level vec on one random
+// h x w plane against the tie rule spelled out directly.
+func testPoolStridedTieRule(t *testing.T, rng *rand.Rand, vals []float32, h, w, k, s int, vec vecLevel) {
+	t.Helper()
+	c := struct{ h, w, k, s int }{h, w, k, s}
+	oh, ow := (c.h-c.k)/c.s+1, (c.w-c.k)/c.s+1
+	x := make([]float32, c.h*c.w)
+	for i := range x {
+		x[i] = vals[rng.IntN(len(vals))]
+	}
+	y, arg := make([]float32, oh*ow), make([]int32, oh*ow)
+	poolStrided(vec, x, y, arg, 100, c.w, ow, c.k, c.s)
+	for o := range y {
+		r, q := o/ow, o%ow
+		best := r*c.s*c.w + q*c.s
+		for i := range c.k {
+			for j := range c.k {
+				if p := (r*c.s+i)*c.w + q*c.s + j; x[p] > x[best] {
+					best = p
+				}
+			}
+		}
+		if arg[o] != 100+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
+			t.Fatalf("level %d, %dx%d, window %d/%d, output %d: (%g at %d), want (%g at %d)", vec, c.h, c.w, c.k, c.s, o, y[o], arg[o]-100, x[best], best)
+		}
 	}
 }

@@ -2,8 +2,6 @@
 
 package ops
 
-import "golang.org/x/sys/cpu"
-
 // pool2RowAVX max-pools 8*n8 windows of a row pair; see pool_amd64.s. It
 // requires AVX2.
 //
@@ -11,10 +9,10 @@ import "golang.org/x/sys/cpu"
 func pool2RowAVX(x *float32, w int, y *float32, arg *int32, base int32, n8 int)
 
 // pool2Fast pools the row pair starting at x[0] (rows of w) into y and arg
-// with AVX2 when the CPU has it and w is a multiple of 16, and reports
+// with AVX2 when vec allows it and w is a multiple of 16, and reports
 // whether it did.
-func pool2Fast(x, y []float32, arg []int32, base int32, w int) bool {
-	if !cpu.X86.HasAVX2 || w%16 != 0 || len(x) < 2*w || len(y) < w/2 || len(arg) < w/2 {
+func pool2Fast(vec vecLevel, x, y []float32, arg []int32, base int32, w int) bool {
+	if vec < vecAVX2 || w%16 != 0 || len(x) < 2*w || len(y) < w/2 || len(arg) < w/2 {
 		return false
 	}
 	pool2RowAVX(&x[0], w, &y[0], &arg[0], base, w/16)
@@ -27,13 +25,28 @@ func pool2Fast(x, y []float32, arg []int32, base int32, w int) bool {
 //go:noescape
 func pool3s2RowAVX(x *float32, w int, y *float32, arg *int32, base int32, n8 int)
 
+// pool3s2RowAVX512 max-pools ow (>= 1) overlapping 3x3 windows with
+// stride 2 of a row triple, 16 at a time under lane masks; see
+// pool512_amd64.s. It requires AVX-512F and BMI2.
+//
+//go:noescape
+func pool3s2RowAVX512(x *float32, w int, y *float32, arg *int32, base int32, ow int)
+
 // pool3s2Fast pools output row r of a plane x [H, w] (ow outputs a row)
-// into y and arg with AVX2: blocks of 8 outputs, the last block shifted
-// back to end at ow (recomputing some outputs identically), and reports
-// whether it did; it does not for rows of fewer than 8 outputs.
-func pool3s2Fast(x, y []float32, arg []int32, base int32, w, ow, r int) bool {
+// into y and arg with vector instructions, and reports whether it did:
+// with AVX-512 (vec is vec512), blocks of 16 outputs under lane masks, for
+// any ow; with AVX2 (vecAVX2), blocks of 8, the last block shifted back to
+// end at ow (recomputing some outputs identically), for ow >= 8.
+func pool3s2Fast(vec vecLevel, x, y []float32, arg []int32, base int32, w, ow, r int) bool {
 	i0 := 2 * r * w
-	if !cpu.X86.HasAVX2 || ow < 8 || len(x) < i0+2*w+2*ow+1 || len(y) < (r+1)*ow || len(arg) < (r+1)*ow {
+	if ow < 1 || len(x) < i0+2*w+2*ow+1 || len(y) < (r+1)*ow || len(arg) < (r+1)*ow {
+		return false
+	}
+	if vec == vec512 && len(x) >= i0+3*w { // its masked loads read rows of w
+		pool3s2RowAVX512(&x[i0], w, &y[r*ow], &arg[r*ow], base+int32(i0), ow)
+		return true
+	}
+	if vec != vecAVX2 || ow < 8 {
 		return false
 	}
 	// Every load of a block starting at column p stays within

@@ -179,11 +179,12 @@ g2done:
 
 // func interleaveAVX(dst *float32, h int, src *float32, lds int, rows int, n8 int)
 //
-// dst[t*h + i] = src[i*lds + t] for i < rows and 0 for rows <= i < h
-// (h is 4 or 6), t < 8*n8: rows of a matrix interleaved into a k-major
-// panel. A 6-row position is stored as 8 floats, the last two (zeros)
-// overwritten by the next position, so with h = 6 the two floats after
-// the last position are set to zero.
+// dst[t*h + i] = src[i*lds + t] for i < rows and 0 for rows <= i < min(h, 8)
+// (h is 4, 6, 8 or 16; rows <= 8), t < 8*n8: rows of a matrix interleaved
+// into a k-major panel (with h = 16, the first 8 rows of each position).
+// Each position but with h = 4 is stored as 8 floats; a 6-row position's
+// last two (zeros) are overwritten by the next position, so with h = 6 the
+// two floats after the last position are set to zero.
 TEXT ·interleaveAVX(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ h+8(FP), R8
@@ -264,15 +265,21 @@ iloaded:
 	VPERM2F128 $0x31, Y7, Y3, Y15
 	CMPQ R8, $16
 	JEQ ih4
-	VMOVUPS Y8, 0(DI)
-	VMOVUPS Y9, 24(DI)
-	VMOVUPS Y10, 48(DI)
-	VMOVUPS Y11, 72(DI)
-	VMOVUPS Y12, 96(DI)
-	VMOVUPS Y13, 120(DI)
-	VMOVUPS Y14, 144(DI)
-	VMOVUPS Y15, 168(DI)
-	ADDQ $192, DI
+	// Positions in increasing order: with h = 6 each store's last two
+	// (zero) floats are overwritten by the next position's.
+	MOVQ DI, AX
+	VMOVUPS Y8, (AX)
+	VMOVUPS Y9, (AX)(R8*1)
+	VMOVUPS Y10, (AX)(R8*2)
+	LEAQ (AX)(R8*2), AX
+	VMOVUPS Y11, (AX)(R8*1)
+	VMOVUPS Y12, (AX)(R8*2)
+	LEAQ (AX)(R8*2), AX
+	VMOVUPS Y13, (AX)(R8*1)
+	VMOVUPS Y14, (AX)(R8*2)
+	LEAQ (AX)(R8*2), AX
+	VMOVUPS Y15, (AX)(R8*1)
+	LEAQ (DI)(R8*8), DI
 	JMP inext
 ih4:
 	VMOVUPS X8, 0(DI)
@@ -289,5 +296,56 @@ inext:
 	DECQ CX
 	JNZ iloop
 idone:
+	VZEROUPPER
+	RET
+
+// func gatherPanel32AVX512(dst, src *float32, offs *int32, n int)
+//
+// dst[r*32+t] = src[offs[r]+t] for r < n, t < 32: two unaligned 64-byte
+// moves per row.
+TEXT ·gatherPanel32AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), BX
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JE g32done
+g32loop:
+	MOVLQSX (BX), DX
+	VMOVUPS (SI)(DX*4), Z0
+	VMOVUPS 64(SI)(DX*4), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ g32loop
+g32done:
+	VZEROUPPER
+	RET
+
+// func gatherPanel2x16AVX512(dst, src0, src1 *float32, offs *int32, n int)
+//
+// dst[r*32+t] = src0[offs[r]+t] and dst[r*32+16+t] = src1[offs[r]+t] for
+// r < n, t < 16: a panel row made of two runs of 16.
+TEXT ·gatherPanel2x16AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src0+8(FP), SI
+	MOVQ src1+16(FP), R8
+	MOVQ offs+24(FP), BX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JE g216done
+g216loop:
+	MOVLQSX (BX), DX
+	VMOVUPS (SI)(DX*4), Z0
+	VMOVUPS (R8)(DX*4), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ g216loop
+g216done:
 	VZEROUPPER
 	RET

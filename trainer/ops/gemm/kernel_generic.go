@@ -2,7 +2,8 @@ package gemm
 
 import "unsafe"
 
-// kernelFunc is the signature of a 6x16 micro-kernel; see kernelGeneric.
+// kernelFunc is the signature of a micro-kernel of a panel of some height;
+// see kernelGeneric.
 type kernelFunc func(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
 // Epilogue flags of a micro-kernel, applied in this order.
@@ -12,74 +13,102 @@ const (
 	flagReLU = 4 // take max(v, 0), NaN staying NaN
 )
 
+// portableFamily is Portable: the AVX2 layout, in pure Go.
+var portableFamily = family{kernel: Portable, level: levelPortable, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernelGeneric, 4: kernelGeneric4}}
+
 // kernelGeneric is the portable version of the 6x16 micro-kernel:
 //
-//	v[i][j] = sum_p a[p*mr+i] * b[p*nr+j]  (+ C[i][j]) (+ bias[i]),  0 <= i < mr, 0 <= j < nr
+//	v[i][j] = sum_p a[p*6+i] * b[p*16+j]  (+ C[i][j]) (+ bias[i]),  0 <= i < 6, 0 <= j < 16
 //	C[i][j] = v[i][j], or max(v[i][j], 0) with flagReLU
 //
-// a holds k*mr packed values, b holds k*nr, and c addresses a tile with row
+// a holds k*6 packed values, b holds k*16, and c addresses a tile with row
 // stride ldc. Without flagAdd, C is not read; without flagBias, bias is not
 // read (and may be nil).
 func kernelGeneric(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	genericTile(mr, k, a, b, c, ldc, flags, bias)
+	genericTile(6, 16, k, a, b, c, ldc, flags, bias)
 }
 
 // kernelGeneric4 is kernelGeneric for 4-row panels of A (a holds k*4
 // values, a[p*4+i]).
 func kernelGeneric4(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	genericTile(4, k, a, b, c, ldc, flags, bias)
+	genericTile(4, 16, k, a, b, c, ldc, flags, bias)
 }
 
-// genericTile is the portable micro-kernel for panels of rows <= mr rows.
-func genericTile(rows, k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	var acc [mr][nr]float32
-	as := unsafe.Slice(a, k*rows)
-	bs := unsafe.Slice(b, k*nr)
-	for p := 0; p < k; p++ {
-		bp := (*[nr]float32)(bs[p*nr : p*nr+nr])
-		ap := as[p*rows : p*rows+rows]
-		for i := 0; i < rows; i++ {
-			ai := ap[i]
-			row := &acc[i]
-			for j := 0; j < nr; j++ {
-				row[j] += ai * bp[j]
+// genericTile is the portable micro-kernel for panels of rows <= maxMR
+// rows of A and cols <= maxNR columns of B (b holds k*cols values). Each
+// value is one chain of multiply-adds along p, in order, as in the vector
+// kernels (which fuse them).
+func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *float32) {
+	if cols == 16 {
+		var acc [maxMR][16]float32 // Portable's own width: arrays checked once
+		as, bs := unsafe.Slice(a, k*rows), unsafe.Slice(b, k*16)
+		for p := 0; p < k; p++ {
+			bp := (*[16]float32)(bs[p*16 : p*16+16])
+			ap := as[p*rows : p*rows+rows]
+			for i, ai := range ap {
+				row := &acc[i]
+				for j := 0; j < 16; j++ {
+					row[j] += ai * bp[j]
+				}
 			}
 		}
+		for i := 0; i < rows; i++ {
+			finishRow(acc[i][:], i, c, ldc, flags, bias)
+		}
+		return
 	}
-	cs := unsafe.Slice(c, (rows-1)*ldc+nr)
-	var bv []float32
-	if flags&flagBias != 0 {
-		bv = unsafe.Slice(bias, rows)
+	var acc [maxMR][maxNR]float32
+	as, bs := unsafe.Slice(a, k*rows), unsafe.Slice(b, k*cols)
+	for p := 0; p < k; p++ {
+		bp := bs[p*cols : p*cols+cols]
+		ap := as[p*rows : p*rows+rows]
+		for i, ai := range ap {
+			row := acc[i][:cols]
+			for j, bv := range bp {
+				row[j] += ai * bv
+			}
+		}
 	}
 	for i := 0; i < rows; i++ {
-		row := cs[i*ldc : i*ldc+nr]
-		for j := range row {
-			v := acc[i][j]
-			if flags&flagAdd != 0 {
-				v = row[j] + v
-			}
-			if bv != nil {
-				v += bv[i]
-			}
-			if flags&flagReLU != 0 {
-				v = max(v, 0)
-			}
-			row[j] = v
+		finishRow(acc[i][:cols], i, c, ldc, flags, bias)
+	}
+}
+
+// finishRow stores row i of a tile, acc, into C (row stride ldc) through
+// the epilogue of flags, as the micro-kernels do.
+func finishRow(acc []float32, i int, c *float32, ldc int, flags int, bias *float32) {
+	row := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(c), 4*i*ldc)), len(acc))
+	var b float32
+	if flags&flagBias != 0 {
+		b = *(*float32)(unsafe.Add(unsafe.Pointer(bias), 4*i))
+	}
+	for j, v := range acc {
+		if flags&flagAdd != 0 {
+			v = row[j] + v
 		}
+		if flags&flagBias != 0 {
+			v += b
+		}
+		if flags&flagReLU != 0 {
+			v = max(v, 0)
+		}
+		row[j] = v
 	}
 }
 
-// gatherPanelGeneric is the portable GatherPanel.
-func gatherPanelGeneric(dst, src []float32, offs []int32) {
+// gatherPanelGeneric is the portable Gather.Pack of rows of width values.
+func gatherPanelGeneric(dst, src []float32, offs []int32, width int) {
 	for r, o := range offs {
-		copy(dst[r*nr:(r+1)*nr], src[o:int(o)+nr])
+		copy(dst[r*width:(r+1)*width], src[o:int(o)+width])
 	}
 }
 
-// gatherPanel2Generic is the portable Gather.Pack2.
-func gatherPanel2Generic(dst, src0, src1 []float32, offs []int32) {
+// gatherPanel2Generic is the portable Gather.Pack2 of rows of width
+// values.
+func gatherPanel2Generic(dst, src0, src1 []float32, offs []int32, width int) {
+	h := width / 2
 	for r, o := range offs {
-		copy(dst[r*nr:r*nr+nr/2], src0[o:int(o)+nr/2])
-		copy(dst[r*nr+nr/2:(r+1)*nr], src1[o:int(o)+nr/2])
+		copy(dst[r*width:r*width+h], src0[o:int(o)+h])
+		copy(dst[r*width+h:(r+1)*width], src1[o:int(o)+h])
 	}
 }

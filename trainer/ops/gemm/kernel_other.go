@@ -2,21 +2,24 @@
 
 package gemm
 
-// microKernel returns the portable 6x16 kernel and its name.
-func microKernel() (kernelFunc, string) {
-	return kernelGeneric, "generic"
+// familyOf returns Portable's family, the only one on this architecture.
+func familyOf(k Kernel) *family { return &portableFamily }
+
+// hasAVX2FMA reports that no AVX2 kernels exist on this architecture.
+func hasAVX2FMA() bool { return false }
+
+// hasAVX512 reports that no AVX-512 kernels exist on this architecture.
+func hasAVX512() bool { return false }
+
+// gatherPanel is Gather.Pack after its checks.
+func gatherPanel(level int, dst, src []float32, offs []int32, width int) {
+	gatherPanelGeneric(dst, src, offs, width)
 }
 
-// microKernel4 returns the portable 4x16 kernel.
-func microKernel4() kernelFunc { return kernelGeneric4 }
-
-// dotKernel reports that no dot-product kernel exists on this architecture.
-func dotKernel() (func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int), bool) {
-	return nil, false
+// gatherPanel2 is Gather.Pack2 after its checks.
+func gatherPanel2(level int, dst, src0, src1 []float32, offs []int32, width int) {
+	gatherPanel2Generic(dst, src0, src1, offs, width)
 }
-
-// gatherPanel is GatherPanel after its checks.
-func gatherPanel(dst, src []float32, offs []int32) { gatherPanelGeneric(dst, src, offs) }
 
 func transpose8AVX(dst *float32, ldd int, src *float32, lds int, mask *float32, n8 int) {
 	panic("gemm: no AVX on this architecture")
@@ -24,14 +27,28 @@ func transpose8AVX(dst *float32, ldd int, src *float32, lds int, mask *float32, 
 
 func maskCopyAVX(dst, src, mask *float32, n8 int) { panic("gemm: no AVX on this architecture") }
 
-// gatherPanel2 is Gather.Pack2 after its checks.
-func gatherPanel2(dst, src0, src1 []float32, offs []int32) {
-	gatherPanel2Generic(dst, src0, src1, offs)
-}
-
-// hasAVX2FMA reports that no AVX2 kernels exist on this architecture.
-func hasAVX2FMA() bool { return false }
-
 func interleaveAVX(dst *float32, h int, src *float32, lds int, rows int, n8 int) {
 	panic("gemm: no AVX on this architecture")
+}
+
+// goamd64 is empty off amd64.
+const goamd64 = ""
+
+// peakLoop reports that no FMA-peak loop exists on this architecture.
+func peakLoop(k Kernel) (func(n int), float64) { return nil, 0 }
+
+func transpose16AVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, n16 int) {
+	panic("gemm: no AVX-512 on this architecture")
+}
+
+func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 int) {
+	panic("gemm: no AVX-512 on this architecture")
+}
+
+func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n int) {
+	panic("gemm: no AVX-512 on this architecture")
+}
+
+func packRunsAVX512(dst, src *float32, offs *int32, rows int, width int, runs *int32, nruns int) {
+	panic("gemm: no AVX-512 on this architecture")
 }

@@ -2,85 +2,183 @@ package gemm
 
 import "fmt"
 
-// MR and NR are the height of a packed panel of A and the width of a packed
-// panel of B: the micro-kernel's register tile.
+// family is what a kernel runs: its packed layouts and its micro-kernels.
+//
+// B is packed in panels nr columns wide (16 for AVX2 and Portable, 32 for
+// AVX512), each stored depth-major: row p of a panel is nr consecutive
+// values.
+//
+// A matrix A of m rows is packed as panels of mr rows, then (for the last
+// rows, when m is not a multiple of mr) smaller panels, which waste less
+// than one zero-padded mr-row panel: with mr = 6 (AVX2, Portable), panels
+// of 4 rows (32 rows are 4x6 + 2x4, 16 are 2x6 + 4, 3 are one 4-row panel);
+// with mr = 12 (AVX512), one panel of 8 rows or one of 4 (32 rows are
+// 2x12 + 8, 16 are 12 + 4). Every panel occupies a slot of mr*depth
+// elements; a panel of h rows uses the first h*depth.
+type family struct {
+	kernel Kernel
+	level  int // the instruction set of its data movement: levelPortable, levelAVX2, levelAVX512
+	mr, nr int
+	tile   [maxMR + 1]kernelFunc // the micro-kernel of each panel height
+	gtile  [maxMR + 1]gatherFunc // the same reading B in place (see MulGather), or nil
+	dot    dotFunc               // the A·Bᵀ dot-product kernel, or nil
+}
+
+// gatherFunc is the signature of a micro-kernel that reads row p of B in
+// place: the nr/2 values at x0 + offs[p], then the nr/2 at x1 + offs[p].
+type gatherFunc func(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
+
+// The instruction sets of the packing helpers (Gather, Interleave, ...),
+// which follow the kernel they pack for; they all give the same bits.
 const (
-	MR = mr
-	NR = nr
+	levelPortable = iota
+	levelAVX2
+	levelAVX512
 )
 
-// A matrix of m rows is packed as panels of MR rows, then (for the last
-// rows, when m is not a multiple of MR) panels of 4 rows, which waste less
-// than one zero-padded MR-row panel: 32 rows are 4x6 + 2x4, 16 are 2x6 + 4,
-// 3 are one 4-row panel. Every panel occupies a slot of MR*k elements; a
-// 4-row panel uses the first 4*k.
+// maxMR and maxNR are the largest panel height of A and width of B of any
+// kernel.
+const (
+	maxMR = 12
+	maxNR = 32
+)
 
-// panelSplit returns the number of MR-row and 4-row panels of m rows.
-func panelSplit(m int) (n6, n4 int) {
-	n6, r := m/MR, m%MR
+// split returns the number of mr-row panels of m rows and the heights of
+// the smaller panels after them (0: none).
+func (f *family) split(m int) (full int, tails [2]int) {
+	full, r := m/f.mr, m%f.mr
+	if f.mr == 6 {
+		switch {
+		case r == 0:
+			return full, tails
+		case r <= 2 && full > 0:
+			return full - 1, [2]int{4, 4}
+		case r <= 4:
+			return full, [2]int{4, 0}
+		default:
+			return full + 1, tails
+		}
+	}
 	switch {
 	case r == 0:
-		return n6, 0
-	case r <= 2 && n6 > 0:
-		return n6 - 1, 2
+		return full, tails
 	case r <= 4:
-		return n6, 1
+		return full, [2]int{4, 0}
+	case r <= 8:
+		return full, [2]int{8, 0}
 	default:
-		return n6 + 1, 0
+		return full + 1, tails
 	}
 }
 
-// panelAt returns the first row and the height of panel ip.
-func panelAt(ip, n6 int) (row0, h int) {
-	if ip < n6 {
-		return ip * MR, MR
+// panels returns the number of panels of m rows.
+func (f *family) panels(m int) int {
+	full, tails := f.split(m)
+	n := full
+	for _, h := range tails {
+		if h > 0 {
+			n++
+		}
 	}
-	return n6*MR + (ip-n6)*4, 4
+	return n
 }
 
-// PanelRow returns where row r of a packed m-row matrix lives: its panel
-// ip (whose slot starts at ip*MR*k), its index i within the panel and the
-// panel's height h, so that element (r, p) is at ip*MR*k + p*h + i.
-func PanelRow(m, r int) (ip, i, h int) {
-	n6, _ := panelSplit(m)
-	if r < n6*MR {
-		return r / MR, r % MR, MR
+// panelAt returns the first row and the height of panel ip of m rows.
+func (f *family) panelAt(m, ip int) (row0, h int) {
+	full, tails := f.split(m)
+	if ip < full {
+		return ip * f.mr, f.mr
 	}
-	r -= n6 * MR
-	return n6 + r/4, r % 4, 4
+	row0 = full * f.mr
+	for _, h := range tails[:ip-full] {
+		row0 += h
+	}
+	return row0, tails[ip-full]
 }
 
-// PanelsLen returns the length of rows x k packed into panels.
-func PanelsLen(rows, k int) int {
-	n6, n4 := panelSplit(rows)
-	return (n6 + n4) * MR * k
+// MR returns the height of a full packed panel of A for k ("" is
+// Default()): 6 for AVX2 and Portable, 12 for AVX512. It panics when k
+// does not run here.
+func (k Kernel) MR() int { return k.resolve().mr }
+
+// NR returns the width of a packed panel of B for k ("" is Default()): 16
+// for AVX2 and Portable, 32 for AVX512. It panics when k does not run
+// here.
+func (k Kernel) NR() int { return k.resolve().nr }
+
+// PanelRow returns where row r of an m-row matrix packed for k lives: its
+// panel ip (whose slot starts at ip*MR*depth), its index i within the
+// panel and the panel's height h, so that element (r, p) is at
+// ip*MR*depth + p*h + i.
+func (k Kernel) PanelRow(m, r int) (ip, i, h int) {
+	f := k.resolve()
+	full, tails := f.split(m)
+	if r < full*f.mr {
+		return r / f.mr, r % f.mr, f.mr
+	}
+	r -= full * f.mr
+	ip = full
+	for _, h := range tails {
+		if r < h {
+			return ip, r, h
+		}
+		r -= h
+		ip++
+	}
+	panic(fmt.Sprintf("gemm: PanelRow: row %d of %d", r, m))
 }
 
-// PackA packs the m x k row-major matrix a (row stride lda) into panels for
-// MulPanel, each stored k-major (see PanelRow):
+// PanelsLen returns the length of rows x depth packed for k.
+func (k Kernel) PanelsLen(rows, depth int) int {
+	f := k.resolve()
+	return f.panels(rows) * f.mr * depth
+}
+
+// PackA packs the m x depth row-major matrix a (row stride lda) into k's
+// panels for MulPanel, each stored depth-major (see PanelRow):
 //
-//	dst[ip*MR*k + p*h + i] = a[(row0(ip)+i)*lda + p]
+//	dst[ip*MR*depth + p*h + i] = a[(row0(ip)+i)*lda + p]
 //
 // with rows past m zero. It returns dst resliced, or reallocated when too
-// small, to PanelsLen(m, k).
-func PackA(dst, a []float32, lda, m, k int) []float32 {
-	checkMatrix("A", m, k, a, lda)
-	dst = grow(dst, PanelsLen(m, k))
-	if k == 0 {
+// small, to PanelsLen(m, depth).
+func (k Kernel) PackA(dst, a []float32, lda, m, depth int) []float32 {
+	checkMatrix("A", m, depth, a, lda)
+	return k.resolve().pack(dst, false, 1, a, lda, 0, m, 0, depth)
+}
+
+// pack packs alpha*op(A)[i0:i0+m, p0:p0+depth] into f's panels, each
+// stored depth-major, zero-padding rows past m; op(A) is A or, with
+// transA, Aᵀ (op(A)[i][p] = a[p*lda+i]). It returns dst resliced, or
+// reallocated when too small, to the panels' length.
+func (f *family) pack(dst []float32, transA bool, alpha float32, a []float32, lda, i0, m, p0, depth int) []float32 {
+	n := f.panels(m)
+	dst = grow(dst, n*f.mr*depth)
+	if depth == 0 {
 		return dst
 	}
-	n6, n4 := panelSplit(m)
-	for ip := 0; ip < n6+n4; ip++ {
-		row0, h := panelAt(ip, n6)
-		pan := dst[ip*MR*k : (ip+1)*MR*k]
+	for ip := 0; ip < n; ip++ {
+		row0, h := f.panelAt(m, ip)
+		pan := dst[ip*f.mr*depth : ip*f.mr*depth+h*depth]
 		rows := min(h, m-row0)
 		if rows < h {
 			clear(pan)
 		}
+		r0 := i0 + row0
+		if transA {
+			// The panel's rows are contiguous in each row of a.
+			for p := 0; p < depth; p++ {
+				src := a[(p0+p)*lda+r0 : (p0+p)*lda+r0+rows]
+				d := pan[p*h : p*h+rows]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+			}
+			continue
+		}
 		for i := 0; i < rows; i++ {
-			src := a[(row0+i)*lda : (row0+i)*lda+k]
+			src := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+depth]
 			for p, v := range src {
-				pan[p*h+i] = v
+				pan[p*h+i] = alpha * v
 			}
 		}
 	}
@@ -96,38 +194,8 @@ type Epilogue struct {
 	ReLU bool      // v = max(v, 0), a NaN staying NaN
 }
 
-// MulPanel multiplies the packed m x k matrix A by one packed k x NR panel
-// of B into the first nv (<= NR) columns of C (row stride ldc), finishing
-// each value as ep says:
-//
-//	C[i][j] = ep(sum_p A[i][p] * bp[p*NR + j])
-//
-// for i < m, j < nv, where A is packed as PackA lays it out except that
-// panel ip's slot starts at ap[ip*stride], and the product reads the window
-// [skip, skip+k) of depths of panels at least skip+k deep (stride >=
-// MR*(skip+k)). Columns of bp past nv are ignored. The sum over p runs in order, so the result depends only on the
-// shapes and the data. It panics when a slice is too short.
-func (w *Workspace) MulPanel(m, nv, k int, ap []float32, stride, skip int, bp []float32, ep Epilogue, c []float32, ldc int) {
-	if m <= 0 || nv <= 0 {
-		return
-	}
-	n6, n4 := panelSplit(m)
-	panels := n6 + n4
-	_, hLast := panelAt(panels-1, n6)
-	if nv > NR || skip < 0 || stride < MR*(skip+k) || ldc < nv || len(ap) < (panels-1)*stride+hLast*(skip+k) ||
-		len(bp) < NR*k || len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
-		panic(fmt.Sprintf("gemm: MulPanel m=%d nv=%d k=%d stride=%d skip=%d ldc=%d with len(ap)=%d len(bp)=%d len(c)=%d len(bias)=%d",
-			m, nv, k, stride, skip, ldc, len(ap), len(bp), len(c), len(ep.Bias)))
-	}
-	if k == 0 {
-		// The kernels need an element to address: finish a zero product.
-		for i := 0; i < m; i++ {
-			ep.finish(c[i*ldc:i*ldc+nv], make([]float32, nv), i)
-		}
-		return
-	}
-	kern6, _ := microKernel()
-	kern4 := microKernel4()
+// flags returns the micro-kernels' epilogue flags for ep.
+func (ep Epilogue) flags() int {
 	flags := 0
 	if ep.Add {
 		flags |= flagAdd
@@ -138,26 +206,146 @@ func (w *Workspace) MulPanel(m, nv, k int, ap []float32, stride, skip int, bp []
 	if ep.ReLU {
 		flags |= flagReLU
 	}
-	for ip := 0; ip < panels; ip++ {
-		row0, h := panelAt(ip, n6)
-		a := &ap[ip*stride+skip*h]
-		kern := kern6
-		if h == 4 {
-			kern = kern4
+	return flags
+}
+
+// MulPanel multiplies the packed m x depth matrix A by one packed
+// depth x NR panel of B (NR = w.Kernel.NR()) into the first nv (<= NR)
+// columns of C (row stride ldc), finishing each value as ep says:
+//
+//	C[i][j] = ep(sum_p A[i][p] * bp[p*NR + j])
+//
+// for i < m, j < nv, with the workspace's kernel. A is packed as
+// w.Kernel.PackA lays it out except that panel ip's slot starts at
+// ap[ip*stride], and the product reads the window [skip, skip+depth) of
+// depths of panels at least skip+depth deep (stride >= MR*(skip+depth)).
+// Columns of bp past nv are ignored. Each value's sum over p is one chain
+// of multiply-adds in order, so the result depends only on the shapes, the
+// data and the kernel. It panics when a slice is too short.
+func (w *Workspace) MulPanel(m, nv, depth int, ap []float32, stride, skip int, bp []float32, ep Epilogue, c []float32, ldc int) {
+	w.mulPanel(w.Kernel.resolve(), m, nv, depth, ap, stride, skip, bp, ep, c, ldc)
+}
+
+// mulPanel is MulPanel with the kernels of f.
+func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, skip int, bp []float32, ep Epilogue, c []float32, ldc int) {
+	if m <= 0 || nv <= 0 {
+		return
+	}
+	full, tails := f.split(m)
+	panels, hLast := full, f.mr
+	for _, h := range tails {
+		if h > 0 {
+			panels, hLast = panels+1, h
 		}
+	}
+	if nv > f.nr || skip < 0 || stride < f.mr*(skip+depth) || ldc < nv || len(ap) < (panels-1)*stride+hLast*(skip+depth) ||
+		len(bp) < f.nr*depth || len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
+		panic(fmt.Sprintf("gemm: MulPanel m=%d nv=%d k=%d stride=%d skip=%d ldc=%d with len(ap)=%d len(bp)=%d len(c)=%d len(bias)=%d",
+			m, nv, depth, stride, skip, ldc, len(ap), len(bp), len(c), len(ep.Bias)))
+	}
+	if depth == 0 {
+		// The kernels need an element to address: finish a zero product.
+		for i := 0; i < m; i++ {
+			ep.finish(c[i*ldc:i*ldc+nv], make([]float32, nv), i)
+		}
+		return
+	}
+	flags := ep.flags()
+	row0, h := 0, f.mr
+	for ip := 0; ip < panels; ip++ {
+		if ip >= full {
+			h = tails[ip-full]
+		}
+		a := &ap[ip*stride+skip*h]
+		kern := f.tile[h]
 		mv := min(h, m-row0)
-		if mv == h && nv == NR {
+		if mv == h && nv == f.nr {
 			var bias *float32
 			if ep.Bias != nil {
 				bias = &ep.Bias[row0]
 			}
-			kern(k, a, &bp[0], &c[row0*ldc], ldc, flags, bias)
-			continue
+			kern(depth, a, &bp[0], &c[row0*ldc], ldc, flags, bias)
+		} else {
+			kern(depth, a, &bp[0], &w.tile[0], f.nr, 0, nil)
+			for i := 0; i < mv; i++ {
+				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*f.nr:i*f.nr+nv], row0+i)
+			}
 		}
-		kern(k, a, &bp[0], &w.tile[0], NR, 0, nil)
-		for i := 0; i < mv; i++ {
-			ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*NR:i*NR+nv], row0+i)
+		row0 += h
+	}
+}
+
+// MulGather is MulPanel of a panel of B that is gathered rather than
+// packed: row p (p < depth = g.Rows()) of the panel is
+//
+//	src0[g.Offset(p):][:NR/2] followed by src1[g.Offset(p):][:NR/2]
+//
+// (g.Pack2's panel), or, with src1 nil, src0[g.Offset(p):][:NR] (g.Pack's);
+// g.Width() must be the kernel's NR. A (packed as for MulPanel, depth
+// deep, panels stride apart) multiplies it into the first nv columns of C,
+// finished as ep says. Kernels that read such rows in place (AVX512) skip
+// the packing; the others pack the panel into the workspace first. Either
+// way the result is MulPanel's on the packed panel, bit for bit. It panics
+// when a slice is too short.
+func (w *Workspace) MulGather(m, nv int, ap []float32, stride int, g *Gather, src0, src1 []float32, ep Epilogue, c []float32, ldc int) {
+	f := w.Kernel.resolve()
+	if g.width != f.nr {
+		panic(fmt.Sprintf("gemm: MulGather of %d-wide rows with kernel %s (NR %d)", g.width, f.kernel, f.nr))
+	}
+	depth := g.Rows()
+	if f.gtile[f.mr] == nil || depth == 0 || m <= 0 || nv <= 0 {
+		w.packB = grow(w.packB, depth*f.nr)
+		if src1 == nil {
+			g.Pack(w.packB, src0)
+		} else {
+			g.Pack2(w.packB, src0, src1)
 		}
+		w.mulPanel(f, m, nv, depth, ap, stride, 0, w.packB, ep, c, ldc)
+		return
+	}
+	x0, x1 := src0, src1
+	if src1 == nil {
+		if int(g.hi)+f.nr > len(src0) {
+			panic(fmt.Sprintf("gemm: MulGather of %d rows of %d (offsets up to %d) from %d elements", depth, f.nr, g.hi, len(src0)))
+		}
+		x1 = src0[f.nr/2:]
+	}
+	if int(g.hi)+f.nr/2 > min(len(x0), len(x1)) {
+		panic(fmt.Sprintf("gemm: MulGather of %d rows of two runs of %d (offsets up to %d) from %d and %d elements", depth, f.nr/2, g.hi, len(x0), len(x1)))
+	}
+	full, tails := f.split(m)
+	panels, hLast := full, f.mr
+	for _, h := range tails {
+		if h > 0 {
+			panels, hLast = panels+1, h
+		}
+	}
+	if nv > f.nr || stride < f.mr*depth || ldc < nv || len(ap) < (panels-1)*stride+hLast*depth ||
+		len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
+		panic(fmt.Sprintf("gemm: MulGather m=%d nv=%d k=%d stride=%d ldc=%d with len(ap)=%d len(c)=%d len(bias)=%d",
+			m, nv, depth, stride, ldc, len(ap), len(c), len(ep.Bias)))
+	}
+	flags := ep.flags()
+	row0, h := 0, f.mr
+	for ip := 0; ip < panels; ip++ {
+		if ip >= full {
+			h = tails[ip-full]
+		}
+		kern := f.gtile[h]
+		mv := min(h, m-row0)
+		if mv == h && nv == f.nr {
+			var bias *float32
+			if ep.Bias != nil {
+				bias = &ep.Bias[row0]
+			}
+			kern(depth, &ap[ip*stride], &x0[0], &x1[0], &g.offs[0], &c[row0*ldc], ldc, flags, bias)
+		} else {
+			kern(depth, &ap[ip*stride], &x0[0], &x1[0], &g.offs[0], &w.tile[0], f.nr, 0, nil)
+			for i := 0; i < mv; i++ {
+				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*f.nr:i*f.nr+nv], row0+i)
+			}
+		}
+		row0 += h
 	}
 }
 

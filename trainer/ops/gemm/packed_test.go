@@ -7,168 +7,296 @@ import (
 	"testing"
 )
 
+// mulPanelShapes are MulPanel products: every tail of every kernel's panel
+// split (m around multiples of 4, 6, 8 and 16), ragged and full column
+// panels, empty and deep products, and windows read with a skip.
+var mulPanelShapes = []struct{ m, n, k, skip int }{
+	{1, 1, 1, 0}, {6, 16, 7, 0}, {5, 15, 0, 0}, {7, 17, 33, 0}, {32, 256, 288, 0},
+	{13, 40, 9, 3}, {3, 16, 300, 5}, {36, 33, 64, 0}, {4, 16, 5, 0}, {8, 16, 5, 1},
+	{9, 32, 6, 0}, {12, 16, 7, 0}, {16, 16, 27, 0}, {17, 20, 3, 0}, {20, 16, 11, 2},
+	{24, 48, 8, 0}, {28, 16, 5, 0}, {29, 31, 4, 0}, {40, 16, 2, 0}, {45, 16, 3, 0},
+}
+
 // TestMulPanelMatchesNaive packs A with PackA and B panel by panel, runs
-// MulPanel with and without add, and checks C against the float64
-// reference, including panel windows read with a stride.
+// MulPanel with every kernel and epilogue, and checks C against the
+// float64 reference, including panel windows read with a stride.
 func TestMulPanelMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	tests := []struct{ m, n, k, skip int }{
-		{1, 1, 1, 0}, {6, 16, 7, 0}, {5, 15, 0, 0}, {7, 17, 33, 0}, {32, 256, 288, 0},
-		{13, 40, 9, 3}, {3, 16, 300, 5}, {36, 33, 64, 0},
-	}
 	eps := []struct{ add, bias, relu bool }{
 		{false, false, false}, {true, false, false}, {false, true, false}, {false, false, true}, {false, true, true}, {true, true, true},
 	}
-	for _, tt := range tests {
-		for _, e := range eps {
-			add := e.add
-			t.Run(fmt.Sprintf("m%d_n%d_k%d_skip%d_add%t_bias%t_relu%t", tt.m, tt.n, tt.k, tt.skip, e.add, e.bias, e.relu), func(t *testing.T) {
-				// A's panels are k+skip deep; MulPanel reads a window of k
-				// starting skip rows in.
-				kt := tt.k + tt.skip
-				a := randSlice(rng, tt.m*kt)
-				ap := PackA(nil, a, max(1, kt), tt.m, kt)
-				b := randSlice(rng, tt.k*tt.n)
-				ldc := tt.n + 2
-				c := randSlice(rng, tt.m*ldc)
-				if !add {
-					for i := range c {
-						if i%ldc < tt.n {
-							c[i] = float32(math.NaN())
-						}
-					}
+	for _, kern := range Kernels() {
+		for _, tt := range mulPanelShapes {
+			for _, e := range eps {
+				name := fmt.Sprintf("%s/m%d_n%d_k%d_skip%d_add%t_bias%t_relu%t", kern, tt.m, tt.n, tt.k, tt.skip, e.add, e.bias, e.relu)
+				t.Run(name, func(t *testing.T) {
+					mulPanelCase(t, rng, kern, tt.m, tt.n, tt.k, tt.skip, Epilogue{Add: e.add, ReLU: e.relu}, e.bias)
+				})
+			}
+		}
+	}
+}
+
+// mulPanelCase runs one MulPanel product with kernel kern and checks it
+// against the float64 reference.
+func mulPanelCase(t *testing.T, rng *rand.Rand, kern Kernel, m, n, k, skip int, ep Epilogue, bias bool) {
+	t.Helper()
+	// A's panels are k+skip deep; MulPanel reads a window of k starting
+	// skip rows in.
+	kt := k + skip
+	a := randSlice(rng, m*kt)
+	ap := kern.PackA(nil, a, max(1, kt), m, kt)
+	b := randSlice(rng, k*n)
+	ldc := n + 2
+	c := randSlice(rng, m*ldc)
+	if !ep.Add {
+		for i := range c {
+			if i%ldc < n {
+				c[i] = float32(math.NaN())
+			}
+		}
+	}
+	orig := append([]float32(nil), c...)
+	if bias {
+		ep.Bias = randSlice(rng, m)
+	}
+	w := Workspace{Kernel: kern}
+	nr := kern.NR()
+	bp := make([]float32, nr*k)
+	for j0 := 0; j0 < n; j0 += nr {
+		nv := min(nr, n-j0)
+		for p := 0; p < k; p++ {
+			copy(bp[p*nr:p*nr+nv], b[p*n+j0:p*n+j0+nv])
+		}
+		w.MulPanel(m, nv, k, ap, kern.MR()*kt, skip, bp, ep, c[j0:], ldc)
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < ldc; j++ {
+			got := c[i*ldc+j]
+			if j >= n {
+				if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
+					t.Fatalf("C[%d][%d] outside the product changed", i, j)
 				}
-				orig := append([]float32(nil), c...)
-				ep := Epilogue{Add: add, ReLU: e.relu}
-				if e.bias {
-					ep.Bias = randSlice(rng, tt.m)
-				}
-				var w Workspace
-				bp := make([]float32, NR*tt.k)
-				for j0 := 0; j0 < tt.n; j0 += NR {
-					nv := min(NR, tt.n-j0)
-					for p := 0; p < tt.k; p++ {
-						copy(bp[p*NR:p*NR+nv], b[p*tt.n+j0:p*tt.n+j0+nv])
-					}
-					w.MulPanel(tt.m, nv, tt.k, ap, MR*kt, tt.skip, bp, ep, c[j0:], ldc)
-				}
-				for i := 0; i < tt.m; i++ {
-					for j := 0; j < ldc; j++ {
-						got := c[i*ldc+j]
-						if j >= tt.n {
-							if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
-								t.Fatalf("C[%d][%d] outside the product changed", i, j)
-							}
-							continue
-						}
-						var want, mag float64
-						if add {
-							want, mag = float64(orig[i*ldc+j]), math.Abs(float64(orig[i*ldc+j]))
-						}
-						for p := 0; p < tt.k; p++ {
-							v := float64(a[i*kt+tt.skip+p]) * float64(b[p*tt.n+j])
-							want += v
-							mag += math.Abs(v)
-						}
-						if e.bias {
-							want += float64(ep.Bias[i])
-							mag += math.Abs(float64(ep.Bias[i]))
-						}
-						if e.relu {
-							want = max(want, 0)
-						}
-						if err := math.Abs(float64(got)-want) / (1 + mag); !(err <= tolGemm) {
-							t.Fatalf("C[%d][%d] = %g, want %g", i, j, got, want)
-						}
-					}
-				}
-			})
+				continue
+			}
+			var want, mag float64
+			if ep.Add {
+				want, mag = float64(orig[i*ldc+j]), math.Abs(float64(orig[i*ldc+j]))
+			}
+			for p := 0; p < k; p++ {
+				v := float64(a[i*kt+skip+p]) * float64(b[p*n+j])
+				want += v
+				mag += math.Abs(v)
+			}
+			if bias {
+				want += float64(ep.Bias[i])
+				mag += math.Abs(float64(ep.Bias[i]))
+			}
+			if ep.ReLU {
+				want = max(want, 0)
+			}
+			if err := math.Abs(float64(got)-want) / (1 + mag); !(err <= tolGemm) {
+				t.Fatalf("C[%d][%d] = %g, want %g", i, j, got, want)
+			}
 		}
 	}
 }
 
 func TestGather(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	src := randSlice(rng, 100)
+	src := randSlice(rng, 120)
+	src1 := randSlice(rng, 120)
 	offs := []int32{0, 84, 7, 50, 3}
-	g, err := NewGather(offs)
+	for _, kern := range Kernels() {
+		width := kern.NR()
+		g, err := kern.NewGather(offs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"selected", "generic"} {
+			dst := make([]float32, len(offs)*width+1)
+			dst[len(dst)-1] = 42
+			if name == "generic" {
+				gatherPanelGeneric(dst, src, offs, width)
+			} else {
+				g.Pack(dst, src)
+			}
+			for r, o := range offs {
+				for j := 0; j < width; j++ {
+					if dst[r*width+j] != src[int(o)+j] {
+						t.Fatalf("width %d %s: dst[%d] = %g, want src[%d] = %g", width, name, r*width+j, dst[r*width+j], int(o)+j, src[int(o)+j])
+					}
+				}
+			}
+			if dst[len(dst)-1] != 42 {
+				t.Errorf("width %d %s: wrote past the panel", width, name)
+			}
+		}
+		for _, name := range []string{"selected", "generic"} {
+			dst := make([]float32, len(offs)*width)
+			if name == "generic" {
+				gatherPanel2Generic(dst, src, src1, offs, width)
+			} else {
+				g.Pack2(dst, src, src1)
+			}
+			for r, o := range offs {
+				for j := 0; j < width; j++ {
+					want := src[int(o)+j]
+					if j >= width/2 {
+						want = src1[int(o)+j-width/2]
+					}
+					if dst[r*width+j] != want {
+						t.Fatalf("width %d Pack2 %s: dst[%d] = %g, want %g", width, name, r*width+j, dst[r*width+j], want)
+					}
+				}
+			}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("width %d: Pack from a too short source did not panic", width)
+				}
+			}()
+			g.Pack(make([]float32, len(offs)*width), src[:84+width-1])
+		}()
+	}
+	if _, err := Portable.NewGather([]int32{3, -1}); err == nil {
+		t.Errorf("NewGather with a negative offset: no error")
+	}
+}
+
+// TestKernelEpilogues checks each micro-kernel of every kernel this CPU
+// runs against the portable one of the same height on one tile, for
+// every combination of epilogue flags and depths around each kernel's
+// unrolling.
+func TestKernelEpilogues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const ldc = maxNR + 3
+	for _, kern := range Kernels() {
+		f := familyOf(kern)
+		for h, tile := range f.tile {
+			if tile == nil {
+				continue
+			}
+			for _, k := range []int{1, 2, 3, 4, 5, 37} {
+				a, b := randSlice(rng, k*h), randSlice(rng, k*f.nr)
+				bias := randSlice(rng, h)
+				c0 := randSlice(rng, maxMR*ldc)
+				for flags := 0; flags < 8; flags++ {
+					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+					tile(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
+					genericTile(h, f.nr, k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
+					for i := range got {
+						if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+							t.Fatalf("%s %dx%d k=%d flags %d: C[%d] = %g, portable kernel %g", kern, h, f.nr, k, flags, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMulGatherMatchesMulPanel checks that MulGather gives MulPanel's bits
+// on the packed panel, with every kernel, for panels of one run and of two
+// runs, ragged columns and every panel height.
+func TestMulGatherMatchesMulPanel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	src0, src1 := randSlice(rng, 400), randSlice(rng, 400)
+	for _, kern := range Kernels() {
+		nr := kern.NR()
+		for _, depth := range []int{1, 2, 3, 27, 64} {
+			offs := make([]int32, depth)
+			for i := range offs {
+				offs[i] = int32(rng.IntN(400 - nr))
+			}
+			g, err := kern.NewGather(offs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []int{1, 4, 5, 8, 12, 13, 16, 20, 32} {
+				a := randSlice(rng, m*depth)
+				ap := kern.PackA(nil, a, depth, m, depth)
+				bias := randSlice(rng, m)
+				for _, two := range []bool{false, true} {
+					for _, nv := range []int{nr, nr - 3} {
+						ep := Epilogue{Bias: bias, ReLU: two}
+						w := Workspace{Kernel: kern}
+						bp := make([]float32, depth*nr)
+						var s1 []float32
+						if two {
+							s1 = src1
+							g.Pack2(bp, src0, src1)
+						} else {
+							g.Pack(bp, src0)
+						}
+						ldc := nr + 1
+						want, got := make([]float32, m*ldc), make([]float32, m*ldc)
+						w.MulPanel(m, nv, depth, ap, kern.MR()*depth, 0, bp, ep, want, ldc)
+						w.MulGather(m, nv, ap, kern.MR()*depth, g, src0, s1, ep, got, ldc)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s depth %d m %d two runs %t nv %d: C[%d] = %g, MulPanel %g", kern, depth, m, two, nv, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPackRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	src := randSlice(rng, 300)
+	offs := []int32{0, 200, 7, 51, 3, 120}
+	for _, c := range []struct {
+		width          int
+		rsrc, rdst, rn []int32
+	}{
+		// Runs of 7 (7-wide output rows, 9 apart in the source), the
+		// last cut short; a run longer than 16; runs of a 16-wide row.
+		{32, []int32{0, 9, 18, 27, 40}, []int32{0, 7, 14, 21, 24}, []int32{7, 7, 7, 3, 8}},
+		{32, []int32{3, 60}, []int32{0, 7}, []int32{7, 20}},
+		{16, []int32{2, 40}, []int32{0, 5}, []int32{5, 11}},
+	} {
+		for _, kern := range Kernels() {
+			if kern.NR() == c.width {
+				testPackRuns(t, rng, kern, src, offs, c.width, c.rsrc, c.rdst, c.rn)
+			}
+		}
+	}
+	if _, err := NewRuns(16, []int32{0}, []int32{10}, []int32{7}); err == nil {
+		t.Errorf("NewRuns with a run past the row: no error")
+	}
+	if _, err := NewRuns(16, []int32{-1}, []int32{0}, []int32{7}); err == nil {
+		t.Errorf("NewRuns with a negative source: no error")
+	}
+}
+
+func testPackRuns(t *testing.T, rng *rand.Rand, kern Kernel, src []float32, offs []int32, width int, rsrc, rdst, rn []int32) {
+	t.Helper()
+	g, err := kern.NewGather(offs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"selected", "generic"} {
-		dst := make([]float32, len(offs)*NR+1)
-		dst[len(dst)-1] = 42
-		if name == "generic" {
-			gatherPanelGeneric(dst, src, offs)
-		} else {
-			g.Pack(dst, src)
-		}
-		for r, o := range offs {
-			for j := 0; j < NR; j++ {
-				if dst[r*NR+j] != src[int(o)+j] {
-					t.Fatalf("%s: dst[%d] = %g, want src[%d] = %g", name, r*NR+j, dst[r*NR+j], int(o)+j, src[int(o)+j])
-				}
-			}
-		}
-		if dst[len(dst)-1] != 42 {
-			t.Errorf("%s: wrote past the panel", name)
-		}
+	runs, err := NewRuns(width, rsrc, rdst, rn)
+	if err != nil {
+		t.Fatal(err)
 	}
-	src1 := randSlice(rng, 100)
-	for _, name := range []string{"selected", "generic"} {
-		dst := make([]float32, len(offs)*NR)
-		if name == "generic" {
-			gatherPanel2Generic(dst, src, src1, offs)
-		} else {
-			g.Pack2(dst, src, src1)
-		}
-		for r, o := range offs {
-			for j := 0; j < NR; j++ {
-				want := src[int(o)+j]
-				if j >= NR/2 {
-					want = src1[int(o)+j-NR/2]
-				}
-				if dst[r*NR+j] != want {
-					t.Fatalf("Pack2 %s: dst[%d] = %g, want %g", name, r*NR+j, dst[r*NR+j], want)
-				}
+	dst := randSlice(rng, len(offs)*width+1)
+	want := append([]float32(nil), dst...)
+	g.PackRuns(dst, src, runs)
+	for r, o := range offs {
+		for i := range rn {
+			for k := int32(0); k < rn[i]; k++ {
+				want[r*width+int(rdst[i]+k)] = src[o+rsrc[i]+k]
 			}
 		}
 	}
-	if _, err := NewGather([]int32{3, -1}); err == nil {
-		t.Errorf("NewGather with a negative offset: no error")
-	}
-	defer func() {
-		if recover() == nil {
-			t.Errorf("Pack from a too short source did not panic")
-		}
-	}()
-	g.Pack(make([]float32, len(offs)*NR), src[:99])
-}
-
-// TestKernelEpilogues checks the selected micro-kernel against the portable
-// one on one tile for every combination of epilogue flags.
-func TestKernelEpilogues(t *testing.T) {
-	k6, name := microKernel()
-	kernels := []struct {
-		name      string
-		rows      int
-		got, want kernelFunc
-	}{{name + " 6x16", MR, k6, kernelGeneric}, {name + " 4x16", 4, microKernel4(), kernelGeneric4}}
-	rng := rand.New(rand.NewPCG(7, 8))
-	const k, ldc = 37, NR + 3
-	for _, kk := range kernels {
-		a, b := randSlice(rng, k*kk.rows), randSlice(rng, k*NR)
-		bias := randSlice(rng, kk.rows)
-		c0 := randSlice(rng, MR*ldc)
-		for flags := 0; flags < 8; flags++ {
-			got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-			kk.got(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
-			kk.want(k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
-			for i := range got {
-				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("%s flags %d: C[%d] = %g, portable kernel %g", kk.name, flags, i, got[i], want[i])
-				}
-			}
+	for i := range dst {
+		if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s, runs %v %v %v: dst[%d] = %g, want %g", kern, rsrc, rdst, rn, i, dst[i], want[i])
 		}
 	}
 }

@@ -10,16 +10,10 @@ package gemm
 // without reading it. It panics on negative sizes, too-small leading
 // dimensions or too-short slices, as reference BLAS does. It runs on the
 // calling goroutine only, and for given shapes its summation order is fixed,
-// so results are reproducible run to run. It allocates packing buffers on
-// each call; use a Workspace to reuse them.
+// so results are reproducible run to run. It runs Default() and allocates
+// packing buffers on each call; use a Workspace to choose the kernel and
+// reuse the buffers.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	var w Workspace
 	w.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-// Kernel names the pure Go micro-kernel selected for this CPU: "avx2-fma"
-// (Go assembly) or "generic".
-func Kernel() string {
-	_, name := microKernel()
-	return name
 }

@@ -138,20 +138,29 @@ func runCase(t *testing.T, rng *rand.Rand, tc gemmCase, f func(transA, transB bo
 
 func TestSgemmMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	kern, kname := microKernel()
+	type sgemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	impls := []struct {
 		name string
-		f    func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-	}{
-		{"Sgemm/" + Impl(), Sgemm},
-		{"go/" + kname, func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			var w Workspace
-			sgemmKernel(&w, kern, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		}},
-		{"go/generic", func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			var w Workspace
-			sgemmKernel(&w, kernelGeneric, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		}},
+		f    sgemmFunc
+	}{{"Sgemm/" + Impl(), Sgemm}}
+	for _, kern := range Kernels() {
+		// Each kernel's pure Go product, and its blocked path for A·Bᵀ too.
+		f := familyOf(kern)
+		blocked := *f
+		blocked.dot = nil
+		for _, fam := range []*family{f, &blocked} {
+			name := "go/" + string(kern)
+			if fam.dot == nil && f.dot != nil {
+				name += "/blocked"
+			}
+			impls = append(impls, struct {
+				name string
+				f    sgemmFunc
+			}{name, func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				w := Workspace{Kernel: kern}
+				sgemmFamily(&w, fam, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			}})
+		}
 	}
 	nRandom := 40
 	if testing.Short() {

@@ -14,15 +14,17 @@ import (
 // mask nil keeps every value; a NaN in mask keeps its value (as a ReLU
 // passes NaN on); a masked value is +0. This packs 8 channels of an output
 // gradient into a k-major panel, through the ReLU. n must be a multiple of
-// 8; it panics when a slice is too short.
-func Transpose8(dst []float32, ldd int, src []float32, lds int, mask []float32, n int) {
+// 8; it panics when a slice is too short. Like every packing helper, it
+// runs the instruction set of kernel k ("" is Default()), and panics when k
+// does not run here.
+func (k Kernel) Transpose8(dst []float32, ldd int, src []float32, lds int, mask []float32, n int) {
 	if n <= 0 {
 		return
 	}
 	if n%8 != 0 || ldd < 8 || lds < n || len(src) < 7*lds+n || (mask != nil && len(mask) < 7*lds+n) || len(dst) < (n-1)*ldd+8 {
 		panic(fmt.Sprintf("gemm: Transpose8 n=%d ldd=%d lds=%d with len(dst)=%d len(src)=%d len(mask)=%d", n, ldd, lds, len(dst), len(src), len(mask)))
 	}
-	if hasAVX2FMA() {
+	if k.resolve().level >= levelAVX2 {
 		var m *float32
 		if mask != nil {
 			m = &mask[0]
@@ -41,20 +43,87 @@ func Transpose8(dst []float32, ldd int, src []float32, lds int, mask []float32, 
 	}
 }
 
+// Transpose16 is Transpose8 for a 16 x n block (i < 16; n a multiple of
+// 16): 16 channels of an output gradient into a full NR-wide panel. It
+// panics when a slice is too short.
+func (k Kernel) Transpose16(dst []float32, ldd int, src []float32, lds int, mask []float32, n int) {
+	if n <= 0 {
+		return
+	}
+	if n%16 != 0 || ldd < 16 || lds < n || len(src) < 15*lds+n || (mask != nil && len(mask) < 15*lds+n) || len(dst) < (n-1)*ldd+16 {
+		panic(fmt.Sprintf("gemm: Transpose16 n=%d ldd=%d lds=%d with len(dst)=%d len(src)=%d len(mask)=%d", n, ldd, lds, len(dst), len(src), len(mask)))
+	}
+	if k.resolve().level < levelAVX512 {
+		k.transpose16By8(dst, ldd, src, lds, mask, n)
+		return
+	}
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	transpose16AVX512(&dst[0], ldd, &src[0], lds, m, n/16)
+}
+
+// transpose16By8 is Transpose16 as two Transpose8: rows 0..7 and 8..15
+// into the two halves of each output row.
+func (k Kernel) transpose16By8(dst []float32, ldd int, src []float32, lds int, mask []float32, n int) {
+	var m0, m1 []float32
+	if mask != nil {
+		m0, m1 = mask, mask[8*lds:]
+	}
+	k.Transpose8(dst, ldd, src, lds, m0, n)
+	k.Transpose8(dst[8:], ldd, src[8*lds:], lds, m1, n)
+}
+
 // MaskCopy sets dst[t] = src[t] where the ReLU output mask[t] is not ±0
 // (a NaN keeps its value) and +0 elsewhere. The slices must have equal
 // lengths.
-func MaskCopy(dst, src, mask []float32) {
+func (k Kernel) MaskCopy(dst, src, mask []float32) {
 	if len(src) != len(dst) || len(mask) != len(dst) {
 		panic(fmt.Sprintf("gemm: MaskCopy of %d values with %d sources and %d masks", len(dst), len(src), len(mask)))
 	}
 	n8 := 0
-	if hasAVX2FMA() && len(dst) >= 8 {
+	if k.resolve().level >= levelAVX2 && len(dst) >= 8 {
 		n8 = len(dst) / 8
 		maskCopyAVX(&dst[0], &src[0], &mask[0], n8)
 	}
 	for t := 8 * n8; t < len(dst); t++ {
 		dst[t] = reluMask(src[t], mask[t])
+	}
+}
+
+// CopyRows copies rows rows of n values from src (row stride lds) into
+// dst (row stride ldd), each value kept only where a ReLU output in mask
+// (row stride lds, as src) is not ±0 when mask is not nil (a NaN keeps its
+// value; a masked value is +0, as in MaskCopy):
+//
+//	dst[r*ldd + t] = src[r*lds + t] * [mask[r*lds + t] != 0],  r < rows, t < n
+//
+// It reads and writes nothing else. This pads an image (or an output
+// gradient, through its ReLU) into the interior of zero-bordered planes.
+// It panics when a slice is too short.
+func (k Kernel) CopyRows(dst []float32, ldd int, src []float32, lds int, mask []float32, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if ldd < n || lds < n || len(dst) < (rows-1)*ldd+n || len(src) < (rows-1)*lds+n || (mask != nil && len(mask) < (rows-1)*lds+n) {
+		panic(fmt.Sprintf("gemm: CopyRows rows=%d n=%d ldd=%d lds=%d with len(dst)=%d len(src)=%d len(mask)=%d", rows, n, ldd, lds, len(dst), len(src), len(mask)))
+	}
+	if k.resolve().level >= levelAVX512 {
+		var m *float32
+		if mask != nil {
+			m = &mask[0]
+		}
+		copyRowsAVX512(&dst[0], ldd, &src[0], lds, m, rows, n)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n]
+		if mask == nil {
+			copy(d, s)
+			continue
+		}
+		k.MaskCopy(d, s, mask[r*lds:r*lds+n])
 	}
 }
 
@@ -67,29 +136,32 @@ func reluMask(g, y float32) float32 {
 }
 
 // Interleave writes rows (<= h) rows of n values of src (row stride lds)
-// as one panel row-slice of height h (4 or MR), k-major, zero-filling
-// rows past rows:
+// as one panel row-slice of height h (4, 6, 8 or 12: a panel height of
+// some kernel), k-major, zero-filling rows past rows:
 //
 //	dst[t*h + i] = src[i*lds + t] for i < rows, 0 for rows <= i < h,  t < n
 //
 // It may also write zeros to the h elements after the last position,
 // dst[n*h : n*h+h], which must exist. This packs the channels of one image
 // row into a panel of PackA's layout.
-func Interleave(dst []float32, h int, src []float32, lds, rows, n int) {
+func (k Kernel) Interleave(dst []float32, h int, src []float32, lds, rows, n int) {
 	if n <= 0 {
 		return
 	}
-	if (h != 4 && h != MR) || rows < 1 || rows > h || lds < n || len(src) < (rows-1)*lds+n || len(dst) < (n+1)*h {
+	if (h != 4 && h != 6 && h != 8 && h != 12) || rows < 1 || rows > h || lds < n || len(src) < (rows-1)*lds+n || len(dst) < (n+1)*h {
 		panic(fmt.Sprintf("gemm: Interleave h=%d rows=%d n=%d lds=%d with len(dst)=%d len(src)=%d", h, rows, n, lds, len(dst), len(src)))
 	}
-	n8 := 0
-	if hasAVX2FMA() {
-		n8 = n / 8
-		if n8 > 0 {
-			interleaveAVX(&dst[0], h, &src[0], lds, rows, n8)
-		}
+	level := k.resolve().level
+	done := 0
+	if level >= levelAVX512 && n >= 16 {
+		done = n &^ 15
+		interleaveAVX512(&dst[0], h, &src[0], lds, rows, done/16)
 	}
-	for t := 8 * n8; t < n; t++ {
+	if n8 := (n - done) / 8; n8 > 0 && h <= 8 && level >= levelAVX2 {
+		interleaveAVX(&dst[done*h], h, &src[done], lds, rows, n8)
+		done += 8 * n8
+	}
+	for t := done; t < n; t++ {
 		for i := 0; i < h; i++ {
 			v := float32(0)
 			if i < rows {

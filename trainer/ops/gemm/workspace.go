@@ -2,23 +2,27 @@ package gemm
 
 import "fmt"
 
-// Register tile and cache block sizes of the pure Go path. The 6x16 tile
-// keeps 12 AVX2 accumulators live; one packed kc x nr panel of B (16 KiB)
-// stays in L1, the packed mc x kc block of A (120 KiB) in L2.
+// Cache block sizes of the pure Go path: kc deep (one packed kc x nr
+// panel of B, 16 or 32 KiB, stays in L1), mc rows of A at a time (a packed
+// mc x kc block, 120 KiB, in L2). A product's bits depend on kc (each value
+// is summed kc terms at a time), so it is the same for every kernel.
 const (
-	mr = 6
-	nr = 16
 	kc = 256
 	mc = 120
 )
 
-// Workspace holds the packing buffers of the pure Go Sgemm so repeated
-// calls do not allocate. A Workspace must not be used by two goroutines at
-// once; the zero value is ready to use.
+// Workspace holds the packing buffers of the pure Go Sgemm and MulPanel so
+// repeated calls do not allocate, and the kernel they run. A Workspace
+// must not be used by two goroutines at once; the zero value is ready to
+// use and runs Default().
 type Workspace struct {
+	// Kernel is the kernel of every product the workspace runs; "" is
+	// Default(). A product panics when this CPU does not run it.
+	Kernel Kernel
+
 	packA   []float32
 	packB   []float32
-	tile    [mr * nr]float32
+	tile    [maxMR * maxNR]float32
 	dotTile [12]float32
 }
 
@@ -60,29 +64,18 @@ func checkMatrix(name string, rows, cols int, s []float32, ld int) {
 
 // sgemmGo is the pure Go blocked product (Goto and van de Geijn, "Anatomy of
 // high-performance matrix multiplication", ACM TOMS 34(3), 2008):
-// alpha*op(A) is packed in mc x kc blocks of mr-high panels, op(B) one
+// alpha*op(A) is packed in mc x kc blocks of the kernel's panels, op(B) one
 // kc x nr panel at a time (re-packed per A block, a cost of 1/mc of the
-// arithmetic, in exchange for a pack buffer that stays in L1), and the
-// micro-kernel accumulates each mr x nr tile of C. A·Bᵀ goes to sgemmDot
-// instead when the CPU has its kernel. The summation order depends only on the shapes, so results are
-// reproducible.
+// arithmetic, in exchange for a pack buffer that stays in L1), and
+// MulPanel adds each block's product to C. A·Bᵀ goes to sgemmDot instead
+// when the kernel has a dot-product kernel. The summation order depends
+// only on the shapes, so results are reproducible.
 func sgemmGo(w *Workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if dot, ok := dotKernel(); ok && !transA && transB {
-		if m == 0 || n == 0 {
-			return
-		}
-		scaleC(m, n, beta, c, ldc)
-		if k > 0 && alpha != 0 {
-			sgemmDot(w, dot, m, n, k, alpha, a, lda, b, ldb, c, ldc)
-		}
-		return
-	}
-	kern, _ := microKernel()
-	sgemmKernel(w, kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmFamily(w, w.Kernel.resolve(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// sgemmKernel is sgemmGo with an explicit micro-kernel.
-func sgemmKernel(w *Workspace, kern kernelFunc, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmFamily is sgemmGo with the kernels of f.
+func sgemmFamily(w *Workspace, f *family, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -90,37 +83,19 @@ func sgemmKernel(w *Workspace, kern kernelFunc, transA, transB bool, m, n, k int
 	if k == 0 || alpha == 0 {
 		return
 	}
+	if f.dot != nil && !transA && transB {
+		sgemmDot(w, f.dot, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
+	}
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
-			w.packA = packA(w.packA, transA, alpha, a, lda, ic, mb, pc, kb)
-			for jr := 0; jr < n; jr += nr {
-				nv := min(nr, n-jr)
-				w.packB = packB(w.packB, transB, b, ldb, pc, kb, jr, nv)
-				w.panel(kern, mb, nv, kb, c[ic*ldc+jr:], ldc)
-			}
-		}
-	}
-}
-
-// panel multiplies the packed mb x kb block of A by one packed kb x nv
-// panel of B (nv <= nr) into C, already offset to the panel's corner.
-func (w *Workspace) panel(kern kernelFunc, mb, nv, kb int, c []float32, ldc int) {
-	bp := &w.packB[0]
-	for ir := 0; ir < mb; ir += mr {
-		ap := &w.packA[(ir/mr)*mr*kb]
-		mv := min(mr, mb-ir)
-		if mv == mr && nv == nr {
-			kern(kb, ap, bp, &c[ir*ldc], ldc, flagAdd, nil)
-			continue
-		}
-		kern(kb, ap, bp, &w.tile[0], nr, 0, nil)
-		for i := 0; i < mv; i++ {
-			row := c[(ir+i)*ldc : (ir+i)*ldc+nv]
-			t := w.tile[i*nr : i*nr+nv]
-			for j := range row {
-				row[j] += t[j]
+			w.packA = f.pack(w.packA, transA, alpha, a, lda, ic, mb, pc, kb)
+			for jr := 0; jr < n; jr += f.nr {
+				nv := min(f.nr, n-jr)
+				w.packB = packB(w.packB, f.nr, transB, b, ldb, pc, kb, jr, nv)
+				w.mulPanel(f, mb, nv, kb, w.packA, f.mr*kb, 0, w.packB, Epilogue{Add: true}, c[ic*ldc+jr:], ldc)
 			}
 		}
 	}
@@ -153,42 +128,9 @@ func grow(buf []float32, n int) []float32 {
 	return buf[:n]
 }
 
-// packA packs alpha*op(A)[i0:i0+mb, p0:p0+kb] into mr-high panels, each
-// stored k-major (kb rows of mr values), zero-padding the last panel.
-func packA(dst []float32, transA bool, alpha float32, a []float32, lda, i0, mb, p0, kb int) []float32 {
-	panels := (mb + mr - 1) / mr
-	dst = grow(dst, panels*mr*kb)
-	for ip := 0; ip < panels; ip++ {
-		pan := dst[ip*mr*kb : (ip+1)*mr*kb]
-		rows := min(mr, mb-ip*mr)
-		r0 := i0 + ip*mr
-		if rows < mr {
-			clear(pan)
-		}
-		if transA {
-			// op(A)[i][p] = a[p*lda+i]: rows of the panel are contiguous.
-			for p := 0; p < kb; p++ {
-				src := a[(p0+p)*lda+r0 : (p0+p)*lda+r0+rows]
-				d := pan[p*mr : p*mr+rows]
-				for i, v := range src {
-					d[i] = alpha * v
-				}
-			}
-			continue
-		}
-		for i := 0; i < rows; i++ {
-			src := a[(r0+i)*lda+p0 : (r0+i)*lda+p0+kb]
-			for p, v := range src {
-				pan[p*mr+i] = alpha * v
-			}
-		}
-	}
-	return dst
-}
-
 // packB packs op(B)[p0:p0+kb, j0:j0+nb] into nr-wide panels, each stored
 // k-major (kb rows of nr values), zero-padding the last panel.
-func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, nb int) []float32 {
+func packB(dst []float32, nr int, transB bool, b []float32, ldb, p0, kb, j0, nb int) []float32 {
 	panels := (nb + nr - 1) / nr
 	dst = grow(dst, panels*nr*kb)
 	for jp := 0; jp < panels; jp++ {
@@ -199,13 +141,14 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, nb int) []f
 			clear(pan)
 		}
 		if transB {
-			// op(B)[p][j] = b[j*ldb+p]: read the panel's columns as cols
-			// parallel streams, writing each packed row contiguously.
-			if cols == nr {
-				packTransFull(pan, b, ldb, c0, p0, kb)
-				continue
+			// op(B)[p][j] = b[j*ldb+p]: read the panel's columns as
+			// parallel streams, 16 at a time, writing each packed row
+			// contiguously.
+			j := 0
+			for ; j+16 <= cols; j += 16 {
+				packTrans16(pan[j:], nr, b, ldb, c0+j, p0, kb)
 			}
-			for j := 0; j < cols; j++ {
+			for ; j < cols; j++ {
 				src := b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kb]
 				for p, v := range src {
 					pan[p*nr+j] = v
@@ -220,15 +163,15 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, nb int) []f
 	return dst
 }
 
-// packTransFull packs a full nr-wide panel of op(B) = Bᵀ: pan[p*nr+j] =
-// b[(c0+j)*ldb+p0+p] for 0 <= p < kb, 0 <= j < nr.
-func packTransFull(pan, b []float32, ldb, c0, p0, kb int) {
-	var rows [nr][]float32
+// packTrans16 packs 16 columns of op(B) = Bᵀ into a panel of row stride
+// nr: pan[p*nr+j] = b[(c0+j)*ldb+p0+p] for 0 <= p < kb, 0 <= j < 16.
+func packTrans16(pan []float32, nr int, b []float32, ldb, c0, p0, kb int) {
+	var rows [16][]float32
 	for j := range rows {
 		rows[j] = b[(c0+j)*ldb+p0 : (c0+j)*ldb+p0+kb]
 	}
 	for p := 0; p < kb; p++ {
-		d := (*[nr]float32)(pan[p*nr : p*nr+nr])
+		d := (*[16]float32)(pan[p*nr : p*nr+16])
 		d[0], d[1], d[2], d[3] = rows[0][p], rows[1][p], rows[2][p], rows[3][p]
 		d[4], d[5], d[6], d[7] = rows[4][p], rows[5][p], rows[6][p], rows[7][p]
 		d[8], d[9], d[10], d[11] = rows[8][p], rows[9][p], rows[10][p], rows[11][p]

@@ -1,6 +1,0 @@
-//go:build amd64.v4
-
-package gemm
-
-// archLevel is the GOAMD64 level this package was compiled for.
-const archLevel = "v4"
