@@ -11,7 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"branchspec/internal/cputime"
+	"branchspec/trainer/internal/cputime"
 	"branchspec/trainer/ops/gemm"
 )
 

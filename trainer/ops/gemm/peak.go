@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"branchspec/internal/cputime"
+	"branchspec/trainer/internal/cputime"
 )
 
 // Peak is a measured single-precision multiply-add throughput of one core.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"branchspec/internal/cputime"
+	"branchspec/trainer/internal/cputime"
 )
 
 // TestMeasurePeak measures every vector kernel's FMA peak and checks that
