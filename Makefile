@@ -29,8 +29,10 @@ test:
 	$(GO) vet ./...
 	$(GO) test $(TAGS) -count=1 -timeout 25m ./...
 ifneq ($(BLAS),)
-	# The pure-Go GEMM too, which machines without OpenBLAS build.
+	# The pure-Go GEMM too, which machines without OpenBLAS build, and the
+	# old run's fixture, whose bits are the pure-Go GEMM's.
 	$(GO) test -count=1 ./trainer/ops/...
+	$(GO) test -count=1 -run 'TestOldRun' ./cmd/branchspec
 endif
 
 test-short:

@@ -500,3 +500,14 @@ func lastValue(run *results.Run, key string, step int, none float64) (float64, e
 	}
 	return v, nil
 }
+
+// MatrixProducts describes this program's matrix products: the identity a
+// new run records by default (trainer.GEMMIdentity, e.g.
+// "pure-go/avx512/amd64.v3") and the kernels this CPU runs, fastest first.
+func MatrixProducts() (identity string, kernels []string, err error) {
+	identity, err = trainer.GEMMIdentity("")
+	if err != nil {
+		return "", nil, err
+	}
+	return identity, trainer.GEMMKernels(), nil
+}

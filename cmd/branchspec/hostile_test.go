@@ -44,7 +44,8 @@ func TestHostileArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(wideEstimate.String(), "58.0 GiB (data 164.1 MiB, parameters and solver 622.7 MiB, training graph 9.6 GiB, evaluation graphs 27.3 GiB, metrics 20.4 GiB, program ") {
+	// The total depends on the build (OpenBLAS keeps a buffer of its own).
+	if _, parts, _ := strings.Cut(wideEstimate.String(), " GiB "); !strings.HasPrefix(parts, "(data 164.1 MiB, parameters and solver 622.7 MiB, training graph 9.6 GiB, evaluation graphs 27.3 GiB, metrics 20.4 GiB, program ") {
 		t.Errorf("estimate of two 4096-wide 11x11 branches: %s", wideEstimate)
 	}
 	tests := []struct {

@@ -89,6 +89,12 @@ func dispatch(e *env, args []string) int {
 	}
 	if args[0] == "version" || args[0] == "--version" {
 		fmt.Fprintln(e.stdout, "branchspec", version)
+		id, kernels, err := experiments.MatrixProducts()
+		if err != nil {
+			fmt.Fprintln(e.stderr, "branchspec:", err)
+			return 1
+		}
+		fmt.Fprintf(e.stdout, "matrix products: %s (kernels on this CPU: %s)\n", id, strings.Join(kernels, ", "))
 		return 0
 	}
 	c := lookup(args[0])
