@@ -113,6 +113,49 @@ func TestCompareCurvesIsCompare(t *testing.T) {
 	}
 }
 
+// TestLearnedKernels: the learned kernels are the checkpoint's first-layer
+// weights less the step-0 checkpoint's (the stored w_0), exactly, and zero
+// at step 0.
+func TestLearnedKernels(t *testing.T) {
+	cfg := tinyConfig(t, "schedule.steps=8", `checkpoint.keep="all"`)
+	dir := must(Start(context.Background(), cfg, t.TempDir(), Options{}))
+	w8, _, _, _, err := FirstLayerKernels(dir, 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, _, _, _, err := FirstLayerKernels(dir, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d8, _, _, at, err := firstLayerKernels(dir, 8, nil, true, nil)
+	if err != nil || at != 8 {
+		t.Fatalf("learned kernels at step %d: %v", at, err)
+	}
+	moved := false
+	for b := range w8 {
+		for i := range w8[b] {
+			if want := w8[b][i] - w0[b][i]; d8[b][i] != want {
+				t.Fatalf("branch %d tap %d: learned %g, want %g - %g", b, i, d8[b][i], w8[b][i], w0[b][i])
+			}
+			moved = moved || d8[b][i] != 0
+		}
+	}
+	if !moved {
+		t.Error("training moved no first-layer weight")
+	}
+	d0, _, _, _, err := firstLayerKernels(dir, 0, nil, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range d0 {
+		for i, v := range d0[b] {
+			if v != 0 {
+				t.Fatalf("branch %d tap %d: learned %g at step 0, want 0", b, i, v)
+			}
+		}
+	}
+}
+
 // TestWriteKernelGrid checks that DrawKernels writes WriteKernelGrid's
 // PNG, that an aligned order swaps the branch blocks pixel for pixel,
 // and that a short timeout gives results.ErrTimeout during a commit.
@@ -128,7 +171,7 @@ func TestWriteKernelGrid(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "k.png")
-	if _, _, err := DrawKernels(dir, 8, file, 3); err != nil {
+	if _, _, err := DrawKernels(dir, KernelGridOptions{Step: 8, Scale: 3}, file); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(file); err != nil || !bytes.Equal(b, plain.Bytes()) {

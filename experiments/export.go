@@ -102,21 +102,21 @@ func ExportWeights(dir string, step int, out string, replace bool) (n, at int, e
 	return len(ck.Weights), ck.Step, nil
 }
 
-// DrawKernels draws the first-layer kernels of the run's checkpoint at
-// step (the latest when step < 0) as one PNG at path: one block per branch
-// from top to bottom (FirstLayerKernels in branch order), each kernel
-// scaled to its own range, scale pixels per tap (see WriteKernelGrid). It
+// DrawKernels draws the first-layer kernels of the run's checkpoint o.Step
+// (the latest when negative) as one PNG at path: one block per branch
+// from top to bottom (FirstLayerKernels), each kernel scaled to its own
+// range (see WriteKernelGrid and KernelGridOptions). It
 // returns the number of blocks and the step drawn. The file is written
 // whole or not at all, and never onto a run store (refused as
 // ErrInvalid). An image too large for the available memory is refused as
 // ErrMemory before it is drawn.
-func DrawKernels(dir string, step int, path string, scale int) (blocks, at int, err error) {
+func DrawKernels(dir string, o KernelGridOptions, path string) (blocks, at int, err error) {
 	if err := results.CheckOutput(path); err != nil {
 		return 0, 0, outputErr(err)
 	}
 	err = writeOutput(path, 0o644, func(w io.Writer) error {
 		var err error
-		blocks, at, err = WriteKernelGrid(w, dir, KernelGridOptions{Step: step, Scale: scale})
+		blocks, at, err = WriteKernelGrid(w, dir, o)
 		return err
 	})
 	if err != nil {
@@ -132,6 +132,10 @@ type KernelGridOptions struct {
 	// Scale is the number of pixels per kernel tap (figures.KernelGrid;
 	// 0 means its default).
 	Scale int
+	// Learned draws what training added, w_t - w_0 against the run's
+	// stored initial weights, instead of w_t: with a large initialisation
+	// w_t is mostly w_0's noise.
+	Learned bool
 	// Order lists the branch in each aligned slot, top to bottom
 	// (LoadedRun.Order); nil keeps the branch order.
 	Order []int
@@ -149,7 +153,7 @@ type KernelGridOptions struct {
 // w on error. An image too large for the available memory is refused as
 // ErrMemory before it is drawn.
 func WriteKernelGrid(w io.Writer, dir string, o KernelGridOptions) (blocks, at int, err error) {
-	ks, c, k, at, err := firstLayerKernels(dir, o.Step, o.Order, &results.Options{Timeout: o.Timeout})
+	ks, c, k, at, err := firstLayerKernels(dir, o.Step, o.Order, o.Learned, &results.Options{Timeout: o.Timeout})
 	if err != nil {
 		return 0, 0, err
 	}

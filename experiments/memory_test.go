@@ -151,7 +151,7 @@ func TestMemoryRefusedBeforeAnything(t *testing.T) {
 	if !errors.Is(err, ErrMemory) || !strings.HasPrefix(err.Error(), "not enough memory: the plan of 2 regimes x 1000000000 seeds needs about ") {
 		t.Errorf("a plan of 2e9 runs: %v", err)
 	}
-	if _, _, err := DrawKernels(parent, -1, filepath.Join(root, "k.png"), 2_000_000_000); !errors.Is(err, ErrMemory) ||
+	if _, _, err := DrawKernels(parent, KernelGridOptions{Step: -1, Scale: 2_000_000_000}, filepath.Join(root, "k.png")); !errors.Is(err, ErrMemory) ||
 		!strings.HasPrefix(err.Error(), "not enough memory: a ") || !strings.Contains(err.Error(), "lower --scale") {
 		t.Errorf("a kernel grid at scale 2e9: %v", err)
 	}

@@ -78,16 +78,23 @@ func tensorsOf(ts []results.Tensor) []trainer.Tensor {
 // step read. With a shared stem there is one block: the stem's first
 // layer (trainer.Model.FirstKernels). The blocks suit figures.KernelGrid.
 func FirstLayerKernels(dir string, step int, order []int) (blocks [][]float32, c, k, at int, err error) {
-	return firstLayerKernels(dir, step, order, nil)
+	return firstLayerKernels(dir, step, order, false, nil)
 }
 
-// firstLayerKernels is FirstLayerKernels reading with opts.
-func firstLayerKernels(dir string, step int, order []int, opts *results.Options) (blocks [][]float32, c, k, at int, err error) {
+// firstLayerKernels is FirstLayerKernels reading with opts; with learned,
+// each block is what training added, w_t - w_0, against the run's stored
+// origin (science.md, "Measuring what training adds").
+func firstLayerKernels(dir string, step int, order []int, learned bool, opts *results.Options) (blocks [][]float32, c, k, at int, err error) {
 	m, at, err := checkpointModel(dir, step, opts)
 	if err != nil {
 		return nil, 0, 0, 0, fmt.Errorf("first-layer kernels (%s): %w", dir, err)
 	}
 	ks := m.FirstKernels()
+	if learned {
+		if ks, err = learnedKernels(dir, ks, opts); err != nil {
+			return nil, 0, 0, 0, fmt.Errorf("first-layer kernels (%s): %w", dir, err)
+		}
+	}
 	if len(ks) == len(order) {
 		aligned := make([]trainer.Kernels, len(ks))
 		for s, b := range order {
@@ -128,4 +135,39 @@ func RejoinMatrix(dir string, step int, order []int) (A [][]float64, at int, err
 		}
 	}
 	return A, at, nil
+}
+
+// learnedKernels returns ks less the same kernels at the run's origin w_0
+// (results.Origin) of the run in dir.
+func learnedKernels(dir string, ks []trainer.Kernels, opts *results.Options) ([]trainer.Kernels, error) {
+	run, err := results.Open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := RunConfig(run)
+	if err != nil {
+		return nil, err
+	}
+	o, err := run.Origin()
+	if err != nil {
+		return nil, err
+	}
+	if o.Weights == nil {
+		return nil, fmt.Errorf("the run stores no initial weights w_0 to subtract ('branchspec analyze %s' stores them)", dir)
+	}
+	m0, err := trainer.LoadModel(cfg, tensorsOf(o.Weights))
+	if err != nil {
+		return nil, fmt.Errorf("initial weights: %w", err)
+	}
+	k0 := m0.FirstKernels()
+	out := make([]trainer.Kernels, len(ks))
+	for b, kk := range ks {
+		d := make([]float32, len(kk.W))
+		for i, w := range kk.W {
+			d[i] = w - k0[b].W[i]
+		}
+		out[b] = kk
+		out[b].W = d
+	}
+	return out, nil
 }
