@@ -40,9 +40,12 @@ test-short:
 
 # bench trains the reference net and then the cifar10-alexnet preset's net
 # (cmd/refbench) with branchspec and with PyTorch (Debian's python3-torch,
-# installed when /usr/bin/python3 lacks it), alternating, and prints per net
-# the medians, the peak memory of each side, the loss curves' agreement and
-# the images/s ratio; the last line is the cifar10-alexnet ratio. The per-op and
+# installed when /usr/bin/python3 lacks it), alternating, and prints the
+# CPU, its features and measured FMA peak, then per net the medians, each
+# side's GFLOP/s and share of the peak, its peak memory, the loss curves'
+# agreement and the images/s ratio; the last line is the cifar10-alexnet
+# ratio. On a busy machine it prints no ratio, says why and exits 3
+# (bin/refbench -allow-busy prints it labelled as not valid). The per-op and
 # per-step benchmarks stay in the packages:
 #   go test -run '^$$' -bench . ./trainer/ops/... ./cmd/refbench
 bench:

@@ -27,6 +27,7 @@ var boundaries = map[string][]string{
 	"experiments/serve":               {"gorgonia.org/", "go.etcd.io/bbolt", "branchspec/configs", "branchspec/trainer", "branchspec/metrics", "branchspec/cmd"},
 	"cmd/branchspec":                  {"gorgonia.org/", "go.etcd.io/bbolt", "branchspec/configs", "branchspec/trainer", "branchspec/metrics", "branchspec/results"},
 	"cmd/refbench":                    {"gorgonia.org/", "go.etcd.io/bbolt", "branchspec/experiments"}, // and so experiments/serve
+	"cmd/refbench/internal/host":      {"branchspec/"},
 	"trainer/ops/gemm":                {"branchspec/configs", "branchspec/trainer/data", "branchspec/results", "branchspec/experiments", "gorgonia.org/"},
 	"trainer/ops/gemm/internal/cblas": {"branchspec/"},
 }

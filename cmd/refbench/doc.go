@@ -18,20 +18,42 @@
 // 5e-4 on the weights; batch 128. PyTorch computes LRN with
 // F.local_response_norm (alpha times the window size, as it divides by it).
 //
+// First it prints the machine: the CPU model and the features its kernels
+// and PyTorch's choose between (AVX2, FMA, AVX-512 F/BW/DQ/VL, from
+// /proc/cpuinfo), the FMA peak of one core measured with the fastest kernel
+// (gemm.MeasurePeak, in thread CPU time), the GEMM kernel identity of the
+// branchspec side and each side's threads.
+//
 // refbench writes the initial weights and the batches as .npy files, runs
 // each side as a child process, alternating, -runs times, and prints every
-// run, the median images/s and the peak resident memory of each side, the
-// loss curves' agreement, per net, with a ratio line for each: "ratio
-// branchspec/pytorch images/s (reference): X.XX", and as the last line,
-// for the last net (cifar10-alexnet by default),
+// run (images/s, the CPU time per second of its timed steps against its
+// threads, peak RSS, and the machine's state around it), the loss curves'
+// agreement, and per side the median images/s, its GFLOP/s (the FLOPs of
+// a training step per image, trainer.Arch.StepFLOPs, times images/s) and
+// its share of the peak of the cores it uses, per net, with a ratio line
+// for each: "ratio branchspec/pytorch images/s (reference): X.XX", and as
+// the last line, for the last net (cifar10-alexnet by default),
 //
 //	ratio branchspec/pytorch images/s: X.XX
 //
+// Only on a quiet machine. Before the first run and before and after each
+// run it reads /proc/loadavg, /proc/stat and its own CPU time, and
+// (package internal/host) counts the machine busy when the 1-minute load
+// average is more than 0.5 above what its own threads explain, or other
+// processes used more than 5% of the CPUs' time during a run, or steal
+// did, or the machine cannot be read. Then it stops at once, prints no
+// ratio, says on stderr where and why with the numbers measured, and exits
+// 3. With -allow-busy it goes on and prints the ratios labelled "busy
+// machine, not valid for reporting" (so the last line is not the line
+// above), lists the reasons on stderr, and still exits 3.
+//
 // Usage:
 //
-//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3]
+//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-allow-busy]
 //
-// It exits 1 when a run fails or the loss curves disagree, 2 on bad flags.
+// It exits 1 when a run fails or the loss curves disagree, 2 on bad flags
+// or a BRANCHSPEC_KERNEL this CPU does not run, 3 when the machine was
+// busy.
 //
 // Boundaries: refbench drives the trainer's graph and solvers directly
 // (Model.Build, Net.Update) and must never import gorgonia or bbolt.

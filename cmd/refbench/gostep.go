@@ -6,13 +6,17 @@ import (
 	"slices"
 	"time"
 
+	"branchspec/cmd/refbench/internal/host"
 	"branchspec/trainer"
 	"branchspec/trainer/optim"
 )
 
-// runResult is what one side reports for one run.
+// runResult is what one side reports for one run: the rate of its timed
+// steps, their wall and process CPU time, and the loss of every step.
 type runResult struct {
 	ImagesPerS float64   `json:"images_per_s"`
+	WallS      float64   `json:"wall_s"`
+	CPUS       float64   `json:"cpu_s"`
 	Losses     []float64 `json:"losses"`
 }
 
@@ -94,7 +98,8 @@ func (s *goSide) step(i int) (float64, error) {
 func (s *goSide) Close() error { return s.net.Close() }
 
 // runGo trains the net described in dir from its weights and batches for
-// warmup+steps full steps, timing the last steps.
+// warmup+steps full steps, timing the last steps in wall and process CPU
+// time.
 func runGo(dir string, warmup, steps int) (runResult, error) {
 	s, err := newGoSide(dir)
 	if err != nil {
@@ -103,8 +108,12 @@ func runGo(dir string, warmup, steps int) (runResult, error) {
 	defer s.Close()
 	res := runResult{Losses: make([]float64, 0, warmup+steps)}
 	var start time.Time
+	var cpu0 time.Duration
 	for i := 0; i < warmup+steps; i++ {
 		if i == warmup {
+			if cpu0, err = host.OwnCPU(); err != nil {
+				return runResult{}, err
+			}
 			start = time.Now()
 		}
 		loss, err := s.step(i)
@@ -114,7 +123,13 @@ func runGo(dir string, warmup, steps int) (runResult, error) {
 		res.Losses = append(res.Losses, loss)
 	}
 	if steps > 0 {
-		res.ImagesPerS = float64(s.batch*steps) / time.Since(start).Seconds()
+		res.WallS = time.Since(start).Seconds()
+		cpu, err := host.OwnCPU()
+		if err != nil {
+			return runResult{}, err
+		}
+		res.CPUS = (cpu - cpu0).Seconds()
+		res.ImagesPerS = float64(s.batch*steps) / res.WallS
 	}
 	return res, nil
 }

@@ -18,6 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
+
+	"branchspec/cmd/refbench/internal/host"
+	"branchspec/trainer"
+	"branchspec/trainer/ops/gemm"
 )
 
 //go:embed torch_ref.py
@@ -30,20 +35,54 @@ var torchScript []byte
 // (cifar10-alexnet, SGD from N(0, 0.01^2)).
 const tolLoss = 1e-3
 
+// Exit statuses.
+const (
+	exitFailed = 1 // a run failed or the loss curves disagree
+	exitUsage  = 2 // bad flags or environment
+	exitBusy   = 3 // the machine was busy (or could not be judged): no valid ratio
+)
+
 // options are refbench's flags.
 type options struct {
 	runs, warmup, steps, threads, check int
 	python                              string
 	nets                                string // comma-separated refNet names
+	allowBusy                           bool
 	child                               string // internal: "go" runs the Go side in this process
 	dir                                 string // internal: the inputs directory of a child run
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+// env is what refbench measures the machine with: its sampler (a
+// host.Sampler) and the FMA peak measurement; tests give fakes.
+type env struct {
+	sampler interface {
+		Take() (host.Snapshot, error)
+		CPUInfo() (host.CPUInfo, error)
+	}
+	peak func() (gemm.Peak, error)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func main() {
+	e := env{sampler: host.System(), peak: func() (gemm.Peak, error) {
+		return gemm.MeasurePeak(gemm.Fastest(), peakReps, peakMinCPU)
+	}}
+	os.Exit(run(os.Args[1:], e, os.Stdout, os.Stderr))
+}
+
+// The FMA peak measurement: repetitions of at least this much thread CPU
+// time each (about a second in all).
+const (
+	peakReps   = 5
+	peakMinCPU = 200 * time.Millisecond
+)
+
+// features are the CPU flags refbench reports: those its kernels and
+// PyTorch's choose between.
+func features() []string {
+	return []string{"avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"}
+}
+
+func run(args []string, e env, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("refbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
@@ -54,14 +93,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.check, "check", 20, "leading steps whose losses must agree (at most warmup+steps)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch and numpy")
 	fs.StringVar(&o.nets, "nets", "reference,cifar10-alexnet", "nets to time, in order; the last one's ratio is the last line")
+	fs.BoolVar(&o.allowBusy, "allow-busy", false, "print the ratios even when the machine was busy, labelled as not valid for reporting (the exit status stays 3)")
 	fs.StringVar(&o.child, "child", "", "internal: run one side in this process")
 	fs.StringVar(&o.dir, "dir", "", "internal: inputs directory of a child run")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitUsage
 	}
-	if o.runs < 1 || o.steps < 1 || o.warmup < 0 || o.check < 0 {
-		fmt.Fprintln(stderr, "refbench: need runs >= 1, steps >= 1, warmup >= 0 and check >= 0")
-		return 2
+	if o.runs < 1 || o.steps < 1 || o.warmup < 0 || o.check < 0 || o.threads < 1 {
+		fmt.Fprintln(stderr, "refbench: need runs >= 1, steps >= 1, warmup >= 0, check >= 0 and threads >= 1")
+		return exitUsage
 	}
 	if o.child != "" {
 		return runChild(o, stdout, stderr)
@@ -71,38 +111,100 @@ func run(args []string, stdout, stderr io.Writer) int {
 		n, err := netNamed(strings.TrimSpace(name))
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			return 2
+			return exitUsage
 		}
 		nets = append(nets, n)
 	}
-	fmt.Fprintf(stdout, "branchspec: GOMAXPROCS %d; pytorch: %d threads (%s)\n", runtime.GOMAXPROCS(0), o.threads, o.python)
+	kernel, err := trainer.GEMMIdentity("")
+	if err != nil {
+		fmt.Fprintln(stderr, "refbench:", err)
+		return exitUsage
+	}
+	mon := &monitor{s: e.sampler, lim: host.DefaultLimits(), allow: o.allowBusy}
+	if err := mon.seed(); err != nil {
+		return refuse(stderr, err)
+	}
+	peak := describe(stdout, e, kernel, o, mon.lim)
+	if err := mon.check("before the first run"); err != nil {
+		return refuse(stderr, err)
+	}
 	var failed error
 	for i, n := range nets {
-		if err := bench(o, n, i == len(nets)-1, stdout); err != nil {
+		err := bench(o, n, i == len(nets)-1, peak, mon, stdout)
+		var busy *busyError
+		if errors.As(err, &busy) {
+			return refuse(stderr, err)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "refbench: %s: %v\n", n.name, err)
 			failed = err
 		}
 	}
-	if failed != nil {
-		return 1
+	switch {
+	case failed != nil:
+		return exitFailed
+	case len(mon.busy) > 0:
+		fmt.Fprintln(stderr, "refbench: NOT VALID FOR REPORTING (-allow-busy): the machine was busy:")
+		for _, r := range mon.busy {
+			fmt.Fprintln(stderr, "  "+r)
+		}
+		return exitBusy
 	}
 	return 0
+}
+
+// refuse prints why no ratio is printed and returns exitBusy.
+func refuse(w io.Writer, err error) int {
+	fmt.Fprintln(w, "refbench: no ratio printed: the machine was busy (-allow-busy prints it anyway, labelled as not valid for reporting):")
+	var busy *busyError
+	if errors.As(err, &busy) {
+		for _, r := range busy.reasons {
+			fmt.Fprintln(w, "  "+r)
+		}
+	} else {
+		fmt.Fprintln(w, "  "+err.Error())
+	}
+	return exitBusy
+}
+
+// describe prints the machine (CPU model, features, the FMA peak), the
+// kernel and threads of each side and the quiet-machine limits, and
+// returns the measured peak per core in GFLOP/s (0 where it could not be
+// measured).
+func describe(w io.Writer, e env, kernel string, o options, l host.Limits) float64 {
+	info, err := e.sampler.CPUInfo()
+	if err != nil {
+		fmt.Fprintf(w, "cpu: unknown (%v)\n", err)
+	} else {
+		fmt.Fprintf(w, "cpu: %s, %d CPUs\nfeatures: %s\n", info, runtime.NumCPU(), info.Features(features()...))
+	}
+	peak := 0.0
+	if p, err := e.peak(); err != nil {
+		fmt.Fprintf(w, "machine peak: not measured (%v); shares of the peak are left out\n", err)
+	} else {
+		fmt.Fprintf(w, "machine peak: %s\n", p)
+		peak = p.GFLOPS
+	}
+	fmt.Fprintf(w, "branchspec: kernel %s, GOMAXPROCS %d; pytorch: %d threads (%s)\n", kernel, runtime.GOMAXPROCS(0), o.threads, o.python)
+	fmt.Fprintf(w, "quiet machine: 1-minute load average at most %.2f above our own threads'; during each run other processes at most %.0f%% and steal at most %.0f%% of the CPUs' time\n",
+		l.Load, 100*l.Others, 100*l.Steal)
+	return peak
 }
 
 // runChild runs the Go side once and prints its result as one JSON line.
 func runChild(o options, stdout, stderr io.Writer) int {
 	if o.child != "go" {
 		fmt.Fprintf(stderr, "refbench: unknown child %q\n", o.child)
-		return 2
+		return exitUsage
 	}
 	res, err := runGo(o.dir, o.warmup, o.steps)
 	if err != nil {
 		fmt.Fprintln(stderr, "refbench:", err)
-		return 1
+		return exitFailed
 	}
 	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		fmt.Fprintln(stderr, "refbench:", err)
-		return 1
+		return exitFailed
 	}
 	return 0
 }
@@ -113,17 +215,40 @@ type sideRun struct {
 	maxRSS int64 // bytes
 }
 
+// cpuThreads is the CPU time the side got per second of its timed steps:
+// how many of its threads ran on average (its thread count on a quiet
+// machine, for code that keeps them all busy).
+func (r sideRun) cpuThreads() float64 {
+	if r.WallS <= 0 {
+		return 0
+	}
+	return r.CPUS / r.WallS
+}
+
 // side is one implementation under test.
 type side struct {
-	name string
-	cmd  func() *exec.Cmd
-	runs []sideRun
+	name    string
+	threads int
+	cmd     func() *exec.Cmd
+	runs    []sideRun
 }
 
 // bench times net on both sides and prints its runs, medians and ratio;
 // the last net's ratio line is the plain "ratio branchspec/pytorch
-// images/s: X.XX", the others name their net.
-func bench(o options, net refNet, last bool, w io.Writer) error {
+// images/s: X.XX", the others name their net. The monitor judges every
+// run; at the first busy one bench returns its *busyError (unless
+// -allow-busy, when the ratio lines say they are not valid). peak is the
+// FMA peak of one core in GFLOP/s, or 0.
+func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Writer) error {
+	cfg, err := net.config()
+	if err != nil {
+		return err
+	}
+	arch, err := trainer.NewArch(cfg)
+	if err != nil {
+		return err
+	}
+	flops := arch.StepFLOPs()
 	dir, err := os.MkdirTemp("", "refbench-")
 	if err != nil {
 		return err
@@ -141,40 +266,74 @@ func bench(o options, net refNet, last bool, w io.Writer) error {
 		return err
 	}
 	steps := []string{"-warmup", strconv.Itoa(o.warmup), "-steps", strconv.Itoa(o.steps)}
-	torch := &side{name: "pytorch", cmd: func() *exec.Cmd {
+	torch := &side{name: "pytorch", threads: o.threads, cmd: func() *exec.Cmd {
 		return exec.Command(o.python, script, dir, strconv.Itoa(o.warmup), strconv.Itoa(o.steps), strconv.Itoa(o.threads))
 	}}
-	ours := &side{name: "branchspec", cmd: func() *exec.Cmd {
+	ours := &side{name: "branchspec", threads: runtime.GOMAXPROCS(0), cmd: func() *exec.Cmd {
 		return exec.Command(self, append([]string{"-child", "go", "-dir", dir}, steps...)...)
 	}}
 	fmt.Fprintf(w, "\n%s: %d runs per side, alternating, each %d warmup + %d timed steps\n",
 		net.title, o.runs, o.warmup, o.steps)
-	fmt.Fprintf(w, "load average before: %s\n", loadAvg())
+	fmt.Fprintf(w, "work: %.1f MFLOP per image and training step (2 per multiply-add of the convs and linear layers, forward and backward)\n", flops/1e6)
 	for i := 0; i < o.runs; i++ {
 		for _, s := range []*side{torch, ours} {
-			r, err := runSide(s.cmd())
-			if err != nil {
+			var r sideRun
+			v, err := mon.around(fmt.Sprintf("%s run %d of %s", s.name, i+1, net.name), func() (err error) {
+				r, err = runSide(s.cmd())
+				return err
+			})
+			var busy *busyError
+			if err != nil && !errors.As(err, &busy) {
 				return fmt.Errorf("%s run %d: %w", s.name, i+1, err)
 			}
 			s.runs = append(s.runs, r)
-			fmt.Fprintf(w, "run %d %-10s %8.1f images/s  peak RSS %6.1f MiB\n", i+1, s.name, r.ImagesPerS, mib(r.maxRSS))
+			mark := ""
+			if v.Busy() {
+				mark = "  BUSY"
+			}
+			fmt.Fprintf(w, "run %d %-10s %8.1f images/s  CPU %4.2f of %d threads  peak RSS %6.1f MiB  %s%s\n",
+				i+1, s.name, r.ImagesPerS, r.cpuThreads(), s.threads, mib(r.maxRSS), v, mark)
+			if err != nil {
+				return err
+			}
 		}
 	}
-	fmt.Fprintf(w, "load average after: %s (other work on the machine slows both sides, PyTorch's OpenMP threads most)\n", loadAvg())
 	agree := checkLosses(w, ours.runs[0].Losses, torch.runs[0].Losses, o.check)
 	for _, s := range []*side{torch, ours} {
-		fmt.Fprintf(w, "median %-10s %8.1f images/s  peak RSS %6.1f MiB\n", s.name, median(s.imagesPerS()), mib(s.peakRSS()))
+		ips := median(s.imagesPerS())
+		fmt.Fprintf(w, "median %-10s %8.1f images/s  %6.1f GFLOP/s%s  peak RSS %6.1f MiB\n",
+			s.name, ips, ips*flops/1e9, peakShare(ips*flops/1e9, peak, s.threads), mib(s.peakRSS()))
 	}
 	ratio := median(ours.imagesPerS()) / median(torch.imagesPerS())
-	if last {
+	label := ""
+	if len(mon.busy) > 0 {
+		label = "busy machine, not valid for reporting"
+	}
+	switch {
+	case last && label == "":
 		fmt.Fprintf(w, "ratio branchspec/pytorch images/s: %.2f\n", ratio)
-	} else {
+	case last:
+		fmt.Fprintf(w, "ratio branchspec/pytorch images/s (%s): %.2f\n", label, ratio)
+	case label == "":
 		fmt.Fprintf(w, "ratio branchspec/pytorch images/s (%s): %.2f\n", net.name, ratio)
+	default:
+		fmt.Fprintf(w, "ratio branchspec/pytorch images/s (%s; %s): %.2f\n", net.name, label, ratio)
 	}
 	if !agree {
 		return errors.New("the loss curves disagree")
 	}
 	return nil
+}
+
+// peakShare is ", S% of peak (C cores)": gflops over the peak of the cores
+// threads use (at most the CPUs this process may run on), or "" without a
+// peak.
+func peakShare(gflops, peak float64, threads int) string {
+	if peak <= 0 {
+		return ""
+	}
+	cores := min(threads, runtime.NumCPU())
+	return fmt.Sprintf(", %4.1f%% of peak (%d cores)", 100*gflops/(peak*float64(cores)), cores)
 }
 
 // runSide runs one child and reads its JSON report and peak RSS.
@@ -248,20 +407,6 @@ func median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages from /proc/loadavg,
-// or "unknown".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := bytes.Fields(b)
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return string(bytes.Join(f[:3], []byte(" ")))
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

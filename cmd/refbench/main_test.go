@@ -87,9 +87,9 @@ func runGoTrains(t *testing.T, net refNet) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-runs", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}} {
+	for _, args := range [][]string{{"-runs", "0"}, {"-threads", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}} {
 		var out, errOut bytes.Buffer
-		if code := run(args, &out, &errOut); code != 2 {
+		if code := run(args, fakeEnv(nil), &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, strings.TrimSpace(errOut.String()))
 		}
 	}
