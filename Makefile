@@ -10,7 +10,7 @@ TAGS    := $(if $(BLAS),-tags $(BLAS),)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -ldflags "-X main.version=$(VERSION)"
 
-.PHONY: all build demo test test-short bench lint deps clean fuzz fuzz-short
+.PHONY: all build demo test test-short bench lint deps clean fuzz fuzz-short results
 
 all: build
 
@@ -131,3 +131,14 @@ serve-check: build
 		else echo "serve-check needs $(CHROMIUM): apt-get update && apt-get install -y --no-install-recommends chromium"; exit 1; fi; }
 	cd .ci/servecheck && $(GO) vet ./...
 	.ci/servecheck/check.sh $(BIN) $(SC) $(CHROMIUM)
+
+# results reruns the checked-in experiments and rewrites their summaries
+# under experiments/results/ (experiments/results/reproduce.sh; RESULTS.md,
+# the prose, is not rewritten). Sweeps resume, so an interrupted `make
+# results` goes on where it stopped. Runs land in RUNS, outside the work
+# tree; DATA is CIFAR-10 as an image folder.
+RUNS ?= $(HOME)/branchspec-runs
+DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg
+JOBS ?= 2
+results: build
+	experiments/results/reproduce.sh $(BIN) $(RUNS) $(DATA) $(JOBS)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# collect.sh BIN RUNS EXPERIMENT BASELINE OUT: write the checked-in summary
+# of an experiment's runs (RUNS/EXPERIMENT) into OUT: compare's JSON and
+# its CSV tables, the curve plots of the headline metrics, the report HTML,
+# the sweep's plan (config hashes, seeds), and the first-layer kernel grids
+# (w and what training added, w - w0) of the first seed of BASELINE. No run
+# store is copied. The numbers are the same bits on every rerun
+# (compare's streams are seeded; wall-clock fields aside).
+set -euo pipefail
+if [ $# -ne 5 ]; then
+	echo "usage: $0 BIN RUNS EXPERIMENT BASELINE OUT" >&2
+	exit 2
+fi
+bin=$1 runs=$2 exp=$3 base=$4 out=$5
+dir="$runs/$exp"
+[ -d "$dir" ] || { echo "$0: no runs at $dir (run the sweep first)" >&2; exit 1; }
+mkdir -p "$out/plots"
+# The metrics worth plotting: the primary endpoints, what they are read
+# against, accuracy.
+metrics=(--metric dchroma.eta2 --metric dchroma.eta2.p --metric chroma.eta2
+	--metric 'dchroma.a*' --metric rejoin.fmaxshare --metric rejoin.fmaxshare.p
+	--metric 'lesion.a?' --metric drift --metric test.acc --metric test.loss)
+"$bin" compare "$dir" --baseline "$base" --json > "$out/compare.json.tmp"
+mv "$out/compare.json.tmp" "$out/compare.json"
+for t in contrasts splits feedback seeds skipped; do
+	"$bin" compare "$dir" --baseline "$base" --csv --table "$t" > "$out/$t.csv.tmp"
+	mv "$out/$t.csv.tmp" "$out/$t.csv"
+done
+"$bin" compare "$dir" --baseline "$base" "${metrics[@]}" --csv --table curves > "$out/curves.csv.tmp"
+mv "$out/curves.csv.tmp" "$out/curves.csv"
+"$bin" compare "$dir" --baseline "$base" "${metrics[@]}" --plots "$out/plots" > /dev/null
+"$bin" report "$dir" --baseline "$base" -o "$out/report.html"
+seed=$(ls "$dir/$base" | sort -t- -k2 -n | head -1)
+"$bin" filters "$dir/$base/$seed" -o "$out/kernels-$base-$seed.png"
+"$bin" filters "$dir/$base/$seed" --learned -o "$out/kernels-learned-$base-$seed.png"
+"$bin" ls "$dir" > "$out/runs.txt"
+"$bin" version > "$out/version.txt"
