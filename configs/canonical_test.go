@@ -186,7 +186,7 @@ func mutations(rv reflect.Value, path string, check func(path string)) {
 // everything else, when set; the text parses back to the same config.
 func TestCanonicalOmitsDefaults(t *testing.T) {
 	text := string(Defaults().Canonical())
-	for _, key := range []string{"[data.folder]", "[data.preprocess]", "[data.augment]", "[model.lrn]", "init_std", "global_pool", "stride", "lrn", "activation", "bias_init"} {
+	for _, key := range []string{"[data.folder]", "[data.preprocess]", "[data.augment]", "[model.lrn]", "init_std", "global_pool", "stride", "lrn", "activation", "bias_init", "gray_branch", "axis"} {
 		if strings.Contains(text, key) {
 			t.Errorf("the defaults' canonical text names %q", key)
 		}
@@ -199,6 +199,9 @@ flip = true
 [model]
 branch = [{out = 4, kernel = 3, stride = 2, lrn = true, activation = "linear", init_std = 0.5, bias_init = -0.0}, {out = 4, kernel = 3, pool = 2, pool_stride = 2}]
 init = "normal"
+[regime]
+gray_branch = 0
+bias = {epsilon = 0.5, axis = "luminance"}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +212,8 @@ init = "normal"
 		"\n[data.augment]\npad = 0\nflip = true\n",
 		`branch = [{out = 4, kernel = 3, pool = 0, stride = 2, lrn = true, activation = "linear", init_std = 0.5, bias_init = -0.0}, {out = 4, kernel = 3, pool = 2, pool_stride = 2}]`,
 		"init = \"normal\"\n",
+		"\ngray_branch = 0\n",
+		"\n[regime.bias]\nbranch = 0\nepsilon = 0.5\naxis = \"luminance\"\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("canonical text lacks %q:\n%s", want, got)

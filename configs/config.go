@@ -384,9 +384,9 @@ type Metrics struct {
 }
 
 // Interventions are the [regime] table: what a run does to its net to test
-// the feedback-loop hypothesis. The zero value is the baseline. Layer names are stem.I, branch.B.I,
-// branch.*.I (every branch), trunk.I, hidden.I and out; they must exist in
-// the model.
+// the feedback-loop hypothesis. Defaults().Regime is the baseline (its
+// GrayBranch is -1). Layer names are stem.I, branch.B.I, branch.*.I (every
+// branch), trunk.I, hidden.I and out; they must exist in the model.
 type Interventions struct {
 	// Freeze lists layers whose parameters are not updated for a step range.
 	Freeze []Freeze `toml:"freeze"`
@@ -397,6 +397,15 @@ type Interventions struct {
 	Mixing Mixing `toml:"mixing"`
 	// Bias adds a chromatic bias to one branch's first-layer kernels at init.
 	Bias Bias `toml:"bias"`
+	// GrayBranch is the branch whose first conv reads gray(x), the Rec. 601
+	// luminance of the network's input replicated over its three channels,
+	// while the other branches read x: a split planted in what training
+	// adds (a positive control). -1 (the default) is off; otherwise
+	// 0..branches-1, with branches >= 2, 3-channel input, no stem, and a
+	// preprocessing that gives every channel one gain (data.preprocess.kind
+	// "none" or "mean-image"), so that gray(x) is the luminance of the
+	// image as the net sees it.
+	GrayBranch int `toml:"gray_branch,omitdefault"`
 }
 
 // Freeze keeps Layer's parameters fixed for steps in [From, To).
@@ -438,4 +447,17 @@ type Bias struct {
 	// Epsilon is the bias size, >= 0 (to bias the other way, name the other
 	// branch). When > 0 the input must have 3 channels and the model no stem.
 	Epsilon float64 `toml:"epsilon"`
+	// Axis is the achromatic axis the bias is orthogonal to at every tap:
+	// "rgb" (the default; the equal-weight axis (1, 1, 1), as runs made
+	// before this key) or "luminance" (Rec. 601, (0.299, 0.587, 0.114), the
+	// axis along which the metrics measure kernel chroma when every input
+	// channel has one gain; so it needs data.preprocess.kind "none" or
+	// "mean-image").
+	Axis string `toml:"axis,omitdefault"`
 }
+
+// Bias axes (Bias.Axis).
+const (
+	BiasAxisRGB       = "rgb"
+	BiasAxisLuminance = "luminance"
+)

@@ -55,7 +55,8 @@ func everyKey(t *testing.T) *Config {
 	c := Defaults()
 	if err := c.SetAll([]string{`data.source="folder"`, `data.path="d"`, "data.folder.size=32", "data.folder.classes=10",
 		`data.preprocess.kind="mean-image"`, "data.preprocess.scale=1", "data.augment.pad=1",
-		"model.init_std=0.5", "model.global_pool=true", "model.lrn.size=3"}); err != nil {
+		"model.init_std=0.5", "model.global_pool=true", "model.lrn.size=3",
+		"regime.gray_branch=1", `regime.bias.axis="luminance"`}); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -204,7 +205,8 @@ to = 20
 [regime]
 rerandomize = [{layer = "branch.0.0", every = 100}]
 mixing = {layer = "branch.*.1", p = 0.25}
-bias = {branch = 1, epsilon = 0.5}
+bias = {branch = 1, epsilon = 0.5, axis = "luminance"}
+gray_branch = 1
 `
 	c, err := Parse("x.toml", []byte(text))
 	if err != nil {
@@ -214,7 +216,8 @@ bias = {branch = 1, epsilon = 0.5}
 		Freeze:      []Freeze{{Layer: "branch.*.1", To: -1}, {Layer: "out", From: 10, To: 20}},
 		Rerandomize: []Rerandomize{{Layer: "branch.0.0", Every: 100}},
 		Mixing:      Mixing{Layer: "branch.*.1", P: 0.25},
-		Bias:        Bias{Branch: 1, Epsilon: 0.5},
+		Bias:        Bias{Branch: 1, Epsilon: 0.5, Axis: BiasAxisLuminance},
+		GrayBranch:  1,
 	}
 	if !reflect.DeepEqual(c.Regime, want) {
 		t.Errorf("regime = %+v; want %+v", c.Regime, want)

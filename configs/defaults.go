@@ -64,5 +64,9 @@ func Defaults() *Config {
 			LesionExamples: 500,
 			CSITop:         16,
 		},
+		Regime: Interventions{
+			Bias:       Bias{Axis: BiasAxisRGB},
+			GrayBranch: -1,
+		},
 	}
 }

@@ -243,6 +243,20 @@ func TestParseErrors(t *testing.T) {
 			`x.toml:2: regime.bias.branch: must be in 0..1, got 2`},
 		{"regime/bias epsilon", "[regime.bias]\nepsilon = -0.1\n",
 			`x.toml:2: regime.bias.epsilon: must be >= 0 and finite, got -0.1`},
+		{"regime/bias axis", "[regime.bias]\nepsilon = 0.1\naxis = \"lab\"\n",
+			`x.toml:3: regime.bias.axis: must be one of "rgb", "luminance"; got "lab"`},
+		{"regime/bias luminance per-channel", "[data.preprocess]\nkind = \"per-channel\"\n[regime.bias]\nepsilon = 0.1\naxis = \"luminance\"\n",
+			`x.toml:5: regime.bias.axis: needs one gain on every input channel (data.preprocess.kind "none" or "mean-image"), got "per-channel"`},
+		{"regime/gray branch range", "[regime]\ngray_branch = 2\n",
+			`x.toml:2: regime.gray_branch: must be in -1..1, got 2`},
+		{"regime/gray branch one branch", "[model]\nbranches = 1\n[regime]\ngray_branch = 0\n",
+			`x.toml:4: regime.gray_branch: needs model.branches >= 2 (a branch that reads colour beside it), got 1`},
+		{"regime/gray branch idx", "[data]\nsource = \"idx\"\npath = \"/x\"\ntrain_size = 0\ntest_size = 0\n[model]\ntrunk = [{out = 8, kernel = 3}]\n[regime]\ngray_branch = 1\n",
+			`x.toml:9: regime.gray_branch: needs 3-channel input; source "idx" has 1 channel(s)`},
+		{"regime/gray branch stem", "[model]\nstem = [{out = 8, kernel = 3}]\n[regime]\ngray_branch = 0\n",
+			`x.toml:4: regime.gray_branch: needs the first conv inside the branches, but model.stem has 1 layer(s)`},
+		{"regime/gray branch per-channel", "[data.preprocess]\nkind = \"per-channel\"\n[regime]\ngray_branch = 0\n",
+			`x.toml:4: regime.gray_branch: needs one gain on every input channel (data.preprocess.kind "none" or "mean-image"), got "per-channel"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -491,7 +491,48 @@ func (c *Config) validateRegime() *Error {
 	if e := c.validateMixing(); e != nil {
 		return e
 	}
-	return c.validateBias()
+	if e := c.validateBias(); e != nil {
+		return e
+	}
+	return c.validateGrayBranch()
+}
+
+// needsOneGain is the complaint about a regime (key) that needs every
+// input channel to have one gain, or "" when the preprocessing gives them
+// one: per-channel preprocessing scales the channels apart, which tilts the
+// input space's luminance axis away from Rec. 601's.
+func (c *Config) needsOneGain() string {
+	if kind := c.Data.PreprocessKind(); kind == PreprocessPerChannel {
+		return fmt.Sprintf("needs one gain on every input channel (data.preprocess.kind %q or %q), got %q", PreprocessNone, PreprocessMeanImage, kind)
+	}
+	return ""
+}
+
+// validateGrayBranch checks regime.gray_branch: -1 (off) or a branch of a
+// model of >= 2 branches whose first convs read the 3-channel input with
+// one gain on every channel.
+func (c *Config) validateGrayBranch() *Error {
+	const key = "regime.gray_branch"
+	g := c.Regime.GrayBranch
+	if g == -1 {
+		return nil
+	}
+	if e := intIn(key, g, -1, c.Model.Branches-1); e != nil {
+		return e
+	}
+	if c.Model.Branches < 2 {
+		return keyError(key, fmt.Sprintf("needs model.branches >= 2 (a branch that reads colour beside it), got %d", c.Model.Branches))
+	}
+	if ch, _, _ := c.InputShape(); ch != 3 {
+		return keyError(key, fmt.Sprintf("needs 3-channel input; source %q has %d channel(s)", c.Data.Source, ch))
+	}
+	if n := len(c.Model.Stem); n > 0 {
+		return keyError(key, fmt.Sprintf("needs the first conv inside the branches, but model.stem has %d layer(s)", n))
+	}
+	if msg := c.needsOneGain(); msg != "" {
+		return keyError(key, msg)
+	}
+	return nil
 }
 
 func (c *Config) validateMixing() *Error {
@@ -541,11 +582,15 @@ func (c *Config) validateBias() *Error {
 	if e := first(
 		intIn("regime.bias.branch", bs.Branch, 0, c.Model.Branches-1),
 		nonNegative("regime.bias.epsilon", bs.Epsilon),
+		oneOf("regime.bias.axis", bs.Axis, BiasAxisRGB, BiasAxisLuminance),
 	); e != nil {
 		return e
 	}
 	if bs.Epsilon == 0 {
 		return nil
+	}
+	if msg := c.needsOneGain(); msg != "" && bs.Axis == BiasAxisLuminance {
+		return keyError("regime.bias.axis", msg)
 	}
 	if ch, _, _ := c.InputShape(); ch != 3 {
 		return keyError("regime.bias.epsilon", fmt.Sprintf("needs 3-channel input; source %q has %d channel(s)", c.Data.Source, ch))

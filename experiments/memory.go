@@ -260,8 +260,9 @@ func datasetSizes(cfg *configs.Config) (train, test, files int) {
 //	metrics    held-out branch outputs for CKA and lesions, the CKA Gram
 //	           matrices (n x n float64 per branch, on x and gray(x))
 //
-// where A is the activation values of one example (the input, every conv's
-// output before and after its pool, the concat and every linear layer);
+// where A is the activation values of one example (the input and, under
+// regime.gray_branch, its gray copy; every conv's output before and after
+// its pool, the concat and every linear layer);
 // all but the data times heapFactor, plus the program itself
 // (programBytes). cfg must be valid.
 func EstimateRun(cfg *configs.Config) (MemoryEstimate, error) {
@@ -272,6 +273,9 @@ func EstimateRun(cfg *configs.Config) (MemoryEstimate, error) {
 	c, h, w := cfg.InputShape()
 	input := float64(c * h * w)
 	act, afterRejoin, params := input, 0.0, 0.0
+	if cfg.Regime.GrayBranch >= 0 {
+		act += input
+	}
 	rejoin := 0.0 // values at the concat, per example
 	for _, l := range layers {
 		params += float64(l.Params)

@@ -61,6 +61,9 @@ type Arch struct {
 	// regime is off; MixP is its fraction p of cross-branch connections.
 	MixLayer int
 	MixP     float64
+	// GrayBranch is the branch whose first conv reads gray(x) (the
+	// gray_branch regime; see Model.Build), or -1.
+	GrayBranch int
 }
 
 // NewArch resolves the architecture of cfg from configs' Layers walker,
@@ -72,7 +75,7 @@ func NewArch(cfg *configs.Config) (*Arch, error) {
 	}
 	c, h, w := cfg.InputShape()
 	m := cfg.Model
-	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes(), MixLayer: -1, GlobalPool: m.GlobalPool, LRN: m.LRN,
+	a := &Arch{C: c, H: h, W: w, Classes: cfg.Classes(), MixLayer: -1, GrayBranch: cfg.Regime.GrayBranch, GlobalPool: m.GlobalPool, LRN: m.LRN,
 		Branches: make([][]Conv, m.Branches), RejoinChannels: make([]int, m.Branches)}
 	if mx := cfg.Regime.Mixing; mx.Layer != "" {
 		i, err := mixIndex(mx.Layer)
@@ -114,6 +117,9 @@ func (a *Arch) addBranches(branches int) error {
 		if a.MixLayer >= 0 && a.MixLayer < len(br) {
 			br[a.MixLayer].In, br[a.MixLayer].Mixed = br[a.MixLayer].In*branches, true
 		}
+	}
+	if g := a.GrayBranch; g >= 0 && (g >= branches || len(a.Stem) > 0 || a.C != 3) {
+		return fmt.Errorf("trainer: gray_branch regime: branch %d of %d, %d stem layer(s), %d input channel(s); want a branch whose first conv reads 3 channels", g, branches, len(a.Stem), a.C)
 	}
 	if a.MixLayer >= 0 {
 		return a.checkMixing()

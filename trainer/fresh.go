@@ -20,7 +20,7 @@ func (m *Model) Reinitialize(cfg *configs.Config, init, bias *rand.Rand) error {
 		m.InitParam(p, init)
 	}
 	if b := cfg.Regime.Bias; b.Epsilon > 0 {
-		return m.ApplyBias(b.Branch, b.Epsilon, bias)
+		return m.ApplyBias(b, bias)
 	}
 	return nil
 }

@@ -143,8 +143,17 @@ func refForward(m *Model, x []float64, labels []int, n int) (loss float64, logit
 			h = conv(h, cv)
 		}
 		var cat fmap
-		for _, br := range a.Branches {
+		for b, br := range a.Branches {
 			hb := h
+			if b == a.GrayBranch {
+				// gray(x): Rec. 601 luminance replicated over the channels.
+				hw := h.h * h.w
+				hb = fmap{3, h.h, h.w, make([]float64, 3*hw)}
+				for i := range hw {
+					y := 0.299*h.v[i] + 0.587*h.v[hw+i] + 0.114*h.v[2*hw+i]
+					hb.v[i], hb.v[hw+i], hb.v[2*hw+i] = y, y, y
+				}
+			}
 			for _, cv := range br {
 				hb = conv(hb, cv)
 			}
@@ -209,7 +218,7 @@ var natural = []string{
 // branches, concat, trunk, hidden, loss; and the natural-image knobs)
 // against the float64 reference.
 func TestForwardMatchesReference(t *testing.T) {
-	for _, sets := range [][]string{nil, natural} {
+	for _, sets := range [][]string{nil, natural, append(natural, "regime.gray_branch=1")} {
 		forwardMatchesReference(t, testConfig(t, sets...))
 	}
 }
@@ -297,6 +306,8 @@ func TestModelGradientFiniteDifference(t *testing.T) {
 		{"no trunk, no hidden", []string{"model.stem=[]", "model.trunk=[]", "model.hidden=[]"}},
 		{"strided conv, LRN, overlapping pool, linear conv, global pool", natural},
 		{"global pool without a trunk", append(natural, "model.trunk=[]", "model.hidden=[]")},
+		{"gray branch 0", []string{"model.stem=[]", "regime.gray_branch=0"}},
+		{"gray branch 1, natural knobs", append(natural, "regime.gray_branch=1")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := NewModel(testConfig(t, tc.sets...), Stream(7, "init", 0))

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"branchspec/configs"
+	"branchspec/trainer/data"
 	"branchspec/trainer/ops"
 	"branchspec/trainer/optim"
 
@@ -44,6 +45,9 @@ type Net struct {
 	// firstAct[i] is the activation of the i-th layer of Arch.FirstConvs:
 	// after its ReLU, before LRN and pooling.
 	firstAct []*G.Node
+	// gray is gray(x), what the gray branch's first conv reads (nil when
+	// the regime is off).
+	gray *G.Node
 }
 
 // NetOptions selects what a graph computes.
@@ -65,6 +69,44 @@ type NetOptions struct {
 // of every branch's layer I-1 output (branch 0's channels first) through
 // weights multiplied elementwise by the layer's constant mask node
 // ("branch.B.I.mask"), so masked connections neither act nor get gradient.
+//
+// Under the gray_branch regime (Arch.GrayBranch = B >= 0) branch B's first
+// conv reads gray(x) instead of x, where x is the network's input (after
+// preprocessing) and
+//
+//	gray(x)[c][i] = 0.299 x[0][i] + 0.587 x[1][i] + 0.114 x[2][i]   for c = 0, 1, 2
+//
+// (Rec. 601, ops.Gray with data's luma weights: the same float32 values
+// data.Gray gives). It is a fixed linear map in the graph, with no
+// parameters and no gradient (the conv reading it treats it as data), so
+// the model's parameters, checkpoints and every other run are unchanged.
+// gray is taken of the preprocessed input, not of the raw image as
+// data.grayscale does: with one gain r on every channel (preprocessing
+// "none", or "mean-image" x = (v - M) r; configs refuses per-channel)
+// gray(x) = (gray(v) - gray(M)) r, while data.grayscale feeds
+// (gray(v) - M) r. The two differ by the constant image (M - gray(M)) r,
+// the mean image's colour, which carries nothing about the example; taking
+// gray of x keeps it out, so that gray(x) is exactly replicated at every
+// pixel. Then the loss gradient of a first-layer weight w[o][c][t] (tap t)
+// is sum over examples and positions p of delta[o][p] gray(x)[c][p + t],
+// the same for c = 0, 1, 2. SGD (with momentum) and Adam update each
+// weight from its own gradient history, so without weight decay every
+// update is along (1, 1, 1) at each tap, and so is dw = w_t - w_0 (up to
+// float32 rounding). Weight decay (SGD's L2 term, Adam's decoupled decay)
+// is linear in w, so the part P w_0 of the initial kernel off (1, 1, 1)
+// shrinks by a factor f_t common to all weights, adding (f_t - 1) P w_0 to
+// dw (f_t = 0.95 after 1000 SGD steps of lr 0.01, momentum 0.9, lambda
+// 5e-4: small next to what training adds). The kernel chroma of such a dw along the input
+// space's luminance axis u = L / ||L||, L = (0.299, 0.587, 0.114), is the
+// constant
+//
+//	c = 1 - (u . 1)^2 / 3 = 1 - (L . 1)^2 / (3 ||L||^2) = 1 - 1/(3 * 0.446966) = 0.254231
+//
+// for every unit, while a branch that reads colour learns kernels of any
+// chroma: a between-branch split of dchroma planted by construction (the
+// unit itself is blind to colour: on x its kernel acts as
+// (sum_c w[c][t]) L at tap t, of chroma 0).
+//
 // On error it returns a nil *Net.
 func (m *Model) Build(o NetOptions) (*Net, error) {
 	b, err := m.newBuilder(o)
@@ -146,7 +188,8 @@ func (b *builder) masked(p *Param) (*G.Node, error) {
 // pool. act is the conv's activation (before LRN and the pool), out the
 // layer's output.
 func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
-	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: h == b.n.x, Kernel: b.m.gemm}
+	isData := h == b.n.x || h == b.n.gray
+	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: isData, Kernel: b.m.gemm}
 	if act, err = ops.Conv(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], p); err != nil {
 		return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 	}
@@ -206,12 +249,20 @@ func (b *builder) body(train bool) (*G.Node, error) {
 // each branch's output. Without mixing each branch is built in one pass.
 // With mixing at layer I the branches' layers before I are built first,
 // then every branch's layers from I on, the mixed layer I reading the
-// concatenation of all branches' layer I-1 outputs.
+// concatenation of all branches' layer I-1 outputs. The gray branch (if
+// any) reads gray(h), h being the input (see Build).
 func (b *builder) branches(h *G.Node) ([]*G.Node, error) {
 	a := b.m.arch
 	hs := make([]*G.Node, len(a.Branches))
 	for i := range hs {
 		hs[i] = h
+	}
+	if a.GrayBranch >= 0 {
+		g, err := ops.Gray(h, [3]float32{data.LumaR, data.LumaG, data.LumaB})
+		if err != nil {
+			return nil, fmt.Errorf("trainer: gray input of branch %d: %w", a.GrayBranch, err)
+		}
+		b.n.gray, hs[a.GrayBranch] = g, g
 	}
 	if a.MixLayer < 0 {
 		return b.branchLayers(hs, 0, math.MaxInt, nil)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"branchspec/configs"
+	"branchspec/trainer/data"
 )
 
 // This file implements the interventions of the config's [regime] table,
@@ -29,8 +30,9 @@ import (
 //     weights before the redraw; the redraw is a pure function of (seed, layer,
 //     s), so a run resumed from that checkpoint redraws the same values.
 //   - mixing {branch.*.I, p}: see DrawMask and Model.Build.
-//   - bias {branch, epsilon}: see ApplyBias; New applies it to the initial
-//     weights with Stream(seed, "bias", 0).
+//   - bias {branch, epsilon, axis}: see ApplyBias; New applies it to the
+//     initial weights with Stream(seed, "bias", 0).
+//   - gray_branch B: branch B's first conv reads gray(x); see Model.Build.
 //
 // A layer named by a regime may be "branch.*.I": it stands for that layer of
 // every branch, each handled on its own (its own stream).
@@ -117,21 +119,33 @@ func (m *Model) drawMasks(rng *rand.Rand) {
 	}
 }
 
-// ApplyBias adds a chromatic bias of size epsilon to every unit's kernel of
-// branch b's first conv, which reads the RGB input. For unit o with kernel
-// w_o [3, K, K]:
+// ApplyBias adds a chromatic bias of size epsilon = bias.Epsilon to every
+// unit's kernel of branch bias.Branch's first conv, which reads the RGB
+// input. For unit o with kernel w_o [3, K, K]:
 //
 //	g_o  ~ N(0, I) over [3, K, K]                  (3*K*K draws from rng)
-//	c_o  = g_o - mean_rgb(g_o)                     (zero mean over the colour
-//	                                                channels at every tap)
+//	c_o  = P g_o                                   (purely chromatic)
 //	d_o  = c_o - (<c_o, w_o> / ||P w_o||^2) P w_o  (orthogonal to w_o)
 //	u_o  = d_o / ||d_o||
 //	w_o += epsilon * ||w_o|| * u_o
 //
-// where P w = w - mean_rgb(w) is w's chromatic part. u_o is a random
-// unit-norm, purely chromatic kernel orthogonal to w_o, so the update grows
-// ||w_o|| by the factor sqrt(1 + epsilon^2) and sets the kernel chroma of
-// science.md, c = ||P w||^2 / ||w||^2, to exactly
+// where P w is w's chromatic part: its part off the achromatic axis a at
+// every tap t, P w_t = w_t - (w_t . a) a, with a by bias.Axis:
+//
+//	"rgb"        a = (1, 1, 1)/sqrt(3)        (P w = w - mean_rgb(w))
+//	"luminance"  a = L/||L||, L = (0.299, 0.587, 0.114) (Rec. 601)
+//
+// The luminance axis is the one along which the metrics measure kernel
+// chroma when every input channel has one gain (experiments.InputGain,
+// metrics.LuminanceAxis; configs allows it only then), so with it the
+// planted bias is what chroma.bB measures; the equal-weight axis (the
+// default, kept so that runs made before the key keep their bits) plants
+// a bias that chroma along L sees only in part.
+//
+// P is an orthogonal projection, so u_o is a random unit-norm, purely
+// chromatic kernel orthogonal to w_o: the update grows ||w_o|| by the
+// factor sqrt(1 + epsilon^2) and sets the kernel chroma along a (science.md,
+// c = ||P w||^2 / ||w||^2) to exactly
 //
 //	c' = (c + epsilon^2) / (1 + epsilon^2)
 //
@@ -142,14 +156,26 @@ func (m *Model) drawMasks(rng *rand.Rand) {
 // probability 0. Biases (the ".b" tensors) are not touched.
 //
 // It returns an error when the model has a stem or the input does not have
-// 3 channels (the configs package rejects such configs already).
-func (m *Model) ApplyBias(b int, epsilon float64, rng *rand.Rand) error {
+// 3 channels, or for an unknown axis (the configs package rejects such
+// configs already).
+func (m *Model) ApplyBias(bias configs.Bias, rng *rand.Rand) error {
 	a := m.arch
+	b := bias.Branch
 	if len(a.Stem) > 0 || a.C != 3 {
 		return fmt.Errorf("trainer: bias regime: needs 3-channel input read by the branches, have %d channel(s) and %d stem layer(s)", a.C, len(a.Stem))
 	}
 	if b < 0 || b >= len(a.Branches) {
 		return fmt.Errorf("trainer: bias regime: no branch %d (have %d)", b, len(a.Branches))
+	}
+	var axis *[3]float64
+	switch bias.Axis {
+	case configs.BiasAxisRGB:
+	case configs.BiasAxisLuminance:
+		l := [3]float64{data.LumaR, data.LumaG, data.LumaB}
+		n := math.Sqrt(l[0]*l[0] + l[1]*l[1] + l[2]*l[2])
+		axis = &[3]float64{l[0] / n, l[1] / n, l[2] / n}
+	default:
+		return fmt.Errorf("trainer: bias regime: axis %q, want %q or %q", bias.Axis, configs.BiasAxisRGB, configs.BiasAxisLuminance)
 	}
 	cv := a.Branches[b][0]
 	w := m.Weight(cv.Name).Data()
@@ -157,24 +183,25 @@ func (m *Model) ApplyBias(b int, epsilon float64, rng *rand.Rand) error {
 	size := 3 * kk
 	g := make([]float64, size)
 	for o := range cv.Out {
-		applyBiasUnit(w[o*size:(o+1)*size], kk, epsilon, g, rng)
+		applyBiasUnit(w[o*size:(o+1)*size], kk, bias.Epsilon, axis, g, rng)
 	}
 	return nil
 }
 
-// applyBiasUnit biases one kernel w [3, kk]; g is scratch of len(w).
-func applyBiasUnit(w []float32, kk int, epsilon float64, g []float64, rng *rand.Rand) {
+// applyBiasUnit biases one kernel w [3, kk] off axis (nil: the equal-weight
+// axis); g is scratch of len(w).
+func applyBiasUnit(w []float32, kk int, epsilon float64, axis *[3]float64, g []float64, rng *rand.Rand) {
 	wd := make([]float64, len(w))
 	for i, v := range w {
 		wd[i] = float64(v)
 	}
-	pw := chromatic(wd, kk)
+	pw := chromatic(wd, kk, axis)
 	wNorm, pwSq := math.Sqrt(dot(wd, wd)), dot(pw, pw)
 	for {
 		for i := range g {
 			g[i] = rng.NormFloat64()
 		}
-		c := chromatic(g, kk)
+		c := chromatic(g, kk, axis)
 		if wNorm == 0 {
 			return
 		}
@@ -195,13 +222,23 @@ func applyBiasUnit(w []float32, kk int, epsilon float64, g []float64, rng *rand.
 	}
 }
 
-// chromatic returns x - mean_rgb(x) for a kernel x [3, kk].
-func chromatic(x []float64, kk int) []float64 {
+// chromatic returns the part of a kernel x [3, kk] off the unit axis a at
+// every tap, x_t - (x_t . a) a; a = nil is the equal-weight axis, computed
+// as x_t - mean_rgb(x_t) (the arithmetic of runs made before the axis
+// choice, so their bits are kept).
+func chromatic(x []float64, kk int, a *[3]float64) []float64 {
 	c := make([]float64, len(x))
 	for t := range kk {
-		m := (x[t] + x[kk+t] + x[2*kk+t]) / 3
+		if a == nil {
+			m := (x[t] + x[kk+t] + x[2*kk+t]) / 3
+			for ch := range 3 {
+				c[ch*kk+t] = x[ch*kk+t] - m
+			}
+			continue
+		}
+		p := x[t]*a[0] + x[kk+t]*a[1] + x[2*kk+t]*a[2]
 		for ch := range 3 {
-			c[ch*kk+t] = x[ch*kk+t] - m
+			c[ch*kk+t] = x[ch*kk+t] - p*a[ch]
 		}
 	}
 	return c
@@ -342,5 +379,5 @@ func (t *Trainer) ApplyBias(b configs.Bias, counter uint64) error {
 	if b.Epsilon == 0 {
 		return nil
 	}
-	return t.model.ApplyBias(b.Branch, b.Epsilon, Stream(t.cfg.Seed, "bias", counter))
+	return t.model.ApplyBias(b, Stream(t.cfg.Seed, "bias", counter))
 }

@@ -3,11 +3,17 @@ package trainer
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
 	"branchspec/configs"
 	"branchspec/trainer/data"
+	"branchspec/trainer/ops"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // tinyTrainer builds a trainer of the tiny preset with overrides.
@@ -289,35 +295,60 @@ func chroma(w []float32, kk int) float64 {
 }
 
 // TestBiasSetsChroma checks ApplyBias's formula c' = (c + eps^2)/(1 + eps^2)
-// unit by unit, the norm growth sqrt(1 + eps^2), and that only the named
-// branch's first layer changes.
+// unit by unit, with chroma taken along the bias's own axis (the
+// equal-weight axis, and Rec. 601 luminance), the norm growth
+// sqrt(1 + eps^2), and that only the named branch's first layer changes.
 func TestBiasSetsChroma(t *testing.T) {
 	plain := tinyTrainer(t)
-	for _, eps := range []float64{0.1, 0.5, 2} {
-		t.Run(fmt.Sprint(eps), func(t *testing.T) {
-			tr := tinyTrainer(t, fmt.Sprintf("regime.bias={branch = 1, epsilon = %v}", eps))
-			for _, p := range plain.model.params {
-				if p.Name != "branch.1.0.w" && !slices.Equal(p.Data(), tr.model.Param(p.Name).Data()) {
-					t.Errorf("%s changed", p.Name)
+	for _, axis := range []struct {
+		name   string
+		chroma func([]float32, int) float64
+	}{{configs.BiasAxisRGB, chroma}, {configs.BiasAxisLuminance, lumaChroma}} {
+		for _, eps := range []float64{0.1, 0.5, 2} {
+			t.Run(fmt.Sprint(axis.name, eps), func(t *testing.T) {
+				tr := tinyTrainer(t, fmt.Sprintf("regime.bias={branch = 1, epsilon = %v, axis = %q}", eps, axis.name))
+				for _, p := range plain.model.params {
+					if p.Name != "branch.1.0.w" && !slices.Equal(p.Data(), tr.model.Param(p.Name).Data()) {
+						t.Errorf("%s changed", p.Name)
+					}
 				}
-			}
-			cv := tr.model.arch.Branches[1][0]
-			kk := cv.Kernel * cv.Kernel
-			w0, w1 := plain.model.Param(cv.Name+".w").Data(), tr.model.Param(cv.Name+".w").Data()
-			// Tolerance: float32 rounding of the biased kernel.
-			const tol = 1e-5
-			for o := range cv.Out {
-				k0, k1 := w0[o*3*kk:(o+1)*3*kk], w1[o*3*kk:(o+1)*3*kk]
-				c0, c1 := chroma(k0, kk), chroma(k1, kk)
-				if want := (c0 + eps*eps) / (1 + eps*eps); math.Abs(c1-want) > tol {
-					t.Errorf("unit %d: chroma %v -> %v, want %v", o, c0, c1, want)
+				cv := tr.model.arch.Branches[1][0]
+				kk := cv.Kernel * cv.Kernel
+				w0, w1 := plain.model.Param(cv.Name+".w").Data(), tr.model.Param(cv.Name+".w").Data()
+				// Tolerance: float32 rounding of the biased kernel.
+				const tol = 1e-5
+				for o := range cv.Out {
+					k0, k1 := w0[o*3*kk:(o+1)*3*kk], w1[o*3*kk:(o+1)*3*kk]
+					c0, c1 := axis.chroma(k0, kk), axis.chroma(k1, kk)
+					if want := (c0 + eps*eps) / (1 + eps*eps); math.Abs(c1-want) > tol {
+						t.Errorf("unit %d: chroma %v -> %v, want %v", o, c0, c1, want)
+					}
+					n0, n1 := norm(k0), norm(k1)
+					if want := n0 * math.Sqrt(1+eps*eps); math.Abs(n1-want) > tol*want {
+						t.Errorf("unit %d: norm %v -> %v, want %v", o, n0, n1, want)
+					}
 				}
-				n0, n1 := norm(k0), norm(k1)
-				if want := n0 * math.Sqrt(1+eps*eps); math.Abs(n1-want) > tol*want {
-					t.Errorf("unit %d: norm %v -> %v, want %v", o, n0, n1, want)
-				}
-			}
-		})
+			})
+		}
+	}
+}
+
+// TestBiasAxesDiffer: the equal-weight bias is not orthogonal to the
+// luminance axis, so along L it moves chroma less than (c + eps^2)/(1 +
+// eps^2) promises for some unit (which is why the luminance axis exists).
+func TestBiasAxesDiffer(t *testing.T) {
+	const eps = 0.5
+	plain, tr := tinyTrainer(t), tinyTrainer(t, fmt.Sprintf("regime.bias={branch = 0, epsilon = %v}", eps))
+	cv := tr.model.arch.Branches[0][0]
+	kk := cv.Kernel * cv.Kernel
+	w0, w1 := plain.model.Param(cv.Name+".w").Data(), tr.model.Param(cv.Name+".w").Data()
+	worst := 0.0
+	for o := range cv.Out {
+		c0, c1 := lumaChroma(w0[o*3*kk:(o+1)*3*kk], kk), lumaChroma(w1[o*3*kk:(o+1)*3*kk], kk)
+		worst = math.Max(worst, math.Abs(c1-(c0+eps*eps)/(1+eps*eps)))
+	}
+	if worst < 1e-3 {
+		t.Errorf("the equal-weight bias sets chroma along L to the formula within %v", worst)
 	}
 }
 
@@ -329,6 +360,141 @@ func norm(x []float32) float64 {
 	return math.Sqrt(s)
 }
 
+// grayDwChroma is the kernel chroma, along the Rec. 601 luminance axis u,
+// of a kernel along (1, 1, 1) at every tap: 1 - (u . 1)^2 / 3 with
+// u = L/||L||, L = (0.299, 0.587, 0.114), that is 1 - 1/(3 * 0.446966)
+// (||L||^2 = 0.089401 + 0.344569 + 0.012996).
+const grayDwChroma = 0.2542308
+
+// lumaChroma is science.md's kernel chroma of a [3, kk] kernel along the
+// Rec. 601 luminance axis (metrics.ChromaAlong with gains 1, written out).
+func lumaChroma(w []float32, kk int) float64 {
+	l := [3]float64{0.299, 0.587, 0.114}
+	n := math.Sqrt(l[0]*l[0] + l[1]*l[1] + l[2]*l[2])
+	var num, den float64
+	for tap := range kk {
+		v := [3]float64{float64(w[tap]), float64(w[kk+tap]), float64(w[2*kk+tap])}
+		a := (v[0]*l[0] + v[1]*l[1] + v[2]*l[2]) / n
+		for c := range v {
+			r := v[c] - a*l[c]/n
+			num += r * r
+			den += v[c] * v[c]
+		}
+	}
+	return num / den
+}
+
+// offOnes returns P x, x's part off (1, 1, 1) at every tap of a [.., 3, kk]
+// kernel array.
+func offOnes(x []float64, kk int) []float64 {
+	p := make([]float64, len(x))
+	for k := 0; k < len(x); k += 3 * kk {
+		copy(p[k:k+3*kk], chromatic(x[k:k+3*kk], kk, nil))
+	}
+	return p
+}
+
+// TestGrayBranchDwAlongOnes trains the gray_branch regime and checks what
+// Build's doc comment derives: without weight decay the gray branch's
+// first-layer dw is along (1, 1, 1) at every tap, so every unit's dw
+// chroma along the luminance axis is 0.254231; with weight decay the part
+// of dw off (1, 1, 1) is (f - 1) P w_0 for one factor f common to all
+// weights. The branch that reads colour is checked to be unlike it (the
+// test can fail).
+func TestGrayBranchDwAlongOnes(t *testing.T) {
+	const steps = 25
+	// Tolerances: float32 rounding of w over the steps, relative to ||dw||
+	// (steps * 2^-24 * ||w|| / ||dw|| is about 1e-5 here).
+	const tolChroma, tolResidual = 1e-4, 1e-4
+	for _, tc := range []struct {
+		name  string
+		decay float64
+	}{{"no weight decay", 0}, {"weight decay", 0.05}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tinyTrainer(t, "regime.gray_branch=1", fmt.Sprintf("optim.weight_decay=%v", tc.decay))
+			cv := tr.model.arch.Branches[1][0]
+			kk := cv.Kernel * cv.Kernel
+			w0 := slices.Clone(tr.model.Param("branch.1.0.w").Data())
+			c0 := slices.Clone(tr.model.Param("branch.0.0.w").Data())
+			trace(t, tr, steps)
+			w := tr.model.Param("branch.1.0.w").Data()
+			dw, pw0 := make([]float64, len(w)), make([]float64, len(w))
+			for i := range w {
+				dw[i], pw0[i] = float64(w[i])-float64(w0[i]), float64(w0[i])
+			}
+			pdw, pw0 := offOnes(dw, kk), offOnes(pw0, kk)
+			f1 := dotF(pdw, pw0) / dotF(pw0, pw0) // f - 1
+			// Adam's decoupled decay: f = prod over steps of (1 - lr_s * lambda).
+			f := 1.0
+			for step := range steps {
+				f *= 1 - tr.lr.At(step)*tc.decay
+			}
+			if math.Abs(f1-(f-1)) > tolResidual {
+				t.Errorf("f - 1 = %v, want %v", f1, f-1)
+			}
+			var res float64
+			for i := range pdw {
+				res += (pdw[i] - f1*pw0[i]) * (pdw[i] - f1*pw0[i])
+			}
+			if r := math.Sqrt(res / dotF(dw, dw)); r > tolResidual {
+				t.Errorf("||P dw - (f-1) P w0|| / ||dw|| = %v, want <= %v", r, tolResidual)
+			}
+			for o := range cv.Out {
+				d := make([]float32, 3*kk)
+				for i := range d {
+					d[i] = float32(dw[o*3*kk+i] - f1*pw0[o*3*kk+i])
+				}
+				if c := lumaChroma(d, kk); math.Abs(c-grayDwChroma) > tolChroma {
+					t.Errorf("unit %d: chroma of dw - (f-1) P w0 = %v, want %v", o, c, grayDwChroma)
+				}
+			}
+			colour := tr.model.Param("branch.0.0.w").Data()
+			far := 0
+			for o := range cv.Out {
+				d := make([]float32, 3*kk)
+				for i := range d {
+					d[i] = colour[o*3*kk+i] - c0[o*3*kk+i]
+				}
+				if math.Abs(lumaChroma(d, kk)-grayDwChroma) > 0.01 {
+					far++
+				}
+			}
+			if far == 0 {
+				t.Error("the branch that reads colour learned dw along (1, 1, 1) too")
+			}
+		})
+	}
+}
+
+func dotF(x, y []float64) float64 {
+	s := 0.0
+	for i := range x {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// TestGrayBranchAddsNoState: the gray_branch regime adds no parameter and
+// draws nothing, so a run's initial weights (names, shapes, bits) and
+// checkpointed state are those of the same run without it.
+func TestGrayBranchAddsNoState(t *testing.T) {
+	plain, gray := tinyTrainer(t), tinyTrainer(t, "regime.gray_branch=0")
+	a, b := plain.model.Weights(), gray.model.Weights()
+	if len(a) != len(b) {
+		t.Fatalf("%d tensors with the regime, %d without", len(b), len(a))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Shape, b[i].Shape) || !slices.Equal(a[i].Data, b[i].Data) {
+			t.Errorf("tensor %d: %s %v differs from %s %v", i, b[i].Name, b[i].Shape, a[i].Name, a[i].Shape)
+		}
+	}
+	sa, sb := plain.State(), gray.State()
+	sb.Weights, sa.Weights = nil, nil
+	if !reflect.DeepEqual(sa, sb) {
+		t.Errorf("state at step 0 differs:\n%+v\n%+v", sa, sb)
+	}
+}
+
 // TestRegimesResumeExactly restores a trainer's State into a fresh trainer
 // in a freeze window and just before a redraw, and checks that it goes on
 // bit-identically.
@@ -338,6 +504,7 @@ func TestRegimesResumeExactly(t *testing.T) {
 		`regime.rerandomize=[{layer = "trunk.0", every = 4}]`,
 		`regime.mixing={layer = "branch.*.1", p = 0.5}`,
 		`regime.bias={branch = 0, epsilon = 0.3}`,
+		"regime.gray_branch=1",
 	}
 	const n = 12
 	want := trace(t, tinyTrainer(t, sets...), n)
@@ -358,5 +525,39 @@ func TestRegimesResumeExactly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGrayMatchesDataGray: the gray input the gray_branch regime builds
+// in the graph has the bits of data.Gray (what data.grayscale and the
+// metrics' gray probes use) on the same values.
+func TestGrayMatchesDataGray(t *testing.T) {
+	const n, h, w = 3, 5, 4
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := make([]float32, n*3*h*w)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	g := G.NewGraph()
+	xn := G.NewTensor(g, G.Float32, 4, G.WithShape(n, 3, h, w), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(n, 3, h, w), tensor.WithBacking(slices.Clone(x)))))
+	y, err := ops.Gray(xn, [3]float32{data.LumaR, data.LumaG, data.LumaB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := y.Value().Data().([]float32)
+	want := make([]float32, len(x))
+	for i := range n {
+		data.Gray(want[i*3*h*w:(i+1)*3*h*w], x[i*3*h*w:(i+1)*3*h*w], 3, h, w)
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("element %d: %v, data.Gray %v", i, got[i], want[i])
+		}
 	}
 }

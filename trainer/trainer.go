@@ -65,7 +65,7 @@ func NewWith(cfg *configs.Config, train, test *data.Set, eo Options) (*Trainer, 
 		return nil, err
 	}
 	if b := cfg.Regime.Bias; b.Epsilon > 0 {
-		if err := model.ApplyBias(b.Branch, b.Epsilon, Stream(cfg.Seed, "bias", 0)); err != nil {
+		if err := model.ApplyBias(b, Stream(cfg.Seed, "bias", 0)); err != nil {
 			return nil, err
 		}
 	}

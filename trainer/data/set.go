@@ -11,9 +11,9 @@ import (
 // Rec. 601 luma weights (ITU-R BT.601): Y = 0.299 R + 0.587 G + 0.114 B.
 // They sum to 1, so Y commutes with the x = 2p - 1 normalisation.
 const (
-	lumaR = 0.299
-	lumaG = 0.587
-	lumaB = 0.114
+	LumaR = 0.299
+	LumaG = 0.587
+	LumaB = 0.114
 )
 
 // Set is an in-memory labelled image set, NCHW, whose stored values are
@@ -178,7 +178,7 @@ func Gray(dst, src []float32, c, h, w int) {
 		r, g, b := src[:p], src[p:2*p], src[2*p:]
 		dr, dg, db := dst[:p], dst[p:2*p], dst[2*p:]
 		for i := range p {
-			y := lumaR*r[i] + lumaG*g[i] + lumaB*b[i]
+			y := LumaR*r[i] + LumaG*g[i] + LumaB*b[i]
 			dr[i], dg[i], db[i] = y, y, y
 		}
 	default:

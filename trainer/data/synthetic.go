@@ -202,7 +202,7 @@ func (o SyntheticOptions) hueIn(h int, r *stream) float64 {
 // positive scaling and to adding the same value to every channel).
 func chromatic(y, hue, sat float64) [3]float64 {
 	c := hueRGB(hue)
-	yc := lumaR*c[0] + lumaG*c[1] + lumaB*c[2]
+	yc := LumaR*c[0] + LumaG*c[1] + LumaB*c[2]
 	kmax := math.Inf(1)
 	for _, ci := range c {
 		switch d := ci - yc; {

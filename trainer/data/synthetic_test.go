@@ -131,7 +131,7 @@ func TestSyntheticColour(t *testing.T) {
 		im := train.Image(i)
 		best, by := 0, -1.0
 		for j := range p {
-			y := lumaR*float64(im[j]) + lumaG*float64(im[p+j]) + lumaB*float64(im[2*p+j])
+			y := LumaR*float64(im[j]) + LumaG*float64(im[p+j]) + LumaB*float64(im[2*p+j])
 			if y > by {
 				best, by = j, y
 			}
@@ -171,7 +171,7 @@ func TestChromatic(t *testing.T) {
 		{0.5, 0, 1}, {0.2, 0.6, 0.7}, {0.85, 1.0 / 6, 1}, {0.05, 0.9, 0.1}, {0.4, 0.3, 0},
 	} {
 		rgb := chromatic(c.y, c.hue, c.sat)
-		if y := lumaR*rgb[0] + lumaG*rgb[1] + lumaB*rgb[2]; math.Abs(y-c.y) > tol {
+		if y := LumaR*rgb[0] + LumaG*rgb[1] + LumaB*rgb[2]; math.Abs(y-c.y) > tol {
 			t.Errorf("%+v: luminance %v", c, y)
 		}
 		for _, v := range rgb {

@@ -2,8 +2,9 @@
 // convolutional networks (convolution of any stride, with or without a
 // fused bias and ReLU; ReLU; local response normalisation; max pooling,
 // tiled or overlapping; global average pooling; linear; channel
-// concatenation; scaling; softmax cross-entropy) with symbolic gradients,
-// batch-parallel yet bit-reproducible for any GOMAXPROCS.
+// concatenation; scaling; the gray of an image, a weighted channel sum;
+// softmax cross-entropy) with symbolic gradients, batch-parallel yet
+// bit-reproducible for any GOMAXPROCS.
 //
 // Each op owns its output and scratch buffers and reuses them on every run
 // of the machine, so a value read from a node (its Value, or a gradient)
