@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # collect.sh BIN RUNS EXPERIMENT BASELINE OUT: write the checked-in summary
-# of an experiment's runs (RUNS/EXPERIMENT) into OUT: compare's JSON and
-# its CSV tables, the curve plots of the headline metrics, the report HTML,
-# the sweep's plan (config hashes, seeds), and the first-layer kernel grids
-# (w and what training added, w - w0) of the first seed of BASELINE. No run
+# of an experiment's runs (RUNS/EXPERIMENT) into OUT: compare's text, JSON
+# and CSV tables (split counts on dchroma and on chroma), curve plots,
+# the report HTML, the runs with their config hashes, the program's
+# version, and the first-layer kernel grids (w and what training added,
+# w - w0) of the first seed of BASELINE. No run
 # store is copied. The numbers are the same bits on every rerun
 # (compare's streams are seeded; wall-clock fields aside).
 set -euo pipefail
@@ -20,12 +21,18 @@ mkdir -p "$out/plots"
 metrics=(--metric dchroma.eta2 --metric dchroma.eta2.p --metric chroma.eta2
 	--metric 'dchroma.a*' --metric rejoin.fmaxshare --metric rejoin.fmaxshare.p
 	--metric 'lesion.a?' --metric drift --metric test.acc --metric test.loss)
+"$bin" compare "$dir" --baseline "$base" > "$out/compare.txt.tmp"
+mv "$out/compare.txt.tmp" "$out/compare.txt"
 "$bin" compare "$dir" --baseline "$base" --json > "$out/compare.json.tmp"
 mv "$out/compare.json.tmp" "$out/compare.json"
 for t in contrasts splits feedback seeds skipped; do
 	"$bin" compare "$dir" --baseline "$base" --csv --table "$t" > "$out/$t.csv.tmp"
 	mv "$out/$t.csv.tmp" "$out/$t.csv"
 done
+# The same count on the chroma of w itself (what the net holds, not what
+# training added).
+"$bin" compare "$dir" --baseline "$base" --split-endpoint chroma.eta2.p --csv --table splits > "$out/splits-chroma.csv.tmp"
+mv "$out/splits-chroma.csv.tmp" "$out/splits-chroma.csv"
 "$bin" compare "$dir" --baseline "$base" "${metrics[@]}" --csv --table curves > "$out/curves.csv.tmp"
 mv "$out/curves.csv.tmp" "$out/curves.csv"
 "$bin" compare "$dir" --baseline "$base" "${metrics[@]}" --plots "$out/plots" > /dev/null
@@ -34,4 +41,11 @@ seed=$(ls "$dir/$base" | sort -t- -k2 -n | head -1)
 "$bin" filters "$dir/$base/$seed" -o "$out/kernels-$base-$seed.png"
 "$bin" filters "$dir/$base/$seed" --learned -o "$out/kernels-learned-$base-$seed.png"
 "$bin" ls "$dir" > "$out/runs.txt"
+# regime, seed and config SHA-256 of every run ('show' prints them).
+{
+	echo "regime seed config_sha256"
+	for run in "$dir"/*/seed-*; do
+		"$bin" show "$run" | awk '$1 == "config" { print $2, $4, $6 }'
+	done | sort -k1,1 -k2,2n
+} > "$out/config-hashes.txt"
 "$bin" version > "$out/version.txt"
