@@ -28,6 +28,10 @@ import (
 //	set = []
 //	[regimes.grayscale]
 //	set = ["data.grayscale=true"]
+//	[regimes.counter-bias]       # a fork regime (see RegimeOverrides)
+//	fork = "baseline"
+//	at = 100
+//	set = ["regime.bias.branch=1", "regime.bias.epsilon=0.3"]
 type Experiment struct {
 	Name    string
 	File    string
@@ -45,9 +49,20 @@ type Experiment struct {
 // RegimeOverrides is one regime of an experiment: its name and the config
 // overrides that make it (the interventions themselves are the config's
 // [regime] table, configs.Interventions).
+//
+// A fork regime (Fork not "") is not trained from scratch: each seed's run
+// forks the same seed's run of regime Fork at its checkpoint step At, with
+// the semantics of the function Fork (same step numbering, lineage
+// recorded, a changed regime.bias applied at the fork step). Its config is
+// the parent run's config with Set, then the command line's overrides
+// applied again, and name = the regime; the seed is the parent's. At must
+// be a step at which the parent regime's runs keep a checkpoint's weights
+// to their end (ForkSteps). A fork of a fork regime is allowed.
 type RegimeOverrides struct {
 	Name string
 	Set  []string
+	Fork string
+	At   int
 }
 
 // Endpoints are what an experiment names before it runs (science.md,
@@ -81,6 +96,22 @@ type RunSpec struct {
 	Config    *configs.Config
 	Dir       string
 	Endpoints Endpoints
+	// Parent is where the run of a fork regime starts; nil for a run
+	// trained from scratch.
+	Parent *ParentRun
+}
+
+// ParentRun is where a fork regime's run starts: the run of the same seed
+// of its parent regime, at one of that run's checkpoint steps.
+type ParentRun struct {
+	// Index is the parent's RunSpec.Index, always below the fork's.
+	Index  int
+	Regime string
+	Dir    string
+	At     int
+	// ConfigHash is the parent run's config hash: a fork is made only
+	// from a parent that holds this config.
+	ConfigHash string
 }
 
 var (
@@ -118,7 +149,9 @@ type experimentFile struct {
 }
 
 type experimentRegime struct {
-	Set []string `toml:"set"`
+	Set  []string `toml:"set"`
+	Fork string   `toml:"fork"`
+	At   any      `toml:"at"`
 }
 
 // ParseExperiment parses an experiment file's text; path names it in errors
@@ -129,6 +162,12 @@ type experimentRegime struct {
 // not make a valid config (positioned at the override):
 //
 //	exp.toml:5: regimes.gray.set[0]: optim.lr: must be > 0 and finite, got -1
+//
+// Fork regimes are checked as far as the file allows: the parent must be a
+// regime of the file and no fork may lead back to itself; at must be a
+// step at which the parent regime's run takes a checkpoint and keeps its
+// weights to the end (the error lists those steps); and no override may
+// change what a fork cannot change (CheckFork).
 func ParseExperiment(path string, text []byte) (*Experiment, error) {
 	return parseExperiment(path, text, configs.LoadFrom)
 }
@@ -169,13 +208,18 @@ func parseExperiment(path string, text []byte, load func(dir, base string) (*con
 		if !configs.ValidName(name) {
 			return nil, doc.Errorf("regimes."+name, "regime name %s; got %q", configs.NameRule, clip(name))
 		}
-		e.Regimes = append(e.Regimes, RegimeOverrides{Name: name, Set: f.Regimes[name].Set})
-	}
-	// Check every regime's config now, not hours into a sweep.
-	for _, r := range e.Regimes {
-		if _, err := e.config(r, nil, e.Seeds[0]); err != nil {
+		r, err := parseRegime(doc, name, f.Regimes[name])
+		if err != nil {
 			return nil, err
 		}
+		e.Regimes = append(e.Regimes, r)
+	}
+	if err := e.checkForks(); err != nil {
+		return nil, err
+	}
+	// Check every regime's config now, not hours into a sweep.
+	if _, err := e.configs(nil, e.Seeds[0]); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -307,17 +351,35 @@ func lastSetting(sets []string, key string) int {
 }
 
 // Runs expands the experiment into its runs under out, regime-major, with
-// extra overrides applied to every run last.
+// extra overrides applied to every run last. The regimes trained from
+// scratch come first, in file order, then the fork regimes, level by
+// level (the forks of those, then the forks of forks, ...): every run
+// comes after its parent.
 func (e *Experiment) Runs(out string, extra []string) ([]RunSpec, error) {
+	order, ok := e.runOrder()
+	if !ok {
+		return nil, fmt.Errorf("%s: the fork regimes form a cycle", e.File)
+	}
+	cfgs := make([]map[string]*configs.Config, len(e.Seeds))
+	for i, seed := range e.Seeds {
+		var err error
+		if cfgs[i], err = e.configs(extra, seed); err != nil {
+			return nil, err
+		}
+	}
 	var specs []RunSpec
-	for _, r := range e.Regimes {
-		for _, seed := range e.Seeds {
-			cfg, err := e.config(r, extra, seed)
-			if err != nil {
-				return nil, err
+	first := map[string]int{} // regime -> index of its first run
+	for _, r := range order {
+		first[r.Name] = len(specs)
+		for i, seed := range e.Seeds {
+			cfg := cfgs[i][r.Name]
+			s := RunSpec{Index: len(specs), Regime: r.Name, Seed: seed, Config: cfg,
+				Dir: RunDir(filepath.Join(out, e.Name), cfg), Endpoints: e.Endpoints}
+			if r.Fork != "" {
+				p := specs[first[r.Fork]+i]
+				s.Parent = &ParentRun{Index: p.Index, Regime: p.Regime, Dir: p.Dir, At: r.At, ConfigHash: p.Config.Hash()}
 			}
-			specs = append(specs, RunSpec{Index: len(specs), Regime: r.Name, Seed: seed, Config: cfg,
-				Dir: RunDir(filepath.Join(out, e.Name), cfg), Endpoints: e.Endpoints})
+			specs = append(specs, s)
 		}
 	}
 	return specs, nil

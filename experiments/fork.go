@@ -80,15 +80,7 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", err
 	}
-	pinfo, err := prun.Info()
-	if err != nil {
-		return "", err
-	}
 	pcfg, err := RunConfig(prun)
-	if err != nil {
-		return "", err
-	}
-	ck, err := forkCheckpoint(prun, fo.At)
 	if err != nil {
 		return "", err
 	}
@@ -96,38 +88,59 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", err
 	}
-	if err := checkRunMemory(cfg, 1); err != nil {
-		return "", err
-	}
-	state, err := decodeState(ck)
-	if err != nil {
-		return "", fmt.Errorf("fork %s: checkpoint %d: %w", parent, fo.At, err)
-	}
-	wall, err := lastValue(prun, KeyWall, fo.At, 0)
-	if err != nil {
-		return "", err
-	}
-	w0, draws, nullCfg, err := forkOrigin(prun, pcfg, cfg)
-	if err != nil {
-		return "", fmt.Errorf("fork %s: origin: %w", parent, err)
-	}
 	out := fo.Out
 	if out == "" {
 		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
 	}
 	dir := RunDir(out, cfg)
-	pk, err := prun.Kernel()
+	b, err := forkBirth(prun, pcfg, cfg, fo.At, dir, opts)
 	if err != nil {
 		return "", err
 	}
-	kernel, id, change, err := forkGEMM(pk, fo.At, opts)
+	return dir, withLock(dir, true, func() error { return create(ctx, b, dir, opts) })
+}
+
+// forkBirth is the birth of a fork in dir of the run prun (whose config is
+// pcfg) at step at, with config cfg (CheckFork allows it): the checkpoint's
+// state, the parent's clock, origin, arithmetic and run-level data, its
+// lineage and labels, and a changed bias to apply.
+func forkBirth(prun *results.Run, pcfg, cfg *configs.Config, at int, dir string, opts Options) (birth, error) {
+	parent := prun.Dir()
+	pinfo, err := prun.Info()
 	if err != nil {
-		return "", err
+		return birth{}, err
+	}
+	ck, err := forkCheckpoint(prun, at)
+	if err != nil {
+		return birth{}, err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
+		return birth{}, err
+	}
+	state, err := decodeState(ck)
+	if err != nil {
+		return birth{}, fmt.Errorf("fork %s: checkpoint %d: %w", parent, at, err)
+	}
+	wall, err := lastValue(prun, KeyWall, at, 0)
+	if err != nil {
+		return birth{}, err
+	}
+	w0, draws, nullCfg, err := forkOrigin(prun, pcfg, cfg)
+	if err != nil {
+		return birth{}, fmt.Errorf("fork %s: origin: %w", parent, err)
+	}
+	pk, err := prun.Kernel()
+	if err != nil {
+		return birth{}, err
+	}
+	kernel, id, change, err := forkGEMM(pk, at, opts)
+	if err != nil {
+		return birth{}, err
 	}
 	b := birth{cfg: cfg, info: runInfo(cfg, opts, id), state: state, wallBase: wall, w0: w0, draws: draws, nullCfg: nullCfg, gemm: kernel, kernel: change,
 		stored: forkStored(pcfg, cfg, pinfo.Blobs),
 		exists: "choose another --name, or resume it with: branchspec resume %s"}
-	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), fo.At
+	b.info.Parent, b.info.ParentStep = parentPath(dir, parent), at
 	b.info.Extra = maps.Clone(pinfo.Extra)
 	if b.info.Extra == nil {
 		b.info.Extra = map[string]string{}
@@ -137,7 +150,134 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if bias := cfg.Regime.Bias; bias != pcfg.Regime.Bias {
 		b.bias = &bias
 	}
-	return dir, withLock(dir, true, func() error { return create(ctx, b, dir, opts) })
+	return b, nil
+}
+
+// ErrParentNotReady is returned by EnsureFork when the fork's run does not
+// exist yet and its parent run has not reached the fork step (or does not
+// exist yet): the same call may succeed later. 'branchspec run --manifest'
+// exits with status 75 (EX_TEMPFAIL) on it, and a Slurm task requeues
+// itself.
+var ErrParentNotReady = errors.New("the parent run has not reached the fork step yet")
+
+// EnsureFork brings the fork run of cfg in dir, which starts from the run
+// p.Dir at step p.At, to its end, as Ensure brings a run: if dir holds no
+// run it forks the parent (see Fork: same step numbering, lineage, a late
+// bias at the fork step) into dir with config cfg; if dir holds the fork
+// it resumes it, or does nothing if it is done (skipped = true). The
+// decision is taken under dir's lock.
+//
+// The parent is read only to create the fork. It must hold config
+// p.ConfigHash, and cfg must be a config a fork of it may take
+// (CheckFork). It is ready once it holds a checkpoint with weights at
+// p.At, whatever it does after (a sweep's parent may still be training,
+// or have failed later). Before that EnsureFork returns an error wrapping
+// ErrParentNotReady; a parent that can no longer get there (failed, done
+// or past p.At without those weights) is an error of its own.
+func EnsureFork(ctx context.Context, cfg *configs.Config, dir string, p ParentRun, opts Options) (skipped bool, err error) {
+	if err := opts.check(); err != nil {
+		return false, err
+	}
+	if err := checkRunMemory(cfg, 1); err != nil {
+		return false, err
+	}
+	err = withLock(dir, true, func() error {
+		run, err := results.Open(dir, nil)
+		if errors.Is(err, results.ErrNotFound) {
+			prun, pcfg, err := readyParent(p)
+			if err != nil {
+				return err
+			}
+			if err := CheckFork(pcfg, cfg); err != nil {
+				return err
+			}
+			b, err := forkBirth(prun, pcfg, cfg, p.At, dir, opts)
+			if err != nil {
+				return err
+			}
+			return create(ctx, b, dir, opts)
+		}
+		if err != nil {
+			return err
+		}
+		if err := isForkOf(run, p); err != nil {
+			return err
+		}
+		skipped, err = ensureExisting(ctx, run, cfg, opts)
+		return err
+	})
+	return skipped, err
+}
+
+// readyParent opens the parent run p names and returns it with its config
+// once it holds weights at p.At (see EnsureFork).
+func readyParent(p ParentRun) (*results.Run, *configs.Config, error) {
+	prun, err := results.Open(p.Dir, nil)
+	if errors.Is(err, results.ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: %s holds no run yet (the fork starts at its step %d)", ErrParentNotReady, p.Dir, p.At)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pinfo, err := prun.Info()
+	if err != nil {
+		return nil, nil, err
+	}
+	if pinfo.ConfigHash != p.ConfigHash {
+		return nil, nil, fmt.Errorf("parent %s holds a run of config %.12s, not %.12s: a fork of it would not be the fork planned", p.Dir, pinfo.ConfigHash, p.ConfigHash)
+	}
+	pcfg, err := RunConfig(prun)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The status first: a checkpoint committed after it was read is then
+	// found below, never taken for one missing.
+	st, err := prun.Status()
+	if err != nil {
+		return nil, nil, err
+	}
+	cks, err := prun.Checkpoints()
+	if err != nil {
+		return nil, nil, err
+	}
+	if slices.ContainsFunc(cks, func(c results.CheckpointInfo) bool { return c.Step == p.At && c.HasWeights }) {
+		return prun, pcfg, nil
+	}
+	switch {
+	case st.State == results.Failed:
+		return nil, nil, fmt.Errorf("parent %s failed at step %d before the fork step %d: %s", p.Dir, st.Step, p.At, st.Reason)
+	case st.State == results.Done || st.Step >= p.At:
+		if _, err := forkCheckpoint(prun, p.At); err != nil {
+			return nil, nil, err
+		}
+		return prun, pcfg, nil
+	}
+	return nil, nil, fmt.Errorf("%w: %s is %s at step %d of %d, the fork starts at %d", ErrParentNotReady, p.Dir, st.State, st.Step, st.Total, p.At)
+}
+
+// isForkOf refuses a run that is not a fork of p's run at p.At.
+func isForkOf(run *results.Run, p ParentRun) error {
+	info, err := run.Info()
+	if err != nil {
+		return err
+	}
+	parent := info.Parent
+	if parent != "" && !filepath.IsAbs(parent) {
+		parent = filepath.Join(run.Dir(), parent)
+	}
+	same := func(a, b string) bool {
+		aa, err1 := filepath.Abs(a)
+		ab, err2 := filepath.Abs(b)
+		return err1 == nil && err2 == nil && aa == ab
+	}
+	if info.Parent == "" || info.ParentStep != p.At || !same(parent, p.Dir) {
+		what := "a run trained from scratch"
+		if info.Parent != "" {
+			what = fmt.Sprintf("a fork of %s at step %d", parent, info.ParentStep)
+		}
+		return fmt.Errorf("%s holds %s, not a fork of %s at step %d: move it away or choose another --out", run.Dir(), what, p.Dir, p.At)
+	}
+	return nil
 }
 
 // forkGEMM returns the GEMM kernel a fork of a parent recorded under
@@ -222,6 +362,15 @@ func forkConfig(pcfg *configs.Config, fo ForkOptions) (*configs.Config, error) {
 // freeze, rerandomize, bias, grayscale, preprocessing, augmentation,
 // checkpoints, metrics, ...) may change.
 func CheckFork(parent, fork *configs.Config) error {
+	if key, a, b := forkDiff(parent, fork); key != "" {
+		return fmt.Errorf("fork: %s: %w (parent %v, fork %v); start a new run instead", key, ErrForkArchitecture, a, b)
+	}
+	return nil
+}
+
+// forkDiff returns the first key of CheckFork that differs between parent
+// and fork, with its two values, or "".
+func forkDiff(parent, fork *configs.Config) (key string, a, b any) {
 	p, f := parent, fork
 	checks := []struct {
 		key  string
@@ -251,10 +400,10 @@ func CheckFork(parent, fork *configs.Config) error {
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.a, c.b) {
-			return fmt.Errorf("fork: %s: %w (parent %v, fork %v); start a new run instead", c.key, ErrForkArchitecture, c.a, c.b)
+			return c.key, c.a, c.b
 		}
 	}
-	return nil
+	return "", nil, nil
 }
 
 // parentPath is parent as recorded in a fork in dir: relative to dir when

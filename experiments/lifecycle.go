@@ -198,24 +198,30 @@ func Ensure(ctx context.Context, cfg *configs.Config, dir string, opts Options) 
 		if err != nil {
 			return err
 		}
-		info, err := run.Info()
-		if err != nil {
-			return err
-		}
-		if info.ConfigHash != cfg.Hash() {
-			return fmt.Errorf("%s holds a run of config %.12s, not %.12s: move it away or choose another --out", dir, info.ConfigHash, cfg.Hash())
-		}
-		st, err := run.Status()
-		if err != nil {
-			return err
-		}
-		if st.State == results.Done {
-			skipped = true
-			return nil
-		}
-		return resume(ctx, run, opts)
+		skipped, err = ensureExisting(ctx, run, cfg, opts)
+		return err
 	})
 	return skipped, err
+}
+
+// ensureExisting resumes run, whose lock the caller holds, unless it is
+// done (skipped); it must hold a run of cfg.
+func ensureExisting(ctx context.Context, run *results.Run, cfg *configs.Config, opts Options) (skipped bool, err error) {
+	info, err := run.Info()
+	if err != nil {
+		return false, err
+	}
+	if info.ConfigHash != cfg.Hash() {
+		return false, fmt.Errorf("%s holds a run of config %.12s, not %.12s: move it away or choose another --out", run.Dir(), info.ConfigHash, cfg.Hash())
+	}
+	st, err := run.Status()
+	if err != nil {
+		return false, err
+	}
+	if st.State == results.Done {
+		return true, nil
+	}
+	return false, resume(ctx, run, opts)
 }
 
 // withLock runs fn holding dir's training lock (creating dir when mkdir).

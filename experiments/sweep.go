@@ -1,16 +1,17 @@
 package experiments
 
 import (
-	"branchspec/configs"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"branchspec/configs"
 	"branchspec/results"
 )
 
@@ -52,6 +53,9 @@ const (
 	Interrupted RunOutcome = "interrupted" // checkpointed on cancel; resumable
 	Failed      RunOutcome = "failed"
 	NotStarted  RunOutcome = "not started" // the sweep was cancelled first
+	// Waiting: a fork whose parent ended this sweep before the fork step
+	// (stopped by StopAt); a later sweep starts it.
+	Waiting RunOutcome = "waiting"
 )
 
 // SweepReport is the outcome of every run of a sweep, in spec order.
@@ -74,7 +78,7 @@ func (r *SweepReport) Count(o RunOutcome) int {
 // Summary is one line: "24 runs: 20 trained, 4 skipped".
 func (r *SweepReport) Summary() string {
 	var parts []string
-	for _, o := range []RunOutcome{Trained, Skipped, Interrupted, Failed, NotStarted} {
+	for _, o := range []RunOutcome{Trained, Skipped, Interrupted, Failed, NotStarted, Waiting} {
 		if n := r.Count(o); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, o))
 		}
@@ -92,7 +96,20 @@ func (r *SweepReport) Summary() string {
 // the failed runs. The report is complete in every case, except when the
 // runs o.Jobs at a time would not fit in memory: Sweep then refuses with
 // ErrMemory before it starts any, and returns no report.
+//
+// A run of a fork regime (RunSpec.Parent) is brought to its end with
+// EnsureFork, and starts once its parent's run has ended in this sweep
+// (trained, skipped, failed): runs start in spec order among those whose
+// parent has ended, so a fork never holds a job while it waits. A fork
+// whose parent failed before the fork step fails, naming the parent; one
+// whose parent stopped before it (StopAt) is Waiting. The parent of a fork
+// must come before it in specs (Experiment.Runs orders them so).
 func Sweep(ctx context.Context, specs []RunSpec, o SweepOptions) (*SweepReport, error) {
+	for i, s := range specs {
+		if p := s.Parent; p != nil && (p.Index < 0 || p.Index >= i || specs[p.Index].Dir != p.Dir) {
+			return nil, invalidf("sweep: run %d (%s) forks run %d (%s), which is not an earlier run of the sweep", i, s.Dir, p.Index, p.Dir)
+		}
+	}
 	if err := checkSweepMemory(specs, max(o.Jobs, 1)); err != nil {
 		return nil, err
 	}
@@ -101,29 +118,34 @@ func Sweep(ctx context.Context, specs []RunSpec, o SweepOptions) (*SweepReport, 
 		rep.Outcomes[i] = NotStarted
 	}
 	d := newSweepDisplay(o, specs)
-	jobs := max(o.Jobs, 1)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				rep.Outcomes[i], rep.Errs[i] = sweepOne(ctx, specs[i], o, d, i)
-			}
-		}()
+	ended := make([]bool, len(specs))
+	ready := func(i int) bool { p := specs[i].Parent; return p == nil || ended[p.Index] }
+	pending := make([]int, len(specs))
+	for i := range pending {
+		pending[i] = i
 	}
-	for i := range specs {
-		if ctx.Err() != nil {
+	done := make(chan int)
+	for running, jobs := 0, max(o.Jobs, 1); ; running-- {
+		for running < jobs && ctx.Err() == nil {
+			k := slices.IndexFunc(pending, ready)
+			if k < 0 {
+				break
+			}
+			i := pending[k]
+			pending = slices.Delete(pending, k, k+1)
+			running++
+			// The parent's outcome was written before its index came
+			// back on done, which happened before this goroutine starts.
+			go func() {
+				rep.Outcomes[i], rep.Errs[i] = sweepOne(ctx, specs, i, rep, o, d)
+				done <- i
+			}()
+		}
+		if running == 0 {
 			break
 		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
+		ended[<-done] = true
 	}
-	close(next)
-	wg.Wait()
 	d.finish(rep)
 	var failed []string
 	for i, err := range rep.Errs {
@@ -140,8 +162,10 @@ func Sweep(ctx context.Context, specs []RunSpec, o SweepOptions) (*SweepReport, 
 	return rep, nil
 }
 
-// sweepOne ensures one run.
-func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay, i int) (RunOutcome, error) {
+// sweepOne ensures run i of specs; for a fork, its parent's outcome is in
+// rep.
+func sweepOne(ctx context.Context, specs []RunSpec, i int, rep *SweepReport, o SweepOptions, d *sweepDisplay) (RunOutcome, error) {
+	spec := specs[i]
 	if ctx.Err() != nil {
 		return NotStarted, nil
 	}
@@ -152,8 +176,27 @@ func sweepOne(ctx context.Context, spec RunSpec, o SweepOptions, d *sweepDisplay
 	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now, AllowKernelChange: o.AllowKernelChange, GEMM: o.GEMM,
 		Extra:  spec.extra(o.Experiment),
 		OnStep: func(step, total int) { d.step(i, step, total) }}
-	d.start(i)
-	skipped, err := Ensure(ctx, spec.Config, spec.Dir, opts)
+	var skipped bool
+	var err error
+	if p := spec.Parent; p != nil {
+		switch rep.Outcomes[p.Index] {
+		case Interrupted, NotStarted:
+			return NotStarted, nil
+		}
+		d.start(i)
+		skipped, err = EnsureFork(ctx, spec.Config, spec.Dir, *p, opts)
+		if errors.Is(err, ErrParentNotReady) {
+			if perr := rep.Errs[p.Index]; perr != nil {
+				err = fmt.Errorf("its parent %s/seed-%d failed: %w", p.Regime, spec.Seed, perr)
+			} else {
+				d.end(i, fmt.Sprintf("waiting: %v", err))
+				return Waiting, nil
+			}
+		}
+	} else {
+		d.start(i)
+		skipped, err = Ensure(ctx, spec.Config, spec.Dir, opts)
+	}
 	switch {
 	case errors.Is(err, ErrInterrupted):
 		d.end(i, "interrupted")
