@@ -181,12 +181,19 @@ func EnsureFork(ctx context.Context, cfg *configs.Config, dir string, p ParentRu
 	if err := checkRunMemory(cfg, 1); err != nil {
 		return false, err
 	}
+	// A fork that cannot be made yet leaves no trace (not even dir); the
+	// decision is taken again under the lock.
+	if _, err := results.Open(dir, nil); errors.Is(err, results.ErrNotFound) {
+		if _, _, err := readyParent(p); err != nil {
+			return false, parentError{err}
+		}
+	}
 	err = withLock(dir, true, func() error {
 		run, err := results.Open(dir, nil)
 		if errors.Is(err, results.ErrNotFound) {
 			prun, pcfg, err := readyParent(p)
 			if err != nil {
-				return err
+				return parentError{err}
 			}
 			if err := CheckFork(pcfg, cfg); err != nil {
 				return err
@@ -208,6 +215,13 @@ func EnsureFork(ctx context.Context, cfg *configs.Config, dir string, p ParentRu
 	})
 	return skipped, err
 }
+
+// parentError is an error of EnsureFork about the parent run rather than
+// the fork: the fork was not created.
+type parentError struct{ err error }
+
+func (e parentError) Error() string { return e.err.Error() }
+func (e parentError) Unwrap() error { return e.err }
 
 // readyParent opens the parent run p names and returns it with its config
 // once it holds weights at p.At (see EnsureFork).

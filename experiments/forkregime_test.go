@@ -1,12 +1,21 @@
 package experiments
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"branchspec/configs"
+	"branchspec/results"
 )
 
 // TestForkRegimeErrors holds every error of a fork regime verbatim:
@@ -183,5 +192,255 @@ func TestForkSteps(t *testing.T) {
 				t.Errorf("ForkSteps(%+v, %d, %d) = %v, want %v", tt.c, tt.start, tt.total, got, tt.want)
 			}
 		})
+	}
+}
+
+// counterBias is a chromatic bias on branch 0 and, forked from it at step
+// 10, a late counter-bias on branch 1 (issue 12's hysteresis regime).
+const counterBias = `name = "h"
+base = "tiny"
+seeds = 2
+set = ["schedule.steps=20", "metrics.enabled=false"]
+
+[regimes.counter]
+fork = "bias"
+at = 10
+set = ["regime.bias.branch=1"]
+
+[regimes.bias]
+set = ["regime.bias.epsilon=0.3"]
+`
+
+// forkSweep expands counterBias under out: bias seeds 1, 2, then counter
+// seeds 1, 2.
+func forkSweep(t *testing.T, out string) (*Experiment, []RunSpec) {
+	t.Helper()
+	e, err := ParseExperiment("h.toml", []byte(counterBias))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := e.Runs(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, specs
+}
+
+// sameFork checks that the sweep's fork run in got equals, bit for bit,
+// the run want made by Fork from the same parent: config, lineage, labels,
+// the weights' SHA-256 at every checkpoint and every logged value.
+func sameFork(t *testing.T, got, want string) {
+	t.Helper()
+	info := func(dir string) results.Info {
+		run, err := results.Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, err := run.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	gi, wi := info(got), info(want)
+	abs := func(dir, p string) string { return filepath.Clean(filepath.Join(dir, p)) }
+	if gi.ConfigHash != wi.ConfigHash || gi.ParentStep != wi.ParentStep || abs(got, gi.Parent) != abs(want, wi.Parent) ||
+		!maps.Equal(gi.Extra, wi.Extra) {
+		t.Errorf("%s: config %.12s, parent %s at %d, extra %v;\nFork made config %.12s, parent %s at %d, extra %v",
+			got, gi.ConfigHash, abs(got, gi.Parent), gi.ParentStep, gi.Extra, wi.ConfigHash, abs(want, wi.Parent), wi.ParentStep, wi.Extra)
+	}
+	g, w := record(t, got), record(t, want)
+	for step := range w.sha {
+		if _, ok := g.sha[step]; !ok {
+			t.Errorf("%s: no checkpoint at %d; Fork made %v", got, step, w.sha)
+		}
+	}
+	sameRun(t, g, w)
+	if g.st.State != results.Done || g.st.Step != w.st.Step {
+		t.Errorf("%s: status %+v, Fork's %+v", got, g.st, w.st)
+	}
+}
+
+// manualForks makes, with Fork, the runs of the fork specs from their
+// parents' runs under ref, labelled as the sweep labels them.
+func manualForks(t *testing.T, e *Experiment, specs []RunSpec, ref string) map[int]string {
+	t.Helper()
+	dirs := map[int]string{}
+	for _, s := range specs {
+		if s.Parent == nil {
+			continue
+		}
+		r, _ := e.regime(s.Regime)
+		dir, err := Fork(context.Background(), s.Parent.Dir, ForkOptions{At: s.Parent.At, Set: r.Set, Name: s.Regime,
+			Out: filepath.Join(ref, strconv.FormatUint(s.Seed, 10))}, Options{Extra: s.extra(e.Name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs[s.Index] = dir
+	}
+	return dirs
+}
+
+// TestSweepForkRegime: a sweep trains the parents, then forks each at step
+// 10 into a run equal bit for bit to one made by Fork; the fork applied
+// the counter-bias (its weights at 10 differ from its parent's); a second
+// sweep does no work.
+func TestSweepForkRegime(t *testing.T) {
+	out := t.TempDir()
+	e, specs := forkSweep(t, out)
+	var log bytes.Buffer
+	rep, err := Sweep(context.Background(), specs, SweepOptions{Jobs: 2, Experiment: e.Name, Progress: &log})
+	if err != nil || rep.Count(Trained) != 4 {
+		t.Fatalf("sweep: %v; %s\n%s", err, rep.Summary(), log.String())
+	}
+	// With two jobs each fork waits for its parent to end.
+	lines := strings.Split(log.String(), "\n")
+	at := func(part string) int {
+		return slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, part) })
+	}
+	for _, seed := range []string{"seed-1", "seed-2"} {
+		if done, start := at("bias/"+seed+" done"), at("start counter/"+seed); done < 0 || start < done {
+			t.Errorf("counter/%s started at line %d, its parent ended at line %d:\n%s", seed, start, done, log.String())
+		}
+	}
+	refs := manualForks(t, e, specs, t.TempDir())
+	for _, s := range specs[2:] {
+		sameFork(t, s.Dir, refs[s.Index])
+		if pa, fo := record(t, s.Parent.Dir).sha[10], record(t, s.Dir).sha[10]; pa == "" || pa == fo {
+			t.Errorf("%s: weights at the fork step %s, parent's %s: the counter-bias was not applied", s.Dir, fo, pa)
+		}
+	}
+	rep, err = Sweep(context.Background(), specs, SweepOptions{Jobs: 2, Experiment: e.Name})
+	if err != nil || rep.Count(Skipped) != 4 {
+		t.Fatalf("second sweep: %v; %s", err, rep.Summary())
+	}
+}
+
+// TestSweepForkRegimeResume interrupts a sweep twice: during a parent
+// (its fork does not start) and during a fork (the fork is checkpointed).
+// Each next sweep goes on where the last stopped, resuming the fork it
+// made, never forking again, to runs equal bit for bit to Fork's.
+func TestSweepForkRegimeResume(t *testing.T) {
+	out := t.TempDir()
+	e, specs := forkSweep(t, out)
+	// cancelAfter cancels once dir's run exists and the clock, read at
+	// least once per step, has been read n more times.
+	cancelAfter := func(dir string, n int) (context.Context, func() time.Time) {
+		ctx, cancel := context.WithCancel(context.Background())
+		return ctx, func() time.Time {
+			if _, err := os.Stat(filepath.Join(dir, "run.db")); err == nil {
+				if n--; n == 0 {
+					cancel()
+				}
+			}
+			return time.Unix(0, 0)
+		}
+	}
+	ctx, now := cancelAfter(specs[0].Dir, 20)
+	rep, err := Sweep(ctx, specs, SweepOptions{Experiment: e.Name, Now: now})
+	if !errors.Is(err, ErrInterrupted) || !slices.Equal(rep.Outcomes, []RunOutcome{Interrupted, NotStarted, NotStarted, NotStarted}) {
+		t.Fatalf("cancelled in the first parent: %v; %v", err, rep.Outcomes)
+	}
+	ctx, now = cancelAfter(specs[3].Dir, 20)
+	rep, err = Sweep(ctx, specs, SweepOptions{Experiment: e.Name, Now: now})
+	if !errors.Is(err, ErrInterrupted) || !slices.Equal(rep.Outcomes, []RunOutcome{Trained, Trained, Trained, Interrupted}) {
+		t.Fatalf("cancelled in the second fork: %v; %v", err, rep.Outcomes)
+	}
+	st := record(t, specs[3].Dir).st
+	if st.State != results.Stopped || st.Step <= 10 || st.Step >= 20 {
+		t.Fatalf("interrupted fork: %+v", st)
+	}
+	var log bytes.Buffer
+	rep, err = Sweep(context.Background(), specs, SweepOptions{Experiment: e.Name, Progress: &log})
+	if err != nil || !slices.Equal(rep.Outcomes, []RunOutcome{Skipped, Skipped, Skipped, Trained}) {
+		t.Fatalf("third sweep: %v; %v", err, rep.Outcomes)
+	}
+	if !strings.Contains(log.String(), fmt.Sprintf("start counter/seed-2 from step %d\n", st.Step)) {
+		t.Errorf("the fork did not resume:\n%s", log.String())
+	}
+	refs := manualForks(t, e, specs, t.TempDir())
+	for _, s := range specs[2:] {
+		sameFork(t, s.Dir, refs[s.Index])
+	}
+}
+
+// TestSweepForkRegimeStopAt: a fork waits while its parent stops before
+// the fork step; once the parent is stopped at or past it, the fork is
+// made and stopped there too; the full sweep then ends both as Fork would.
+func TestSweepForkRegimeStopAt(t *testing.T) {
+	out := t.TempDir()
+	e, specs := forkSweep(t, out)
+	var log bytes.Buffer
+	rep, err := Sweep(context.Background(), specs, SweepOptions{StopAt: 8, Experiment: e.Name, Progress: &log})
+	if err != nil || !slices.Equal(rep.Outcomes, []RunOutcome{Trained, Trained, Waiting, Waiting}) {
+		t.Fatalf("--stop-at 8: %v; %v", err, rep.Outcomes)
+	}
+	for _, want := range []string{
+		"counter/seed-1 waiting: the parent run has not reached the fork step yet: " + specs[0].Dir + " is stopped at step 8 of 20, the fork starts at 10",
+		"sweep: 4 runs: 2 trained, 2 waiting",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if _, err := os.Stat(specs[2].Dir); !os.IsNotExist(err) {
+		t.Errorf("a waiting fork made %s: %v", specs[2].Dir, err)
+	}
+	for _, stop := range []int{10, 15} {
+		rep, err = Sweep(context.Background(), specs, SweepOptions{StopAt: stop, Experiment: e.Name})
+		if err != nil || rep.Count(Trained) != 4 {
+			t.Fatalf("--stop-at %d: %v; %v", stop, err, rep.Outcomes)
+		}
+		for _, s := range specs {
+			if st := record(t, s.Dir).st; st.State != results.Stopped || st.Step != stop {
+				t.Errorf("--stop-at %d: %s %+v", stop, s.Dir, st)
+			}
+		}
+	}
+	if rep, err = Sweep(context.Background(), specs, SweepOptions{Experiment: e.Name}); err != nil || rep.Count(Trained) != 4 {
+		t.Fatalf("full sweep: %v; %v", err, rep.Outcomes)
+	}
+	refs := manualForks(t, e, specs, t.TempDir())
+	for _, s := range specs[2:] {
+		sameFork(t, s.Dir, refs[s.Index])
+	}
+}
+
+// TestSweepForkRegimeFailures: a parent that fails fails its fork, naming
+// the parent and why; the other seed's pair is trained. A directory that
+// holds a run other than the fork is never forked over.
+func TestSweepForkRegimeFailures(t *testing.T) {
+	out := t.TempDir()
+	e, specs := forkSweep(t, out)
+	// Seed 1's parent directory holds a run of another config.
+	other := tinyConfig(t, "schedule.steps=3", "schedule.warmup=0", "metrics.enabled=false")
+	if err := StartIn(context.Background(), other, specs[0].Dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Seed 2's fork directory holds the fork's config trained from scratch.
+	if err := StartIn(context.Background(), specs[3].Config, specs[3].Dir, Options{StopAt: 2}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Sweep(context.Background(), specs, SweepOptions{Jobs: 2, Experiment: e.Name})
+	if err == nil || !slices.Equal(rep.Outcomes, []RunOutcome{Failed, Trained, Failed, Failed}) {
+		t.Fatalf("%v; %v", err, rep.Outcomes)
+	}
+	perr := specs[0].Dir + " holds a run of config " + other.Hash()[:12] + ", not " + specs[0].Config.Hash()[:12] + ": move it away or choose another --out"
+	want := []string{
+		perr,
+		"",
+		"not forked: its parent bias/seed-1 failed: " + perr,
+		specs[3].Dir + " holds a run trained from scratch, not a fork of " + specs[1].Dir + " at step 10: move it away or choose another --out",
+	}
+	for i, w := range want {
+		if got := fmt.Sprint(rep.Errs[i]); w != "" && got != w {
+			t.Errorf("run %d: error\n%s\nwant\n%s", i, got, w)
+		}
+	}
+	if _, err := os.Stat(specs[2].Dir); !os.IsNotExist(err) {
+		t.Errorf("the fork of a failed parent made %s: %v", specs[2].Dir, err)
+	}
+	if st := record(t, specs[3].Dir).st; st.State != results.Stopped || st.Step != 2 {
+		t.Errorf("the run in the fork's directory was changed: %+v", st)
 	}
 }

@@ -185,13 +185,13 @@ func sweepOne(ctx context.Context, specs []RunSpec, i int, rep *SweepReport, o S
 		}
 		d.start(i)
 		skipped, err = EnsureFork(ctx, spec.Config, spec.Dir, *p, opts)
-		if errors.Is(err, ErrParentNotReady) {
-			if perr := rep.Errs[p.Index]; perr != nil {
-				err = fmt.Errorf("its parent %s/seed-%d failed: %w", p.Regime, spec.Seed, perr)
-			} else {
-				d.end(i, fmt.Sprintf("waiting: %v", err))
-				return Waiting, nil
-			}
+		var pe parentError
+		switch {
+		case errors.As(err, &pe) && rep.Errs[p.Index] != nil:
+			err = fmt.Errorf("not forked: its parent %s/seed-%d failed: %w", p.Regime, spec.Seed, rep.Errs[p.Index])
+		case errors.Is(err, ErrParentNotReady):
+			d.end(i, fmt.Sprintf("waiting: %v", err))
+			return Waiting, nil
 		}
 	} else {
 		d.start(i)
