@@ -271,27 +271,33 @@ func readyParent(p ParentRun) (*results.Run, *configs.Config, error) {
 
 // isForkOf refuses a run that is not a fork of p's run at p.At.
 func isForkOf(run *results.Run, p ParentRun) error {
-	info, err := run.Info()
-	if err != nil {
+	what, err := forkOf(run, p)
+	if err != nil || what == "" {
 		return err
 	}
+	return fmt.Errorf("%s holds %s, not a fork of %s at step %d: move it away or choose another --out", run.Dir(), what, p.Dir, p.At)
+}
+
+// forkOf returns "" if run is a fork of p's run at p.At, else what it is:
+// "a run trained from scratch" or "a fork of DIR at step N".
+func forkOf(run *results.Run, p ParentRun) (string, error) {
+	info, err := run.Info()
+	if err != nil {
+		return "", err
+	}
+	if info.Parent == "" {
+		return "a run trained from scratch", nil
+	}
 	parent := info.Parent
-	if parent != "" && !filepath.IsAbs(parent) {
+	if !filepath.IsAbs(parent) {
 		parent = filepath.Join(run.Dir(), parent)
 	}
-	same := func(a, b string) bool {
-		aa, err1 := filepath.Abs(a)
-		ab, err2 := filepath.Abs(b)
-		return err1 == nil && err2 == nil && aa == ab
+	a, err1 := filepath.Abs(parent)
+	b, err2 := filepath.Abs(p.Dir)
+	if err1 != nil || err2 != nil || a != b || info.ParentStep != p.At {
+		return fmt.Sprintf("a fork of %s at step %d", parent, info.ParentStep), nil
 	}
-	if info.Parent == "" || info.ParentStep != p.At || !same(parent, p.Dir) {
-		what := "a run trained from scratch"
-		if info.Parent != "" {
-			what = fmt.Sprintf("a fork of %s at step %d", parent, info.ParentStep)
-		}
-		return fmt.Errorf("%s holds %s, not a fork of %s at step %d: move it away or choose another --out", run.Dir(), what, p.Dir, p.At)
-	}
-	return nil
+	return "", nil
 }
 
 // forkGEMM returns the GEMM kernel a fork of a parent recorded under

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -442,5 +443,47 @@ func TestSweepForkRegimeFailures(t *testing.T) {
 	}
 	if st := record(t, specs[3].Dir).st; st.State != results.Stopped || st.Step != 2 {
 		t.Errorf("the run in the fork's directory was changed: %+v", st)
+	}
+}
+
+// TestPlanForkRegime: a dry run shows where each run starts from (REGIME@STEP
+// for a fork) and what the sweep would do with it, refusing a directory
+// that holds a run other than the fork.
+func TestPlanForkRegime(t *testing.T) {
+	out := t.TempDir()
+	e, specs := forkSweep(t, out)
+	if _, err := Sweep(context.Background(), specs[:1], SweepOptions{StopAt: 8, Experiment: e.Name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Sweep(context.Background(), specs[1:2], SweepOptions{Experiment: e.Name}); err != nil {
+		t.Fatal(err)
+	}
+	if err := StartIn(context.Background(), specs[3].Config, specs[3].Dir, Options{StopAt: 2}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanStates(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WritePlan(&b, plan); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	want := []string{
+		`^regime +seed +config +from +state +memory +dir$`,
+		`^bias +1 +` + specs[0].Config.Hash()[:12] + ` +- +resume 8/20 +\S+ \S+ +` + regexp.QuoteMeta(specs[0].Dir) + `$`,
+		`^bias +2 +` + specs[1].Config.Hash()[:12] + ` +- +done +`,
+		`^counter +1 +` + specs[2].Config.Hash()[:12] + ` +bias@10 +new +`,
+		`^counter +2 +` + specs[3].Config.Hash()[:12] + ` +bias@10 +refused: holds a run trained from scratch +`,
+		`^4 runs: 1 new, 1 to resume, 1 done, 1 refused or unreadable$`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("plan:\n%s", b.String())
+	}
+	for i, w := range want {
+		if !regexp.MustCompile(w).MatchString(lines[i]) {
+			t.Errorf("line %d:\n%s\ndoes not match %s", i, lines[i], w)
+		}
 	}
 }

@@ -11,9 +11,11 @@ import (
 )
 
 // PlannedRun is what a sweep would do with one run of its plan: start it
-// ("new"), resume it ("resume STEP/TOTAL"), skip it ("done"), or refuse it
-// (a directory that holds another config, or a store that cannot be read;
-// State then says why).
+// ("new"; for a fork regime's run, fork it from its parent's run once that
+// has reached the fork step), resume it ("resume STEP/TOTAL"), skip it
+// ("done"), or refuse it (a directory that holds another config or, for a
+// fork regime, a run that is not that fork, or a store that cannot be
+// read; State then says why).
 type PlannedRun struct {
 	Spec   RunSpec
 	State  string
@@ -51,6 +53,15 @@ func plannedState(s RunSpec) string {
 	if info.ConfigHash != s.Config.Hash() {
 		return fmt.Sprintf("refused: holds config %.12s", info.ConfigHash)
 	}
+	if s.Parent != nil {
+		what, err := forkOf(run, *s.Parent)
+		if err != nil {
+			return "unreadable: " + err.Error()
+		}
+		if what != "" {
+			return "refused: holds " + what
+		}
+	}
 	st, err := run.Status()
 	if err != nil {
 		return "unreadable: " + err.Error()
@@ -62,13 +73,20 @@ func plannedState(s RunSpec) string {
 }
 
 // WritePlan writes one line per planned run (regime, seed, config hash,
-// state, memory estimate, directory) and a summary line.
+// where it starts from, state, memory estimate, directory) and a summary
+// line. A run starts from "-" (trained from scratch) or, for a fork
+// regime's run, from REGIME@STEP: the same seed's run of regime REGIME at
+// step STEP.
 func WritePlan(w io.Writer, plan []PlannedRun) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "regime\tseed\tconfig\tstate\tmemory\tdir")
+	fmt.Fprintln(tw, "regime\tseed\tconfig\tfrom\tstate\tmemory\tdir")
 	counts := map[string]int{}
 	for _, p := range plan {
-		fmt.Fprintf(tw, "%s\t%d\t%.12s\t%s\t%s\t%s\n", p.Spec.Regime, p.Spec.Seed, p.Spec.Config.Hash(), p.State, p.Memory, p.Spec.Dir)
+		from := "-"
+		if par := p.Spec.Parent; par != nil {
+			from = fmt.Sprintf("%s@%d", par.Regime, par.At)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.12s\t%s\t%s\t%s\t%s\n", p.Spec.Regime, p.Spec.Seed, p.Spec.Config.Hash(), from, p.State, p.Memory, p.Spec.Dir)
 		switch {
 		case p.State == "new", p.State == "done":
 			counts[p.State]++
