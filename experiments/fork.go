@@ -84,6 +84,10 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 	if err != nil {
 		return "", err
 	}
+	ck, err := forkCheckpoint(prun, fo.At)
+	if err != nil {
+		return "", err
+	}
 	cfg, err := forkConfig(pcfg, fo)
 	if err != nil {
 		return "", err
@@ -93,7 +97,7 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 		out = filepath.Dir(filepath.Dir(filepath.Clean(parent)))
 	}
 	dir := RunDir(out, cfg)
-	b, err := forkBirth(prun, pcfg, cfg, fo.At, dir, opts)
+	b, err := forkBirth(prun, pcfg, cfg, ck, dir, opts)
 	if err != nil {
 		return "", err
 	}
@@ -101,16 +105,12 @@ func Fork(ctx context.Context, parent string, fo ForkOptions, opts Options) (str
 }
 
 // forkBirth is the birth of a fork in dir of the run prun (whose config is
-// pcfg) at step at, with config cfg (CheckFork allows it): the checkpoint's
-// state, the parent's clock, origin, arithmetic and run-level data, its
-// lineage and labels, and a changed bias to apply.
-func forkBirth(prun *results.Run, pcfg, cfg *configs.Config, at int, dir string, opts Options) (birth, error) {
-	parent := prun.Dir()
+// pcfg) from its checkpoint ck, with config cfg (CheckFork allows it): the
+// checkpoint's state, the parent's clock, origin, arithmetic and run-level
+// data, its lineage and labels, and a changed bias to apply.
+func forkBirth(prun *results.Run, pcfg, cfg *configs.Config, ck *results.Checkpoint, dir string, opts Options) (birth, error) {
+	parent, at := prun.Dir(), ck.Step
 	pinfo, err := prun.Info()
-	if err != nil {
-		return birth{}, err
-	}
-	ck, err := forkCheckpoint(prun, at)
 	if err != nil {
 		return birth{}, err
 	}
@@ -198,7 +198,11 @@ func EnsureFork(ctx context.Context, cfg *configs.Config, dir string, p ParentRu
 			if err := CheckFork(pcfg, cfg); err != nil {
 				return err
 			}
-			b, err := forkBirth(prun, pcfg, cfg, p.At, dir, opts)
+			ck, err := forkCheckpoint(prun, p.At)
+			if err != nil {
+				return parentError{err}
+			}
+			b, err := forkBirth(prun, pcfg, cfg, ck, dir, opts)
 			if err != nil {
 				return err
 			}

@@ -269,3 +269,46 @@ func stepList(steps []int) string {
 	}
 	return fmt.Sprintf("%s, ..., %s (%d steps)", str(steps[:16]), str(steps[len(steps)-4:]), len(steps))
 }
+
+// checkParents refuses, as ErrInvalid, specs in which a fork's parent is
+// not an earlier run of specs (ParentRun.Index is its position in specs).
+func checkParents(specs []RunSpec) error {
+	for i, s := range specs {
+		if p := s.Parent; p != nil && (p.Index < 0 || p.Index >= i || specs[p.Index].Dir != p.Dir) {
+			return invalidf("run %d (%s) forks run %d (%s), which is not an earlier run of the sweep", i, s.Dir, p.Index, p.Dir)
+		}
+	}
+	return nil
+}
+
+// forkStages returns where each level of forks starts in specs: the
+// index of the first run whose parent is a run trained from scratch, then
+// of the first fork of such a fork, and so on (nil: no forks). The levels
+// must follow one another in specs, as Experiment.Runs orders them, and
+// each run's Index be its position (a scheduler's task index); anything
+// else is ErrInvalid.
+func forkStages(specs []RunSpec) ([]int, error) {
+	for i, s := range specs {
+		if s.Index != i {
+			return nil, invalidf("run %d (%s) has index %d", i, s.Dir, s.Index)
+		}
+	}
+	if err := checkParents(specs); err != nil {
+		return nil, err
+	}
+	depth := make([]int, len(specs))
+	var stages []int
+	for i, s := range specs {
+		if s.Parent != nil {
+			depth[i] = depth[s.Parent.Index] + 1
+		}
+		switch {
+		case i == 0 || depth[i] == depth[i-1]:
+		case depth[i] == depth[i-1]+1:
+			stages = append(stages, i)
+		default:
+			return nil, invalidf("run %d (%s): the runs are not ordered by level of forks (trained from scratch, their forks, the forks of those, ...)", i, s.Dir)
+		}
+	}
+	return stages, nil
+}

@@ -6,7 +6,9 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Defaults of a K8sJob's optional fields.
@@ -49,6 +51,14 @@ type K8sJob struct {
 	// AllowKernelChange lets a pod resume its run on a node whose matrix
 	// products differ from those the run was made with (recorded).
 	AllowKernelChange bool
+	// First is the manifest entry of completion index 0: pod I trains
+	// entry First+I (--index-offset; 0: pod I trains entry I). A sweep
+	// gives each level of its fork regimes' runs a Job of its own.
+	First int
+	// ParentPoll, when > 0, makes a pod whose entry is the run of a fork
+	// regime wait until the parent run has reached the fork step, checking
+	// every ParentPoll (--wait-parent); 0: such a pod fails at once.
+	ParentPoll time.Duration
 }
 
 var (
@@ -91,6 +101,8 @@ func (j *K8sJob) check() error {
 	switch {
 	case j.Tasks < 1:
 		return ErrNoTasks
+	case j.First < 0 || j.ParentPoll < 0:
+		return fmt.Errorf("first entry %d, parent poll %v: want >= 0", j.First, j.ParentPoll)
 	case j.Parallel < 0:
 		return fmt.Errorf("parallel %d: want 0 (all at once) or more", j.Parallel)
 	case j.Grace < 0:
@@ -174,7 +186,8 @@ type (
 // YAML returns the Indexed Job as a Kubernetes manifest for
 // `kubectl apply -f`. It is written as indented JSON, which is YAML.
 //
-// Pod I runs `branchspec run --manifest M --index $(JOB_COMPLETION_INDEX)`;
+// Pod I runs `branchspec run --manifest M --index $(JOB_COMPLETION_INDEX)`
+// (with --index-offset First and --wait-parent ParentPoll when set);
 // Kubernetes expands $(JOB_COMPLETION_INDEX) from the container's
 // environment, where the Job sets it from the pod's completion-index
 // annotation (declared here too, so the expansion does not depend on that).
@@ -183,8 +196,45 @@ type (
 // the grace period, and its replacement resumes. Every index may fail
 // three times on average before the Job gives up (backoffLimit 3*Tasks).
 func (j *K8sJob) YAML() ([]byte, error) {
+	obj, err := j.object()
+	if err != nil {
+		return nil, err
+	}
+	return k8sJSON(obj)
+}
+
+// K8sList returns jobs as one Kubernetes manifest for `kubectl apply -f`:
+// a v1 List of the Jobs, written as indented JSON, which is YAML.
+func K8sList(jobs []K8sJob) ([]byte, error) {
+	list := struct {
+		APIVersion string      `json:"apiVersion"`
+		Kind       string      `json:"kind"`
+		Items      []k8sObject `json:"items"`
+	}{APIVersion: "v1", Kind: "List"}
+	for _, j := range jobs {
+		obj, err := j.object()
+		if err != nil {
+			return nil, err
+		}
+		list.Items = append(list.Items, obj)
+	}
+	return k8sJSON(list)
+}
+
+// k8sJSON writes a Kubernetes object as YAML does: indented JSON and a
+// newline.
+func k8sJSON(obj any) ([]byte, error) {
+	b, err := json.MarshalIndent(obj, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// object is the Job j describes.
+func (j *K8sJob) object() (k8sObject, error) {
 	if err := j.check(); err != nil {
-		return nil, fmt.Errorf("kubernetes job %s: %w", j.Name, err)
+		return k8sObject{}, fmt.Errorf("kubernetes job %s: %w", j.Name, err)
 	}
 	exe, par, grace := j.Exe, j.Parallel, j.Grace
 	if exe == "" {
@@ -198,6 +248,12 @@ func (j *K8sJob) YAML() ([]byte, error) {
 	}
 	labels := map[string]string{"app.kubernetes.io/name": "branchspec", "branchspec/sweep": j.Name}
 	command := []string{exe, "run", "--manifest", j.Manifest, "--index", "$(JOB_COMPLETION_INDEX)"}
+	if j.First > 0 {
+		command = append(command, "--index-offset", strconv.Itoa(j.First))
+	}
+	if j.ParentPoll > 0 {
+		command = append(command, "--wait-parent", j.ParentPoll.String())
+	}
 	if j.AllowKernelChange {
 		command = append(command, "--allow-kernel-change")
 	}
@@ -222,24 +278,34 @@ func (j *K8sJob) YAML() ([]byte, error) {
 			},
 		},
 	}
-	b, err := json.MarshalIndent(obj, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return obj, nil
 }
 
-// Rebase returns m with every run directory below from moved below to:
-// the manifest as the pods see it when from is mounted at to.
+// Rebase returns m with every run directory below from moved below to
+// (the runs' and their forks' parents'): the manifest as the pods see it
+// when from is mounted at to.
 func (m *Manifest) Rebase(from, to string) (*Manifest, error) {
+	rebase := func(i int, dir string) (string, error) {
+		rel, err := filepath.Rel(from, dir)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return "", fmt.Errorf("run %d: %s is not below %s", i, dir, from)
+		}
+		return path.Join(to, filepath.ToSlash(rel)), nil
+	}
 	c := *m
 	c.Runs = append([]ManifestEntry(nil), m.Runs...)
 	for i := range c.Runs {
-		rel, err := filepath.Rel(from, c.Runs[i].Dir)
-		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-			return nil, fmt.Errorf("run %d: %s is not below %s", i, c.Runs[i].Dir, from)
+		var err error
+		if c.Runs[i].Dir, err = rebase(i, c.Runs[i].Dir); err != nil {
+			return nil, err
 		}
-		c.Runs[i].Dir = path.Join(to, filepath.ToSlash(rel))
+		if f := c.Runs[i].Fork; f != nil {
+			g := *f
+			if g.Dir, err = rebase(i, g.Dir); err != nil {
+				return nil, err
+			}
+			c.Runs[i].Fork = &g
+		}
 	}
 	return &c, nil
 }

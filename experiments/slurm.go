@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -46,6 +47,13 @@ type SlurmJob struct {
 	// products differ from those the run was made with (recorded in the
 	// run); false refuses, and the task fails with the reason in its log.
 	AllowKernelChange bool
+	// Stages, when set, splits the tasks into arrays submitted one after
+	// another: stage k+1 starts at task Stages[k] (ascending, in
+	// 1..Tasks-1). The array of a stage starts once every task of the
+	// array before it has ended (sbatch --dependency=afterany): a sweep
+	// puts each level of its fork regimes' runs (ManifestEntry.Fork) in a
+	// stage after the runs they fork. nil: one array of all tasks.
+	Stages []int
 }
 
 // Errors returned by SlurmJob.Script for a job it cannot describe.
@@ -90,21 +98,44 @@ func (j *SlurmJob) lead() int {
 	return j.SignalLead
 }
 
-// Array is the --array value: "0-(Tasks-1)", with "%Parallel" when
-// Parallel limits it.
-func (j *SlurmJob) Array() string {
-	a := "0-" + strconv.Itoa(j.Tasks-1)
+// Array is the --array value of the first stage: "0-(Tasks-1)" when the
+// job has one stage, with "%Parallel" when Parallel limits it.
+func (j *SlurmJob) Array() string { return j.StageArray(0) }
+
+// StageCount is the number of stages, len(Stages) + 1.
+func (j *SlurmJob) StageCount() int { return len(j.Stages) + 1 }
+
+// StageArray is the --array value of stage k: "FIRST-LAST", with
+// "%Parallel" when Parallel limits it (each stage's array on its own).
+func (j *SlurmJob) StageArray(k int) string {
+	a := j.stageTasks(k)
 	if j.Parallel > 0 {
 		a += "%" + strconv.Itoa(j.Parallel)
 	}
 	return a
 }
 
-// SbatchArgs is the command line that submits the script at path:
-// the array is given again on the command line, where it wins over the
-// script's own #SBATCH line, so the command says what it submits.
-func (j *SlurmJob) SbatchArgs(path string) []string {
-	return []string{"sbatch", "--parsable", "--array=" + j.Array(), path}
+// stageTasks is "FIRST-LAST", the tasks of stage k.
+func (j *SlurmJob) stageTasks(k int) string {
+	bounds := slices.Concat([]int{0}, j.Stages, []int{j.Tasks})
+	return strconv.Itoa(bounds[k]) + "-" + strconv.Itoa(bounds[k+1]-1)
+}
+
+// PreviousJob stands, in the sbatch command lines of a ClusterPlan, for
+// the job id that the command before printed.
+const PreviousJob = "$PREVIOUS_JOB"
+
+// SbatchArgs is the command line that submits stage k of the script at
+// path; a stage after the first waits for the job after (the previous
+// stage's id, or PreviousJob). The array is given on the command line,
+// where it wins over the script's own #SBATCH line, so the command says
+// what it submits.
+func (j *SlurmJob) SbatchArgs(path string, k int, after string) []string {
+	args := []string{"sbatch", "--parsable", "--array=" + j.StageArray(k)}
+	if k > 0 {
+		args = append(args, "--dependency=afterany:"+after)
+	}
+	return append(args, path)
 }
 
 func (j *SlurmJob) check() error {
@@ -123,6 +154,11 @@ func (j *SlurmJob) check() error {
 		return fmt.Errorf("job name %q: want letters, digits, '.', '_' or '-'", j.Name)
 	case j.Partition != "" && !nameRE.MatchString(j.Partition):
 		return fmt.Errorf("partition %q: want letters, digits, '.', '_' or '-'", j.Partition)
+	}
+	for k, first := range j.Stages {
+		if first < 1 || first >= j.Tasks || k > 0 && first <= j.Stages[k-1] {
+			return fmt.Errorf("stages %v: want ascending first tasks in 1..%d", j.Stages, j.Tasks-1)
+		}
 	}
 	for _, p := range []struct{ what, path string }{{"branchspec", j.Exe}, {"manifest", j.Manifest}, {"logs", j.Logs}} {
 		if !filepath.IsAbs(p.path) {
@@ -167,7 +203,18 @@ func (j *SlurmJob) Script() (string, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("#!/bin/bash")
-	w("# branchspec sweep %s: %d runs as a Slurm job array, one run per task.", j.Name, j.Tasks)
+	if len(j.Stages) == 0 {
+		w("# branchspec sweep %s: %d runs as a Slurm job array, one run per task.", j.Name, j.Tasks)
+	} else {
+		var later []string
+		for k := 1; k < j.StageCount(); k++ {
+			later = append(later, j.stageTasks(k))
+		}
+		w("# branchspec sweep %s: %d runs as %d Slurm job arrays, one run per task.", j.Name, j.Tasks, j.StageCount())
+		w("# Tasks %s are runs of fork regimes, which start from checkpoints of", strings.Join(later, ", then "))
+		w("# earlier tasks' runs: each range is an array of its own, submitted with")
+		w("# --dependency=afterany on the array before it (see 'branchspec sweep --slurm').")
+	}
 	w("# Submitting it again is safe: finished runs are skipped, the others resume.")
 	w("#SBATCH --job-name=%s", j.Name)
 	w("#SBATCH --array=%s", j.Array())

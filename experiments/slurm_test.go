@@ -77,7 +77,7 @@ func TestSlurmScriptGolden(t *testing.T) {
 	if strings.Contains(s, "SLURM_JOB_ID") {
 		t.Error("script names a task by SLURM_JOB_ID, which differs per array task and per requeue")
 	}
-	if got := j.SbatchArgs("/x/s.sbatch"); strings.Join(got, " ") != "sbatch --parsable --array=0-5%2 /x/s.sbatch" {
+	if got := j.SbatchArgs("/x/s.sbatch", 0, ""); strings.Join(got, " ") != "sbatch --parsable --array=0-5%2 /x/s.sbatch" {
 		t.Errorf("SbatchArgs = %q", got)
 	}
 }

@@ -105,10 +105,8 @@ func (r *SweepReport) Summary() string {
 // whose parent stopped before it (StopAt) is Waiting. The parent of a fork
 // must come before it in specs (Experiment.Runs orders them so).
 func Sweep(ctx context.Context, specs []RunSpec, o SweepOptions) (*SweepReport, error) {
-	for i, s := range specs {
-		if p := s.Parent; p != nil && (p.Index < 0 || p.Index >= i || specs[p.Index].Dir != p.Dir) {
-			return nil, invalidf("sweep: run %d (%s) forks run %d (%s), which is not an earlier run of the sweep", i, s.Dir, p.Index, p.Dir)
-		}
+	if err := checkParents(specs); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	if err := checkSweepMemory(specs, max(o.Jobs, 1)); err != nil {
 		return nil, err

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"runtime/pprof"
+	"time"
 
 	"branchspec/experiments"
 )
@@ -34,7 +36,10 @@ status 130.
 entry's directory: it starts the run, resumes it from its latest checkpoint,
 or does nothing if it is done, so a requeued or repeated task is safe. A
 resume on another kind of machine is refused as 'branchspec resume' refuses
-it, unless --allow-kernel-change.`,
+it, unless --allow-kernel-change. --index-offset N trains entry N+I instead.
+The entry of a fork regime's run forks its parent's run (another entry) at
+the fork step; if the parent has not got there, the command fails, or with
+--wait-parent DURATION waits for it, checking every DURATION.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &runOptions{}
 		fs.Var(&o.seed, "seed", "override the config's seed (>= 0)")
@@ -46,6 +51,8 @@ it, unless --allow-kernel-change.`,
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")
 		fs.Var(&o.index, "index", "the manifest entry to train (a scheduler's task index)")
+		fs.IntVar(&o.offset, "index-offset", 0, "with --manifest: train entry --index plus this")
+		fs.DurationVar(&o.waitParent, "wait-parent", 0, "with --manifest: a fork entry waits for its parent run to reach the fork step, checking this often (0: fails at once)")
 		fs.BoolVar(&o.allowKernel, "allow-kernel-change", false, "with --manifest: resume with other matrix products than the run was made with (recorded)")
 		return o.run
 	},
@@ -61,6 +68,8 @@ type runOptions struct {
 	// manifest and index select a sweep's run instead of CONFIG.
 	manifest    string
 	index       natFlag
+	offset      int
+	waitParent  time.Duration
 	allowKernel bool
 	kernel      string
 }
@@ -73,6 +82,9 @@ func (o *runOptions) run(e *env, args []string) error {
 	defer stop()
 	if err := atLeast("stop-at", o.stopAt, 0); err != nil {
 		return err
+	}
+	if o.manifest == "" && (o.offset != 0 || o.waitParent != 0) {
+		return usagef("--index-offset and --wait-parent go with --manifest")
 	}
 	if o.manifest != "" || o.index.set {
 		if len(args) > 0 || o.seed.set || len(o.sets) > 0 || o.data != "" || o.out != "results" || o.kernel != "" {
@@ -112,16 +124,25 @@ func (o *runOptions) runManifest(e *env) error {
 	if o.manifest == "" || !o.index.set {
 		return usagef("--manifest and --index go together")
 	}
-	index := o.index.or(0)
+	if o.offset < 0 || o.waitParent < 0 {
+		return usagef("--index-offset and --wait-parent must be >= 0")
+	}
+	index := o.index.or(0) + o.offset
 	r, err := experiments.ReadManifestRun(e.ctx, o.manifest, index)
 	if err != nil {
 		return err
 	}
 	cfg, dir := r.Config, r.Entry.Dir
 	fmt.Fprintf(e.stderr, "run %s seed %d (config %s), manifest entry %d: %s\n", cfg.Name, cfg.Seed, cfg.Hash()[:12], index, dir)
+	if p := r.Parent; p != nil {
+		fmt.Fprintf(e.stderr, "a fork of entry %d (%s) at step %d\n", p.Index, p.Dir, p.At)
+	}
 	opts := trainOptions(e, o.stopAt)
 	opts.AllowKernelChange = o.allowKernel
-	skipped, err := r.Ensure(e.ctx, opts)
+	skipped, err := r.Ensure(e.ctx, opts, o.waitParent)
+	if errors.Is(err, experiments.ErrParentNotReady) {
+		return fmt.Errorf("%w; run this entry again once the parent has got there (a sweep submitted again resumes the parent first), or give --wait-parent", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -140,11 +140,19 @@ func (o *sweepOptions) submitSlurm(e *env, name string, specs []experiments.RunS
 		return err
 	}
 	if o.dryRun {
+		var cmds []string
+		for _, c := range p.Submit {
+			cmds = append(cmds, strings.Join(c, " "))
+		}
 		fmt.Fprintf(e.stdout, "# would write %s:\n%s\n# would write %s:\n%s\n# would run:\n%s\n",
-			p.Job, p.JobText, p.Manifest, p.ManifestJSON, strings.Join(p.Submit, " "))
+			p.Job, p.JobText, p.Manifest, p.ManifestJSON, strings.Join(cmds, "\n"))
+		if len(cmds) > 1 {
+			fmt.Fprintf(e.stdout, "# (%s: the job id the command before printed; the arrays after the first hold the runs of fork regimes)\n",
+				experiments.PreviousJob)
+		}
 		return nil
 	}
-	id, err := p.SubmitSlurm(e.ctx)
+	ids, err := p.SubmitSlurm(e.ctx)
 	if err != nil {
 		return err
 	}
@@ -152,8 +160,16 @@ func (o *sweepOptions) submitSlurm(e *env, name string, specs []experiments.RunS
 	if o.parallel > 0 {
 		limit = fmt.Sprintf("at most %d at once", o.parallel)
 	}
-	fmt.Fprintf(e.stdout, "submitted job array %s: %d tasks, %s\nmanifest: %s\nscript:   %s\nlogs:     %s\nfollow:   branchspec ls %s\n",
-		id, p.Runs, limit, p.Manifest, p.Job, filepath.Join(p.Logs, id+"_INDEX.out"), filepath.Join(p.Out, name))
+	bounds := append(append([]int{0}, p.Stages...), p.Runs)
+	fmt.Fprintf(e.stdout, "submitted job array %s: %d tasks, %s\n", ids[0], bounds[1], limit)
+	logs := []string{filepath.Join(p.Logs, ids[0]+"_INDEX.out")}
+	for k, id := range ids[1:] {
+		fmt.Fprintf(e.stdout, "then job array %s: %d tasks (runs of fork regimes, entries %d-%d), once %s has ended\n",
+			id, bounds[k+2]-bounds[k+1], bounds[k+1], bounds[k+2]-1, ids[k])
+		logs = append(logs, id+"_INDEX.out")
+	}
+	fmt.Fprintf(e.stdout, "manifest: %s\nscript:   %s\nlogs:     %s\nfollow:   branchspec ls %s\n",
+		p.Manifest, p.Job, strings.Join(logs, ", "), filepath.Join(p.Out, name))
 	return nil
 }
 
@@ -170,7 +186,11 @@ func (o *sweepOptions) writeK8s(e *env, name string, specs []experiments.RunSpec
 	if err := p.Write(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d runs, %s in the pods)\nwrote %s\nWith %s on the claim %s, start it with: kubectl apply -f %s\n",
-		p.Manifest, p.Runs, p.PodManifest, p.Job, p.Out, o.claim, p.Job)
+	jobs := ""
+	if n := len(p.Stages); n > 0 {
+		jobs = fmt.Sprintf(" (%d Jobs: the runs trained from scratch, then %d level(s) of fork regimes' runs, whose pods wait for their parents)", n+1, n)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d runs, %s in the pods)\nwrote %s%s\nWith %s on the claim %s, start it with: kubectl apply -f %s\n",
+		p.Manifest, p.Runs, p.PodManifest, p.Job, jobs, p.Out, o.claim, p.Job)
 	return nil
 }
