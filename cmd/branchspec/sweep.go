@@ -22,10 +22,13 @@ seeds by 1..N; --set overrides a key in every run (after the file's own
 overrides); --data PATH sets data.path in every run (before --set);
 --stop-at STEP stops every run at STEP, resumable later.
 SIGINT, SIGTERM and SIGHUP checkpoint every running run and exit with status 130.
-With --slurm or --k8s the runs are handed to a cluster scheduler instead.
+The runs of a fork regime (fork = REGIME, at = STEP in the file) fork the
+same seed's run of REGIME at STEP; each starts once its parent has ended.
+With --slurm or --k8s the runs are handed to a cluster scheduler instead
+(the forks as further job arrays or Jobs, after their parents).
 --dry-run prints what would be done (each run new, to resume or done, with
-its config hash and memory estimate; with --slurm or --k8s what would be
-submitted or written) and exits.`,
+its config hash, where it starts from and its memory estimate; with --slurm
+or --k8s what would be submitted or written) and exits.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &sweepOptions{}
 		fs.IntVar(&o.seeds, "seeds", 0, "use seeds 1..N instead of the file's")
