@@ -109,7 +109,7 @@ type CurvePoint struct {
 // Measures of a run's curve that Compare contrasts.
 const (
 	MeasureFinal = "final" // the value at the run's last step that logs the metric
-	MeasureAUC   = "auc"   // stats.MeanOverRange over the run's steps: the time-averaged value
+	MeasureAUC   = "auc"   // stats.MeanOverRange over the run's steps (a fork's from its fork step): the time-averaged value
 )
 
 // Families of contrasts: the Benjamini-Hochberg adjustment runs within

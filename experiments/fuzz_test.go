@@ -26,7 +26,9 @@ func presetsOnly(dir, base string) (*configs.Config, error) {
 // and regimes are valid names and whose runs all lie below the results
 // directory (an experiment or regime named ".." once wrote outside it),
 // each with a valid config. Seeds are the shipped experiments and the
-// hostile cases of TestParseExperimentErrors; make fuzz runs it.
+// hostile cases of TestParseExperimentErrors, and fork regimes (whose
+// runs must fork an earlier run of the same seed as Fork may); make fuzz
+// runs it.
 func FuzzParseExperiment(f *testing.F) {
 	for _, name := range []string{"feedback-loop.toml", "smoke.toml"} {
 		text, err := os.ReadFile(name)
@@ -43,6 +45,8 @@ func FuzzParseExperiment(f *testing.F) {
 		"name = \"x\"\nbase = \"tiny\"\n[regimes.mix]\nset = ['regime.mixing={layer = \"branch.*.1\", p = 0.5}']\n",
 		"name = \"x\"\nseeds = 10000\n[regimes.a]\nset = [\"model.branches=4\"]\n",
 		"name = \n",
+		"name = \"h\"\nbase = \"tiny\"\n[regimes.b]\n[regimes.f]\nfork = \"b\"\nat = 10\nset = [\"regime.bias.branch=1\"]\n[regimes.g]\nfork = \"f\"\nat = 20\n",
+		"name = \"h\"\nbase = \"tiny\"\n[regimes.f]\nfork = \"g\"\nat = 10\n[regimes.g]\nfork = \"f\"\nat = 10\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -75,6 +79,12 @@ func FuzzParseExperiment(f *testing.F) {
 			}
 			if err := s.Config.Validate(); err != nil {
 				t.Fatalf("run %s: %v", s.Dir, err)
+			}
+			if p := s.Parent; p != nil {
+				ps := specs[p.Index]
+				if p.Index >= s.Index || ps.Seed != s.Seed || p.At >= s.Config.Schedule.Steps || CheckFork(ps.Config, s.Config) != nil {
+					t.Fatalf("run %s forks %+v, which it cannot", s.Dir, *p)
+				}
 			}
 		}
 	})
