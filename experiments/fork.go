@@ -155,9 +155,9 @@ func forkBirth(prun *results.Run, pcfg, cfg *configs.Config, ck *results.Checkpo
 
 // ErrParentNotReady is returned by EnsureFork when the fork's run does not
 // exist yet and its parent run has not reached the fork step (or does not
-// exist yet): the same call may succeed later. 'branchspec run --manifest'
-// exits with status 75 (EX_TEMPFAIL) on it, and a Slurm task requeues
-// itself.
+// exist yet): the same call may succeed later. A sweep reports such a
+// fork as Waiting; a manifest task fails on it, or waits
+// (ManifestRun.Ensure).
 var ErrParentNotReady = errors.New("the parent run has not reached the fork step yet")
 
 // EnsureFork brings the fork run of cfg in dir, which starts from the run
@@ -173,7 +173,10 @@ var ErrParentNotReady = errors.New("the parent run has not reached the fork step
 // p.At, whatever it does after (a sweep's parent may still be training,
 // or have failed later). Before that EnsureFork returns an error wrapping
 // ErrParentNotReady; a parent that can no longer get there (failed, done
-// or past p.At without those weights) is an error of its own.
+// or past p.At without those weights) is an error of its own. Neither
+// creates anything, dir included. A run in dir that is not that fork (one
+// trained from scratch, a fork of another run or step, another config) is
+// refused, never forked over.
 func EnsureFork(ctx context.Context, cfg *configs.Config, dir string, p ParentRun, opts Options) (skipped bool, err error) {
 	if err := opts.check(); err != nil {
 		return false, err

@@ -19,14 +19,14 @@ func parseRegime(doc *configs.Document, name string, t experimentRegime) (Regime
 	switch at := t.At.(type) {
 	case nil:
 		if r.Fork != "" {
-			return r, doc.Errorf(key+".fork", "a fork regime needs at = STEP, the checkpoint step of regime %s it starts from", r.Fork)
+			return r, doc.Errorf(key+".fork", "a fork regime needs at = STEP, the checkpoint step of regime %q it starts from", clip(r.Fork))
 		}
 	case int64:
 		if r.Fork == "" {
 			return r, doc.Errorf(key+".at", `at is the step a fork regime starts from: add fork = "REGIME", the regime of this file it forks`)
 		}
 		if at < 0 || at > math.MaxInt32 {
-			return r, doc.Errorf(key+".at", "want a step in 0..%d, got %d", int32(math.MaxInt32), at)
+			return r, doc.Errorf(key+".at", "want a step in 0..%d, got %d", math.MaxInt32, at)
 		}
 		r.At = int(at)
 	default:
