@@ -30,7 +30,7 @@ import (
 //	set = ["data.grayscale=true"]
 //	[regimes.counter-bias]       # a fork regime (see RegimeOverrides)
 //	fork = "baseline"
-//	at = 100
+//	at = 200                     # a step whose weights baseline keeps
 //	set = ["regime.bias.branch=1", "regime.bias.epsilon=0.3"]
 type Experiment struct {
 	Name    string
