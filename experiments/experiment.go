@@ -25,6 +25,7 @@ import (
 //	split = "dchroma.eta2.p"                         # optional; the default
 //
 //	[regimes.baseline]
+//	seeds = 20                   # optional: this regime's own seeds
 //	set = []
 //	[regimes.grayscale]
 //	set = ["data.grayscale=true"]
@@ -61,6 +62,10 @@ type Experiment struct {
 type RegimeOverrides struct {
 	Name string
 	Set  []string
+	// Seeds, when not nil, are this regime's seeds instead of the
+	// experiment's (a baseline with more seeds than the interventions). A
+	// fork regime's seeds must be among its parent's.
+	Seeds []uint64
 	Fork string
 	At   int
 }
@@ -149,7 +154,8 @@ type experimentFile struct {
 }
 
 type experimentRegime struct {
-	Set  []string `toml:"set"`
+	Set   []string `toml:"set"`
+	Seeds any      `toml:"seeds"`
 	Fork string   `toml:"fork"`
 	At   any      `toml:"at"`
 }
@@ -285,14 +291,50 @@ func tomlKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// WithSeeds returns the experiment with its seeds replaced by 1..n.
+// WithSeeds returns the experiment with the seeds of every regime replaced
+// by 1..n.
 func (e *Experiment) WithSeeds(n int) *Experiment {
 	c := *e
 	c.Seeds = make([]uint64, n)
 	for i := range c.Seeds {
 		c.Seeds[i] = uint64(i + 1)
 	}
+	c.Regimes = slices.Clone(e.Regimes)
+	for i := range c.Regimes {
+		c.Regimes[i].Seeds = nil
+	}
 	return &c
+}
+
+// SeedsOf returns regime r's seeds: its own, else the experiment's.
+func (e *Experiment) SeedsOf(r RegimeOverrides) []uint64 {
+	if r.Seeds != nil {
+		return r.Seeds
+	}
+	return e.Seeds
+}
+
+// allSeeds returns every seed of some regime, the experiment's first.
+func (e *Experiment) allSeeds() []uint64 {
+	out := slices.Clone(e.Seeds)
+	for _, r := range e.Regimes {
+		for _, s := range r.Seeds {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// RunCount is the number of runs the experiment holds: each regime's
+// seeds.
+func (e *Experiment) RunCount() int {
+	n := 0
+	for _, r := range e.Regimes {
+		n += len(e.SeedsOf(r))
+	}
+	return n
 }
 
 // config builds the config of one run: base, experiment-wide overrides,
@@ -360,25 +402,33 @@ func (e *Experiment) Runs(out string, extra []string) ([]RunSpec, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: the fork regimes form a cycle", e.File)
 	}
-	cfgs := make([]map[string]*configs.Config, len(e.Seeds))
-	for i, seed := range e.Seeds {
+	cfgs := map[uint64]map[string]*configs.Config{}
+	for _, seed := range e.allSeeds() {
 		var err error
-		if cfgs[i], err = e.configs(extra, seed); err != nil {
+		if cfgs[seed], err = e.configs(extra, seed); err != nil {
 			return nil, err
 		}
 	}
+	type regimeSeed struct {
+		regime string
+		seed   uint64
+	}
 	var specs []RunSpec
-	first := map[string]int{} // regime -> index of its first run
+	index := map[regimeSeed]int{}
 	for _, r := range order {
-		first[r.Name] = len(specs)
-		for i, seed := range e.Seeds {
-			cfg := cfgs[i][r.Name]
+		for _, seed := range e.SeedsOf(r) {
+			cfg := cfgs[seed][r.Name]
 			s := RunSpec{Index: len(specs), Regime: r.Name, Seed: seed, Config: cfg,
 				Dir: RunDir(filepath.Join(out, e.Name), cfg), Endpoints: e.Endpoints}
 			if r.Fork != "" {
-				p := specs[first[r.Fork]+i]
+				i, ok := index[regimeSeed{r.Fork, seed}]
+				if !ok {
+					return nil, fmt.Errorf("%s: regime %s: seed %d has no run of its parent regime %s", e.File, r.Name, seed, r.Fork)
+				}
+				p := specs[i]
 				s.Parent = &ParentRun{Index: p.Index, Regime: p.Regime, Dir: p.Dir, At: r.At, ConfigHash: p.Config.Hash()}
 			}
+			index[regimeSeed{r.Name, seed}] = len(specs)
 			specs = append(specs, s)
 		}
 	}

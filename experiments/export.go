@@ -52,12 +52,11 @@ func PlanSweep(ctx context.Context, path string, seeds int, out string, sets []s
 	if err != nil {
 		return nil, nil, err
 	}
-	n := len(exp.Seeds)
+	runs, what := exp.RunCount(), fmt.Sprintf("the plan of %d runs", exp.RunCount())
 	if seeds > 0 {
-		n = seeds
+		runs, what = len(exp.Regimes)*seeds, fmt.Sprintf("the plan of %d regimes x %d seeds", len(exp.Regimes), seeds)
 	}
-	if err := checkMemory(fmt.Sprintf("the plan of %d regimes x %d seeds", len(exp.Regimes), n),
-		EstimatePlan(exp, len(exp.Regimes)*n), "fewer --seeds or regimes, or a sweep in parts"); err != nil {
+	if err := checkMemory(what, EstimatePlan(exp, runs), "fewer --seeds or regimes, or a sweep in parts"); err != nil {
 		return nil, nil, err
 	}
 	if seeds > 0 {

@@ -16,6 +16,13 @@ import (
 func parseRegime(doc *configs.Document, name string, t experimentRegime) (RegimeOverrides, error) {
 	r := RegimeOverrides{Name: name, Set: t.Set, Fork: t.Fork}
 	key := "regimes." + name
+	if t.Seeds != nil {
+		seeds, err := parseSeeds(t.Seeds)
+		if err != nil {
+			return r, doc.Errorf(key+".seeds", "%v", err)
+		}
+		r.Seeds = seeds
+	}
 	switch at := t.At.(type) {
 	case nil:
 		if r.Fork != "" {
@@ -55,6 +62,21 @@ func (e *Experiment) checkForks() error {
 	for _, r := range e.Regimes {
 		if _, ok := e.regime(r.Fork); r.Fork != "" && !ok {
 			return e.errorAt("regimes."+r.Name+".fork", fmt.Sprintf("unknown regime %q; the regimes of this file: %s", clip(r.Fork), strings.Join(names, ", ")))
+		}
+	}
+	for _, r := range e.Regimes {
+		if r.Fork == "" {
+			continue
+		}
+		parent, _ := e.regime(r.Fork)
+		for _, seed := range e.SeedsOf(r) {
+			if !slices.Contains(e.SeedsOf(parent), seed) {
+				key := "regimes." + r.Name + ".seeds"
+				if r.Seeds == nil {
+					key = "regimes." + r.Name + ".fork"
+				}
+				return e.errorAt(key, fmt.Sprintf("seed %d has no run of regime %q to fork (its seeds: %s); a fork regime's seeds must be among its parent's", seed, clip(r.Fork), seedList(e.SeedsOf(parent))))
+			}
 		}
 	}
 	for _, r := range e.Regimes {
@@ -311,4 +333,21 @@ func forkStages(specs []RunSpec) ([]int, error) {
 		}
 	}
 	return stages, nil
+}
+
+// seedList formats seeds for a message: "1, 2, 3", or "1..20" when they
+// are 1..n.
+func seedList(seeds []uint64) string {
+	consecutive := true
+	for i, s := range seeds {
+		consecutive = consecutive && s == uint64(i+1)
+	}
+	if consecutive && len(seeds) > 3 {
+		return fmt.Sprintf("1..%d", len(seeds))
+	}
+	parts := make([]string, len(seeds))
+	for i, s := range seeds {
+		parts[i] = strconv.FormatUint(s, 10)
+	}
+	return strings.Join(parts, ", ")
 }

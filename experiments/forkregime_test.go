@@ -66,6 +66,14 @@ func TestForkRegimeErrors(t *testing.T) {
 			`file.toml:7: regimes.f.set[0]: regime.mixing: a fork cannot change the architecture or the state it starts from; make it a regime trained from scratch (without fork)`},
 		{"bad value", head + "[regimes.f]\nfork = \"base\"\nat = 10\nset = [\"optim.lr=-1\"]\n",
 			`file.toml:7: regimes.f.set[0]: optim.lr: must be > 0 and finite, got -1`},
+		{"fork seeds not among the parent's", "name = \"x\"\nbase = \"tiny\"\nseeds = 2\n[regimes.base]\n[regimes.f]\nfork = \"base\"\nat = 10\nseeds = [2, 3]\n",
+			`file.toml:8: regimes.f.seeds: seed 3 has no run of regime "base" to fork (its seeds: 1, 2); a fork regime's seeds must be among its parent's`},
+		{"fork of a parent with fewer seeds", "name = \"x\"\nbase = \"tiny\"\nseeds = 5\n[regimes.base]\nseeds = [1, 2]\n[regimes.f]\nfork = \"base\"\nat = 10\n",
+			`file.toml:7: regimes.f.fork: seed 3 has no run of regime "base" to fork (its seeds: 1, 2); a fork regime's seeds must be among its parent's`},
+		{"bad regime seeds", head + "[regimes.f]\nseeds = 0\n",
+			`file.toml:5: regimes.f.seeds: a count must be in 1..10000, got 0`},
+		{"repeated regime seed", head + "[regimes.f]\nseeds = [4, 4]\n",
+			`file.toml:5: regimes.f.seeds: seed 4 repeats`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +174,61 @@ func TestForkRegimeRuns(t *testing.T) {
 		if c := specs[7].Config; c.Seed != 1 {
 			t.Errorf("--set %s: fork seed %d", set, c.Seed)
 		}
+	}
+}
+
+// TestRegimeSeeds: a regime's own seeds replace the file's for it alone
+// (a baseline with more seeds), a fork regime takes its own or the file's
+// seeds and finds each one's parent run, and --seeds (WithSeeds) gives
+// every regime 1..n.
+func TestRegimeSeeds(t *testing.T) {
+	const text = `name = "s"
+base = "tiny"
+seeds = 2
+[regimes.baseline]
+seeds = 4
+[regimes.bias]
+set = ["regime.bias.epsilon=0.3"]
+[regimes.counter]
+fork = "baseline"
+at = 10
+seeds = [4, 2]
+`
+	e, err := ParseExperiment("s.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.RunCount(); n != 8 {
+		t.Errorf("RunCount = %d, want 8", n)
+	}
+	specs, err := e.Runs("out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range specs {
+		r := fmt.Sprintf("%s/%d", s.Regime, s.Seed)
+		if s.Parent != nil {
+			r += fmt.Sprintf("<-%d", s.Parent.Index)
+			if p := specs[s.Parent.Index]; p.Seed != s.Seed || p.Regime != "baseline" {
+				t.Errorf("%s forks %s/%d", r, p.Regime, p.Seed)
+			}
+		}
+		if s.Config.Seed != s.Seed {
+			t.Errorf("%s: config seed %d", r, s.Config.Seed)
+		}
+		got = append(got, r)
+	}
+	want := "baseline/1 baseline/2 baseline/3 baseline/4 bias/1 bias/2 counter/4<-3 counter/2<-1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("runs %s\nwant %s", strings.Join(got, " "), want)
+	}
+	all := e.WithSeeds(3)
+	if n := all.RunCount(); n != 9 {
+		t.Errorf("WithSeeds(3).RunCount = %d, want 9", n)
+	}
+	if e.Regimes[0].Seeds == nil {
+		t.Error("WithSeeds changed the experiment it was called on")
 	}
 }
 

@@ -13,12 +13,13 @@ var cmdSweep = &command{
 	Name:  "sweep",
 	Usage: "EXPERIMENT.toml [--seeds N] [--jobs N] [--out DIR] [--data PATH] [--stop-at STEP] [--set KEY=VALUE]... [--slurm | --k8s ...]",
 	Short: "train every (regime, seed) run of an experiment file",
-	Long: `Sweep trains every run of an experiment file (its regimes times its seeds)
-into OUT/EXPERIMENT/REGIME/seed-SEED, --jobs runs at a time.
+	Long: `Sweep trains every run of an experiment file (each regime times its seeds:
+the file's, or the regime's own) into OUT/EXPERIMENT/REGIME/seed-SEED,
+--jobs runs at a time.
 
 Finished runs are skipped and stopped or interrupted ones resumed, so running
-a sweep again does only the work that is left. --seeds N replaces the file's
-seeds by 1..N; --set overrides a key in every run (after the file's own
+a sweep again does only the work that is left. --seeds N replaces the seeds
+of every regime by 1..N; --set overrides a key in every run (after the file's own
 overrides); --data PATH sets data.path in every run (before --set);
 --stop-at STEP stops every run at STEP, resumable later.
 SIGINT, SIGTERM and SIGHUP checkpoint every running run and exit with status 130.
@@ -31,7 +32,7 @@ its config hash, where it starts from and its memory estimate; with --slurm
 or --k8s what would be submitted or written) and exits.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
 		o := &sweepOptions{}
-		fs.IntVar(&o.seeds, "seeds", 0, "use seeds 1..N instead of the file's")
+		fs.IntVar(&o.seeds, "seeds", 0, "use seeds 1..N for every regime instead of the file's")
 		fs.IntVar(&o.jobs, "jobs", 1, "runs trained at once")
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "stop every run at this step (checkpointed)")
@@ -104,8 +105,8 @@ func (o *sweepOptions) run(e *env, args []string) error {
 		}
 		return experiments.WritePlan(e.stdout, plan)
 	}
-	fmt.Fprintf(e.stderr, "sweep %s: %d regimes x %d seeds = %d runs, %d at a time\n",
-		exp.Name, len(exp.Regimes), len(exp.Seeds), len(specs), o.jobs)
+	fmt.Fprintf(e.stderr, "sweep %s: %d regimes, %d runs, %d at a time\n",
+		exp.Name, len(exp.Regimes), len(specs), o.jobs)
 	rep, err := experiments.Sweep(e.ctx, specs, experiments.SweepOptions{
 		Jobs: o.jobs, StopAt: o.stopAt, Experiment: exp.Name,
 		Progress: e.stderr, Terminal: e.terminal, Version: version, AllowKernelChange: o.allowKernel, GEMM: o.kernel,
