@@ -66,8 +66,8 @@ type RegimeOverrides struct {
 	// experiment's (a baseline with more seeds than the interventions). A
 	// fork regime's seeds must be among its parent's.
 	Seeds []uint64
-	Fork string
-	At   int
+	Fork  string
+	At    int
 }
 
 // Endpoints are what an experiment names before it runs (science.md,
@@ -156,8 +156,8 @@ type experimentFile struct {
 type experimentRegime struct {
 	Set   []string `toml:"set"`
 	Seeds any      `toml:"seeds"`
-	Fork string   `toml:"fork"`
-	At   any      `toml:"at"`
+	Fork  string   `toml:"fork"`
+	At    any      `toml:"at"`
 }
 
 // ParseExperiment parses an experiment file's text; path names it in errors
