@@ -196,15 +196,8 @@ func TestSlurmScriptStages(t *testing.T) {
 // refused.
 func TestPlanSlurmForks(t *testing.T) {
 	out := t.TempDir()
-	e, err := ParseExperiment("h.toml", []byte(hysteresis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	specs, err := e.Runs(out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := PlanSlurm(e.Name, specs, out, SlurmOptions{Exe: "/opt/branchspec", Parallel: 3})
+	specs := hysteresisRuns(t, out)
+	p, err := PlanSlurm("h", specs, out, SlurmOptions{Exe: "/opt/branchspec", Parallel: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,14 +230,14 @@ func TestPlanSlurmForks(t *testing.T) {
 	swapped := slices.Clone(specs)
 	swapped[3], swapped[4] = swapped[4], swapped[3]
 	swapped[3].Index, swapped[4].Index = 3, 4
-	if _, err := PlanSlurm(e.Name, swapped, out, SlurmOptions{Exe: "/x"}); !errors.Is(err, ErrInvalid) {
+	if _, err := PlanSlurm("h", swapped, out, SlurmOptions{Exe: "/x"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a fork before its level: %v, want ErrInvalid", err)
 	}
 	skipped := slices.Concat(specs[:4], specs[6:])
 	for i := range skipped {
 		skipped[i].Index = i
 	}
-	if _, err := PlanSlurm(e.Name, skipped, out, SlurmOptions{Exe: "/x"}); !errors.Is(err, ErrInvalid) {
+	if _, err := PlanSlurm("h", skipped, out, SlurmOptions{Exe: "/x"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a fork whose parent is not in the sweep: %v, want ErrInvalid", err)
 	}
 }
@@ -254,15 +247,8 @@ func TestPlanSlurmForks(t *testing.T) {
 // its parent.
 func TestPlanK8sForks(t *testing.T) {
 	out := t.TempDir()
-	e, err := ParseExperiment("h.toml", []byte(hysteresis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	specs, err := e.Runs(out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := PlanK8s(e.Name, specs, out, K8sOptions{Image: "img", Claim: "c", Parallel: 3})
+	specs := hysteresisRuns(t, out)
+	p, err := PlanK8s("h", specs, out, K8sOptions{Image: "img", Claim: "c", Parallel: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,4 +311,18 @@ func TestStageJobName(t *testing.T) {
 			t.Errorf("stageJobName(%q, %d) = %q, want %q", tt.exp, tt.k, got, tt.want)
 		}
 	}
+}
+
+// hysteresisRuns returns the runs of the hysteresis experiment under out.
+func hysteresisRuns(t *testing.T, out string) []RunSpec {
+	t.Helper()
+	e, err := ParseExperiment("h.toml", []byte(hysteresis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := e.Runs(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return specs
 }
