@@ -45,6 +45,7 @@ seed=$(ls "$dir/$base" | sort -t- -k2 -n | head -1)
 {
 	echo "regime seed config_sha256"
 	for run in "$dir"/*/seed-*; do
+		[ -f "$run/run.db" ] || continue # a run interrupted before it was created
 		"$bin" show "$run" | awk '$1 == "config" { print $2, $4, $6 }'
 	done | sort -k1,1 -k2,2n
 } > "$out/config-hashes.txt"
