@@ -167,7 +167,12 @@ type Comparison struct {
 	FeedbackSeeds []SeedFeedback
 	// Splits counts per group the runs in which a split formed.
 	Splits []SplitCount
-	Notes  []string
+	// BranchCounts count per group the runs whose colour branch is the
+	// biased one, and the fork runs in which training kept the parent's
+	// colour branch (see BranchReading); groups without such runs have
+	// none.
+	BranchCounts []BranchCount
+	Notes        []string
 }
 
 // Compare computes, from the runs of set: every selected metric value as a
@@ -235,6 +240,12 @@ func Compare(set *RunSet, opts CompareOptions) (*Comparison, error) {
 	}
 	for _, g := range c.Groups {
 		c.Splits = append(c.Splits, c.splitCount(g))
+	}
+	c.BranchCounts = c.branchCounts()
+	for _, r := range c.Runs {
+		if r.Branches.Note != "" {
+			c.Notes = append(c.Notes, r.Branches.Note)
+		}
 	}
 	c.feedback()
 	return c, nil

@@ -39,6 +39,9 @@ type LoadedRun struct {
 	// "chroma.bB" or "csi.bB"), or "" when they keep their original
 	// numbering.
 	AlignedBy string
+	// Branches says which branch turned chromatic, against the bias and
+	// the fork the run's config and lineage name (see BranchReading).
+	Branches BranchReading
 }
 
 // Swapped reports whether alignment renumbered the run's branches.
@@ -197,9 +200,7 @@ func (set *RunSet) add(s results.Summary, by string) {
 		skip("no metric rows")
 		return
 	}
-	lr := &LoadedRun{Dir: s.Dir, Group: group, Info: s.Info, Status: s.Status}
-	lr.Rows, lr.Order, lr.AlignedBy = AlignBranches(rows)
-	set.Runs = append(set.Runs, lr)
+	set.Runs = append(set.Runs, NewLoadedRun(s, rows, by))
 }
 
 // notDone says why a listed run is not finished, or "" if it is.

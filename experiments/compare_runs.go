@@ -12,6 +12,7 @@ import "branchspec/results"
 func NewLoadedRun(s results.Summary, rows []results.Row, by string) *LoadedRun {
 	lr := &LoadedRun{Dir: s.Dir, Group: GroupOf(s.Info, by), Info: s.Info, Status: s.Status}
 	lr.Rows, lr.Order, lr.AlignedBy = AlignBranches(rows)
+	lr.Branches = readBranches(lr)
 	return lr
 }
 

@@ -70,7 +70,7 @@ func CompareDirs(req CompareRequest) (*Comparison, error) {
 
 // CompareTables are the tables WriteCSV writes.
 func CompareTables() []string {
-	return []string{"values", "curves", "contrasts", "splits", "feedback", "seeds", "skipped"}
+	return []string{"values", "curves", "contrasts", "splits", "branches", "feedback", "seeds", "skipped"}
 }
 
 // curvesOf returns one figures.Curve per group for metric m.
@@ -191,6 +191,17 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d of %d\t%s\n", sc.Group, sc.K, sc.N, formatSplit(sc))
 	}
 	tw.Flush()
+	if len(c.BranchCounts) > 0 {
+		fmt.Fprintln(w, "\nwhich branch turned chromatic (the largest dchroma.bB at the end): \"bias\": it is the biased branch, among\n"+
+			"runs that bias one; \"kept\": after a fork, training made the parent's colour branch at the fork step the more\n"+
+			"chromatic again (what it added from the fork step on, a bias planted there left out) [Wilson 95% CI]")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "group\tcount\tk of n\tfraction [95% CI]")
+		for _, bc := range c.BranchCounts {
+			fmt.Fprintf(tw, "%s\t%s\t%d of %d\t%s\n", bc.Group, bc.What, bc.K, bc.N, formatSplit(SplitCount{K: bc.K, N: bc.N, Lo: bc.Lo, Hi: bc.Hi}))
+		}
+		tw.Flush()
+	}
 	fmt.Fprintln(w, "\nfeedback signature on the primary endpoints (upstream dchroma.eta2, downstream rejoin.fmaxshare; runs that lack\n"+
 		"them use chroma.eta2 or csi.eta2, and rejoin.maxshare: --table seeds): mean [95% CI] across seeds (n seeds with a value)")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -250,6 +261,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		Feedback      []map[string]any `json:"feedback"`
 		FeedbackSeeds []map[string]any `json:"feedback_seeds"`
 		Splits        []map[string]any `json:"splits"`
+		Branches      []map[string]any `json:"branches"`
 		Notes         []string         `json:"notes"`
 	}{Groups: c.Groups, Metrics: c.Metrics, Primary: c.Options.Primary, SplitEndpoint: c.Options.SplitEndpoint,
 		SplitAlpha: SplitAlpha, Baseline: c.Options.Baseline, BootSeed: c.Options.BootSeed,
@@ -258,7 +270,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	for _, r := range c.Runs {
 		out.Runs = append(out.Runs, runJSON{r.Dir, r.Group, r.Info.Seed, r.AlignedBy, r.Order})
 	}
-	for _, t := range []string{"values", "curves", "contrasts", "feedback", "seeds", "splits"} {
+	for _, t := range []string{"values", "curves", "contrasts", "feedback", "seeds", "splits", "branches"} {
 		cols, rows := c.table(t)
 		var objs []map[string]any
 		for _, row := range rows {
@@ -281,6 +293,8 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 			out.FeedbackSeeds = objs
 		case "splits":
 			out.Splits = objs
+		case "branches":
+			out.Branches = objs
 		}
 	}
 	enc := json.NewEncoder(w)
@@ -354,6 +368,11 @@ func (c *Comparison) table(table string) (cols []string, rows [][]any) {
 		cols = []string{"regime", "seed", "upstream", "downstream", "pairs", "forward", "reverse", "floor", "growth_points", "growth", "run"}
 		for _, s := range c.FeedbackSeeds {
 			rows = append(rows, []any{s.Group, s.Seed, s.Upstream, s.Downstream, s.Pairs, n(s.Forward), n(s.Reverse), n(s.Floor), s.GrowthPoints, n(s.Growth), s.Run})
+		}
+	case "branches":
+		cols = []string{"regime", "count", "k", "n", "lo", "hi"}
+		for _, bc := range c.BranchCounts {
+			rows = append(rows, []any{bc.Group, bc.What, bc.K, bc.N, n(bc.Lo), n(bc.Hi)})
 		}
 	case "skipped":
 		cols = []string{"run", "group", "state", "step", "total", "reason"}

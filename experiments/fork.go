@@ -295,10 +295,7 @@ func forkOf(run *results.Run, p ParentRun) (string, error) {
 	if info.Parent == "" {
 		return "a run trained from scratch", nil
 	}
-	parent := info.Parent
-	if !filepath.IsAbs(parent) {
-		parent = filepath.Join(run.Dir(), parent)
-	}
+	parent := parentDir(run.Dir(), info)
 	a, err1 := filepath.Abs(parent)
 	b, err2 := filepath.Abs(p.Dir)
 	if err1 != nil || err2 != nil || a != b || info.ParentStep != p.At {
@@ -431,6 +428,15 @@ func forkDiff(parent, fork *configs.Config) (key string, a, b any) {
 		}
 	}
 	return "", nil, nil
+}
+
+// parentDir is the directory of the run a fork in dir was forked from, as
+// its info records it (parentPath: relative to dir where it can be).
+func parentDir(dir string, info results.Info) string {
+	if filepath.IsAbs(info.Parent) {
+		return info.Parent
+	}
+	return filepath.Join(dir, info.Parent)
 }
 
 // parentPath is parent as recorded in a fork in dir: relative to dir when

@@ -43,6 +43,14 @@ A split formed in a run when its split endpoint (dchroma.eta2.p unless the
 experiment file or --split-endpoint names another) is below 0.01 at its
 final step: per group, k of n runs with a Wilson 95% interval.
 
+Which branch turned chromatic (the largest dchroma.bB at the end), against
+science.md's bias predictions, per group with Wilson intervals: "bias",
+the runs whose colour branch is the branch their config biases
+(regime.bias); "kept", the fork runs in which what training added after
+the fork (w_end - w_fork, a bias planted at the fork left out) is most
+chromatic in the branch that was the parent's colour branch at the fork
+step (hysteresis: a late counter-bias fails to flip the split).
+
 The feedback signature per seed, on the primary endpoints: the
 correlation, over consecutive checkpoints, between the change of the
 upstream split (dchroma.eta2; older runs chroma.eta2, else csi.eta2) and
@@ -54,8 +62,8 @@ mean and bootstrap interval across seeds.
 
 --metric selects aligned keys by glob or prefix (repeatable; a key
 itself selects that key alone). --json prints everything; --csv prints
-one table (--table values, curves, contrasts, splits, feedback, seeds or
-skipped; values is tidy: one row per regime, seed, step, metric). --plots
+one table (--table values, curves, contrasts, splits, branches, feedback,
+seeds or skipped; values is tidy: one row per regime, seed, step, metric). --plots
 DIR writes METRIC.png and METRIC.svg per metric: mean curves with bands,
 x on a log(1 + step) scale unless --logx=false.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {
