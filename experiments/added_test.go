@@ -90,14 +90,7 @@ set = ["regime.bias.branch=1"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	specs, err := e.Runs(out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Sweep(context.Background(), specs, SweepOptions{Jobs: 2, Experiment: e.Name}); err != nil {
-		t.Fatal(err)
-	}
+	out, _ := sweepInto(t, e)
 	c, err := CompareDirs(CompareRequest{Dirs: []string{out}, Options: CompareOptions{Baseline: "none", Resamples: 100, Permutations: 100}})
 	if err != nil {
 		t.Fatal(err)
@@ -118,4 +111,19 @@ set = ["regime.bias.branch=1"]
 	if len(c.Notes) != 0 {
 		t.Errorf("notes: %v", c.Notes)
 	}
+}
+
+// sweepInto trains every run of e, two at a time, into a new directory,
+// and returns the directory and the runs.
+func sweepInto(t *testing.T, e *Experiment) (string, []RunSpec) {
+	t.Helper()
+	out := t.TempDir()
+	specs, err := e.Runs(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Sweep(context.Background(), specs, SweepOptions{Jobs: 2, Experiment: e.Name}); err != nil {
+		t.Fatal(err)
+	}
+	return out, specs
 }

@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"os"
@@ -76,14 +75,7 @@ func TestPositiveControlDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	e = e.WithSeeds(controlSeeds)
-	out := t.TempDir()
-	specs, err := e.Runs(out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Sweep(context.Background(), specs, SweepOptions{Jobs: 2, Experiment: e.Name}); err != nil {
-		t.Fatal(err)
-	}
+	out, specs := sweepInto(t, e)
 
 	splits := func(endpoint string) map[string]SplitCount {
 		t.Helper()
