@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 
 	"branchspec/configs"
 	"branchspec/metrics/stats"
@@ -66,7 +67,7 @@ func readBranches(r *LoadedRun) BranchReading {
 		if err != nil || len(steps) == 0 {
 			break
 		}
-		v := -1.0
+		v := math.NaN() // not logged at the fork step
 		for i, s := range steps {
 			if s == br.At {
 				v = vals[i]
@@ -74,9 +75,7 @@ func readBranches(r *LoadedRun) BranchReading {
 		}
 		at = append(at, v)
 	}
-	if len(at) > 0 && argmax(at) >= 0 && at[argmax(at)] >= 0 {
-		br.ParentColour = argmax(at)
-	}
+	br.ParentColour = argmax(at)
 	return br
 }
 
