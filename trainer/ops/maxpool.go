@@ -148,7 +148,9 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 			case tiled:
 				poolK(xp, yp, ap, base, w, k)
 			default:
-				poolStrided(vec, xp, yp, ap, base, w, ow, k, stride)
+				// The rest of the tensor after the plane lets the vector
+				// path load past the plane's last rows (see pool3s2Fast).
+				poolStrided(vec, x[p*h*w:], yp, ap, base, w, ow, k, stride)
 			}
 		}
 	})
@@ -270,7 +272,8 @@ func poolK(x, y []float32, arg []int32, base int32, w, k int) {
 // windows every stride pixels, recording in arg the flat index (offset by
 // base) of each maximum, the first in row-major window order on ties.
 // Rows of 3x3/2 windows go to the vector version of level vec (see
-// pool3s2Fast).
+// pool3s2Fast). x may run on past the plane; what follows it is loaded by
+// lanes that are dropped, never used.
 func poolStrided(vec vecLevel, x, y []float32, arg []int32, base int32, w, ow, k, stride int) {
 	oh := len(y) / ow
 	for r := 0; r < oh; r++ {

@@ -79,9 +79,11 @@ func TestMaxPoolGradient(t *testing.T) {
 	}
 }
 
-// TestMaxPoolTieRule checks strided pooling (the 3x3/2 vector path for
-// rows of 8 outputs or more, whose last block is shifted back when the row
-// is not a multiple of 8, and the scalar path otherwise) against the rule
+// TestMaxPoolTieRule checks strided pooling (the 3x3/2 vector paths: on
+// AVX2 blocks of 8 outputs, the last shifted back when a row of 8 or more
+// is not a multiple of 8, and one block with lanes dropped for shorter
+// rows; on AVX-512 blocks of 16 under lane masks; and the scalar path)
+// against the rule
 // spelled out directly, on data full of ties, signed zeros and NaNs, and
 // that an input
 // that is the maximum of overlapping windows gets the sum of their
@@ -93,10 +95,14 @@ func TestMaxPoolTieRule(t *testing.T) {
 		{7, 9, 3, 2}, {5, 17, 3, 2}, {7, 18, 3, 2}, {9, 32, 3, 2}, {3, 41, 3, 2}, {6, 35, 3, 2}, {8, 9, 2, 3},
 		// Small widths (one masked AVX-512 block), and 16 and 17 outputs a
 		// row, around the block size.
-		{3, 3, 3, 2}, {5, 5, 3, 2}, {7, 7, 3, 2}, {4, 16, 3, 2}, {3, 34, 3, 2}, {3, 35, 3, 2}, {3, 36, 3, 2},
+		{3, 3, 3, 2}, {5, 5, 3, 2}, {7, 7, 3, 2}, {4, 16, 3, 2}, {16, 16, 3, 2}, {15, 15, 3, 2}, {3, 34, 3, 2}, {3, 35, 3, 2}, {3, 36, 3, 2},
 	} {
 		for _, vec := range vecLevels() {
-			testPoolStridedTieRule(t, rng, vals, c.h, c.w, c.k, c.s, vec)
+			// Alone, and followed by more of the tensor (which the
+			// vector paths may load but must not use).
+			for _, tail := range []int{0, 40} {
+				testPoolStridedTieRule(t, rng, vals, c.h, c.w, c.k, c.s, tail, vec)
+			}
 		}
 	}
 	// A 3x5 plane pooled 3/2: the 9 at the centre is the maximum of both
@@ -151,12 +157,13 @@ func TestGlobalAvgPoolGradient(t *testing.T) {
 }
 
 // testPoolStridedTieRule checks poolStrided at level vec on one random
-// h x w plane against the tie rule spelled out directly.
-func testPoolStridedTieRule(t *testing.T, rng *rand.Rand, vals []float32, h, w, k, s int, vec vecLevel) {
+// h x w plane, followed by tail more values of the tensor, against the tie
+// rule spelled out directly.
+func testPoolStridedTieRule(t *testing.T, rng *rand.Rand, vals []float32, h, w, k, s, tail int, vec vecLevel) {
 	t.Helper()
 	c := struct{ h, w, k, s int }{h, w, k, s}
 	oh, ow := (c.h-c.k)/c.s+1, (c.w-c.k)/c.s+1
-	x := make([]float32, c.h*c.w)
+	x := make([]float32, c.h*c.w+tail)
 	for i := range x {
 		x[i] = vals[rng.IntN(len(vals))]
 	}
