@@ -41,9 +41,12 @@
 // (package internal/host) counts the machine busy when the 1-minute load
 // average is more than 0.5 above what its own threads explain, or other
 // processes used more than 5% of the CPUs' time during a run, or steal
-// did, or the machine cannot be read. Then it stops at once, prints no
-// ratio, says on stderr where and why with the numbers measured, and exits
-// 3. With -allow-busy it goes on and prints the ratios labelled "busy
+// did, or the machine cannot be read; and, after a net's runs, when one
+// side's runs of the same work spread by more than 20% of their median
+// (host.CheckSpread: the machine's speed changed in a way the kernel does
+// not count, such as another guest on shared cores or the memory bus).
+// Then it stops, prints no ratio, says on stderr where and why with the
+// numbers measured, and exits 3. With -allow-busy it goes on and prints the ratios labelled "busy
 // machine, not valid for reporting" (so the last line is not the line
 // above), lists the reasons on stderr, and still exits 3.
 //

@@ -186,8 +186,8 @@ func describe(w io.Writer, e env, kernel string, o options, l host.Limits) float
 		peak = p.GFLOPS
 	}
 	fmt.Fprintf(w, "branchspec: kernel %s, GOMAXPROCS %d; pytorch: %d threads (%s)\n", kernel, runtime.GOMAXPROCS(0), o.threads, o.python)
-	fmt.Fprintf(w, "quiet machine: 1-minute load average at most %.2f above our own threads'; during each run other processes at most %.0f%% and steal at most %.0f%% of the CPUs' time\n",
-		l.Load, 100*l.Others, 100*l.Steal)
+	fmt.Fprintf(w, "quiet machine: 1-minute load average at most %.2f above our own threads'; during each run other processes at most %.0f%% and steal at most %.0f%% of the CPUs' time; each side's runs within %.0f%% of their median of each other\n",
+		l.Load, 100*l.Others, 100*l.Steal, 100*l.Spread)
 	return peak
 }
 
@@ -297,6 +297,16 @@ func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Wr
 				return err
 			}
 		}
+	}
+	var uneven []string
+	for _, s := range []*side{torch, ours} {
+		if r := host.CheckSpread(s.name, s.imagesPerS(), mon.lim); r != "" {
+			fmt.Fprintf(w, "uneven runs: %s\n", r)
+			uneven = append(uneven, r)
+		}
+	}
+	if err := mon.judged(net.name+" runs", uneven); err != nil {
+		return err
 	}
 	agree := checkLosses(w, ours.runs[0].Losses, torch.runs[0].Losses, o.check)
 	for _, s := range []*side{torch, ours} {

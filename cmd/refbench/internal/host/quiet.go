@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -30,12 +31,49 @@ type Limits struct {
 	// Steal is the most steal time (a hypervisor running other guests on
 	// our CPUs) during a run, as a share of the CPUs' time.
 	Steal float64
+	// Spread is the most the throughputs of one side's runs (the same
+	// work, repeated) may spread, (max - min) / median.
+	Spread float64
 }
 
 // DefaultLimits are a quiet machine's: load average at most 0.5 above our
 // own threads' part, other processes and steal at most 5% each of the
-// CPUs' time during a run.
-func DefaultLimits() Limits { return Limits{Load: 0.5, Others: 0.05, Steal: 0.05} }
+// CPUs' time during a run, and one side's runs within 20% of their median
+// of each other.
+func DefaultLimits() Limits { return Limits{Load: 0.5, Others: 0.05, Steal: 0.05, Spread: 0.20} }
+
+// CheckSpread returns why the throughputs of repeated runs of the same
+// work by one side (name) show a machine whose speed changed, or "" when
+// their spread, (max - min) / median, is within lim.Spread. On a machine
+// to itself the same work takes the same time to a few percent; a wider
+// spread with load, other processes and steal all quiet means something
+// the kernel does not count took a share of the machine: another guest on
+// the sibling hyperthreads, or on the memory bus and the shared cache. The
+// two sides do not slow alike under it (a memory-bound side loses most),
+// so their ratio means nothing then. Fewer than two runs, or a median that
+// is not positive, pass.
+func CheckSpread(name string, perS []float64, lim Limits) string {
+	if len(perS) < 2 {
+		return ""
+	}
+	s := slices.Clone(perS)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	if !(med > 0) {
+		return ""
+	}
+	lo, hi := s[0], s[len(s)-1]
+	spread := (hi - lo) / med
+	if spread <= lim.Spread {
+		return ""
+	}
+	return fmt.Sprintf("%s's %d runs of the same work ranged %.1f to %.1f images/s, a spread of %.0f%% of their median (limit %.0f%%): "+
+		"the machine's speed changed with no sign in load, other processes or steal (another guest on the shared cores, memory bus or cache)",
+		name, len(s), lo, hi, 100*spread, 100*lim.Spread)
+}
 
 // loadTau is the time constant of the 1-minute load average.
 const loadTau = 60 * time.Second

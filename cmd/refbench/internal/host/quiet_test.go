@@ -147,6 +147,31 @@ func TestCheckLoad(t *testing.T) {
 	}
 }
 
+func TestCheckSpread(t *testing.T) {
+	tests := []struct {
+		name string
+		perS []float64
+		want string
+	}{
+		{"none", nil, ""},
+		{"one run", []float64{611}, ""},
+		{"steady", []float64{3269, 3301, 3250, 3322, 3280}, ""},
+		// (2400 - 2000) / 2000 = 0.20 exactly: at the limit passes.
+		{"at the limit", []float64{2000, 2400, 2000}, ""},
+		{"even count, median of the middle two", []float64{1000, 1020, 1180, 1210}, ""}, // 210 / 1100
+		// PyTorch on the reference net on a 2-vCPU guest whose load,
+		// other processes and steal all read quiet.
+		{"uneven", []float64{610.9, 891.0, 1054.7, 688.7, 1288.1}, "pytorch's 5 runs of the same work ranged 610.9 to 1288.1 images/s, a spread of 76% of their median (limit 20%): " +
+			"the machine's speed changed with no sign in load, other processes or steal (another guest on the shared cores, memory bus or cache)"},
+		{"zero median", []float64{0, 0, 5}, ""},
+	}
+	for _, tt := range tests {
+		if got := CheckSpread("pytorch", tt.perS, DefaultLimits()); got != tt.want {
+			t.Errorf("%s: CheckSpread(%v) = %q, want %q", tt.name, tt.perS, got, tt.want)
+		}
+	}
+}
+
 func TestDecayLoad(t *testing.T) {
 	tests := []struct {
 		name string
