@@ -4,7 +4,8 @@
 # and CSV tables (split counts on dchroma and on chroma), curve plots,
 # the report HTML, the runs with their config hashes, the program's
 # version, and the first-layer kernel grids (w and what training added,
-# w - w0) of the first seed of BASELINE. No run
+# w - w0) of the first seed of BASELINE, and w - w0 of every BASELINE run
+# in which a split formed. No run
 # store is copied. The numbers are the same bits on every rerun
 # (compare's streams are seeded; wall-clock fields aside).
 set -euo pipefail
@@ -40,6 +41,15 @@ mv "$out/curves.csv.tmp" "$out/curves.csv"
 seed=$(ls "$dir/$base" | sort -t- -k2 -n | head -1)
 "$bin" filters "$dir/$base/$seed" -o "$out/kernels-$base-$seed.png"
 "$bin" filters "$dir/$base/$seed" --learned -o "$out/kernels-learned-$base-$seed.png"
+# ... and what training added in every BASELINE run in which a split formed
+# (dchroma.eta2.p < 0.01 at the final step), to see what the split is.
+for run in "$dir/$base"/seed-*; do
+	[ -f "$run/run.db" ] || continue
+	p=$("$bin" show "$run" --csv --metric dchroma.eta2.p | awk -F, 'NR > 1 && $2 + 0 >= last { last = $2 + 0; p = $4 } END { print p }')
+	if [ -n "$p" ] && awk -v p="$p" 'BEGIN { exit !(p < 0.01) }'; then
+		"$bin" filters "$run" --learned -o "$out/kernels-learned-$base-$(basename "$run").png"
+	fi
+done
 "$bin" ls "$dir" > "$out/runs.txt"
 # regime, seed and config SHA-256 of every run ('show' prints them).
 {
