@@ -142,6 +142,26 @@ type Contrast struct {
 	Conclusion string
 }
 
+// PairedContrast compares group Group with the baseline seed by seed, on
+// the runs of the seeds both have (Seeds): a sweep's regimes of one seed
+// share its initial weights and batches wherever the regime leaves them
+// alone, so the per-seed difference removes what the seed decides (for a
+// cut-downstream regime, the whole initial asymmetry). Diff is the mean of
+// the per-seed differences (group minus baseline) with its bootstrap
+// interval [Lo, Hi], R the Pearson correlation of the pairs across seeds,
+// P the two-sided sign-flip permutation p (stats.SignFlipP) and Q its
+// Benjamini-Hochberg q across all paired contrasts (a family of their own,
+// exploratory: the primary contrasts are the unpaired ones).
+type PairedContrast struct {
+	Group, Baseline string
+	Metric, Measure string
+	N               int
+	Seeds           []uint64
+	Diff, Lo, Hi    float64
+	R, P, Q         float64
+	Conclusion      string
+}
+
 // SplitCount is how many of a group's runs formed a split: K of the N
 // runs that log the split endpoint end with it below SplitAlpha, with the
 // Wilson 95% interval [Lo, Hi] of K/N (NaN when N = 0).
@@ -161,6 +181,8 @@ type Comparison struct {
 	Values    []Value
 	Curves    []CurvePoint
 	Contrasts []Contrast
+	// Paired are the seed-matched contrasts of the primary endpoints.
+	Paired []PairedContrast
 	// Feedback has one row per group, FeedbackSeeds one per run; see
 	// Feedback.
 	Feedback      []FeedbackSummary
@@ -235,6 +257,7 @@ func Compare(set *RunSet, opts CompareOptions) (*Comparison, error) {
 			}
 		}
 		c.adjust()
+		c.pairedContrasts()
 	} else {
 		c.Notes = append(c.Notes, fmt.Sprintf("no finished run in baseline group %q: no contrasts (groups: %v)", o.Baseline, c.Groups))
 	}
@@ -310,6 +333,70 @@ func (c *Comparison) adjust() {
 			ct.Conclusion = Conclusion(ct.Lo, ct.Hi, q, 1-c.Options.Level, ct.N, ct.NBase)
 		}
 	}
+}
+
+// pairedContrasts sets c.Paired: every group other than the baseline
+// against it, seed by seed, on the final and time-averaged value of each
+// primary endpoint, with q across them all.
+func (c *Comparison) pairedContrasts() {
+	o := c.Options
+	for _, g := range c.Groups {
+		if g == o.Baseline {
+			continue
+		}
+		for _, m := range c.Metrics {
+			if !c.primary(m) {
+				continue
+			}
+			for _, ms := range []string{MeasureFinal, MeasureAUC} {
+				c.Paired = append(c.Paired, c.paired(g, m, ms))
+			}
+		}
+	}
+	p := make([]float64, len(c.Paired))
+	for i, pc := range c.Paired {
+		p[i] = pc.P
+	}
+	for i, q := range stats.BHAdjust(p) {
+		pc := &c.Paired[i]
+		pc.Q = q
+		pc.Conclusion = Conclusion(pc.Lo, pc.Hi, q, 1-o.Level, pc.N, pc.N)
+	}
+}
+
+// paired compares group g with the baseline seed by seed on measure of
+// metric m (see PairedContrast; Q and Conclusion are set by
+// pairedContrasts).
+func (c *Comparison) paired(g, m, measure string) PairedContrast {
+	o := c.Options
+	base := map[uint64]float64{}
+	for _, r := range c.runsOf(o.Baseline) {
+		if v, ok := r.Measure(m, measure); ok {
+			base[r.Info.Seed] = v
+		}
+	}
+	pc := PairedContrast{Group: g, Baseline: o.Baseline, Metric: m, Measure: measure, Diff: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
+		R: math.NaN(), P: math.NaN(), Q: math.NaN()}
+	var a, b, d []float64
+	for _, r := range c.runsOf(g) { // one run a seed: compare refuses repeated seeds
+		v, ok := r.Measure(m, measure)
+		bv, okBase := base[r.Info.Seed]
+		if !ok || !okBase {
+			continue
+		}
+		pc.Seeds = append(pc.Seeds, r.Info.Seed)
+		a, b, d = append(a, v), append(b, bv), append(d, v-bv)
+	}
+	pc.N = len(d)
+	if pc.N == 0 {
+		return pc
+	}
+	key := g + "/" + m + "/" + measure
+	pc.Diff = stats.Mean(d)
+	pc.Lo, pc.Hi = stats.BootstrapMeanCI(d, o.Level, o.Resamples, c.stream("paired/"+key, 0))
+	pc.R = stats.Pearson(a, b)
+	pc.P = stats.SignFlipP(d, o.Permutations, c.stream("signflip/"+key, 0))
+	return pc
 }
 
 // splitCount counts group g's runs in which a split formed.

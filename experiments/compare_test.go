@@ -1,8 +1,10 @@
 package experiments
 
 import (
+	"bytes"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -309,6 +311,62 @@ func TestCompareContrasts(t *testing.T) {
 	ct = findContrast(t, c, "cut", "chroma.a0", MeasureFinal)
 	if ct.Diff != 0 || ct.Lo != 0 || ct.Hi != 0 || !math.IsNaN(ct.G) || ct.P != 1 {
 		t.Errorf("chroma.a0: %+v, want diff 0 [0, 0], g NaN, p 1", ct)
+	}
+}
+
+// TestPairedContrasts checks the seed-matched contrasts of the primary
+// endpoints on the fixture, whose final test.acc is, by seed 1, 2, 3,
+// 0.5, 0.6, 0.7 in the baseline, 0.7, 0.8, 0.9 in cut and 0.5, 0.7 in
+// pair (seeds 1 and 2).
+func TestPairedContrasts(t *testing.T) {
+	c := compareFixture(t, CompareOptions{BootSeed: 1, Primary: []string{"test.acc"}})
+	find := func(group, measure string) PairedContrast {
+		t.Helper()
+		for _, pc := range c.Paired {
+			if pc.Group == group && pc.Metric == "test.acc" && pc.Measure == measure {
+				return pc
+			}
+		}
+		t.Fatalf("no paired contrast %s test.acc %s in %+v", group, measure, c.Paired)
+		return PairedContrast{}
+	}
+	if len(c.Paired) != 4 { // cut and pair, final and auc: primary endpoints only
+		t.Errorf("%d paired contrasts, want 4: %+v", len(c.Paired), c.Paired)
+	}
+	// cut: every seed 0.2 above its baseline run. The bootstrap of three
+	// equal differences is that difference; r = 1; of the 8 sign vectors
+	// only all + and all - reach |sum| = 0.6: p = 2/8. The unpaired
+	// contrast of the same values has an interval of width about 0.3.
+	pc := find("cut", MeasureFinal)
+	if pc.N != 3 || !slices.Equal(pc.Seeds, []uint64{1, 2, 3}) || math.Abs(pc.Diff-0.2) > compareTol ||
+		math.Abs(pc.Lo-0.2) > compareTol || math.Abs(pc.Hi-0.2) > compareTol || math.Abs(pc.R-1) > compareTol ||
+		math.Abs(pc.P-0.25) > compareTol || !strings.HasPrefix(pc.Conclusion, "inconclusive: the CI excludes 0") {
+		t.Errorf("cut final: %+v, want 3 pairs (seeds 1 2 3), diff 0.2 [0.2, 0.2], r 1, p 0.25, inconclusive", pc)
+	}
+	// pair: seeds 1 and 2 only, differences 0 and 0.1: mean 0.05, every
+	// sign vector reaches |sum| = 0.1, p = 1.
+	pc = find("pair", MeasureFinal)
+	if pc.N != 2 || !slices.Equal(pc.Seeds, []uint64{1, 2}) || math.Abs(pc.Diff-0.05) > compareTol || pc.P != 1 ||
+		!(pc.Lo <= 0 && pc.Hi >= 0.1-compareTol) || pc.Conclusion != "no evidence of a difference (n=2 vs 2)" {
+		t.Errorf("pair final: %+v, want 2 pairs (seeds 1 2), diff 0.05, CI [0, 0.1], p 1, no evidence", pc)
+	}
+	// q: Benjamini-Hochberg across the 4 paired contrasts.
+	var p []float64
+	for _, pc := range c.Paired {
+		p = append(p, pc.P)
+	}
+	for i, q := range stats.BHAdjust(p) {
+		if c.Paired[i].Q != q {
+			t.Errorf("paired contrast %d: q %v, want %v", i, c.Paired[i].Q, q)
+		}
+	}
+	// The CSV table carries them.
+	var buf bytes.Buffer
+	if err := c.WriteCSV(&buf, "paired"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "cut,baseline,test.acc,final,3,1 2 3,") {
+		t.Errorf("paired CSV:\n%s", buf.String())
 	}
 }
 

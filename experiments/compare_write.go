@@ -70,7 +70,7 @@ func CompareDirs(req CompareRequest) (*Comparison, error) {
 
 // CompareTables are the tables WriteCSV writes.
 func CompareTables() []string {
-	return []string{"values", "curves", "contrasts", "splits", "branches", "feedback", "seeds", "skipped"}
+	return []string{"values", "curves", "contrasts", "paired", "splits", "branches", "feedback", "seeds", "skipped"}
 }
 
 // curvesOf returns one figures.Curve per group for metric m.
@@ -184,6 +184,19 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			tw.Flush()
 		}
 	}
+	if len(c.Paired) > 0 {
+		fmt.Fprintf(w, "\nseed-matched contrasts of the primary endpoints (exploratory): each group's run of a seed against the baseline's run\n"+
+			"of the same seed (they share initial weights and batches wherever the regime leaves them alone): mean of the\n"+
+			"per-seed differences (group - baseline) [95%% CI], Pearson r of the pairs, sign-flip p, and q: Benjamini-Hochberg\n"+
+			"across these %d contrasts; seeds without a partner left out\n", len(c.Paired))
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "metric\tmeasure\tgroup\tpairs\tdiff [95% CI]\tr\tp\tq\tconclusion")
+		for _, pc := range c.Paired {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", pc.Metric, pc.Measure, pc.Group, pc.N,
+				formatCI(pc.Diff, pc.Lo, pc.Hi), formatG(pc.R), formatP(pc.P), formatP(pc.Q), pc.Conclusion)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, "\na split formed (%s < %g at the final step): runs per group [Wilson 95%% CI]\n", c.Options.SplitEndpoint, SplitAlpha)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "group\tk of n\tfraction [95% CI]")
@@ -258,6 +271,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		Values        []map[string]any `json:"values"`
 		Curves        []map[string]any `json:"curves"`
 		Contrasts     []map[string]any `json:"contrasts"`
+		Paired        []map[string]any `json:"paired"`
 		Feedback      []map[string]any `json:"feedback"`
 		FeedbackSeeds []map[string]any `json:"feedback_seeds"`
 		Splits        []map[string]any `json:"splits"`
@@ -270,7 +284,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	for _, r := range c.Runs {
 		out.Runs = append(out.Runs, runJSON{r.Dir, r.Group, r.Info.Seed, r.AlignedBy, r.Order})
 	}
-	for _, t := range []string{"values", "curves", "contrasts", "feedback", "seeds", "splits", "branches"} {
+	for _, t := range []string{"values", "curves", "contrasts", "paired", "feedback", "seeds", "splits", "branches"} {
 		cols, rows := c.table(t)
 		var objs []map[string]any
 		for _, row := range rows {
@@ -287,6 +301,8 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 			out.Curves = objs
 		case "contrasts":
 			out.Contrasts = objs
+		case "paired":
+			out.Paired = objs
 		case "feedback":
 			out.Feedback = objs
 		case "seeds":
@@ -348,6 +364,16 @@ func (c *Comparison) table(table string) (cols []string, rows [][]any) {
 		for _, ct := range c.Contrasts {
 			rows = append(rows, []any{ct.Group, ct.Baseline, ct.Metric, ct.Measure, ct.Family, ct.N, ct.NBase, n(ct.Mean), n(ct.MeanBase),
 				n(ct.Diff), n(ct.Lo), n(ct.Hi), n(ct.G), n(ct.P), n(ct.Q), ct.Conclusion})
+		}
+	case "paired":
+		cols = []string{"regime", "baseline", "metric", "measure", "pairs", "seeds", "diff", "lo", "hi", "r", "p", "q", "conclusion"}
+		for _, pc := range c.Paired {
+			seeds := make([]string, len(pc.Seeds))
+			for i, s := range pc.Seeds {
+				seeds[i] = strconv.FormatUint(s, 10)
+			}
+			rows = append(rows, []any{pc.Group, pc.Baseline, pc.Metric, pc.Measure, pc.N, strings.Join(seeds, " "),
+				n(pc.Diff), n(pc.Lo), n(pc.Hi), n(pc.R), n(pc.P), n(pc.Q), pc.Conclusion})
 		}
 	case "splits":
 		cols = []string{"regime", "endpoint", "alpha", "k", "n", "lo", "hi"}

@@ -39,6 +39,13 @@ family. The conclusion says "higher" or "lower" only when the interval
 excludes 0 and q is below 0.05; when only the interval does,
 "inconclusive".
 
+Seed-matched contrasts (exploratory, a family of their own): on the
+primary endpoints, each group's run of a seed against the baseline's run
+of the same seed, which share initial weights and batches wherever the
+regime leaves them alone: the mean of the per-seed differences with its
+bootstrap interval, the Pearson r of the pairs, a two-sided sign-flip p
+(exact up to --permutations sign vectors) and its q.
+
 A split formed in a run when its split endpoint (dchroma.eta2.p unless the
 experiment file or --split-endpoint names another) is below 0.01 at its
 final step: per group, k of n runs with a Wilson 95% interval.
@@ -62,8 +69,8 @@ mean and bootstrap interval across seeds.
 
 --metric selects aligned keys by glob or prefix (repeatable; a key
 itself selects that key alone). --json prints everything; --csv prints
-one table (--table values, curves, contrasts, splits, branches, feedback,
-seeds or skipped; values is tidy: one row per regime, seed, step, metric). --plots
+one table (--table values, curves, contrasts, paired, splits, branches,
+feedback, seeds or skipped; values is tidy: one row per regime, seed, step, metric). --plots
 DIR writes METRIC.png and METRIC.svg per metric: mean curves with bands,
 x on a log(1 + step) scale unless --logx=false.`,
 	Flags: func(fs *flag.FlagSet) func(*env, []string) error {

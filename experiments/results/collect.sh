@@ -26,7 +26,7 @@ metrics=(--metric dchroma.eta2 --metric dchroma.eta2.p --metric chroma.eta2
 mv "$out/compare.txt.tmp" "$out/compare.txt"
 "$bin" compare "$dir" --baseline "$base" --json > "$out/compare.json.tmp"
 mv "$out/compare.json.tmp" "$out/compare.json"
-for t in contrasts splits branches feedback seeds skipped; do
+for t in contrasts paired splits branches feedback seeds skipped; do
 	"$bin" compare "$dir" --baseline "$base" --csv --table "$t" > "$out/$t.csv.tmp"
 	mv "$out/$t.csv.tmp" "$out/$t.csv"
 done

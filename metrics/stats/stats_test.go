@@ -230,6 +230,58 @@ func TestPermutationPSampled(t *testing.T) {
 	}
 }
 
+func TestSignFlipPExact(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    []float64
+		want float64
+	}{
+		// ±1±2±3 over 8 sign vectors: |sum| = 6, 4, 2, 0, 0, 2, 4, 6;
+		// >= 6 for 2 of them.
+		{"1 2 3", []float64{1, 2, 3}, 2.0 / 8},
+		// All the same sign and size: only all + and all - reach 5.
+		{"five ones", []float64{1, 1, 1, 1, 1}, 2.0 / 32},
+		// |sum| = 0: every sign vector ties or exceeds it.
+		{"cancelling", []float64{1, -1}, 1},
+		// ±3±1: |sum| = 4, 2, 2, 4; >= 2 for all 4.
+		{"3 -1", []float64{3, -1}, 1},
+		{"empty", nil, math.NaN()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SignFlipP(tc.d, 10000, nil); !near(got, tc.want, tol) {
+				t.Errorf("SignFlipP = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignFlipPSampled(t *testing.T) {
+	// 16 differences: 65536 sign vectors, enumerated with perms = 65536,
+	// sampled with 20000 (standard error at most 0.0035; four of those).
+	const montecarloTol = 0.014
+	rng := newRNG(9)
+	d := make([]float64, 16)
+	for i := range d {
+		d[i] = rng.NormFloat64() + 0.4
+	}
+	exact := SignFlipP(d, 1<<16, nil)
+	p1, p2 := SignFlipP(d, 20000, newRNG(1)), SignFlipP(d, 20000, newRNG(1))
+	if p1 != p2 {
+		t.Errorf("same seed, different p: %v, %v", p1, p2)
+	}
+	if math.Abs(p1-exact) > montecarloTol {
+		t.Errorf("sampled p = %v, exact %v", p1, exact)
+	}
+	// All 25 positive: r is about 0 but p never is.
+	pos := make([]float64, 25)
+	for i := range pos {
+		pos[i] = 1
+	}
+	if got, want := SignFlipP(pos, 1000, newRNG(2)), 1.0/1001; got < want || got > 3*want {
+		t.Errorf("all positive: p = %v, want about (0+1)/(1000+1)", got)
+	}
+}
+
 func TestBootstrapMeanCI(t *testing.T) {
 	nan := math.NaN()
 	for _, tc := range []struct {
