@@ -63,6 +63,21 @@ var curvePalette = []color.RGBA{
 // palette of seven colour-blind safe colours.
 func CurveColor(i int) color.RGBA { return curvePalette[i%len(curvePalette)] }
 
+// curveLook is how the i-th curve is told apart from the others: its
+// colour, and on each pass through the palette after the first a dash
+// pattern and dot shape of its own, so that curve 8 (blue again) is
+// dashed with squares where curve 1 is solid with circles.
+func curveLook(i int) (col color.RGBA, dashes []vg.Length, glyph draw.GlyphDrawer) {
+	col = CurveColor(i)
+	switch i / len(curvePalette) % 3 {
+	case 0:
+		return col, nil, draw.CircleGlyph{}
+	case 1:
+		return col, []vg.Length{vg.Points(5), vg.Points(2.5)}, draw.SquareGlyph{}
+	}
+	return col, []vg.Length{vg.Points(1.5), vg.Points(2)}, draw.TriangleGlyph{}
+}
+
 // Curves draws each curve's mean as a line with dots at its points and
 // its band as a translucent area of the same colour, with a legend, and
 // writes the figure to w in format (PNG or SVG). It returns an error for
@@ -81,7 +96,7 @@ func Curves(w io.Writer, format string, curves []Curve, o CurvesOptions) error {
 	}
 	points := 0
 	for i, c := range curves {
-		n, err := addCurve(p, c, CurveColor(i))
+		n, err := addCurve(p, c, i)
 		if err != nil {
 			return fmt.Errorf("figures: curves %q: %w", o.Title, err)
 		}
@@ -93,9 +108,10 @@ func Curves(w io.Writer, format string, curves []Curve, o CurvesOptions) error {
 	return render(w, format, p, o.Width, o.Height, o.DPI)
 }
 
-// addCurve adds one curve's band, line and legend entry; it returns the
-// number of points drawn.
-func addCurve(p *plot.Plot, c Curve, col color.RGBA) (int, error) {
+// addCurve adds the i-th curve's band, line and legend entry; it returns
+// the number of points drawn.
+func addCurve(p *plot.Plot, c Curve, i int) (int, error) {
+	col, dashes, glyph := curveLook(i)
 	n := len(c.X)
 	if len(c.Mean) != n || len(c.Lo) != n || len(c.Hi) != n {
 		return 0, fmt.Errorf("curve %q: %d x, %d means, %d lo, %d hi", c.Label, n, len(c.Mean), len(c.Lo), len(c.Hi))
@@ -130,8 +146,8 @@ func addCurve(p *plot.Plot, c Curve, col color.RGBA) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	line.Color, line.Width = col, vg.Points(1.5)
-	dots.Color, dots.Shape, dots.Radius = col, draw.CircleGlyph{}, vg.Points(2)
+	line.Color, line.Width, line.Dashes = col, vg.Points(1.5), dashes
+	dots.Color, dots.Shape, dots.Radius = col, glyph, vg.Points(2)
 	p.Add(line, dots)
 	p.Legend.Add(c.Label, line, dots)
 	return len(xys), nil

@@ -2,9 +2,11 @@ package figures
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -130,5 +132,37 @@ func TestHeatmap(t *testing.T) {
 	}
 	if err := Heatmap(&buf, PNG, nil, HeatmapOptions{}); err == nil {
 		t.Error("empty matrix: no error")
+	}
+}
+
+// TestCurvesPastThePalette checks that curves past the seven colours stay
+// distinct: the first pass is solid, the second dashed (its own dash
+// pattern and dot shape), so nine regimes never share a look.
+func TestCurvesPastThePalette(t *testing.T) {
+	for i := range 3 * len(curvePalette) {
+		for j := range i {
+			ci, di, gi := curveLook(i)
+			cj, dj, gj := curveLook(j)
+			if ci == cj && slices.Equal(di, dj) && gi == gj {
+				t.Errorf("curves %d and %d look the same: %v %v %T", i, j, ci, di, gi)
+			}
+		}
+	}
+	var curves []Curve
+	for i := range 9 {
+		c := testCurves()[0]
+		c.Label = fmt.Sprintf("regime-%d", i)
+		curves = append(curves, c)
+	}
+	var solid, dashed bytes.Buffer
+	if err := Curves(&solid, SVG, curves[:7], CurvesOptions{Title: "seven"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Curves(&dashed, SVG, curves, CurvesOptions{Title: "nine"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(solid.String(), "stroke-dasharray") || !strings.Contains(dashed.String(), "stroke-dasharray") {
+		t.Errorf("dashes: seven curves %v, nine curves %v; want none, then some",
+			strings.Contains(solid.String(), "stroke-dasharray"), strings.Contains(dashed.String(), "stroke-dasharray"))
 	}
 }
