@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# collect.sh BIN RUNS EXPERIMENT BASELINE OUT: write the checked-in summary
+# collect.sh BIN RUNS EXPERIMENT BASELINE OUT [FOCUS]: write the checked-in summary
 # of an experiment's runs (RUNS/EXPERIMENT) into OUT: compare's text, JSON
 # and CSV tables (split counts on dchroma and on chroma), curve plots,
 # the report HTML, the runs with their config hashes, the program's
 # version, and the first-layer kernel grids (w and what training added,
 # w - w0) of the first seed of BASELINE, and w - w0 of every BASELINE run
-# in which a split formed. No run
+# in which a split formed; with FOCUS (regimes, comma-separated), the
+# primary endpoints of BASELINE against each of them alone, in
+# OUT/plots/BASELINE-vs-REGIME/. No run
 # store is copied. The numbers are the same bits on every rerun
 # (compare's streams are seeded; wall-clock fields aside).
 set -euo pipefail
-if [ $# -ne 5 ]; then
-	echo "usage: $0 BIN RUNS EXPERIMENT BASELINE OUT" >&2
+if [ $# -ne 5 ] && [ $# -ne 6 ]; then
+	echo "usage: $0 BIN RUNS EXPERIMENT BASELINE OUT [FOCUS]" >&2
 	exit 2
 fi
-bin=$1 runs=$2 exp=$3 base=$4 out=$5
+bin=$1 runs=$2 exp=$3 base=$4 out=$5 focus=${6:-}
 dir="$runs/$exp"
 [ -d "$dir" ] || { echo "$0: no runs at $dir (run the sweep first)" >&2; exit 1; }
 mkdir -p "$out/plots"
@@ -37,6 +39,10 @@ mv "$out/splits-chroma.csv.tmp" "$out/splits-chroma.csv"
 "$bin" compare "$dir" --baseline "$base" "${metrics[@]}" --csv --table curves > "$out/curves.csv.tmp"
 mv "$out/curves.csv.tmp" "$out/curves.csv"
 "$bin" compare "$dir" --baseline "$base" "${metrics[@]}" --plots "$out/plots" > /dev/null
+for regime in ${focus//,/ }; do
+	"$bin" compare "$dir/$base" "$dir/$regime" --baseline "$base" --metric dchroma.eta2 --metric dchroma.eta2.p \
+		--metric rejoin.fmaxshare --metric test.acc --plots "$out/plots/$base-vs-$regime" > /dev/null
+done
 "$bin" report "$dir" --baseline "$base" -o "$out/report.html"
 seed=$(ls "$dir/$base" | sort -t- -k2 -n | head -1)
 "$bin" filters "$dir/$base/$seed" -o "$out/kernels-$base-$seed.png"

@@ -11,8 +11,9 @@ fi
 bin=$1 runs=$2 data=$3 jobs=$4
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# experiment, its baseline regime, and whether it reads DATA.
-while read -r exp base needs; do
+# experiment, its baseline regime, whether it reads DATA, and the regimes
+# to plot against the baseline alone (comma-separated, or -).
+while read -r exp base needs focus; do
 	args=()
 	if [ "$needs" = data ]; then
 		[ -d "$data/train" ] || { echo "$0: $exp needs CIFAR-10 as an image folder at $data (DATA=...)" >&2; exit 1; }
@@ -20,10 +21,11 @@ while read -r exp base needs; do
 	fi
 	echo "== $exp: sweep into $runs, summary into experiments/results/$exp"
 	"$bin" sweep "$root/experiments/$exp.toml" "${args[@]}" --out "$runs" --jobs "$jobs"
-	"$here/collect.sh" "$bin" "$runs" "$exp" "$base" "$here/$exp"
+	[ "${focus:--}" = - ] && focus=
+	"$here/collect.sh" "$bin" "$runs" "$exp" "$base" "$here/$exp" $focus
 done <<'LIST'
-positive-control baseline -
-feedback-loop baseline -
-where-split-forms centre data
-feedback-loop-cifar baseline data
+positive-control baseline - -
+feedback-loop baseline - cut-downstream
+where-split-forms centre data -
+feedback-loop-cifar baseline data cut-downstream,mixing-p100
 LIST
