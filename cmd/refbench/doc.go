@@ -43,8 +43,9 @@
 // processes used more than 5% of the CPUs' time during a run, or steal
 // did, or the machine cannot be read; and, after a net's runs, when one
 // side's runs of the same work spread by more than 20% of their median
-// (host.CheckSpread: the machine's speed changed in a way the kernel does
-// not count, such as another guest on shared cores or the memory bus).
+// (host.CheckSpread: the same work ran at different speeds in a way the
+// kernel does not count, such as another guest on shared cores or the
+// memory bus, or where a side's threads and memory landed).
 // Then it stops, prints no ratio, says on stderr where and why with the
 // numbers measured, and exits 3. With -allow-busy it goes on and prints the ratios labelled "busy
 // machine, not valid for reporting" (so the last line is not the line

@@ -44,14 +44,14 @@ func DefaultLimits() Limits { return Limits{Load: 0.5, Others: 0.05, Steal: 0.05
 
 // CheckSpread returns why the throughputs of repeated runs of the same
 // work by one side (name) show a machine whose speed changed, or "" when
-// their spread, (max - min) / median, is within lim.Spread. On a machine
-// to itself the same work takes the same time to a few percent; a wider
+// their spread, (max - min) / median, is within lim.Spread. On a steady
+// machine the same work takes the same time to a few percent; a wider
 // spread with load, other processes and steal all quiet means something
-// the kernel does not count took a share of the machine: another guest on
-// the sibling hyperthreads, or on the memory bus and the shared cache. The
-// two sides do not slow alike under it (a memory-bound side loses most),
-// so their ratio means nothing then. Fewer than two runs, or a median that
-// is not positive, pass.
+// the kernel does not count: another guest on the sibling hyperthreads,
+// the memory bus or the shared cache, or where a side's threads and memory
+// landed in that run. Either way its median is not a speed the other side
+// can be held against. Fewer than two runs, or a median that is not
+// positive, pass.
 func CheckSpread(name string, perS []float64, lim Limits) string {
 	if len(perS) < 2 {
 		return ""
@@ -71,7 +71,8 @@ func CheckSpread(name string, perS []float64, lim Limits) string {
 		return ""
 	}
 	return fmt.Sprintf("%s's %d runs of the same work ranged %.1f to %.1f images/s, a spread of %.0f%% of their median (limit %.0f%%): "+
-		"the machine's speed changed with no sign in load, other processes or steal (another guest on the shared cores, memory bus or cache)",
+		"the same work ran at different speeds with no sign in load, other processes or steal (another guest on the shared cores, memory bus or cache, "+
+		"or where the side's threads and memory landed from run to run)",
 		name, len(s), lo, hi, 100*spread, 100*lim.Spread)
 }
 

@@ -162,7 +162,8 @@ func TestCheckSpread(t *testing.T) {
 		// PyTorch on the reference net on a 2-vCPU guest whose load,
 		// other processes and steal all read quiet.
 		{"uneven", []float64{610.9, 891.0, 1054.7, 688.7, 1288.1}, "pytorch's 5 runs of the same work ranged 610.9 to 1288.1 images/s, a spread of 76% of their median (limit 20%): " +
-			"the machine's speed changed with no sign in load, other processes or steal (another guest on the shared cores, memory bus or cache)"},
+			"the same work ran at different speeds with no sign in load, other processes or steal (another guest on the shared cores, memory bus or cache, " +
+			"or where the side's threads and memory landed from run to run)"},
 		{"zero median", []float64{0, 0, 5}, ""},
 	}
 	for _, tt := range tests {
