@@ -316,13 +316,6 @@ func TestStageJobName(t *testing.T) {
 // hysteresisRuns returns the runs of the hysteresis experiment under out.
 func hysteresisRuns(t *testing.T, out string) []RunSpec {
 	t.Helper()
-	e, err := ParseExperiment("h.toml", []byte(hysteresis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	specs, err := e.Runs(out, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, specs := expandExperiment(t, hysteresis, out)
 	return specs
 }

@@ -281,7 +281,14 @@ set = ["regime.bias.epsilon=0.3"]
 // seeds 1, 2.
 func forkSweep(t *testing.T, out string) (*Experiment, []RunSpec) {
 	t.Helper()
-	e, err := ParseExperiment("h.toml", []byte(counterBias))
+	return expandExperiment(t, counterBias, out)
+}
+
+// expandExperiment parses the experiment file text and expands its runs
+// under out.
+func expandExperiment(t *testing.T, text, out string) (*Experiment, []RunSpec) {
+	t.Helper()
+	e, err := ParseExperiment("h.toml", []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
