@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # collect.sh BIN RUNS EXPERIMENT BASELINE OUT [FOCUS]: write the checked-in summary
 # of an experiment's runs (RUNS/EXPERIMENT) into OUT: compare's text, JSON
-# and CSV tables (split counts on dchroma and on chroma), curve plots,
+# (gzipped) and CSV tables (split counts on dchroma and on chroma), curve plots,
 # the report HTML, the runs with their config hashes, the program's
 # version, and the first-layer kernel grids (w and what training added,
 # w - w0) of the first seed of BASELINE, and w - w0 of every BASELINE run
@@ -26,8 +26,11 @@ metrics=(--metric dchroma.eta2 --metric dchroma.eta2.p --metric chroma.eta2
 	--metric 'lesion.a?' --metric drift --metric test.acc --metric test.loss)
 "$bin" compare "$dir" --baseline "$base" > "$out/compare.txt.tmp"
 mv "$out/compare.txt.tmp" "$out/compare.txt"
-"$bin" compare "$dir" --baseline "$base" --json > "$out/compare.json.tmp"
-mv "$out/compare.json.tmp" "$out/compare.json"
+# The JSON holds every logged value of every run: gzipped (-n: no name or
+# time in the header, so a rerun gives the same bytes), a fifteenth of it.
+"$bin" compare "$dir" --baseline "$base" --json | gzip -n -9 > "$out/compare.json.gz.tmp"
+mv "$out/compare.json.gz.tmp" "$out/compare.json.gz"
+rm -f "$out/compare.json"
 for t in contrasts paired splits branches feedback seeds skipped; do
 	"$bin" compare "$dir" --baseline "$base" --csv --table "$t" > "$out/$t.csv.tmp"
 	mv "$out/$t.csv.tmp" "$out/$t.csv"
