@@ -8,10 +8,12 @@ import "golang.org/x/sys/cpu"
 // dot-product kernel.
 var avx2Family = family{kernel: AVX2, level: levelAVX2, mr: 6, nr: 16, tile: [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16}, dot: dotKernel4x3}
 
-// avx512Family is AVX512: 12x32, 8x32 and 4x32 tiles in zmm registers. Its
-// dot products run AVX2's kernel, which gives the same bits.
+// avx512Family is AVX512: 12x32, 8x32 and 4x32 tiles in zmm registers,
+// and 12x16, 8x16 and 4x16 ones for panels of at most 16 columns. Its dot
+// products run AVX2's kernel, which gives the same bits.
 var avx512Family = family{kernel: AVX512, level: levelAVX512, mr: 12, nr: 32,
 	tile:  [maxMR + 1]kernelFunc{12: kernel12x32, 8: kernel8x32, 4: kernel4x32},
+	half:  [maxMR + 1]kernelFunc{12: kernel12x16z, 8: kernel8x16z, 4: kernel4x16z},
 	gtile: [maxMR + 1]gatherFunc{12: kernel12x32g, 8: kernel8x32g, 4: kernel4x32g},
 	dot:   dotKernel4x3}
 
@@ -60,6 +62,22 @@ func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 //
 //go:noescape
 func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel12x16z is kernel12x32 for the first 16 columns of the panel of B
+// (rows still 32 apart), storing a 12x16 tile. It requires AVX-512F.
+//
+//go:noescape
+func kernel12x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel8x16z is kernel12x16z for 8-row panels of A. It requires AVX-512F.
+//
+//go:noescape
+func kernel8x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+
+// kernel4x16z is kernel12x16z for 4-row panels of A. It requires AVX-512F.
+//
+//go:noescape
+func kernel4x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
 
 // kernel12x32g is kernel12x32 with row p of B read in place,
 // x0[offs[p]:][:16] then x1[offs[p]:][:16]. It requires AVX-512F.

@@ -20,6 +20,7 @@ type family struct {
 	level  int // the instruction set of its data movement: levelPortable, levelAVX2, levelAVX512
 	mr, nr int
 	tile   [maxMR + 1]kernelFunc // the micro-kernel of each panel height
+	half   [maxMR + 1]kernelFunc // the same for the first nr/2 columns of B only (rows nr apart), or nil
 	gtile  [maxMR + 1]gatherFunc // the same reading B in place (see MulGather), or nil
 	dot    dotFunc               // the A·Bᵀ dot-product kernel, or nil
 }
@@ -257,18 +258,21 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 			h = tails[ip-full]
 		}
 		a := &ap[ip*stride+skip*h]
-		kern := f.tile[h]
+		kern, width := f.tile[h], f.nr
+		if nv <= f.nr/2 && f.half[h] != nil {
+			kern, width = f.half[h], f.nr/2
+		}
 		mv := min(h, m-row0)
-		if mv == h && nv == f.nr {
+		if mv == h && nv == width {
 			var bias *float32
 			if ep.Bias != nil {
 				bias = &ep.Bias[row0]
 			}
 			kern(depth, a, &bp[0], &c[row0*ldc], ldc, flags, bias)
 		} else {
-			kern(depth, a, &bp[0], &w.tile[0], f.nr, 0, nil)
+			kern(depth, a, &bp[0], &w.tile[0], width, 0, nil)
 			for i := 0; i < mv; i++ {
-				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*f.nr:i*f.nr+nv], row0+i)
+				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*width:i*width+nv], row0+i)
 			}
 		}
 		row0 += h

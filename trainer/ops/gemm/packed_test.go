@@ -197,6 +197,41 @@ func TestKernelEpilogues(t *testing.T) {
 	}
 }
 
+// TestHalfKernels checks each half-width kernel against its family's
+// full-width kernel on the same panels: the first nr/2 columns bit for bit,
+// with every epilogue, and nothing written past them.
+func TestHalfKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const ldc = maxNR + 3
+	for _, kern := range Kernels() {
+		f := familyOf(kern)
+		for h, half := range f.half {
+			if half == nil {
+				continue
+			}
+			for _, k := range []int{0, 1, 2, 3, 4, 5, 37} {
+				a, b := randSlice(rng, max(1, k*h)), randSlice(rng, max(1, k*f.nr))
+				bias := randSlice(rng, h)
+				c0 := randSlice(rng, maxMR*ldc)
+				for flags := 0; flags < 8; flags++ {
+					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+					half(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
+					f.tile[h](k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
+					for i := range got {
+						w := want[i]
+						if i%ldc >= f.nr/2 || i/ldc >= h {
+							w = c0[i]
+						}
+						if math.Float32bits(got[i]) != math.Float32bits(w) {
+							t.Fatalf("%s %dx%d k=%d flags %d: C[%d][%d] = %g, want %g", kern, h, f.nr/2, k, flags, i/ldc, i%ldc, got[i], w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestMulGatherMatchesMulPanel checks that MulGather gives MulPanel's bits
 // on the packed panel, with every kernel, for panels of one run and of two
 // runs, ragged columns and every panel height.
