@@ -46,6 +46,7 @@ const (
 type options struct {
 	runs, warmup, steps, threads, check int
 	python                              string
+	pytorchMalloc                       string // "keep" or "system"; see pytorchEnv
 	nets                                string // comma-separated refNet names
 	allowBusy                           bool
 	child                               string // internal: "go" runs the Go side in this process
@@ -92,6 +93,7 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.threads, "threads", 2, "PyTorch threads (torch.set_num_threads); the Go side uses GOMAXPROCS")
 	fs.IntVar(&o.check, "check", 20, "leading steps whose losses must agree (at most warmup+steps)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch and numpy")
+	fs.StringVar(&o.pytorchMalloc, "pytorch-malloc", "keep", `PyTorch's glibc malloc: "keep" keeps freed memory for reuse (MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set), "system" leaves glibc's defaults`)
 	fs.StringVar(&o.nets, "nets", "reference,cifar10-alexnet", "nets to time, in order; the last one's ratio is the last line")
 	fs.BoolVar(&o.allowBusy, "allow-busy", false, "print the ratios even when the machine was busy, labelled as not valid for reporting (the exit status stays 3)")
 	fs.StringVar(&o.child, "child", "", "internal: run one side in this process")
@@ -105,6 +107,10 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	}
 	if o.child != "" {
 		return runChild(o, stdout, stderr)
+	}
+	if _, err := pytorchEnv(o.pytorchMalloc); err != nil {
+		fmt.Fprintln(stderr, "refbench:", err)
+		return exitUsage
 	}
 	var nets []refNet
 	for _, name := range strings.Split(o.nets, ",") {
@@ -185,10 +191,37 @@ func describe(w io.Writer, e env, kernel string, o options, l host.Limits) float
 		fmt.Fprintf(w, "machine peak: %s\n", p)
 		peak = p.GFLOPS
 	}
-	fmt.Fprintf(w, "branchspec: kernel %s, GOMAXPROCS %d; pytorch: %d threads (%s)\n", kernel, runtime.GOMAXPROCS(0), o.threads, o.python)
+	malloc := "glibc malloc's defaults"
+	if env, _ := pytorchEnv(o.pytorchMalloc); len(env) > 0 {
+		malloc = "glibc malloc keeps freed memory: " + strings.Join(env, " ")
+	}
+	fmt.Fprintf(w, "branchspec: kernel %s, GOMAXPROCS %d; pytorch: %d threads (%s), %s\n", kernel, runtime.GOMAXPROCS(0), o.threads, o.python, malloc)
 	fmt.Fprintf(w, "quiet machine: 1-minute load average at most %.2f above our own threads'; during each run other processes at most %.0f%% and steal at most %.0f%% of the CPUs' time; each side's runs within %.0f%% of their median of each other\n",
 		l.Load, 100*l.Others, 100*l.Steal, 100*l.Spread)
 	return peak
+}
+
+// pytorchEnv returns the environment refbench adds to PyTorch's runs for
+// its malloc setting: for "keep", glibc's malloc serves every block PyTorch
+// frees and asks again from the heap it keeps (blocks up to 32 MiB, the
+// most MALLOC_MMAP_THRESHOLD_ takes on 64-bit, come from the heap rather
+// than a fresh mmap, and the heap's top is not returned below 1 GiB), as
+// PyTorch's own CPU tuning guide gets from jemalloc or tcmalloc; for
+// "system", nothing. With glibc's defaults a tensor of more than 128 KiB
+// is a fresh mapping until the dynamic threshold has grown past it, so a
+// step's activations and gradients are page-faulted in anew step after
+// step, and whether the threshold grows depends on the order of frees: on
+// a 2-vCPU Zen 5 guest the reference net's PyTorch runs took 120-145
+// thousand faults and 700-930 images/s, or 57-64 thousand and 1590,
+// from run to run; with "keep", 50-53 thousand and 1380-1920.
+func pytorchEnv(malloc string) ([]string, error) {
+	switch malloc {
+	case "keep":
+		return []string{"MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824"}, nil
+	case "system":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("-pytorch-malloc %q: want keep or system", malloc)
 }
 
 // runChild runs the Go side once and prints its result as one JSON line.
@@ -212,7 +245,8 @@ func runChild(o options, stdout, stderr io.Writer) int {
 // sideRun is one child run: its report and its peak resident set.
 type sideRun struct {
 	runResult
-	maxRSS int64 // bytes
+	maxRSS      int64 // bytes
+	minorFaults int64 // page faults served without I/O, over the whole process
 }
 
 // cpuThreads is the CPU time the side got per second of its timed steps:
@@ -267,7 +301,10 @@ func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Wr
 	}
 	steps := []string{"-warmup", strconv.Itoa(o.warmup), "-steps", strconv.Itoa(o.steps)}
 	torch := &side{name: "pytorch", threads: o.threads, cmd: func() *exec.Cmd {
-		return exec.Command(o.python, script, dir, strconv.Itoa(o.warmup), strconv.Itoa(o.steps), strconv.Itoa(o.threads))
+		cmd := exec.Command(o.python, script, dir, strconv.Itoa(o.warmup), strconv.Itoa(o.steps), strconv.Itoa(o.threads))
+		env, _ := pytorchEnv(o.pytorchMalloc) // checked in run
+		cmd.Env = append(os.Environ(), env...)
+		return cmd
 	}}
 	ours := &side{name: "branchspec", threads: runtime.GOMAXPROCS(0), cmd: func() *exec.Cmd {
 		return exec.Command(self, append([]string{"-child", "go", "-dir", dir}, steps...)...)
@@ -291,8 +328,8 @@ func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Wr
 			if v.Busy() {
 				mark = "  BUSY"
 			}
-			fmt.Fprintf(w, "run %d %-10s %8.1f images/s  CPU %4.2f of %d threads  peak RSS %6.1f MiB  %s%s\n",
-				i+1, s.name, r.ImagesPerS, r.cpuThreads(), s.threads, mib(r.maxRSS), v, mark)
+			fmt.Fprintf(w, "run %d %-10s %8.1f images/s  CPU %4.2f of %d threads  peak RSS %6.1f MiB  page faults %6.0fk  %s%s\n",
+				i+1, s.name, r.ImagesPerS, r.cpuThreads(), s.threads, mib(r.maxRSS), float64(r.minorFaults)/1e3, v, mark)
 			if err != nil {
 				return err
 			}
@@ -360,6 +397,7 @@ func runSide(cmd *exec.Cmd) (sideRun, error) {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = int64(ru.Maxrss) * 1024 // Linux reports KiB
+		r.minorFaults = ru.Minflt
 	}
 	return r, nil
 }

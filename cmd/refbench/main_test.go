@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,11 +88,29 @@ func runGoTrains(t *testing.T, net refNet) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-runs", "0"}, {"-threads", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}} {
+	for _, args := range [][]string{{"-runs", "0"}, {"-threads", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}, {"-pytorch-malloc", "jemalloc"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, fakeEnv(nil), &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, strings.TrimSpace(errOut.String()))
 		}
+	}
+}
+
+func TestPytorchEnv(t *testing.T) {
+	for _, tt := range []struct {
+		malloc string
+		want   []string
+	}{
+		{"keep", []string{"MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824"}},
+		{"system", nil},
+	} {
+		got, err := pytorchEnv(tt.malloc)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("pytorchEnv(%q) = %q, %v; want %q", tt.malloc, got, err, tt.want)
+		}
+	}
+	if _, err := pytorchEnv("tcmalloc"); err == nil || !strings.Contains(err.Error(), "want keep or system") {
+		t.Errorf("pytorchEnv(tcmalloc): error %v, want one naming the choices", err)
 	}
 }
 
