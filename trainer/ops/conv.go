@@ -288,7 +288,7 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	plan, ckk := op.plan, pg.ckk()
 	fill := plan.pad // the border of xp stays zero
 	if g.stride > 1 {
-		fill = g.phaseImage // writes all of xp
+		fill = func(xp, x []float32) { g.phaseImage(xp, x, op.kernel) } // writes all of xp
 	}
 	op.wpk = op.kernel.PackA(op.wpk, pw, ckk, pg.o, ckk)
 	workers := op.scratch.get(pg, op.kernel, numWorkers(g.n))
@@ -297,7 +297,7 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		s.xp = zeroed(s.xp, plan.padLen())
 		s.bp = grow(s.bp, ckk*plan.nr)
 		for n := lo; n < hi; n++ {
-			fill(s.xp, x[n*g.inImage():(n+1)*g.inImage()])
+			fill(s.xp, x[n*g.inImage():]) // x(n) and the rest of the batch: see phaseImage
 			plan.forward(&s.ws, op.wpk, s.xp, s.bp, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
 		}
 	})

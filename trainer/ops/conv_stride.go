@@ -1,6 +1,10 @@
 package ops
 
-import G "gorgonia.org/gorgonia"
+import (
+	G "gorgonia.org/gorgonia"
+
+	"branchspec/trainer/ops/gemm"
+)
 
 // A convolution with stride s > 1 is computed as a stride-1 convolution on
 // the s*s phase images of its padded input (space-to-depth; the
@@ -43,8 +47,10 @@ func phaseRange(b, pad, s, n, m int) (v0, v1 int) {
 }
 
 // phaseImage writes all of ph [C*s*s, Hph, Wph], the phase images of one
-// image x [C, H, W] (see above).
-func (g convGeom) phaseImage(ph, x []float32) {
+// image [C, H, W] at the start of x (see above); x may run on past the
+// image (stride 2 reads one value past a row, to decimate it in vector
+// blocks with kern), and those values are never used.
+func (g convGeom) phaseImage(ph, x []float32, kern gemm.Kernel) {
 	s, p := g.stride, g.phaseGeom()
 	plane := p.h * p.w
 	clear(ph[:p.inImage()])
@@ -54,11 +60,19 @@ func (g convGeom) phaseImage(ph, x []float32) {
 			for b := 0; b < s; b++ {
 				v0, v1 := phaseRange(b, g.pad, s, g.w, p.w)
 				dst := ph[((c*s+a)*s+b)*plane:][:plane]
-				for u := u0; u < u1; u++ {
-					src := x[(c*g.h+u*s+a-g.pad)*g.w:][:g.w]
-					row := dst[u*p.w : (u+1)*p.w]
-					for v := v0; v < v1; v++ {
-						row[v] = src[v*s+b-g.pad]
+				if u0 == u1 || v0 == v1 {
+					continue
+				}
+				// Row u, column v of the phase reads x[c][u*s+a-pad][v*s+b-pad].
+				src := x[(c*g.h+u0*s+a-g.pad)*g.w+v0*s+b-g.pad:]
+				if s == 2 {
+					kern.DecimateRows(dst[u0*p.w+v0:], p.w, src, s*g.w, u1-u0, v1-v0)
+					continue
+				}
+				for u := 0; u < u1-u0; u++ {
+					row, in := dst[(u0+u)*p.w+v0:(u0+u)*p.w+v1], src[u*s*g.w:]
+					for v := range row {
+						row[v] = in[v*s]
 					}
 				}
 			}
@@ -155,7 +169,7 @@ func (op *convGradOp) backwardFilterStrided(g convGeom, x, gy, y []float32) G.Va
 	op.w2 = grow(op.w2, pg.o*pg.ckk())
 	op.backwardFilter(pg, func(s *convWorker, n int) []float32 {
 		s.ph = grow(s.ph, pg.inImage())
-		g.phaseImage(s.ph, x[n*g.inImage():(n+1)*g.inImage()])
+		g.phaseImage(s.ph, x[n*g.inImage():], op.kernel)
 		return s.ph
 	}, gy, y, op.w2)
 	g.unphaseWeights(dw, op.w2)

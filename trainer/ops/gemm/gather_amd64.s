@@ -349,3 +349,28 @@ g216loop:
 g216done:
 	VZEROUPPER
 	RET
+
+// func decimate2AVX(dst, src *float32, n8 int)
+//
+// dst[i] = src[2*i] for i < 8*n8, reading src[:16*n8]: per block, the even
+// values of each 128-bit lane of two loads (VSHUFPS), then their 64-bit
+// pairs put in order (VPERMPD).
+TEXT ·decimate2AVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n8+16(FP), CX
+	TESTQ CX, CX
+	JE decdone
+decloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ decloop
+decdone:
+	VZEROUPPER
+	RET

@@ -92,6 +92,35 @@ func (k Kernel) MaskCopy(dst, src, mask []float32) {
 	}
 }
 
+// DecimateRows writes every second value of rows rows of src (row stride
+// lds), from the first, to rows of n values of dst (row stride ldd):
+//
+//	dst[r*ldd + i] = src[r*lds + 2*i],  r < rows, i < n
+//
+// src must hold (rows-1)*lds + 2*n-1 values; it reads no more than
+// (rows-1)*lds + 2*n, and writes nothing else. This splits the rows of an
+// image into their phases for a convolution of stride 2.
+func (k Kernel) DecimateRows(dst []float32, ldd int, src []float32, lds int, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if ldd < n || lds < 1 || len(dst) < (rows-1)*ldd+n || len(src) < (rows-1)*lds+2*n-1 {
+		panic(fmt.Sprintf("gemm: DecimateRows of %d rows of %d (ldd %d, lds %d) with len(dst)=%d len(src)=%d", rows, n, ldd, lds, len(dst), len(src)))
+	}
+	vector := k.resolve().level >= levelAVX2
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+n], src[r*lds:]
+		done := 0
+		if n8 := min(n, len(s)/2) / 8; vector && n8 > 0 {
+			decimate2AVX(&d[0], &s[0], n8)
+			done = 8 * n8
+		}
+		for i := done; i < n; i++ {
+			d[i] = s[2*i]
+		}
+	}
+}
+
 // CopyRows copies rows rows of n values from src (row stride lds) into
 // dst (row stride ldd), each value kept only where a ReLU output in mask
 // (row stride lds, as src) is not ±0 when mask is not nil (a NaN keeps its

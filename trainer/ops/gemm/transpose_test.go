@@ -179,3 +179,41 @@ func TestCopyRows(t *testing.T) {
 		}
 	}
 }
+
+// TestDecimateRows checks DecimateRows with every kernel: every second
+// value of each row in order, nothing written between or past the rows,
+// and src read no further than needed (its slice ends there), at lengths
+// around the vector blocks of 8.
+func TestDecimateRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, kern := range Kernels() {
+		for _, rows := range []int{1, 3} {
+			for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 19, 33} {
+				for _, extra := range []int{-1, 0, 5} {
+					const ldd = 40
+					lds := 2*n + 3
+					src := randSlice(rng, (rows-1)*lds+2*n+extra)
+					buf := randSlice(rng, rows*ldd)
+					orig := append([]float32(nil), buf...)
+					kern.DecimateRows(buf, ldd, src, lds, rows, n)
+					for i, got := range buf {
+						r, c := i/ldd, i%ldd
+						want := orig[i]
+						if c < n {
+							want = src[r*lds+2*c]
+						}
+						if math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%s rows=%d n=%d len(src)=%d: dst[%d][%d] = %g, want %g", kern, rows, n, len(src), r, c, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("DecimateRows of 4 values from 6 did not panic")
+		}
+	}()
+	Kernel("").DecimateRows(make([]float32, 4), 4, make([]float32, 6), 8, 1, 4)
+}
