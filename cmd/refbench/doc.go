@@ -27,7 +27,7 @@
 // refbench writes the initial weights and the batches as .npy files, runs
 // each side as a child process, alternating, -runs times, and prints every
 // run (images/s, the CPU time per second of its timed steps against its
-// threads, peak RSS, and the machine's state around it), the loss curves'
+// threads, peak RSS, page faults, and the machine's state around it), the loss curves'
 // agreement, and per side the median images/s, its GFLOP/s (the FLOPs of
 // a training step per image, trainer.Arch.StepFLOPs, times images/s) and
 // its share of the peak of the cores it uses, per net, with a ratio line
@@ -35,6 +35,15 @@
 // the last line, for the last net (cifar10-alexnet by default),
 //
 //	ratio branchspec/pytorch images/s: X.XX
+//
+// PyTorch's side runs with glibc's malloc told to keep the memory PyTorch
+// frees (-pytorch-malloc keep, the default: MALLOC_MMAP_THRESHOLD_=32 MiB,
+// MALLOC_TRIM_THRESHOLD_=1 GiB), as PyTorch's CPU tuning guide gets from
+// jemalloc or tcmalloc: with glibc's defaults each step's activations are
+// fresh mappings, page-faulted in anew until the dynamic threshold happens
+// to grow past them, which on a 2-vCPU guest more than halved PyTorch's
+// speed in some runs and not in others (see pytorchEnv).
+// -pytorch-malloc system leaves glibc's defaults.
 //
 // Only on a quiet machine. Before the first run and before and after each
 // run it reads /proc/loadavg, /proc/stat and its own CPU time, and
@@ -53,7 +62,7 @@
 //
 // Usage:
 //
-//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-allow-busy]
+//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-pytorch-malloc keep|system] [-allow-busy]
 //
 // It exits 1 when a run fails or the loss curves disagree, 2 on bad flags
 // or a BRANCHSPEC_KERNEL this CPU does not run, 3 when the machine was
