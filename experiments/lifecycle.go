@@ -52,6 +52,10 @@ type Options struct {
 	// products on another machine (tests): a new run records it, and a
 	// resume reproduces a run only if it recorded the same.
 	Kernel string
+	// Threads is the number of goroutines the run's ops split their images
+	// over (trainer.Options.Threads); 0 is GOMAXPROCS. It changes no
+	// result; a sweep sets GOMAXPROCS / its runs at once.
+	Threads int
 }
 
 // newRunGEMM returns the kernel a new run computes with and the identity

@@ -71,7 +71,7 @@ func newSession(cfg *configs.Config, opts Options, stored map[string][]byte, gem
 		return nil, err
 	}
 	train, test := rd.train, rd.test
-	tr, err := trainer.NewWith(cfg, train, test, trainer.Options{GEMM: gemm})
+	tr, err := trainer.NewWith(cfg, train, test, trainer.Options{GEMM: gemm, Threads: opts.Threads})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -18,8 +19,10 @@ import (
 // SweepOptions control Sweep. The zero value runs one run at a time to the
 // end, quietly.
 type SweepOptions struct {
-	// Jobs is the number of runs trained at once; < 1 means 1. Each run is
-	// deterministic on its own, so Jobs changes no result.
+	// Jobs is the number of runs trained at once; < 1 means 1. Each run's
+	// ops split their images over GOMAXPROCS / Jobs goroutines (at least
+	// one). Each run is deterministic on its own, so Jobs changes no
+	// result.
 	Jobs int
 	// StopAt, when > 0, stops every run at that step (checkpointed,
 	// resumable); a run already there is skipped.
@@ -172,8 +175,9 @@ func sweepOne(ctx context.Context, specs []RunSpec, i int, rep *SweepReport, o S
 		return Skipped, nil
 	}
 	opts := Options{StopAt: o.StopAt, Version: o.Version, Now: o.Now, AllowKernelChange: o.AllowKernelChange, GEMM: o.GEMM,
-		Extra:  spec.extra(o.Experiment),
-		OnStep: func(step, total int) { d.step(i, step, total) }}
+		Threads: max(1, runtime.GOMAXPROCS(0)/max(o.Jobs, 1)),
+		Extra:   spec.extra(o.Experiment),
+		OnStep:  func(step, total int) { d.step(i, step, total) }}
 	var skipped bool
 	var err error
 	if p := spec.Parent; p != nil {

@@ -19,6 +19,11 @@ type Options struct {
 	// GEMM is the kernel of every net the trainer's model builds; "" is
 	// the process default. One this CPU does not run is an error.
 	GEMM string
+	// Threads is the number of goroutines each net's ops split their
+	// images over (Model.UseThreads); 0 is GOMAXPROCS. It changes no
+	// result. Runs trained side by side in one process share the CPUs
+	// better with GOMAXPROCS / runs each.
+	Threads int
 }
 
 // GEMMKernels returns the kernels this CPU runs, fastest first: the first
@@ -70,6 +75,11 @@ func (m *Model) UseGEMM(kernel string) error {
 	m.gemm = k
 	return nil
 }
+
+// UseThreads sets the number of goroutines the ops of every net the model
+// builds from now on split their images over (ops.NewWorkers): n, or
+// GOMAXPROCS at the time a net is built for n <= 0. It changes no result.
+func (m *Model) UseThreads(n int) { m.threads = max(0, n) }
 
 // GEMM returns the kernel the model's nets run.
 func (m *Model) GEMM() string {

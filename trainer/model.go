@@ -47,6 +47,7 @@ type Model struct {
 	initStd float64 // of init "normal"
 	byName  map[string]*Param
 	gemm    gemm.Kernel // the kernel of the nets it builds; "" is gemm.Default()
+	threads int         // goroutines each net's ops run on; 0 is GOMAXPROCS
 }
 
 // NewModel builds the model of cfg with weights drawn from rng: He normal

@@ -64,6 +64,7 @@ func NewWith(cfg *configs.Config, train, test *data.Set, eo Options) (*Trainer, 
 	if err := model.UseGEMM(eo.GEMM); err != nil {
 		return nil, err
 	}
+	model.UseThreads(eo.Threads)
 	if b := cfg.Regime.Bias; b.Epsilon > 0 {
 		if err := model.ApplyBias(b, Stream(cfg.Seed, "bias", 0)); err != nil {
 			return nil, err

@@ -291,8 +291,8 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		fill = func(xp, x []float32) { g.phaseImage(xp, x, op.kernel) } // writes all of xp
 	}
 	op.wpk = op.kernel.PackA(op.wpk, pw, ckk, pg.o, ckk)
-	workers := op.scratch.get(pg, op.kernel, numWorkers(g.n))
-	forChunks(g.n, func(_, lo, hi, worker int) {
+	workers := op.scratch.get(pg, op.kernel, op.numWorkers(g.n))
+	op.forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
 		s.bp = grow(s.bp, ckk*plan.nr)
@@ -464,8 +464,8 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 	op.wf = grow(op.wf, len(w))
 	flipWeights(op.wf, w, g)
 	op.wpk = op.kernel.PackA(op.wpk, op.wf, ckk, bg.o, ckk)
-	workers := op.scratch.get(bg, op.kernel, numWorkers(g.n))
-	forChunks(g.n, func(_, lo, hi, worker int) {
+	workers := op.scratch.get(bg, op.kernel, op.numWorkers(g.n))
+	op.forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
 		s.bp = grow(s.bp, ckk*plan.nr)
@@ -490,8 +490,8 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 func (op *convGradOp) backwardDataCol(g convGeom, w, gy, y []float32) G.Value {
 	t, dx := op.out.get(g.n, g.c, g.h, g.w)
 	ohw, ckk := g.ohw(), g.ckk()
-	workers := op.scratch.get(g, op.kernel, numWorkers(g.n))
-	forChunks(g.n, func(_, lo, hi, worker int) {
+	workers := op.scratch.get(g, op.kernel, op.numWorkers(g.n))
+	op.forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
 		s.col = grow(s.col, ckk*ohw)
 		for n := lo; n < hi; n++ {
@@ -518,10 +518,10 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 	plan := op.plan
 	nc := numChunks(g.n)
 	op.parts = growEach(op.parts, nc, len(dw))
-	workers := op.scratch.get(g, op.kernel, numWorkers(g.n))
+	workers := op.scratch.get(g, op.kernel, op.numWorkers(g.n))
 	xpkLen := op.kernel.PanelsLen(g.c, plan.tapLen()) + plan.mr // see packInputTaps
 	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * plan.wideLen()
-	forChunks(g.n, func(chunk, lo, hi, worker int) {
+	op.forChunks(g.n, func(chunk, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xpk = zeroed(s.xpk, xpkLen)
 		s.gpk = zeroed(s.gpk, gpkLen)
@@ -633,7 +633,7 @@ func (op *biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	t, db := op.out.get(o)
 	nc := numChunks(n)
 	op.parts = growEach(op.parts, nc, o)
-	forChunks(n, func(chunk, lo, hi, _ int) {
+	op.forChunks(n, func(chunk, lo, hi, _ int) {
 		part := op.parts[chunk]
 		clear(part)
 		for i := lo; i < hi; i++ {

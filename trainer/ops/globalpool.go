@@ -73,7 +73,7 @@ func (op *gapOp) Do(in ...G.Value) (G.Value, error) {
 	area := float32(hw)
 	if !op.grad {
 		t, y := op.out.get(n, c)
-		forChunks(n, func(_, lo, hi, _ int) {
+		op.forChunks(n, func(_, lo, hi, _ int) {
 			for p := lo * c; p < hi*c; p++ {
 				y[p] = sum4(x[p*hw:(p+1)*hw], nil) / area
 			}
@@ -88,7 +88,7 @@ func (op *gapOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("op (%v): gradient shape %v, want [%d %d]", op, gs, n, c)
 	}
 	t, gx := op.out.get(s...)
-	forChunks(n, func(_, lo, hi, _ int) {
+	op.forChunks(n, func(_, lo, hi, _ int) {
 		for p := lo * c; p < hi*c; p++ {
 			v := gy[p] / area
 			plane := gx[p*hw : (p+1)*hw]

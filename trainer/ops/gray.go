@@ -64,7 +64,7 @@ func (op *grayOp) Do(in ...G.Value) (G.Value, error) {
 	n, p := s[0], s[2]*s[3]
 	t, y := op.out.get(s...)
 	l := op.l
-	forChunks(n, func(_, lo, hi, _ int) {
+	op.forChunks(n, func(_, lo, hi, _ int) {
 		for img := lo; img < hi; img++ {
 			src, dst := x[img*3*p:(img+1)*3*p], y[img*3*p:(img+1)*3*p]
 			r, g, b := src[:p], src[p:2*p], src[2*p:]

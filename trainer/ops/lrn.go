@@ -101,7 +101,7 @@ func (op *lrnOp) Do(in ...G.Value) (G.Value, error) {
 	op.d = grow(op.d, len(x))
 	n, c, hw := s[0], s[1], s[2]*s[3]
 	k := op.numerics()
-	forChunks(n, func(_, lo, hi, _ int) {
+	op.forChunks(n, func(_, lo, hi, _ int) {
 		for i := lo; i < hi; i++ {
 			im := i * c * hw
 			k.forward(y[im:im+c*hw], op.d[im:im+c*hw], x[im:im+c*hw], c, hw)
@@ -171,8 +171,8 @@ func (op *lrnGradOp) Do(in ...G.Value) (G.Value, error) {
 	t, gx := op.out.get(s...)
 	n, c, hw := s[0], s[1], s[2]*s[3]
 	k := op.fwd.numerics()
-	op.q = growEach(op.q, numWorkers(n), c*hw)
-	forChunks(n, func(_, lo, hi, worker int) {
+	op.q = growEach(op.q, op.numWorkers(n), c*hw)
+	op.forChunks(n, func(_, lo, hi, worker int) {
 		for i := lo; i < hi; i++ {
 			im := i * c * hw
 			r := im + c*hw

@@ -139,7 +139,7 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	op.argmax = op.argmax[:len(y)]
 	arg := op.argmax
 	vec := kernelVec(op.kernel)
-	forChunks(n, func(_, lo, hi, _ int) {
+	op.forChunks(n, func(_, lo, hi, _ int) {
 		for p := lo * c; p < hi*c; p++ { // planes of the chunk's images
 			xp, yp, ap, base := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w)
 			switch {
@@ -220,7 +220,7 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	// overlapping ones add theirs, in output order within each image.
 	stride, _, _ := op.fwd.geom(xs[2], xs[3])
 	overlap := stride < op.fwd.size
-	forChunks(n, func(_, lo, hi, _ int) {
+	op.forChunks(n, func(_, lo, hi, _ int) {
 		clear(gx[lo*perX : hi*perX])
 		if overlap {
 			for i := lo * per; i < hi*per; i++ {

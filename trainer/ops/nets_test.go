@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -222,8 +223,9 @@ func TestKernelsGiveSameBits(t *testing.T) {
 }
 
 // TestAlexNetDeterministic runs the cifar10-alexnet net's step under
-// GOMAXPROCS 1, 2 and 3: the loss and gradients must not change in any
-// bit.
+// GOMAXPROCS 1, 2 and 3, then on Workers of 2, 3 and 1 goroutines
+// (spinning between ops, and sleeping): the loss and gradients must not
+// change in any bit.
 func TestAlexNetDeterministic(t *testing.T) {
 	n := 12
 	if !testing.Short() {
@@ -236,20 +238,35 @@ func TestAlexNetDeterministic(t *testing.T) {
 	defer net.m.Close()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	var ref [][]float32
-	for _, procs := range []int{1, 2, 3, 1} {
-		runtime.GOMAXPROCS(procs)
+	check := func(what string) {
+		t.Helper()
 		if err := net.step(); err != nil {
 			t.Fatal(err)
 		}
 		got := net.snapshot(t)
 		if ref == nil {
 			ref = got
-			continue
+			return
 		}
 		for i := range got {
 			if err := bitsEqual(got[i], ref[i]); err != nil {
-				t.Fatalf("GOMAXPROCS=%d, value %d: %v", procs, i, err)
+				t.Fatalf("%s, value %d: %v", what, i, err)
 			}
 		}
 	}
+	for _, procs := range []int{1, 2, 3, 1} {
+		runtime.GOMAXPROCS(procs)
+		check(fmt.Sprintf("GOMAXPROCS=%d", procs))
+	}
+	runtime.GOMAXPROCS(3)
+	for _, w := range []struct {
+		n    int
+		spin time.Duration
+	}{{2, time.Millisecond}, {3, time.Millisecond}, {3, 0}, {1, 0}} {
+		workers := NewWorkers(w.n, w.spin)
+		UseWorkers(net.g, workers)
+		check(fmt.Sprintf("%d workers spinning %v", w.n, w.spin))
+		workers.Close()
+	}
+	UseWorkers(net.g, nil)
 }

@@ -9,8 +9,34 @@ import (
 
 // pureOp supplies the G.Op methods every op here shares: it returns a
 // tensor of its own rather than a pointer into an input, runs in Go, and
-// overwrites none of its inputs. Embed it first in an op's struct.
-type pureOp struct{}
+// overwrites none of its inputs. Embed it first in an op's struct. It also
+// holds the Workers that run the op's chunks of images (nil: goroutines
+// started per call); see UseWorkers.
+type pureOp struct {
+	workers *Workers
+}
+
+// setWorkers makes the op run its chunks on w (UseWorkers).
+func (p *pureOp) setWorkers(w *Workers) { p.workers = w }
+
+// forChunks is forChunks on the op's workers: w.run, or the package
+// function when it has none.
+func (p *pureOp) forChunks(n int, f func(chunk, lo, hi, worker int)) {
+	if p.workers == nil {
+		forChunks(n, f)
+		return
+	}
+	p.workers.run(n, f)
+}
+
+// numWorkers is the number of goroutines (worker indices) p.forChunks uses
+// for n images.
+func (p *pureOp) numWorkers(n int) int {
+	if p.workers == nil {
+		return numWorkers(n)
+	}
+	return max(1, min(p.workers.n, numChunks(n)))
+}
 
 func (pureOp) ReturnsPtr() bool     { return false }
 func (pureOp) CallsExtern() bool    { return false }

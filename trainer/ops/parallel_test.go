@@ -1,0 +1,61 @@
+package ops
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestWorkersRunEveryChunkOnce runs jobs of many sizes on Workers of 1 to
+// 4 goroutines, with helpers spinning between jobs and sleeping (spin 0),
+// and checks that every chunk of every job ran exactly once with the right
+// image range and a worker index below numWorkers, and that Close stops
+// the helpers.
+func TestWorkersRunEveryChunkOnce(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, n := range []int{1, 2, 3, 4} {
+		for _, spin := range []time.Duration{0, time.Millisecond} {
+			t.Run(fmt.Sprintf("n%d_spin%v", n, spin), func(t *testing.T) {
+				w := NewWorkers(n, spin)
+				op := &pureOp{workers: w}
+				for rep := 0; rep < 200; rep++ {
+					images := 1 + rep%37
+					nc := numChunks(images)
+					runs := make([]atomic.Int32, nc)
+					var bad atomic.Value
+					op.forChunks(images, func(chunk, lo, hi, worker int) {
+						runs[chunk].Add(1)
+						if lo != chunk*chunkImages || hi != min(images, lo+chunkImages) || worker < 0 || worker >= op.numWorkers(images) {
+							bad.Store(fmt.Sprintf("chunk %d: images [%d, %d), worker %d of %d", chunk, lo, hi, worker, op.numWorkers(images)))
+						}
+						if rep%5 == 0 {
+							time.Sleep(20 * time.Microsecond) // let the helpers join
+						}
+					})
+					if b := bad.Load(); b != nil {
+						t.Fatalf("%d images: %s", images, b)
+					}
+					for c := range runs {
+						if got := runs[c].Load(); got != 1 {
+							t.Fatalf("%d images: chunk %d ran %d times", images, c, got)
+						}
+					}
+					if rep%50 == 49 {
+						time.Sleep(3 * time.Millisecond) // helpers go to sleep
+					}
+				}
+				w.Close()
+				w.Close() // a second Close is a no-op
+			})
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := runtime.NumGoroutine(); got > before {
+		t.Errorf("%d goroutines after Close, %d before the Workers", got, before)
+	}
+}
