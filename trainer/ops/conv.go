@@ -107,6 +107,7 @@ type convWorker struct {
 	gm  []float32 // masked output gradient (fallback backward data)
 	col []float32 // patch matrix (fallback backward data)
 	ph  []float32 // phase image or its gradient (stride > 1)
+	yw  []float32 // output at the wide positions (convPlan's wide mode)
 }
 
 // convWorkers holds the per-worker scratch of one op.
@@ -298,7 +299,7 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		s.bp = grow(s.bp, ckk*plan.nr)
 		for n := lo; n < hi; n++ {
 			fill(s.xp, x[n*g.inImage():]) // x(n) and the rest of the batch: see phaseImage
-			plan.forward(&s.ws, op.wpk, s.xp, s.bp, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
+			plan.forward(s, op.wpk, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
 		}
 	})
 	return t, nil
@@ -476,7 +477,7 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 			} else {
 				plan.pad(s.xp, gyn)
 			}
-			plan.forward(&s.ws, op.wpk, s.xp, s.bp, dst(s, n), nil, false)
+			plan.forward(s, op.wpk, dst(s, n), nil, false)
 			if done != nil {
 				done(s, n)
 			}

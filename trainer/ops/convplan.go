@@ -19,6 +19,14 @@ import (
 // (runs of consecutive positions on one output row are contiguous in xp)
 // and multiplied at once, while it is in L1, by the packed weights.
 //
+// Small outputs (rows of fewer than NR/2 positions, as 7x7 and 3x3) are
+// computed at the wide positions t = y*WP + x, x < WP, instead (the
+// plan's wide mode): a panel of NR consecutive wide positions reads each
+// patch row from one run of xp, in place, where the output positions'
+// panels would each be packed from a run per output row, and the columns
+// x >= OW are dropped when the output is copied out. Each kept value is
+// the same product as before, so the bits are the same.
+//
 // Weight gradient: dW[o][c][i][j] = sum_{y,x} gy[o][y][x] xp[c][(y+i)*WP + x+j]
 // is, for each tap (i, j), a product over the "wide" positions
 // t = y*WP + x (x < WP) of gy, zero-extended to width WP, and xp shifted by
@@ -30,6 +38,8 @@ type convPlan struct {
 	kernel gemm.Kernel // the kernel whose packed layouts the plan writes
 	mr, nr int         // its panel height of A and width of B
 	hp, wp int
+	// wide is the wide mode of the forward product (see above).
+	wide bool
 	// segs[first[q]:first[q+1]] are the runs of output panel q: positions
 	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
 	segs  []panelSeg
@@ -47,6 +57,7 @@ type panelSeg struct{ src, dst, n int }
 
 func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
 	p := &convPlan{g: g, kernel: kern, mr: kern.MR(), nr: kern.NR(), hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
+	p.wide = g.ow < p.nr/2
 	ohw := g.ohw()
 	for p0 := 0; p0 < ohw; p0 += p.nr {
 		p.first = append(p.first, len(p.segs))
@@ -84,8 +95,18 @@ func (p *convPlan) panels() int { return len(p.first) - 1 }
 // planeLen is the length of one padded plane.
 func (p *convPlan) planeLen() int { return p.hp * p.wp }
 
-// padLen is the length of the padded image xp.
-func (p *convPlan) padLen() int { return p.g.c * p.planeLen() }
+// padLen is the length of the padded image xp, and in wide mode NR more
+// (zeros, read only into dropped columns).
+func (p *convPlan) padLen() int {
+	if p.wide {
+		return p.g.c*p.planeLen() + p.nr
+	}
+	return p.g.c * p.planeLen()
+}
+
+// wideOut is the number of wide positions of the output in wide mode, up
+// to the last output position: (OH-1)*WP + OW.
+func (p *convPlan) wideOut() int { return (p.g.oh-1)*p.wp + p.g.ow }
 
 // pad copies x [C, H, W] into the interior of xp; the border of xp must be
 // zero (it is never written).
@@ -119,17 +140,23 @@ func reluMask(g, y float32) float32 {
 // left as they are; they only reach output columns that are discarded.
 func (p *convPlan) packPanel(bp, xp []float32, q int) { p.taps.PackRuns(bp, xp, p.runs[q]) }
 
-// forward computes one image's output y [O, OH*OW] = wpk * col(xp) with
-// weights packed by the plan's kernel (O rows, C*K*K deep), plus the bias
-// (nil for none) and through the ReLU when relu is set, both applied by
-// the micro-kernel before it stores a tile. A panel whose positions are
-// one run of NR on an output row, or two runs of NR/2 on two, is gathered
-// from xp as the product reads it (gemm.Workspace.MulGather); any other is
-// packed into bp, scratch of C*K*K*NR elements, first.
-func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, relu bool) {
+// forward computes one image's output y [O, OH*OW] = wpk * col(xp) from
+// the worker's padded image s.xp, with weights packed by the plan's kernel
+// (O rows, C*K*K deep), plus the bias (nil for none) and through the ReLU
+// when relu is set, both applied by the micro-kernel before it stores a
+// tile. A panel whose positions are one run of NR on an output row, or two
+// runs of NR/2 on two, is gathered from xp as the product reads it
+// (gemm.Workspace.MulGather); any other is packed into s.bp, scratch of
+// C*K*K*NR elements, first. In wide mode, see forwardWide.
+func (p *convPlan) forward(s *convWorker, wpk, y, bias []float32, relu bool) {
+	ws, xp, bp := &s.ws, s.xp, s.bp
 	g := p.g
 	ohw, ckk := g.ohw(), g.ckk()
 	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
+	if p.wide {
+		p.forwardWide(s, wpk, y, ep)
+		return
+	}
 	for q := 0; q < p.panels(); q++ {
 		p0 := q * p.nr
 		nv := min(p.nr, ohw-p0)
@@ -141,6 +168,32 @@ func (p *convPlan) forward(ws *gemm.Workspace, wpk, xp, bp, y, bias []float32, r
 		default:
 			p.packPanel(bp, xp, q)
 			ws.MulPanel(g.o, nv, ckk, wpk, p.mr*ckk, 0, bp, ep, y[p0:], ohw)
+		}
+	}
+}
+
+// forwardWide is forward in wide mode: panels of NR wide positions read
+// in place from xp (gemm.Workspace.MulGather), the last one, when it holds
+// at most NR/2, packed (one run a row) for MulPanel's half-width tiles,
+// into s.yw [O, wideOut]; then the positions x < OW of each row are copied
+// to y.
+func (p *convPlan) forwardWide(s *convWorker, wpk, y []float32, ep gemm.Epilogue) {
+	g := p.g
+	ckk, wo := g.ckk(), p.wideOut()
+	s.yw = grow(s.yw, g.o*wo)
+	for p0 := 0; p0 < wo; p0 += p.nr {
+		nv := min(p.nr, wo-p0)
+		if nv > p.nr/2 {
+			s.ws.MulGather(g.o, nv, wpk, p.mr*ckk, p.taps, s.xp[p0:], nil, ep, s.yw[p0:], wo)
+			continue
+		}
+		p.taps.Pack(s.bp, s.xp[p0:])
+		s.ws.MulPanel(g.o, nv, ckk, wpk, p.mr*ckk, 0, s.bp, ep, s.yw[p0:], wo)
+	}
+	ohw := g.ohw()
+	for o := 0; o < g.o; o++ {
+		for r := 0; r < g.oh; r++ {
+			copy(y[o*ohw+r*g.ow:o*ohw+(r+1)*g.ow], s.yw[o*wo+r*p.wp:])
 		}
 	}
 }
