@@ -222,23 +222,41 @@ func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
 
 // forward writes y and d for one image x [C, hw].
 func (k lrnKernel) forward(y, d, x []float32, channels, hw int) {
-	for c := 0; c < channels; c++ {
+	for c := 0; c < channels; {
 		lo, hi := k.window(c, channels)
-		yc, dc, xc, win := y[c*hw:(c+1)*hw], d[c*hw:(c+1)*hw], x[c*hw:(c+1)*hw], x[lo*hw:(hi+1)*hw]
-		done := k.lrnForwardFast(yc, dc, xc, win, hi-lo+1, hw)
-		k.forwardPlane(yc, dc, xc, win, hi-lo+1, hw, done)
+		run := k.sameWindows(c, channels, lo, hi, k.window)
+		n := run * hw
+		yc, dc, xc, win := y[c*hw:c*hw+n], d[c*hw:c*hw+n], x[c*hw:c*hw+n], x[lo*hw:(hi+run)*hw]
+		done := k.lrnForwardFast(yc, dc, xc, win, hi-lo+1, hw, n)
+		k.forwardPlane(yc, dc, xc, win, hi-lo+1, hw, n, done)
+		c += run
 	}
 }
 
-// forwardPlane computes pixels [from, hw) of one channel xc with the
-// window of m planes win[t*hw:]. Explicit float32 conversions keep the
-// compiler from fusing a multiply and an add, so the results equal the
-// vector path's, which does not fuse either.
-func (k lrnKernel) forwardPlane(y, d, xc, win []float32, m, hw, from int) {
-	for i := from; i < hw; i++ {
+// sameWindows returns how many channels from c on have windows
+// (window(c', channels)) as wide as [lo, hi] and starting one plane later
+// each: the interior channels, whose pixels then run as one row of
+// run*hw values, the window of each starting (n/2)*hw values earlier (so
+// a small plane, 7x7, is not a call of its own).
+func (k lrnKernel) sameWindows(c, channels, lo, hi int, window func(c, channels int) (int, int)) int {
+	run := 1
+	for ; c+run < channels; run++ {
+		if l, h := window(c+run, channels); l != lo+run || h != hi+run {
+			break
+		}
+	}
+	return run
+}
+
+// forwardPlane computes pixels [from, n) of the row xc with the window of
+// m rows win[t*stride:]. Explicit float32 conversions keep the compiler
+// from fusing a multiply and an add, so the results equal the vector
+// path's, which does not fuse either.
+func (k lrnKernel) forwardPlane(y, d, xc, win []float32, m, stride, n, from int) {
+	for i := from; i < n; i++ {
 		var s float32
 		for t := 0; t < m; t++ {
-			v := win[t*hw+i]
+			v := win[t*stride+i]
 			s += float32(v * v)
 		}
 		di := k.k + float32(k.alpha*s)
@@ -252,22 +270,26 @@ func (k lrnKernel) backward(gx, q, x, y, gy, d []float32, channels, hw int) {
 	for i := k.lrnQuotientFast(q, gy, y, d); i < len(q); i++ {
 		q[i] = float32(gy[i]*y[i]) / d[i]
 	}
-	for j := 0; j < channels; j++ {
-		// The channels c whose window holds j.
-		lo, hi := max(0, j-(k.n-1)/2), min(channels-1, j+k.n/2)
-		gxj, xj, gyj, dj, win := gx[j*hw:(j+1)*hw], x[j*hw:(j+1)*hw], gy[j*hw:(j+1)*hw], d[j*hw:(j+1)*hw], q[lo*hw:(hi+1)*hw]
-		done := k.lrnBackwardFast(gxj, xj, gyj, dj, win, hi-lo+1, hw)
-		k.backwardPlane(gxj, xj, gyj, dj, win, hi-lo+1, hw, done)
+	// The channels c whose window holds j.
+	holders := func(j, channels int) (int, int) { return max(0, j-(k.n-1)/2), min(channels-1, j+k.n/2) }
+	for j := 0; j < channels; {
+		lo, hi := holders(j, channels)
+		run := k.sameWindows(j, channels, lo, hi, holders)
+		n := run * hw
+		gxj, xj, gyj, dj, win := gx[j*hw:j*hw+n], x[j*hw:j*hw+n], gy[j*hw:j*hw+n], d[j*hw:j*hw+n], q[lo*hw:(hi+run)*hw]
+		done := k.lrnBackwardFast(gxj, xj, gyj, dj, win, hi-lo+1, hw, n)
+		k.backwardPlane(gxj, xj, gyj, dj, win, hi-lo+1, hw, n, done)
+		j += run
 	}
 }
 
-// backwardPlane computes pixels [from, hw) of one channel's gradient:
-// gx = gy / d^beta - (c2 x) * sum of the m planes of q.
-func (k lrnKernel) backwardPlane(gx, x, gy, d, q []float32, m, hw, from int) {
-	for i := from; i < hw; i++ {
+// backwardPlane computes pixels [from, n) of one row's gradient:
+// gx = gy / d^beta - (c2 x) * sum of the m rows win[t*stride:] of q.
+func (k lrnKernel) backwardPlane(gx, x, gy, d, q []float32, m, stride, n, from int) {
+	for i := from; i < n; i++ {
 		var s float32
 		for t := 0; t < m; t++ {
-			s += q[t*hw+i]
+			s += q[t*stride+i]
 		}
 		gx[i] = gy[i]/k.pow(d[i]) - float32(float32(k.c2*x[i])*s)
 	}

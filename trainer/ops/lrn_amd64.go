@@ -13,40 +13,93 @@ func lrnQuotientAVX(q, gy, y, d *float32, n8 int)
 //go:noescape
 func lrnBackwardAVX(win *float32, m, hw int, x, gy, d, gx *float32, n8 int, c2 float32)
 
+// The AVX-512 versions, 16 pixels at a time.
+//
+//go:noescape
+func lrnForward512(win *float32, m, hw int, xc, y, d *float32, n16 int, k, alpha float32)
+
+//go:noescape
+func lrnQuotient512(q, gy, y, d *float32, n16 int)
+
+//go:noescape
+func lrnBackward512(win *float32, m, hw int, x, gy, d, gx *float32, n16 int, c2 float32)
+
 // vector reports whether the AVX paths run: for beta = 0.75 at vector
 // level AVX2 or higher.
 func (k lrnKernel) vector() bool { return k.beta == 0.75 && k.vec >= vecAVX2 }
 
-// lrnForwardFast computes the first 8*floor(hw/8) pixels of
-// lrnKernel.forwardPlane with AVX and returns how many it did (0 when it
-// cannot).
-func (k lrnKernel) lrnForwardFast(y, d, xc, win []float32, m, hw int) int {
-	n8 := hw / 8
-	if !k.vector() || n8 == 0 || m < 1 || len(y) < hw || len(d) < hw || len(xc) < hw || len(win) < m*hw {
+// vectorBlocks covers pixels [0, n) with vector blocks: blocks of 16
+// (wide) at AVX-512, then of 8, then, when pixels are left and n >= 8,
+// one block of 8 ending at n that overlaps pixels already done (the same
+// operations on the same inputs rewrite the same bits there). It calls
+// run(from, blocks, wide) and returns how many pixels it covered: n, or 0
+// below 8.
+func (k lrnKernel) vectorBlocks(n int, run func(from, blocks int, wide bool)) int {
+	if n < 8 {
 		return 0
 	}
-	lrnForwardAVX(&win[0], m, hw, &xc[0], &y[0], &d[0], n8, k.k, k.alpha)
-	return 8 * n8
+	done := 0
+	if n16 := n / 16; k.vec >= vec512 && n16 > 0 {
+		run(0, n16, true)
+		done = 16 * n16
+	}
+	if n8 := (n - done) / 8; n8 > 0 {
+		run(done, n8, false)
+		done += 8 * n8
+	}
+	if done < n {
+		run(n-8, 1, false)
+	}
+	return n
+}
+
+// lrnForwardFast computes lrnKernel.forwardPlane's pixels [0, n) with AVX
+// (and AVX-512) and returns how many it did: all n, or 0 when it cannot.
+func (k lrnKernel) lrnForwardFast(y, d, xc, win []float32, m, stride, n int) int {
+	if !k.vector() || m < 1 || len(y) < n || len(d) < n || len(xc) < n || len(win) < (m-1)*stride+n {
+		return 0
+	}
+	return k.vectorBlocks(n, func(i, blocks int, wide bool) {
+		if wide {
+			lrnForward512(&win[i], m, stride, &xc[i], &y[i], &d[i], blocks, k.k, k.alpha)
+		} else {
+			lrnForwardAVX(&win[i], m, stride, &xc[i], &y[i], &d[i], blocks, k.k, k.alpha)
+		}
+	})
 }
 
 // lrnQuotientFast computes the first 8*floor(len(q)/8) values of
-// q = gy*y/d with AVX and returns how many it did.
+// q = gy*y/d with AVX (16 at a time with AVX-512) and returns how many it
+// did.
 func (k lrnKernel) lrnQuotientFast(q, gy, y, d []float32) int {
 	n8 := len(q) / 8
 	if !k.vector() || n8 == 0 || len(gy) < len(q) || len(y) < len(q) || len(d) < len(q) {
 		return 0
 	}
-	lrnQuotientAVX(&q[0], &gy[0], &y[0], &d[0], n8)
-	return 8 * n8
+	done := 0
+	if n16 := len(q) / 16; k.vec >= vec512 && n16 > 0 {
+		lrnQuotient512(&q[0], &gy[0], &y[0], &d[0], n16)
+		done = 16 * n16
+	}
+	if n8 := (len(q) - done) / 8; n8 > 0 {
+		lrnQuotientAVX(&q[done], &gy[done], &y[done], &d[done], n8)
+		done += 8 * n8
+	}
+	return done
 }
 
-// lrnBackwardFast computes the first 8*floor(hw/8) pixels of
-// lrnKernel.backwardPlane with AVX and returns how many it did.
-func (k lrnKernel) lrnBackwardFast(gx, x, gy, d, q []float32, m, hw int) int {
-	n8 := hw / 8
-	if !k.vector() || n8 == 0 || m < 1 || len(gx) < hw || len(x) < hw || len(gy) < hw || len(d) < hw || len(q) < m*hw {
+// lrnBackwardFast computes lrnKernel.backwardPlane's pixels [0, n) with
+// AVX (and AVX-512) and returns how many it did: all n, or 0 when it
+// cannot.
+func (k lrnKernel) lrnBackwardFast(gx, x, gy, d, q []float32, m, stride, n int) int {
+	if !k.vector() || m < 1 || len(gx) < n || len(x) < n || len(gy) < n || len(d) < n || len(q) < (m-1)*stride+n {
 		return 0
 	}
-	lrnBackwardAVX(&q[0], m, hw, &x[0], &gy[0], &d[0], &gx[0], n8, k.c2)
-	return 8 * n8
+	return k.vectorBlocks(n, func(i, blocks int, wide bool) {
+		if wide {
+			lrnBackward512(&q[i], m, stride, &x[i], &gy[i], &d[i], &gx[i], blocks, k.c2)
+		} else {
+			lrnBackwardAVX(&q[i], m, stride, &x[i], &gy[i], &d[i], &gx[i], blocks, k.c2)
+		}
+	})
 }

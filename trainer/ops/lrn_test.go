@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -60,53 +61,61 @@ func TestLRNErrors(t *testing.T) {
 	}
 }
 
-// TestLRNVectorMatchesPortable checks that the vector path (AVX, beta =
-// 0.75) and the portable code give the same bits, forward and backward, on
-// planes whose size is and is not a multiple of 8, with zeros, huge values
-// (squares that overflow) and NaNs among normal ones.
+// TestLRNVectorMatchesPortable checks that the vector paths (AVX and
+// AVX-512, beta = 0.75) and the portable code give the same bits, forward
+// and backward, on planes whose size is and is not a multiple of 8 and 16
+// (the last pixels then done again by an overlapping block), with zeros,
+// huge values (squares that overflow) and NaNs among normal ones.
 func TestLRNVectorMatchesPortable(t *testing.T) {
 	rng := newRand(950)
 	specials := []float32{0, float32(math.Copysign(0, -1)), 1e20, -3e19, float32(math.NaN()), 1e-30}
-	for _, hw := range []int{8, 13, 40, 3} {
-		const c = 6
-		k := (&lrnOp{p: LRNParams{Size: 5, K: 2, Alpha: 0.01, Beta: 0.75}}).numerics()
-		k.vec = vecLevels()[0]
-		x, gy := make([]float32, c*hw), make([]float32, c*hw)
-		for i := range x {
-			x[i] = float32(3 * rng.NormFloat64())
-			gy[i] = float32(rng.NormFloat64())
-			if rng.IntN(5) == 0 {
-				x[i] = specials[rng.IntN(len(specials))]
-			}
+	for _, vec := range vecLevels() {
+		for _, hw := range []int{8, 13, 40, 3, 16, 17, 49, 31, 256} {
+			testLRNVectorMatchesPortable(t, rng, specials, vec, hw)
 		}
-		y, d := make([]float32, c*hw), make([]float32, c*hw)
-		k.forward(y, d, x, c, hw)
-		y0, d0 := make([]float32, c*hw), make([]float32, c*hw)
-		for ch := range c {
-			lo, hi := k.window(ch, c)
-			k.forwardPlane(y0[ch*hw:], d0[ch*hw:], x[ch*hw:], x[lo*hw:(hi+1)*hw], hi-lo+1, hw, 0)
+	}
+}
+
+func testLRNVectorMatchesPortable(t *testing.T, rng *rand.Rand, specials []float32, vec vecLevel, hw int) {
+	t.Helper()
+	const c = 6
+	k := (&lrnOp{p: LRNParams{Size: 5, K: 2, Alpha: 0.01, Beta: 0.75}}).numerics()
+	k.vec = vec
+	x, gy := make([]float32, c*hw), make([]float32, c*hw)
+	for i := range x {
+		x[i] = float32(3 * rng.NormFloat64())
+		gy[i] = float32(rng.NormFloat64())
+		if rng.IntN(5) == 0 {
+			x[i] = specials[rng.IntN(len(specials))]
 		}
-		if err := bitsEqual(y, y0); err != nil {
-			t.Errorf("hw %d forward y: %v", hw, err)
-		}
-		if err := bitsEqual(d, d0); err != nil {
-			t.Errorf("hw %d forward d: %v", hw, err)
-		}
-		gx, q := make([]float32, c*hw), make([]float32, c*hw)
-		k.backward(gx, q, x, y, gy, d, c, hw)
-		gx0, q0 := make([]float32, c*hw), make([]float32, c*hw)
-		for i := range q0 {
-			q0[i] = float32(gy[i]*y[i]) / d[i]
-		}
-		for j := range c {
-			lo, hi := max(0, j-2), min(c-1, j+2)
-			k.backwardPlane(gx0[j*hw:], x[j*hw:], gy[j*hw:], d[j*hw:], q0[lo*hw:(hi+1)*hw], hi-lo+1, hw, 0)
-		}
-		if err := bitsEqual(q, q0); err != nil {
-			t.Errorf("hw %d backward q: %v", hw, err)
-		}
-		if err := bitsEqual(gx, gx0); err != nil {
-			t.Errorf("hw %d backward gx: %v", hw, err)
-		}
+	}
+	y, d := make([]float32, c*hw), make([]float32, c*hw)
+	k.forward(y, d, x, c, hw)
+	y0, d0 := make([]float32, c*hw), make([]float32, c*hw)
+	for ch := range c {
+		lo, hi := k.window(ch, c)
+		k.forwardPlane(y0[ch*hw:], d0[ch*hw:], x[ch*hw:], x[lo*hw:(hi+1)*hw], hi-lo+1, hw, hw, 0)
+	}
+	if err := bitsEqual(y, y0); err != nil {
+		t.Errorf("vec %d hw %d forward y: %v", vec, hw, err)
+	}
+	if err := bitsEqual(d, d0); err != nil {
+		t.Errorf("vec %d hw %d forward d: %v", vec, hw, err)
+	}
+	gx, q := make([]float32, c*hw), make([]float32, c*hw)
+	k.backward(gx, q, x, y, gy, d, c, hw)
+	gx0, q0 := make([]float32, c*hw), make([]float32, c*hw)
+	for i := range q0 {
+		q0[i] = float32(gy[i]*y[i]) / d[i]
+	}
+	for j := range c {
+		lo, hi := max(0, j-2), min(c-1, j+2)
+		k.backwardPlane(gx0[j*hw:], x[j*hw:], gy[j*hw:], d[j*hw:], q0[lo*hw:(hi+1)*hw], hi-lo+1, hw, hw, 0)
+	}
+	if err := bitsEqual(q, q0); err != nil {
+		t.Errorf("vec %d hw %d backward q: %v", vec, hw, err)
+	}
+	if err := bitsEqual(gx, gx0); err != nil {
+		t.Errorf("vec %d hw %d backward gx: %v", vec, hw, err)
 	}
 }
