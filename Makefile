@@ -57,7 +57,11 @@ bench:
 
 # fuzz runs each Go fuzz target for FUZZTIME (seeds in each package's
 # testdata/fuzz; new failing inputs are written there). fuzz-short is the
-# brief run CI can afford. A target is PACKAGE:FUNCTION.
+# brief run CI can afford: a count of inputs, not a duration, because on
+# Go before 1.27 a duration's deadline can fail a target that found
+# nothing ("context deadline exceeded": a race in the fuzzing coordinator,
+# golang/go#75804; seen here in 1 of 4 runs on a loaded machine). A target
+# is PACKAGE:FUNCTION.
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := configs:FuzzParse configs:FuzzSet experiments:FuzzParseExperiment \
 	results:FuzzDecodeRow results:FuzzRowCorruption results:FuzzDecodeRecord
@@ -68,7 +72,7 @@ fuzz:
 	done
 
 fuzz-short:
-	$(MAKE) fuzz FUZZTIME=5s
+	$(MAKE) fuzz FUZZTIME=10000x
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
