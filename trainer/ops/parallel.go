@@ -190,6 +190,7 @@ func (w *Workers) run(n int, f func(chunk, lo, hi, worker int)) {
 	// helper that joins from now on finds none left.
 	for j.active.Load() > 0 {
 		runtime.Gosched()
+		osYield()
 	}
 }
 
@@ -237,9 +238,11 @@ func (w *Workers) wait(seen uint64) (gen uint64, ok bool) {
 		}
 		if i%64 == 0 {
 			// Give way to other goroutines (another run's, in a sweep
-			// that trains several at once) without letting the thread
-			// sleep.
+			// that trains several at once) and to other processes'
+			// threads (runs started side by side on one machine) without
+			// letting the thread sleep.
 			runtime.Gosched()
+			osYield()
 			if time.Since(start) > w.spin {
 				break
 			}
