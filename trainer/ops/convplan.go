@@ -235,6 +235,10 @@ func (p *convPlan) packInputTaps(xpk, x []float32) {
 func (p *convPlan) packGradWide(gpk, gy, y []float32) {
 	g, nr := p.g, p.nr
 	wl, ohw := p.wideLen(), g.ohw()
+	if g.ow%8 != 0 && g.o%8 == 0 && ohw >= 8 {
+		p.packGradWideSmall(gpk, gy, y)
+		return
+	}
 	for o := 0; o < g.o; {
 		pan := gpk[(o/nr)*nr*wl:]
 		j := o % nr
@@ -265,6 +269,52 @@ func (p *convPlan) packGradWide(gpk, gy, y []float32) {
 			}
 		}
 		o += step
+	}
+}
+
+// packGradWideSmall is packGradWide for rows whose width is not a multiple
+// of 8 (7x7, 3x3 outputs) and channels in blocks of 8: each panel's
+// channels are transposed 16 or 8 at a time over the whole plane into the
+// compact positions r*OW + x, then each row moves to its wide positions
+// r*WP + x (from the last row back: a row's wide positions lie at or past
+// its compact ones, so none is overwritten before it moves) and the wide
+// positions x >= OW are zeroed again. The same values land in the same
+// places as packGradWide's scalar loop.
+func (p *convPlan) packGradWideSmall(gpk, gy, y []float32) {
+	g, nr := p.g, p.nr
+	wl, ohw := p.wideLen(), g.ohw()
+	for o0 := 0; o0 < g.o; o0 += nr {
+		pan := gpk[(o0/nr)*nr*wl:][:nr*wl]
+		end := min(g.o, o0+nr)
+		for o := o0; o < end; {
+			j := o - o0
+			step, transpose := 8, p.kernel.Transpose8
+			if j%16 == 0 && o+16 <= end {
+				step, transpose = 16, p.kernel.Transpose16
+			}
+			var mask []float32
+			if y != nil {
+				mask = y[o*ohw:]
+			}
+			n := ohw / step * step
+			transpose(pan[j:], nr, gy[o*ohw:], ohw, mask, n)
+			for t := n; t < ohw; t++ {
+				for i := 0; i < step; i++ {
+					v := gy[(o+i)*ohw+t]
+					if y != nil {
+						v = reluMask(v, y[(o+i)*ohw+t])
+					}
+					pan[t*nr+j+i] = v
+				}
+			}
+			o += step
+		}
+		for r := g.oh - 1; r > 0; r-- {
+			copy(pan[r*p.wp*nr:(r*p.wp+g.ow)*nr], pan[r*g.ow*nr:(r+1)*g.ow*nr])
+		}
+		for r := 0; r < g.oh; r++ {
+			clear(pan[(r*p.wp+g.ow)*nr : (r+1)*p.wp*nr])
+		}
 	}
 }
 

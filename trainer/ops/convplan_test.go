@@ -53,3 +53,54 @@ func TestWideModeSameBits(t *testing.T) {
 		t.Error("a 32x32 output takes the wide mode")
 	}
 }
+
+// TestPackGradWide checks packGradWide against its definition, bit for
+// bit, with every kernel, with and without the ReLU mask, for output rows
+// of every width class (multiples of 16 and 8, and 7x7, 3x3, 5x5 outputs,
+// which transpose whole planes and move rows to their wide positions) and
+// channel counts that do and do not fill the panels; each case packs two
+// images into the same buffer, so that nothing of the first survives.
+func TestPackGradWide(t *testing.T) {
+	rng := newRand(909)
+	for _, kern := range gemm.Kernels() {
+		for _, c := range []struct{ o, h, k, pad int }{
+			{32, 7, 5, 2}, {64, 3, 3, 1}, {16, 5, 3, 1}, {24, 7, 3, 1}, {8, 3, 3, 0}, {12, 7, 3, 1}, {32, 16, 3, 1}, {16, 8, 3, 1},
+		} {
+			g, err := newConvGeom([]int{1, 3, c.h, c.h}, []int{c.o, 3, c.k, c.k}, c.pad, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := newConvPlan(g, kern)
+			nr, wl := plan.nr, plan.wideLen()
+			gpk := make([]float32, (c.o+nr-1)/nr*nr*wl)
+			for _, masked := range []bool{false, true} {
+				for image := 0; image < 2; image++ {
+					gy := randDense(rng, 1, c.o, g.oh, g.ow).Data().([]float32)
+					var y []float32
+					if masked {
+						y = randDense(rng, 1, c.o, g.oh, g.ow).Data().([]float32)
+						for i := range y {
+							y[i] = max(y[i], 0)
+						}
+					}
+					plan.packGradWide(gpk, gy, y)
+					want := make([]float32, len(gpk))
+					for o := 0; o < c.o; o++ {
+						for r := 0; r < g.oh; r++ {
+							for x := 0; x < g.ow; x++ {
+								v := gy[(o*g.oh+r)*g.ow+x]
+								if y != nil {
+									v = reluMask(v, y[(o*g.oh+r)*g.ow+x])
+								}
+								want[(o/nr)*nr*wl+(r*plan.wp+x)*nr+o%nr] = v
+							}
+						}
+					}
+					if err := bitsEqual(gpk, want); err != nil {
+						t.Fatalf("%s o%d %dx%d masked %t image %d: %v", kern, c.o, g.oh, g.ow, masked, image, err)
+					}
+				}
+			}
+		}
+	}
+}
