@@ -652,34 +652,22 @@ func (op *biasGradOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // sum4 returns the sum of g (of g * [y != 0] when y is not nil, y being a
-// ReLU output) in a fixed order: four interleaved partial sums, added
-// pairwise at the end, then the remaining values in order. The partial
-// sums of planes of 32 or more run in vector lanes where there are any
-// (sum4Lanes; below 32 the call costs more than it saves), with the same
-// bits.
+// ReLU output) in a fixed order: four interleaved partial sums
+// (partialSums4), added pairwise at the end, then the remaining values in
+// order. The partial sums of planes of 32 or more run in vector lanes where
+// there are any (sum4Lanes; below 32 the call costs more than it saves),
+// with the same bits.
 func sum4(g, y []float32) float32 {
-	var s0, s1, s2, s3 float32
 	n := len(g) &^ 3
 	if y != nil {
 		y = y[:len(g)]
 	}
+	var s0, s1, s2, s3 float32
 	if hasSum4Lanes && n >= 32 {
 		p := sum4Lanes(g[:n], y)
 		s0, s1, s2, s3 = p[0], p[1], p[2], p[3]
-	} else if y == nil {
-		for i := 0; i < n; i += 4 {
-			s0 += g[i]
-			s1 += g[i+1]
-			s2 += g[i+2]
-			s3 += g[i+3]
-		}
 	} else {
-		for i := 0; i < n; i += 4 {
-			s0 += reluMask(g[i], y[i])
-			s1 += reluMask(g[i+1], y[i+1])
-			s2 += reluMask(g[i+2], y[i+2])
-			s3 += reluMask(g[i+3], y[i+3])
-		}
+		s0, s1, s2, s3 = partialSums4(g[:n], y)
 	}
 	s := (s0 + s1) + (s2 + s3)
 	for i := n; i < len(g); i++ {
@@ -690,4 +678,27 @@ func sum4(g, y []float32) float32 {
 		}
 	}
 	return s
+}
+
+// partialSums4 returns s_l, the sum of g[4i+l] (times [y[4i+l] != 0] when
+// y is not nil) in order of i, for l < 4; len(g) is a multiple of 4 and y,
+// when not nil, at least as long.
+func partialSums4(g, y []float32) (s0, s1, s2, s3 float32) {
+	if y == nil {
+		for i := 0; i+3 < len(g); i += 4 {
+			s0 += g[i]
+			s1 += g[i+1]
+			s2 += g[i+2]
+			s3 += g[i+3]
+		}
+		return
+	}
+	y = y[:len(g)]
+	for i := 0; i+3 < len(g); i += 4 {
+		s0 += reluMask(g[i], y[i])
+		s1 += reluMask(g[i+1], y[i+1])
+		s2 += reluMask(g[i+2], y[i+2])
+		s3 += reluMask(g[i+3], y[i+3])
+	}
+	return
 }

@@ -42,6 +42,7 @@ type convPlan struct {
 	wide bool
 	// segs[first[q]:first[q+1]] are the runs of output panel q: positions
 	// [dst, dst+n) of the panel read xp from plane offset src (tap 0, 0).
+	// None of these (segs, first, runs) in wide mode.
 	segs  []panelSeg
 	first []int
 	// runs[q] are panel q's runs for gemm.Gather.PackRuns (those of panels
@@ -56,8 +57,33 @@ type convPlan struct {
 type panelSeg struct{ src, dst, n int }
 
 func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
-	p := &convPlan{g: g, kernel: kern, mr: kern.MR(), nr: kern.NR(), hp: g.h + 2*g.pad, wp: g.w + 2*g.pad}
-	p.wide = g.ow < p.nr/2
+	return newConvPlanMode(g, kern, g.ow < kern.NR()/2)
+}
+
+// newConvPlanMode is newConvPlan with the wide mode set by wide (tests
+// compare the two modes); the output panels' runs are laid out only
+// without it.
+func newConvPlanMode(g convGeom, kern gemm.Kernel, wide bool) *convPlan {
+	p := &convPlan{g: g, kernel: kern, mr: kern.MR(), nr: kern.NR(), hp: g.h + 2*g.pad, wp: g.w + 2*g.pad, wide: wide}
+	if !wide {
+		p.layOutPanels()
+	}
+	var taps []int32
+	for c := 0; c < g.c; c++ {
+		for i := 0; i < g.k; i++ {
+			for j := 0; j < g.k; j++ {
+				taps = append(taps, int32(c*p.planeLen()+i*p.wp+j))
+			}
+		}
+	}
+	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
+	return p
+}
+
+// layOutPanels cuts the output positions into NR-wide panels and records
+// each panel's runs (segs, first, runs).
+func (p *convPlan) layOutPanels() {
+	g := p.g
 	ohw := g.ohw()
 	for p0 := 0; p0 < ohw; p0 += p.nr {
 		p.first = append(p.first, len(p.segs))
@@ -77,16 +103,6 @@ func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
 		runs, _ := gemm.NewRuns(p.nr, src, dst, n) // segments lie within their panel
 		p.runs = append(p.runs, runs)
 	}
-	var taps []int32
-	for c := 0; c < g.c; c++ {
-		for i := 0; i < g.k; i++ {
-			for j := 0; j < g.k; j++ {
-				taps = append(taps, int32(c*p.planeLen()+i*p.wp+j))
-			}
-		}
-	}
-	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
-	return p
 }
 
 // panels is the number of NR-wide output panels.

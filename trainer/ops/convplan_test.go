@@ -23,7 +23,7 @@ func TestWideModeSameBits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan := newConvPlan(g, kern)
+			plan, packedPlan := newConvPlan(g, kern), newConvPlanMode(g, kern, false)
 			if !plan.wide {
 				t.Fatalf("%s: a %dx%d output does not take the wide mode (NR %d)", name, g.oh, g.ow, plan.nr)
 			}
@@ -39,9 +39,7 @@ func TestWideModeSameBits(t *testing.T) {
 			}{{nil, false}, {bias, true}} {
 				wide, packed := make([]float32, c.o*g.ohw()), make([]float32, c.o*g.ohw())
 				plan.forward(s, wpk, wide, ep.bias, ep.relu)
-				plan.wide = false
-				plan.forward(s, wpk, packed, ep.bias, ep.relu)
-				plan.wide = true
+				packedPlan.forward(s, wpk, packed, ep.bias, ep.relu)
 				if err := bitsEqual(wide, packed); err != nil {
 					t.Errorf("%s bias %t relu %t: %v", name, ep.bias != nil, ep.relu, err)
 				}

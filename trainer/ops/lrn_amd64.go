@@ -68,24 +68,19 @@ func (k lrnKernel) lrnForwardFast(y, d, xc, win []float32, m, stride, n int) int
 	})
 }
 
-// lrnQuotientFast computes the first 8*floor(len(q)/8) values of
-// q = gy*y/d with AVX (16 at a time with AVX-512) and returns how many it
-// did.
+// lrnQuotientFast computes q = gy*y/d with AVX (and AVX-512) and returns
+// how many values it did: all of q, or 0 when it cannot.
 func (k lrnKernel) lrnQuotientFast(q, gy, y, d []float32) int {
-	n8 := len(q) / 8
-	if !k.vector() || n8 == 0 || len(gy) < len(q) || len(y) < len(q) || len(d) < len(q) {
+	if !k.vector() || len(gy) < len(q) || len(y) < len(q) || len(d) < len(q) {
 		return 0
 	}
-	done := 0
-	if n16 := len(q) / 16; k.vec >= vec512 && n16 > 0 {
-		lrnQuotient512(&q[0], &gy[0], &y[0], &d[0], n16)
-		done = 16 * n16
-	}
-	if n8 := (len(q) - done) / 8; n8 > 0 {
-		lrnQuotientAVX(&q[done], &gy[done], &y[done], &d[done], n8)
-		done += 8 * n8
-	}
-	return done
+	return k.vectorBlocks(len(q), func(i, blocks int, wide bool) {
+		if wide {
+			lrnQuotient512(&q[i], &gy[i], &y[i], &d[i], blocks)
+		} else {
+			lrnQuotientAVX(&q[i], &gy[i], &y[i], &d[i], blocks)
+		}
+	})
 }
 
 // lrnBackwardFast computes lrnKernel.backwardPlane's pixels [0, n) with

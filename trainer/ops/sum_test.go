@@ -5,24 +5,11 @@ import (
 	"testing"
 )
 
-// sum4Reference is sum4 before its vector path: s_l adds g[4i+l] (times
-// [y != 0]) in order of i, then (s0+s1)+(s2+s3), then the rest in order.
+// sum4Reference is sum4 before its vector path: the Go loop's partial
+// sums (partialSums4), added pairwise, then the rest in order.
 func sum4Reference(g, y []float32) float32 {
-	var s0, s1, s2, s3 float32
 	n := len(g) &^ 3
-	for i := 0; i < n; i += 4 {
-		if y == nil {
-			s0 += g[i]
-			s1 += g[i+1]
-			s2 += g[i+2]
-			s3 += g[i+3]
-		} else {
-			s0 += reluMask(g[i], y[i])
-			s1 += reluMask(g[i+1], y[i+1])
-			s2 += reluMask(g[i+2], y[i+2])
-			s3 += reluMask(g[i+3], y[i+3])
-		}
-	}
+	s0, s1, s2, s3 := partialSums4(g[:n], y)
 	s := (s0 + s1) + (s2 + s3)
 	for i := n; i < len(g); i++ {
 		if y == nil {
