@@ -520,8 +520,8 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 	nc := numChunks(g.n)
 	op.parts = growEach(op.parts, nc, len(dw))
 	workers := op.scratch.get(g, op.kernel, op.numWorkers(g.n))
-	xpkLen := op.kernel.PanelsLen(g.c, plan.tapLen()) + plan.mr // see packInputTaps
-	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * plan.wideLen()
+	xpkLen := op.kernel.PanelsLen(g.c, plan.planeLen()) + plan.mr // see packInputTaps
+	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * g.ohw()
 	op.forChunks(g.n, func(chunk, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xpk = zeroed(s.xpk, xpkLen)
@@ -532,7 +532,7 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 			if y != nil {
 				yn = y[n*g.outImage() : (n+1)*g.outImage()]
 			}
-			plan.packGradWide(s.gpk, gy[n*g.outImage():(n+1)*g.outImage()], yn)
+			plan.packGrad(s.gpk, gy[n*g.outImage():(n+1)*g.outImage()], yn)
 			plan.filter(&s.ws, s.xpk, s.gpk, op.parts[chunk], n != lo)
 		}
 	})

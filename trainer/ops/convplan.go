@@ -28,11 +28,11 @@ import (
 // the same product as before, so the bits are the same.
 //
 // Weight gradient: dW[o][c][i][j] = sum_{y,x} gy[o][y][x] xp[c][(y+i)*WP + x+j]
-// is, for each tap (i, j), a product over the "wide" positions
-// t = y*WP + x (x < WP) of gy, zero-extended to width WP, and xp shifted by
-// i*WP + j. Packed k-major with t as the depth, a shifted operand is the
-// same packed buffer read from an offset, so xp is packed once per image
-// for all K*K taps.
+// is, for each tap (i, j), a product over the output positions of gy and
+// of xp read from i*WP + j in runs of OW, skipping the K-1 = WP-OW columns
+// between one row's run and the next (gemm.Workspace.MulPanelGaps). With
+// xp packed k-major over its plane, every tap reads the same packed buffer
+// from its own offset, so xp is packed once per image for all K*K taps.
 type convPlan struct {
 	g      convGeom
 	kernel gemm.Kernel // the kernel whose packed layouts the plan writes
@@ -214,28 +214,20 @@ func (p *convPlan) forwardWide(s *convWorker, wpk, y []float32, ep gemm.Epilogue
 	}
 }
 
-// wideLen is the depth of the weight-gradient products: the wide positions
-// t = y*WP + x of the output.
-func (p *convPlan) wideLen() int { return p.g.oh * p.wp }
-
-// tapLen is the length of one packed panel of padded input planes: the
-// padded plane plus the largest tap offset past a wide position.
-func (p *convPlan) tapLen() int { return p.planeLen() + p.g.k - 1 }
-
 // packInputTaps packs the padded image x [C, H, W] as a C-row matrix, one
 // row per channel, k-major over the padded plane in the plan's kernel's
-// layout (see gemm.Kernel.PanelRow): xpk[ip*MR*tapLen + u*h + i] = xp[c][u]
-// for channel c in row i of panel ip. Padding, the tail past the plane and
-// rows past C must be zero in xpk (they are only ever written with zeros),
+// layout (see gemm.Kernel.PanelRow): xpk[ip*MR*HP*WP + u*h + i] = xp[c][u]
+// for channel c in row i of panel ip. Padding and rows past C must be zero
+// in xpk (they are only ever written with zeros),
 // and xpk must extend MR elements past its last panel (see
 // gemm.Kernel.Interleave).
 func (p *convPlan) packInputTaps(xpk, x []float32) {
 	g := p.g
-	tl, hw := p.tapLen(), g.h*g.w
+	pl, hw := p.planeLen(), g.h*g.w
 	for c := 0; c < g.c; {
 		ip, _, h := p.kernel.PanelRow(g.c, c)
 		rows := min(h, g.c-c)
-		pan := xpk[ip*p.mr*tl:]
+		pan := xpk[ip*p.mr*pl:]
 		for y := 0; y < g.h; y++ {
 			base := ((y+g.pad)*p.wp + g.pad) * h
 			p.kernel.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
@@ -244,110 +236,64 @@ func (p *convPlan) packInputTaps(xpk, x []float32) {
 	}
 }
 
-// packGradWide packs the output gradient gy [O, OH, OW] (times [y > 0]
-// when y is not nil) into NR-channel panels, k-major over the wide
-// positions: gpk[(o/NR)*NR*wideLen + (r*WP+x)*NR + o%NR] = gy[o][r][x].
-// Columns x >= OW and channels past O must be zero in gpk (never written).
-func (p *convPlan) packGradWide(gpk, gy, y []float32) {
+// packGrad packs the output gradient gy [O, OH*OW] (times [y > 0] when y
+// is not nil) into NR-channel panels, k-major over the output positions:
+// gpk[(o/NR)*NR*OHW + t*NR + o%NR] = gy[o][t]. Channels are transposed 16
+// or 8 at a time over whole planes (the positions past the last multiple
+// of 16 or 8 one value at a time). Channels past O must be zero in gpk
+// (never written).
+func (p *convPlan) packGrad(gpk, gy, y []float32) {
 	g, nr := p.g, p.nr
-	wl, ohw := p.wideLen(), g.ohw()
-	if g.ow%8 != 0 && g.o%8 == 0 && ohw >= 8 {
-		p.packGradWideSmall(gpk, gy, y)
-		return
-	}
+	ohw := g.ohw()
 	for o := 0; o < g.o; {
-		pan := gpk[(o/nr)*nr*wl:]
+		pan := gpk[(o/nr)*nr*ohw:][:nr*ohw]
 		j := o % nr
-		// 16 or 8 channels at once, transposed in registers, or one.
+		end := min(g.o, o-j+nr) // the panel's last channel + 1
 		step, transpose := 1, (func(dst []float32, ldd int, src []float32, lds int, mask []float32, n int))(nil)
 		switch {
-		case g.ow%16 == 0 && j%16 == 0 && o+16 <= g.o:
+		case j%16 == 0 && o+16 <= end && ohw >= 16:
 			step, transpose = 16, p.kernel.Transpose16
-		case g.ow%8 == 0 && j%8 == 0 && o+8 <= g.o:
+		case j%8 == 0 && o+8 <= end && ohw >= 8:
 			step, transpose = 8, p.kernel.Transpose8
 		}
-		for r := 0; r < g.oh; r++ {
-			off := o*ohw + r*g.ow
-			var mask []float32
-			if y != nil {
-				mask = y[off:]
-			}
-			dst := pan[r*p.wp*nr+j:]
-			if transpose != nil {
-				transpose(dst, nr, gy[off:], ohw, mask, g.ow)
-				continue
-			}
-			for t, v := range gy[off : off+g.ow] {
+		var mask []float32
+		if y != nil {
+			mask = y[o*ohw:]
+		}
+		n := 0
+		if transpose != nil {
+			n = ohw / step * step
+			transpose(pan[j:], nr, gy[o*ohw:], ohw, mask, n)
+		}
+		for i := 0; i < step; i++ {
+			for t := n; t < ohw; t++ {
+				v := gy[(o+i)*ohw+t]
 				if mask != nil {
-					v = reluMask(v, mask[t])
+					v = reluMask(v, mask[i*ohw+t])
 				}
-				dst[t*nr] = v
+				pan[t*nr+j+i] = v
 			}
 		}
 		o += step
 	}
 }
 
-// packGradWideSmall is packGradWide for rows whose width is not a multiple
-// of 8 (7x7, 3x3 outputs) and channels in blocks of 8: each panel's
-// channels are transposed 16 or 8 at a time over the whole plane into the
-// compact positions r*OW + x, then each row moves to its wide positions
-// r*WP + x (from the last row back: a row's wide positions lie at or past
-// its compact ones, so none is overwritten before it moves) and the wide
-// positions x >= OW are zeroed again. The same values land in the same
-// places as packGradWide's scalar loop.
-func (p *convPlan) packGradWideSmall(gpk, gy, y []float32) {
-	g, nr := p.g, p.nr
-	wl, ohw := p.wideLen(), g.ohw()
-	for o0 := 0; o0 < g.o; o0 += nr {
-		pan := gpk[(o0/nr)*nr*wl:][:nr*wl]
-		end := min(g.o, o0+nr)
-		for o := o0; o < end; {
-			j := o - o0
-			step, transpose := 8, p.kernel.Transpose8
-			if j%16 == 0 && o+16 <= end {
-				step, transpose = 16, p.kernel.Transpose16
-			}
-			var mask []float32
-			if y != nil {
-				mask = y[o*ohw:]
-			}
-			n := ohw / step * step
-			transpose(pan[j:], nr, gy[o*ohw:], ohw, mask, n)
-			for t := n; t < ohw; t++ {
-				for i := 0; i < step; i++ {
-					v := gy[(o+i)*ohw+t]
-					if y != nil {
-						v = reluMask(v, y[(o+i)*ohw+t])
-					}
-					pan[t*nr+j+i] = v
-				}
-			}
-			o += step
-		}
-		for r := g.oh - 1; r > 0; r-- {
-			copy(pan[r*p.wp*nr:(r*p.wp+g.ow)*nr], pan[r*g.ow*nr:(r+1)*g.ow*nr])
-		}
-		for r := 0; r < g.oh; r++ {
-			clear(pan[(r*p.wp+g.ow)*nr : (r+1)*p.wp*nr])
-		}
-	}
-}
-
 // filter adds (or, without add, stores) one image's weight gradient into
 // part [C*K*K, O] (the transpose of dW's [O, C*K*K]) from the packed taps
-// xpk and the packed wide gradient gpk.
+// xpk and the packed gradient gpk: for tap (i, j), the product over the
+// output positions of xpk read from i*WP + j, in runs of OW positions with
+// the K-1 padding columns of each padded row skipped
+// (gemm.Workspace.MulPanelGaps).
 func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
 	g, nr := p.g, p.nr
-	kk := g.k * g.k
-	wl, tl := p.wideLen(), p.tapLen()
+	kk, ohw, pl := g.k*g.k, g.ohw(), p.planeLen()
 	for i := 0; i < g.k; i++ {
 		for j := 0; j < g.k; j++ {
 			s := i*g.k + j
 			off := i*p.wp + j
 			for o0 := 0; o0 < g.o; o0 += nr {
 				nv := min(nr, g.o-o0)
-				ws.MulPanel(g.c, nv, wl, xpk, p.mr*tl, off, gpk[(o0/nr)*nr*wl:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
+				ws.MulPanelGaps(g.c, nv, ohw, xpk, p.mr*pl, off, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
 			}
 		}
 	}

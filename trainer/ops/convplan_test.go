@@ -52,25 +52,26 @@ func TestWideModeSameBits(t *testing.T) {
 	}
 }
 
-// TestPackGradWide checks packGradWide against its definition, bit for
-// bit, with every kernel, with and without the ReLU mask, for output rows
-// of every width class (multiples of 16 and 8, and 7x7, 3x3, 5x5 outputs,
-// which transpose whole planes and move rows to their wide positions) and
-// channel counts that do and do not fill the panels; each case packs two
-// images into the same buffer, so that nothing of the first survives.
-func TestPackGradWide(t *testing.T) {
+// TestPackGrad checks packGrad against its definition, bit for bit, with
+// every kernel, with and without the ReLU mask, for planes whose size is a
+// multiple of 16, of 8 only, or neither (7x7, 3x3, 5x5 outputs, with
+// positions left after the transposed blocks) and channel counts that do
+// and do not fill the panels (blocks of 16, 8 and single channels); each
+// case packs two images into the same buffer, so that nothing of the first
+// survives.
+func TestPackGrad(t *testing.T) {
 	rng := newRand(909)
 	for _, kern := range gemm.Kernels() {
 		for _, c := range []struct{ o, h, k, pad int }{
-			{32, 7, 5, 2}, {64, 3, 3, 1}, {16, 5, 3, 1}, {24, 7, 3, 1}, {8, 3, 3, 0}, {12, 7, 3, 1}, {32, 16, 3, 1}, {16, 8, 3, 1},
+			{32, 7, 5, 2}, {64, 3, 3, 1}, {16, 5, 3, 1}, {24, 7, 3, 1}, {8, 3, 3, 0}, {12, 7, 3, 1}, {32, 16, 3, 1}, {16, 8, 3, 1}, {3, 4, 3, 1}, {19, 6, 3, 1},
 		} {
 			g, err := newConvGeom([]int{1, 3, c.h, c.h}, []int{c.o, 3, c.k, c.k}, c.pad, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			plan := newConvPlan(g, kern)
-			nr, wl := plan.nr, plan.wideLen()
-			gpk := make([]float32, (c.o+nr-1)/nr*nr*wl)
+			nr, ohw := plan.nr, g.ohw()
+			gpk := make([]float32, (c.o+nr-1)/nr*nr*ohw)
 			for _, masked := range []bool{false, true} {
 				for image := 0; image < 2; image++ {
 					gy := randDense(rng, 1, c.o, g.oh, g.ow).Data().([]float32)
@@ -81,7 +82,7 @@ func TestPackGradWide(t *testing.T) {
 							y[i] = max(y[i], 0)
 						}
 					}
-					plan.packGradWide(gpk, gy, y)
+					plan.packGrad(gpk, gy, y)
 					want := make([]float32, len(gpk))
 					for o := 0; o < c.o; o++ {
 						for r := 0; r < g.oh; r++ {
@@ -90,7 +91,7 @@ func TestPackGradWide(t *testing.T) {
 								if y != nil {
 									v = reluMask(v, y[(o*g.oh+r)*g.ow+x])
 								}
-								want[(o/nr)*nr*wl+(r*plan.wp+x)*nr+o%nr] = v
+								want[(o/nr)*nr*ohw+(r*g.ow+x)*nr+o%nr] = v
 							}
 						}
 					}

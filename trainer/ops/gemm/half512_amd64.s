@@ -18,7 +18,7 @@
 // rows in Z28 and Z29). The epilogue, by flags: 1 adds C, 2 adds bias[i]
 // to row i, 4 takes max(0, v); then the tile is stored. Without flag 1,
 // C is not read.
-TEXT ·kernel12x16z(SB), NOSPLIT, $0-56
+TEXT ·kernel12x16z(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -27,6 +27,9 @@ TEXT ·kernel12x16z(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $48, BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -41,10 +44,14 @@ TEXT ·kernel12x16z(SB), NOSPLIT, $0-56
 	VPXORD Z11, Z11, Z11
 	TESTQ CX, CX
 	JE store12z
-	MOVQ CX, R9
+run_kernel12x16z:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $1, R12
 	SHRQ $1, R9
-	ANDQ $1, CX
-	TESTQ R9, R9
 	JE tail12z
 loop12z:
 	VMOVUPS 0(DI), Z28
@@ -78,8 +85,8 @@ loop12z:
 	DECQ R9
 	JNZ loop12z
 tail12z:
-	TESTQ CX, CX
-	JE store12z
+	TESTQ R12, R12
+	JE next_kernel12x16z
 	VMOVUPS 0(DI), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1
@@ -93,6 +100,12 @@ tail12z:
 	VFMADD231PS.BCST 36(SI), Z28, Z9
 	VFMADD231PS.BCST 40(SI), Z28, Z10
 	VFMADD231PS.BCST 44(SI), Z28, Z11
+	ADDQ $48, SI
+	ADDQ $128, DI
+next_kernel12x16z:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel12x16z
 store12z:
 	TESTQ $1, R10
 	JE noadd12z
@@ -184,7 +197,7 @@ norelu12z:
 // rows in Z28 and Z29). The epilogue, by flags: 1 adds C, 2 adds bias[i]
 // to row i, 4 takes max(0, v); then the tile is stored. Without flag 1,
 // C is not read.
-TEXT ·kernel8x16z(SB), NOSPLIT, $0-56
+TEXT ·kernel8x16z(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -193,6 +206,9 @@ TEXT ·kernel8x16z(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $32, BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -203,10 +219,14 @@ TEXT ·kernel8x16z(SB), NOSPLIT, $0-56
 	VPXORD Z7, Z7, Z7
 	TESTQ CX, CX
 	JE store8z
-	MOVQ CX, R9
+run_kernel8x16z:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $1, R12
 	SHRQ $1, R9
-	ANDQ $1, CX
-	TESTQ R9, R9
 	JE tail8z
 loop8z:
 	VMOVUPS 0(DI), Z28
@@ -232,8 +252,8 @@ loop8z:
 	DECQ R9
 	JNZ loop8z
 tail8z:
-	TESTQ CX, CX
-	JE store8z
+	TESTQ R12, R12
+	JE next_kernel8x16z
 	VMOVUPS 0(DI), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1
@@ -243,6 +263,12 @@ tail8z:
 	VFMADD231PS.BCST 20(SI), Z28, Z5
 	VFMADD231PS.BCST 24(SI), Z28, Z6
 	VFMADD231PS.BCST 28(SI), Z28, Z7
+	ADDQ $32, SI
+	ADDQ $128, DI
+next_kernel8x16z:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel8x16z
 store8z:
 	TESTQ $1, R10
 	JE noadd8z
@@ -310,7 +336,7 @@ norelu8z:
 // rows in Z28 and Z29). The epilogue, by flags: 1 adds C, 2 adds bias[i]
 // to row i, 4 takes max(0, v); then the tile is stored. Without flag 1,
 // C is not read.
-TEXT ·kernel4x16z(SB), NOSPLIT, $0-56
+TEXT ·kernel4x16z(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -319,16 +345,23 @@ TEXT ·kernel4x16z(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $16, BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	TESTQ CX, CX
 	JE store4z
-	MOVQ CX, R9
+run_kernel4x16z:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $1, R12
 	SHRQ $1, R9
-	ANDQ $1, CX
-	TESTQ R9, R9
 	JE tail4z
 loop4z:
 	VMOVUPS 0(DI), Z28
@@ -346,13 +379,19 @@ loop4z:
 	DECQ R9
 	JNZ loop4z
 tail4z:
-	TESTQ CX, CX
-	JE store4z
+	TESTQ R12, R12
+	JE next_kernel4x16z
 	VMOVUPS 0(DI), Z28
 	VFMADD231PS.BCST 0(SI), Z28, Z0
 	VFMADD231PS.BCST 4(SI), Z28, Z1
 	VFMADD231PS.BCST 8(SI), Z28, Z2
 	VFMADD231PS.BCST 12(SI), Z28, Z3
+	ADDQ $16, SI
+	ADDQ $128, DI
+next_kernel4x16z:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel4x16z
 store4z:
 	TESTQ $1, R10
 	JE noadd4z

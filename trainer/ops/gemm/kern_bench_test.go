@@ -13,7 +13,7 @@ func BenchmarkKernelPeak(b *testing.B) {
 			bb := make([]float32, k*f.nr)
 			c := make([]float32, f.mr*f.nr)
 			for b.Loop() {
-				f.tile[f.mr](k, &a[0], &bb[0], &c[0], f.nr, flagAdd, nil)
+				f.tile[f.mr](k, &a[0], &bb[0], &c[0], f.nr, flagAdd, nil, k, 0)
 			}
 			b.ReportMetric(2*float64(f.mr*f.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -105,7 +105,7 @@
 // 1 adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as
 // the first source returns v when v is NaN); then the tile is stored.
 // Without flag 1, C is not read.
-TEXT ·kernel12x32(SB), NOSPLIT, $0-56
+TEXT ·kernel12x32(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -114,6 +114,9 @@ TEXT ·kernel12x32(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $48, BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -140,10 +143,14 @@ TEXT ·kernel12x32(SB), NOSPLIT, $0-56
 	VPXORD Z23, Z23, Z23
 	TESTQ CX, CX
 	JE store12
-	MOVQ CX, R9
+run_kernel12x32:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $1, R12
 	SHRQ $1, R9
-	ANDQ $1, CX
-	TESTQ R9, R9
 	JE tail12
 loop12:
 	STEP12(0, 0, Z28, Z29)
@@ -153,9 +160,15 @@ loop12:
 	DECQ R9
 	JNZ loop12
 tail12:
-	TESTQ CX, CX
-	JE store12
+	TESTQ R12, R12
+	JE next_kernel12x32
 	STEP12(0, 0, Z28, Z29)
+	ADDQ $48, SI
+	ADDQ $128, DI
+next_kernel12x32:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel12x32
 store12:
 	TESTQ $1, R10
 	JE noadd12
@@ -308,7 +321,7 @@ norelu12:
 // 1 adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as
 // the first source returns v when v is NaN); then the tile is stored.
 // Without flag 1, C is not read.
-TEXT ·kernel8x32(SB), NOSPLIT, $0-56
+TEXT ·kernel8x32(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -317,6 +330,9 @@ TEXT ·kernel8x32(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $32, BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -335,10 +351,14 @@ TEXT ·kernel8x32(SB), NOSPLIT, $0-56
 	VPXORD Z15, Z15, Z15
 	TESTQ CX, CX
 	JE store8
-	MOVQ CX, R9
+run_kernel8x32:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $1, R12
 	SHRQ $1, R9
-	ANDQ $1, CX
-	TESTQ R9, R9
 	JE tail8
 loop8:
 	STEP8(0, 0, Z28, Z29)
@@ -348,9 +368,15 @@ loop8:
 	DECQ R9
 	JNZ loop8
 tail8:
-	TESTQ CX, CX
-	JE store8
+	TESTQ R12, R12
+	JE next_kernel8x32
 	STEP8(0, 0, Z28, Z29)
+	ADDQ $32, SI
+	ADDQ $128, DI
+next_kernel8x32:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel8x32
 store8:
 	TESTQ $1, R10
 	JE noadd8
@@ -459,7 +485,7 @@ norelu8:
 // 1 adds C, 2 adds bias[i] to row i, 4 takes max(0, v) (VMAXPS with 0 as
 // the first source returns v when v is NaN); then the tile is stored.
 // Without flag 1, C is not read.
-TEXT ·kernel4x32(SB), NOSPLIT, $0-56
+TEXT ·kernel4x32(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -468,6 +494,9 @@ TEXT ·kernel4x32(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $16, BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -478,10 +507,14 @@ TEXT ·kernel4x32(SB), NOSPLIT, $0-56
 	VPXORD Z7, Z7, Z7
 	TESTQ CX, CX
 	JE store4
-	MOVQ CX, R9
+run_kernel4x32:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $1, R12
 	SHRQ $1, R9
-	ANDQ $1, CX
-	TESTQ R9, R9
 	JE tail4
 loop4:
 	STEP4(0, 0, Z28, Z29)
@@ -491,9 +524,15 @@ loop4:
 	DECQ R9
 	JNZ loop4
 tail4:
-	TESTQ CX, CX
-	JE store4
+	TESTQ R12, R12
+	JE next_kernel4x32
 	STEP4(0, 0, Z28, Z29)
+	ADDQ $16, SI
+	ADDQ $128, DI
+next_kernel4x32:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel4x32
 store4:
 	TESTQ $1, R10
 	JE noadd4

@@ -39,45 +39,45 @@ func hasAVX512() bool { return cpu.X86.HasAVX512F && hasAVX2FMA() }
 // and FMA.
 //
 //go:noescape
-func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel4x16 is kernel6x16 for 4-row panels of A (the portable version is
 // kernelGeneric4). It requires AVX2 and FMA.
 //
 //go:noescape
-func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel12x32 is kernel6x16 for 12-row panels of A and 32-wide panels of
 // B, in zmm registers. It requires AVX-512F.
 //
 //go:noescape
-func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel8x32 is kernel12x32 for 8-row panels of A. It requires AVX-512F.
 //
 //go:noescape
-func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel4x32 is kernel12x32 for 4-row panels of A. It requires AVX-512F.
 //
 //go:noescape
-func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel12x16z is kernel12x32 for the first 16 columns of the panel of B
 // (rows still 32 apart), storing a 12x16 tile. It requires AVX-512F.
 //
 //go:noescape
-func kernel12x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel12x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel8x16z is kernel12x16z for 8-row panels of A. It requires AVX-512F.
 //
 //go:noescape
-func kernel8x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel8x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel4x16z is kernel12x16z for 4-row panels of A. It requires AVX-512F.
 //
 //go:noescape
-func kernel4x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+func kernel4x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // kernel12x32g is kernel12x32 with row p of B read in place,
 // x0[offs[p]:][:16] then x1[offs[p]:][:16]. It requires AVX-512F.

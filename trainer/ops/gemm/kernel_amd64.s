@@ -9,7 +9,7 @@
 // The epilogue, by flags: 1 adds C, 2 adds bias[i] to row i, 4 takes
 // max(0, v) (VMAXPS with 0 as the first operand returns v when v is NaN);
 // then the tile is stored. Without flag 1, C is not read.
-TEXT ·kernel6x16(SB), NOSPLIT, $0-56
+TEXT ·kernel6x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -18,6 +18,9 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $24, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -32,10 +35,14 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-56
 	VXORPS Y11, Y11, Y11
 	TESTQ CX, CX
 	JE store
-	MOVQ CX, R9
+run_kernel6x16:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $3, R12
 	SHRQ $2, R9
-	ANDQ $3, CX
-	TESTQ R9, R9
 	JE tail
 loop4:
 	VMOVUPS 0(DI), Y12
@@ -123,8 +130,8 @@ loop4:
 	DECQ R9
 	JNZ loop4
 tail:
-	TESTQ CX, CX
-	JE store
+	TESTQ R12, R12
+	JE next_kernel6x16
 loop1:
 	VMOVUPS 0(DI), Y12
 	VMOVUPS 32(DI), Y13
@@ -148,8 +155,12 @@ loop1:
 	VFMADD231PS Y13, Y15, Y11
 	ADDQ $24, SI
 	ADDQ $64, DI
-	DECQ CX
+	DECQ R12
 	JNZ loop1
+next_kernel6x16:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel6x16
 store:
 	TESTQ $1, R10
 	JE noadd
@@ -233,7 +244,7 @@ norelu:
 //
 // kernel6x16 for a 4-row panel of A (4 values per k step): accumulators
 // Y0..Y7 hold rows 0..3; the same epilogue flags.
-TEXT ·kernel4x16(SB), NOSPLIT, $0-56
+TEXT ·kernel4x16(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -242,6 +253,9 @@ TEXT ·kernel4x16(SB), NOSPLIT, $0-56
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
+	MOVQ seg+56(FP), AX
+	MOVQ gap+64(FP), BX
+	IMULQ $16, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -252,10 +266,14 @@ TEXT ·kernel4x16(SB), NOSPLIT, $0-56
 	VXORPS Y7, Y7, Y7
 	TESTQ CX, CX
 	JE store4
-	MOVQ CX, R9
+run_kernel4x16:
+	MOVQ AX, R9
+	CMPQ CX, AX
+	CMOVQLT CX, R9
+	SUBQ R9, CX
+	MOVQ R9, R12
+	ANDQ $3, R12
 	SHRQ $2, R9
-	ANDQ $3, CX
-	TESTQ R9, R9
 	JE tail4
 loop4x4:
 	VMOVUPS 0(DI), Y12
@@ -319,8 +337,8 @@ loop4x4:
 	DECQ R9
 	JNZ loop4x4
 tail4:
-	TESTQ CX, CX
-	JE store4
+	TESTQ R12, R12
+	JE next_kernel4x16
 loop1x4:
 	VMOVUPS 0(DI), Y12
 	VMOVUPS 32(DI), Y13
@@ -338,8 +356,12 @@ loop1x4:
 	VFMADD231PS Y13, Y15, Y7
 	ADDQ $16, SI
 	ADDQ $64, DI
-	DECQ CX
+	DECQ R12
 	JNZ loop1x4
+next_kernel4x16:
+	ADDQ BX, SI
+	TESTQ CX, CX
+	JNE run_kernel4x16
 store4:
 	TESTQ $1, R10
 	JE noadd4

@@ -4,7 +4,7 @@ import "unsafe"
 
 // kernelFunc is the signature of a micro-kernel of a panel of some height;
 // see kernelGeneric.
-type kernelFunc func(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+type kernelFunc func(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 
 // Epilogue flags of a micro-kernel, applied in this order.
 const (
@@ -24,27 +24,36 @@ var portableFamily = family{kernel: Portable, level: levelPortable, mr: 6, nr: 1
 // a holds k*6 packed values, b holds k*16, and c addresses a tile with row
 // stride ldc. Without flagAdd, C is not read; without flagBias, bias is not
 // read (and may be nil).
-func kernelGeneric(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	genericTile(6, 16, k, a, b, c, ldc, flags, bias)
+//
+// A may have gaps: its k steps are read in runs of seg (seg >= 1), each run
+// followed by gap steps of A that the product skips (B has none), so step
+// p reads A's step p + (p/seg)*gap and a holds that many more values.
+// seg >= k (gap 0) is the plain product. A weight gradient uses this to
+// skip the padding columns of its wide positions (see convPlan.filter).
+func kernelGeneric(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int) {
+	genericTile(6, 16, k, a, b, c, ldc, flags, bias, seg, gap)
 }
 
 // kernelGeneric4 is kernelGeneric for 4-row panels of A (a holds k*4
 // values, a[p*4+i]).
-func kernelGeneric4(k int, a, b, c *float32, ldc int, flags int, bias *float32) {
-	genericTile(4, 16, k, a, b, c, ldc, flags, bias)
+func kernelGeneric4(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int) {
+	genericTile(4, 16, k, a, b, c, ldc, flags, bias, seg, gap)
 }
 
 // genericTile is the portable micro-kernel for panels of rows <= maxMR
 // rows of A and cols <= maxNR columns of B (b holds k*cols values). Each
 // value is one chain of multiply-adds along p, in order, as in the vector
-// kernels (which fuse them).
-func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *float32) {
+// kernels (which fuse them). A's steps have gaps as kernelGeneric says.
+func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int) {
+	as, bs := unsafe.Slice(a, aSteps(k, seg, gap)*rows), unsafe.Slice(b, k*cols)
 	if cols == 16 {
 		var acc [maxMR][16]float32 // Portable's own width: arrays checked once
-		as, bs := unsafe.Slice(a, k*rows), unsafe.Slice(b, k*16)
-		for p := 0; p < k; p++ {
+		for p, q, run := 0, 0, 0; p < k; p, q, run = p+1, q+1, run+1 {
+			if run == seg {
+				q, run = q+gap, 0
+			}
 			bp := (*[16]float32)(bs[p*16 : p*16+16])
-			ap := as[p*rows : p*rows+rows]
+			ap := as[q*rows : q*rows+rows]
 			for i, ai := range ap {
 				row := &acc[i]
 				for j := 0; j < 16; j++ {
@@ -58,10 +67,12 @@ func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *
 		return
 	}
 	var acc [maxMR][maxNR]float32
-	as, bs := unsafe.Slice(a, k*rows), unsafe.Slice(b, k*cols)
-	for p := 0; p < k; p++ {
+	for p, q, run := 0, 0, 0; p < k; p, q, run = p+1, q+1, run+1 {
+		if run == seg {
+			q, run = q+gap, 0
+		}
 		bp := bs[p*cols : p*cols+cols]
-		ap := as[p*rows : p*rows+rows]
+		ap := as[q*rows : q*rows+rows]
 		for i, ai := range ap {
 			row := acc[i][:cols]
 			for j, bv := range bp {
@@ -72,6 +83,15 @@ func genericTile(rows, cols, k int, a, b, c *float32, ldc int, flags int, bias *
 	for i := 0; i < rows; i++ {
 		finishRow(acc[i][:cols], i, c, ldc, flags, bias)
 	}
+}
+
+// aSteps is the number of steps of A that a product of k steps in runs
+// of seg with gaps of gap spans: k plus a gap after each run but the last.
+func aSteps(k, seg, gap int) int {
+	if k == 0 {
+		return 0
+	}
+	return k + (k-1)/seg*gap
 }
 
 // finishRow stores row i of a tile, acc, into C (row stride ldc) through

@@ -224,14 +224,33 @@ func (ep Epilogue) flags() int {
 // of multiply-adds in order, so the result depends only on the shapes, the
 // data and the kernel. It panics when a slice is too short.
 func (w *Workspace) MulPanel(m, nv, depth int, ap []float32, stride, skip int, bp []float32, ep Epilogue, c []float32, ldc int) {
-	w.mulPanel(w.Kernel.resolve(), m, nv, depth, ap, stride, skip, bp, ep, c, ldc)
+	w.mulPanel(w.Kernel.resolve(), m, nv, depth, ap, stride, skip, max(depth, 1), 0, bp, ep, c, ldc)
 }
 
-// mulPanel is MulPanel with the kernels of f.
-func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, skip int, bp []float32, ep Epilogue, c []float32, ldc int) {
+// MulPanelGaps is MulPanel with gaps in A's depth: the product's depth
+// steps read A in runs of seg (>= 1), each followed by gap steps of A that
+// are skipped, so that
+//
+//	C[i][j] = ep(sum_p A[i][skip + p + (p/seg)*gap] * bp[p*NR + j])
+//
+// and the window of A read is skip + depth + ((depth-1)/seg)*gap deep.
+// The terms are summed in the same order as by MulPanel over a B with
+// zero rows where A has gaps, and adding a zero product to a chain changes
+// nothing but the sign of a zero sum, so for finite A the two give the
+// same bits up to the sign of a zero.
+func (w *Workspace) MulPanelGaps(m, nv, depth int, ap []float32, stride, skip, seg, gap int, bp []float32, ep Epilogue, c []float32, ldc int) {
+	if seg < 1 || gap < 0 {
+		panic(fmt.Sprintf("gemm: MulPanelGaps seg=%d gap=%d", seg, gap))
+	}
+	w.mulPanel(w.Kernel.resolve(), m, nv, depth, ap, stride, skip, seg, gap, bp, ep, c, ldc)
+}
+
+// mulPanel is MulPanelGaps with the kernels of f.
+func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, skip, seg, gap int, bp []float32, ep Epilogue, c []float32, ldc int) {
 	if m <= 0 || nv <= 0 {
 		return
 	}
+	span := aSteps(depth, seg, gap) // the depth of A read
 	full, tails := f.split(m)
 	panels, hLast := full, f.mr
 	for _, h := range tails {
@@ -239,7 +258,7 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 			panels, hLast = panels+1, h
 		}
 	}
-	if nv > f.nr || skip < 0 || stride < f.mr*(skip+depth) || ldc < nv || len(ap) < (panels-1)*stride+hLast*(skip+depth) ||
+	if nv > f.nr || skip < 0 || stride < f.mr*(skip+span) || ldc < nv || len(ap) < (panels-1)*stride+hLast*(skip+span) ||
 		len(bp) < f.nr*depth || len(c) < (m-1)*ldc+nv || (ep.Bias != nil && len(ep.Bias) < m) {
 		panic(fmt.Sprintf("gemm: MulPanel m=%d nv=%d k=%d stride=%d skip=%d ldc=%d with len(ap)=%d len(bp)=%d len(c)=%d len(bias)=%d",
 			m, nv, depth, stride, skip, ldc, len(ap), len(bp), len(c), len(ep.Bias)))
@@ -268,9 +287,9 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 			if ep.Bias != nil {
 				bias = &ep.Bias[row0]
 			}
-			kern(depth, a, &bp[0], &c[row0*ldc], ldc, flags, bias)
+			kern(depth, a, &bp[0], &c[row0*ldc], ldc, flags, bias, seg, gap)
 		} else {
-			kern(depth, a, &bp[0], &w.tile[0], width, 0, nil)
+			kern(depth, a, &bp[0], &w.tile[0], width, 0, nil, seg, gap)
 			for i := 0; i < mv; i++ {
 				ep.finish(c[(row0+i)*ldc:(row0+i)*ldc+nv], w.tile[i*width:i*width+nv], row0+i)
 			}
@@ -304,7 +323,7 @@ func (w *Workspace) MulGather(m, nv int, ap []float32, stride int, g *Gather, sr
 		} else {
 			g.Pack2(w.packB, src0, src1)
 		}
-		w.mulPanel(f, m, nv, depth, ap, stride, 0, w.packB, ep, c, ldc)
+		w.mulPanel(f, m, nv, depth, ap, stride, 0, max(depth, 1), 0, w.packB, ep, c, ldc)
 		return
 	}
 	x0, x1 := src0, src1

@@ -184,8 +184,8 @@ func TestKernelEpilogues(t *testing.T) {
 				c0 := randSlice(rng, maxMR*ldc)
 				for flags := 0; flags < 8; flags++ {
 					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-					tile(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
-					genericTile(h, f.nr, k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
+					tile(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0], max(k, 1), 0)
+					genericTile(h, f.nr, k, &a[0], &b[0], &want[0], ldc, flags, &bias[0], max(k, 1), 0)
 					for i := range got {
 						if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
 							t.Fatalf("%s %dx%d k=%d flags %d: C[%d] = %g, portable kernel %g", kern, h, f.nr, k, flags, i, got[i], want[i])
@@ -215,8 +215,8 @@ func TestHalfKernels(t *testing.T) {
 				c0 := randSlice(rng, maxMR*ldc)
 				for flags := 0; flags < 8; flags++ {
 					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-					half(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0])
-					f.tile[h](k, &a[0], &b[0], &want[0], ldc, flags, &bias[0])
+					half(k, &a[0], &b[0], &got[0], ldc, flags, &bias[0], max(k, 1), 0)
+					f.tile[h](k, &a[0], &b[0], &want[0], ldc, flags, &bias[0], max(k, 1), 0)
 					for i := range got {
 						w := want[i]
 						if i%ldc >= f.nr/2 || i/ldc >= h {
@@ -226,6 +226,77 @@ func TestHalfKernels(t *testing.T) {
 							t.Fatalf("%s %dx%d k=%d flags %d: C[%d][%d] = %g, want %g", kern, h, f.nr/2, k, flags, i/ldc, i%ldc, got[i], w)
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestKernelGaps checks every micro-kernel (full and half width) reading A
+// with gaps against the same kernel on A with the gaps taken out, bit for
+// bit, for runs that divide the depth and runs that do not, odd and even
+// (the kernels unroll by 2 and 4), and runs longer than the depth; and
+// MulPanelGaps against MulPanel over a B with zero rows at A's gaps, the
+// product it stands for.
+func TestKernelGaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const ldc = maxNR + 3
+	for _, kern := range Kernels() {
+		f := familyOf(kern)
+		kernels := map[string][maxMR + 1]kernelFunc{"tile": f.tile, "half": f.half}
+		for name, tiles := range kernels {
+			for h, tile := range tiles {
+				if tile == nil {
+					continue
+				}
+				for _, c := range []struct{ k, seg, gap int }{
+					{1, 1, 3}, {7, 1, 1}, {16, 4, 2}, {17, 4, 2}, {21, 7, 4}, {21, 3, 2}, {37, 5, 1}, {37, 40, 3}, {48, 16, 2}, {49, 7, 4},
+				} {
+					span := aSteps(c.k, c.seg, c.gap)
+					a, b := randSlice(rng, span*h), randSlice(rng, c.k*f.nr)
+					// compact: A without its gaps.
+					var compact []float32
+					for q := 0; q < span; q++ {
+						if q%(c.seg+c.gap) < c.seg {
+							compact = append(compact, a[q*h:(q+1)*h]...)
+						}
+					}
+					bias := randSlice(rng, h)
+					c0 := randSlice(rng, maxMR*ldc)
+					for flags := 0; flags < 8; flags++ {
+						got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+						tile(c.k, &a[0], &b[0], &got[0], ldc, flags, &bias[0], c.seg, c.gap)
+						tile(c.k, &compact[0], &b[0], &want[0], ldc, flags, &bias[0], c.k, 0)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s %s %d rows k=%d seg=%d gap=%d flags %d: C[%d][%d] = %g, without the gaps %g",
+									kern, name, h, c.k, c.seg, c.gap, flags, i/ldc, i%ldc, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+		// MulPanelGaps against MulPanel over B with zero rows at the gaps.
+		w := Workspace{Kernel: kern}
+		const m, depth, seg, gap, skip = 29, 45, 9, 3, 2
+		span := aSteps(depth, seg, gap)
+		a := randSlice(rng, m*(skip+span))
+		ap := kern.PackA(nil, a, skip+span, m, skip+span)
+		stride := f.mr * (skip + span)
+		bGaps := randSlice(rng, depth*f.nr)
+		bFull := make([]float32, span*f.nr)
+		for p := 0; p < depth; p++ {
+			q := p + p/seg*gap
+			copy(bFull[q*f.nr:(q+1)*f.nr], bGaps[p*f.nr:(p+1)*f.nr])
+		}
+		for _, nv := range []int{f.nr, f.nr / 2, 3} {
+			got, want := make([]float32, m*nv), make([]float32, m*nv)
+			w.MulPanelGaps(m, nv, depth, ap, stride, skip, seg, gap, bGaps, Epilogue{}, got, nv)
+			w.MulPanel(m, nv, span, ap, stride, skip, bFull, Epilogue{}, want, nv)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s nv=%d: MulPanelGaps C[%d][%d] = %g, MulPanel over zero rows %g", kern, nv, i/nv, i%nv, got[i], want[i])
 				}
 			}
 		}

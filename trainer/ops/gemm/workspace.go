@@ -95,7 +95,7 @@ func sgemmFamily(w *Workspace, f *family, transA, transB bool, m, n, k int, alph
 			for jr := 0; jr < n; jr += f.nr {
 				nv := min(f.nr, n-jr)
 				w.packB = packB(w.packB, f.nr, transB, b, ldb, pc, kb, jr, nv)
-				w.mulPanel(f, mb, nv, kb, w.packA, f.mr*kb, 0, w.packB, Epilogue{Add: true}, c[ic*ldc+jr:], ldc)
+				w.mulPanel(f, mb, nv, kb, w.packA, f.mr*kb, 0, kb, 0, w.packB, Epilogue{Add: true}, c[ic*ldc+jr:], ldc)
 			}
 		}
 	}
