@@ -107,7 +107,8 @@ type convWorker struct {
 	gm  []float32 // masked output gradient (fallback backward data)
 	col []float32 // patch matrix (fallback backward data)
 	ph  []float32 // phase image or its gradient (stride > 1)
-	yw  []float32 // output at the wide positions (convPlan's wide mode)
+	yw  []float32 // output at the wide positions (convPlan's wide mode), or of a batch (batched mode)
+	xb  []float32 // padded input of a batch of images, image index innermost (batched mode)
 }
 
 // convWorkers holds the per-worker scratch of one op.
@@ -292,6 +293,10 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		fill = func(xp, x []float32) { g.phaseImage(xp, x, op.kernel) } // writes all of xp
 	}
 	op.wpk = op.kernel.PackA(op.wpk, pw, ckk, pg.o, ckk)
+	if plan.batched() && g.stride == 1 { // a strided conv's plan reads phase images
+		forwardBatches(&op.pureOp, plan, &op.scratch, op.wpk, x, nil, y, b, op.relu)
+		return t, nil
+	}
 	workers := op.scratch.get(pg, op.kernel, op.numWorkers(g.n))
 	op.forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
@@ -437,9 +442,7 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		if bg, ok := g.backwardGeom(); ok {
 			t, dx := op.out.get(g.n, g.c, g.h, g.w)
-			op.backwardData(g, bg, data[1], gy, y, func(_ *convWorker, n int) []float32 {
-				return dx[n*g.inImage() : (n+1)*g.inImage()]
-			}, nil)
+			op.backwardData(g, bg, data[1], gy, y, dx, nil, nil)
 			return t, nil
 		}
 		return op.backwardDataCol(g, data[1], gy, y), nil
@@ -455,9 +458,10 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // backwardData computes, for each image n, the convolution bg of its
-// (masked) output gradient with the flipped kernel of w into dst(n), then
-// calls done(n) when not nil. dst and done get the worker's scratch.
-func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(s *convWorker, n int) []float32, done func(s *convWorker, n int)) {
+// (masked) output gradient with the flipped kernel of w into dx (all
+// images), or, when dx is nil, into dst(n), then calls done(n) when not
+// nil. dst and done get the worker's scratch.
+func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y, dx []float32, dst func(s *convWorker, n int) []float32, done func(s *convWorker, n int)) {
 	if op.plan == nil || op.plan.g != bg {
 		op.plan = newConvPlan(bg, op.kernel)
 	}
@@ -465,6 +469,13 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 	op.wf = grow(op.wf, len(w))
 	flipWeights(op.wf, w, g)
 	op.wpk = op.kernel.PackA(op.wpk, op.wf, ckk, bg.o, ckk)
+	if dx != nil {
+		if plan.batched() {
+			forwardBatches(&op.pureOp, plan, &op.scratch, op.wpk, gy, y, dx, nil, false)
+			return
+		}
+		dst = func(_ *convWorker, n int) []float32 { return dx[n*g.inImage() : (n+1)*g.inImage()] }
+	}
 	workers := op.scratch.get(bg, op.kernel, op.numWorkers(g.n))
 	op.forChunks(g.n, func(_, lo, hi, worker int) {
 		s := &workers[worker]
@@ -482,6 +493,47 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y []float32, dst func(
 				done(s, n)
 			}
 		}
+	})
+}
+
+// forwardBatches runs plan's convolution, in batched mode, of the
+// plan's g.n images src (times [mask > 0] where mask is not nil) with the
+// packed weights wpk into out, with bias (nil for none) and through the
+// ReLU when relu is set: NR images at a time (convPlan.forwardBatch), the
+// last batch as small as NR/2; the images left after it one at a time.
+func forwardBatches(op *pureOp, plan *convPlan, scratch *convWorkers, wpk, src, mask, out, bias []float32, relu bool) {
+	g, nr := plan.g, plan.nr
+	in, outLen := g.inImage(), g.outImage()
+	batches := g.n / nr
+	if g.n%nr >= nr/2 {
+		batches++
+	}
+	rest := max(0, g.n-batches*nr) // images after the last batch
+	units := batches + rest
+	// One chunk per unit: a batch or an image.
+	workers := scratch.get(g, plan.kernel, op.numWorkers(units*chunkImages))
+	op.forChunks(units*chunkImages, func(u, _, _, worker int) {
+		s := &workers[worker]
+		ckk := g.ckk()
+		s.bp = grow(s.bp, ckk*nr)
+		var m []float32
+		if u < batches {
+			s.xb = zeroed(s.xb, plan.batchLen())
+			n0 := u * nr
+			if mask != nil {
+				m = mask[n0*in:]
+			}
+			plan.forwardBatch(s, wpk, src[n0*in:], m, min(nr, g.n-n0), out[n0*outLen:], bias, relu)
+			return
+		}
+		n := batches*nr + u - batches
+		s.xp = zeroed(s.xp, plan.padLen())
+		if mask != nil {
+			plan.padMasked(s.xp, src[n*in:(n+1)*in], mask[n*in:(n+1)*in])
+		} else {
+			plan.pad(s.xp, src[n*in:(n+1)*in])
+		}
+		plan.forward(s, wpk, out[n*outLen:(n+1)*outLen], bias, relu)
 	})
 }
 

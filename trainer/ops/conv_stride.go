@@ -152,7 +152,7 @@ func (op *convGradOp) backwardDataStrided(g convGeom, w, gy, y []float32) G.Valu
 	bg, _ := pg.backwardGeom() // unpadded: pad K2-1 >= 0
 	op.w2 = grow(op.w2, pg.o*pg.ckk())
 	g.phaseWeights(op.w2, w)
-	op.backwardData(pg, bg, op.w2, gy, y, func(s *convWorker, _ int) []float32 {
+	op.backwardData(pg, bg, op.w2, gy, y, nil, func(s *convWorker, _ int) []float32 {
 		s.ph = grow(s.ph, pg.inImage())
 		return s.ph
 	}, func(s *convWorker, n int) {

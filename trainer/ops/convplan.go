@@ -27,6 +27,15 @@ import (
 // x >= OW are dropped when the output is copied out. Each kept value is
 // the same product as before, so the bits are the same.
 //
+// Batched mode (small outputs, batches of at least NR/2 images): NR
+// images at a time are transposed into one padded input xb [C, HP, WP, NR]
+// with the image index innermost, so that a patch row at one output
+// position, over NR images, is NR consecutive values of xb: each output
+// position is one panel, read in place by MulGather (taps at NR times the
+// plane offsets), with no wide positions to drop. The output [O, OH*OW, NR]
+// is transposed back to [NR, O, OH*OW]. Each value is the same product as
+// in the other modes, so the bits are the same.
+//
 // Weight gradient: dW[o][c][i][j] = sum_{y,x} gy[o][y][x] xp[c][(y+i)*WP + x+j]
 // is, for each tap (i, j), a product over the output positions of gy and
 // of xp read from i*WP + j in runs of OW, skipping the K-1 = WP-OW columns
@@ -51,6 +60,9 @@ type convPlan struct {
 	// taps gathers patch row (c, i, j) at output position (0, 0) from
 	// offset c*HP*WP + i*WP + j of xp.
 	taps *gemm.Gather
+	// batchTaps is taps for the batched mode's xb (offsets times NR), nil
+	// when the plan does not take that mode.
+	batchTaps *gemm.Gather
 }
 
 // panelSeg is one run of consecutive output positions on one output row.
@@ -77,6 +89,12 @@ func newConvPlanMode(g convGeom, kern gemm.Kernel, wide bool) *convPlan {
 		}
 	}
 	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
+	if wide && g.n >= p.nr/2 {
+		for i := range taps {
+			taps[i] *= int32(p.nr)
+		}
+		p.batchTaps, _ = kern.NewGather(taps)
+	}
 	return p
 }
 
@@ -214,6 +232,81 @@ func (p *convPlan) forwardWide(s *convWorker, wpk, y []float32, ep gemm.Epilogue
 	}
 }
 
+// batched reports whether the plan takes the batched mode: a small
+// output (wide mode) and at least NR/2 images.
+func (p *convPlan) batched() bool { return p.batchTaps != nil }
+
+// batchLen is the length of the batched mode's padded input xb.
+func (p *convPlan) batchLen() int { return p.g.c * p.planeLen() * p.nr }
+
+// forwardBatch is forward for the nimg (<= NR) images of src, image n at
+// src[n*inImage:] (times [mask > 0] where mask is not nil: the gradient
+// through a ReLU), into out, image n at out[n*outImage:], in batched mode
+// (see above), with the worker's scratch: s.xb [C, HP, WP, NR] (its
+// border zero), s.yw and s.bp. Columns of xb past nimg hold whatever an
+// earlier batch left there; they only reach output columns that are
+// dropped.
+func (p *convPlan) forwardBatch(s *convWorker, wpk, src, mask []float32, nimg int, out, bias []float32, relu bool) {
+	g, nr := p.g, p.nr
+	chw, hw, ohw, ckk := g.c*g.h*g.w, g.h*g.w, g.ohw(), g.ckk()
+	// The images, transposed to [C*H*W, NR], then each input row moved to
+	// its padded place.
+	s.bp = grow(s.bp, chw*nr)
+	transposeBlock(p.kernel, s.bp, nr, src, chw, mask, nimg, chw)
+	for c := 0; c < g.c; c++ {
+		for y := 0; y < g.h; y++ {
+			at := ((c*p.hp+y+g.pad)*p.wp + g.pad) * nr
+			copy(s.xb[at:at+g.w*nr], s.bp[(c*hw+y*g.w)*nr:])
+		}
+	}
+	// One panel per output position, into yw [O, OH*OW, NR].
+	s.yw = grow(s.yw, g.o*ohw*nr)
+	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
+	for t := 0; t < ohw; t++ {
+		y, x := t/g.ow, t%g.ow
+		s.ws.MulGather(g.o, nimg, wpk, p.mr*ckk, p.batchTaps, s.xb[(y*p.wp+x)*nr:], nil, ep, s.yw[t*nr:], ohw*nr)
+	}
+	// out[n][o][t] = yw[o][t][n].
+	for o := 0; o < g.o; o++ {
+		transposeBlock(p.kernel, out[o*ohw:], g.o*ohw, s.yw[o*ohw*nr:], nr, nil, ohw, nimg)
+	}
+}
+
+// transposeBlock writes dst[p*ldd + i] = src[i*lds + p] (times [mask > 0]
+// where mask is not nil, read as src is) for i < rows, p < n: 16 or 8
+// rows at a time with the kernel's transposes over the columns up to the
+// last multiple of 16 or 8, the rest one value at a time.
+func transposeBlock(k gemm.Kernel, dst []float32, ldd int, src []float32, lds int, mask []float32, rows, n int) {
+	for i := 0; i < rows; {
+		step, transpose := 1, (func(dst []float32, ldd int, src []float32, lds int, mask []float32, n int))(nil)
+		switch {
+		case rows-i >= 16 && n >= 16:
+			step, transpose = 16, k.Transpose16
+		case rows-i >= 8 && n >= 8:
+			step, transpose = 8, k.Transpose8
+		}
+		var m []float32
+		if mask != nil {
+			m = mask[i*lds:]
+		}
+		done := 0
+		if transpose != nil {
+			done = n / step * step
+			transpose(dst[i:], ldd, src[i*lds:], lds, m, done)
+		}
+		for r := 0; r < step; r++ {
+			for q := done; q < n; q++ {
+				v := src[(i+r)*lds+q]
+				if m != nil {
+					v = reluMask(v, m[r*lds+q])
+				}
+				dst[q*ldd+i+r] = v
+			}
+		}
+		i += step
+	}
+}
+
 // packInputTaps packs the padded image x [C, H, W] as a C-row matrix, one
 // row per channel, k-major over the padded plane in the plan's kernel's
 // layout (see gemm.Kernel.PanelRow): xpk[ip*MR*HP*WP + u*h + i] = xp[c][u]
@@ -238,43 +331,17 @@ func (p *convPlan) packInputTaps(xpk, x []float32) {
 
 // packGrad packs the output gradient gy [O, OH*OW] (times [y > 0] when y
 // is not nil) into NR-channel panels, k-major over the output positions:
-// gpk[(o/NR)*NR*OHW + t*NR + o%NR] = gy[o][t]. Channels are transposed 16
-// or 8 at a time over whole planes (the positions past the last multiple
-// of 16 or 8 one value at a time). Channels past O must be zero in gpk
-// (never written).
+// gpk[(o/NR)*NR*OHW + t*NR + o%NR] = gy[o][t]. Channels past O must be zero
+// in gpk (never written).
 func (p *convPlan) packGrad(gpk, gy, y []float32) {
 	g, nr := p.g, p.nr
 	ohw := g.ohw()
-	for o := 0; o < g.o; {
-		pan := gpk[(o/nr)*nr*ohw:][:nr*ohw]
-		j := o % nr
-		end := min(g.o, o-j+nr) // the panel's last channel + 1
-		step, transpose := 1, (func(dst []float32, ldd int, src []float32, lds int, mask []float32, n int))(nil)
-		switch {
-		case j%16 == 0 && o+16 <= end && ohw >= 16:
-			step, transpose = 16, p.kernel.Transpose16
-		case j%8 == 0 && o+8 <= end && ohw >= 8:
-			step, transpose = 8, p.kernel.Transpose8
-		}
+	for o := 0; o < g.o; o += nr {
 		var mask []float32
 		if y != nil {
 			mask = y[o*ohw:]
 		}
-		n := 0
-		if transpose != nil {
-			n = ohw / step * step
-			transpose(pan[j:], nr, gy[o*ohw:], ohw, mask, n)
-		}
-		for i := 0; i < step; i++ {
-			for t := n; t < ohw; t++ {
-				v := gy[(o+i)*ohw+t]
-				if mask != nil {
-					v = reluMask(v, mask[i*ohw+t])
-				}
-				pan[t*nr+j+i] = v
-			}
-		}
-		o += step
+		transposeBlock(p.kernel, gpk[o*ohw:], nr, gy[o*ohw:], ohw, mask, min(nr, g.o-o), ohw)
 	}
 }
 

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	G "gorgonia.org/gorgonia"
 	"testing"
 
 	"branchspec/trainer/ops/gemm"
@@ -49,6 +50,81 @@ func TestWideModeSameBits(t *testing.T) {
 	g, _ := newConvGeom([]int{1, 3, 32, 32}, []int{8, 3, 3, 3}, 1, 1)
 	if newConvPlan(g, "").wide {
 		t.Error("a 32x32 output takes the wide mode")
+	}
+}
+
+// TestBatchedModeSameBits runs convolutions of small outputs, forward (with
+// and without bias and ReLU) and backward data (through the ReLU), on
+// batches that do and do not take the batched mode (fewer than NR/2
+// images; NR/2; a full batch; batches with a partial one or single images
+// after them, so that a batch's unused columns hold an earlier batch's
+// images), with every kernel: outputs and input gradients must agree bit
+// for bit with the same ops one image at a time.
+func TestBatchedModeSameBits(t *testing.T) {
+	rng := newRand(707)
+	for _, kern := range gemm.Kernels() {
+		nr := kern.NR()
+		for _, c := range []struct{ c, o, h, k, pad int }{
+			{16, 32, 7, 5, 2}, {64, 64, 3, 3, 1}, {5, 7, 4, 3, 1}, {3, 20, 6, 3, 0},
+		} {
+			for _, n := range []int{1, nr/2 - 1, nr / 2, nr, nr + 3, 2*nr + nr/2 + 1} {
+				name := fmt.Sprintf("%s/c%d_o%d_h%d_k%d_pad%d/n%d", kern, c.c, c.o, c.h, c.k, c.pad, n)
+				x := randDense(rng, 1, n, c.c, c.h, c.h)
+				w := randDense(rng, 0.3, c.o, c.c, c.k, c.k)
+				b := randDense(rng, 0.3, c.o)
+				g, err := newConvGeom(x.Shape(), w.Shape(), c.pad, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// one image at a time: the op with a plan that has no batched mode.
+				single := func(pg convGeom) *convPlan {
+					p := newConvPlan(pg, kern)
+					p.batchTaps = nil
+					return p
+				}
+				for _, relu := range []bool{false, true} {
+					batched := &convOp{pad: c.pad, hasBias: relu, relu: relu, kernel: kern}
+					ref := &convOp{pad: c.pad, hasBias: relu, relu: relu, kernel: kern, plan: single(g)}
+					in := []G.Value{x, w}
+					if relu {
+						in = append(in, b)
+					}
+					yb, err := batched.Do(in...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, want := batched.plan.batched(), n >= nr/2; got != want {
+						t.Fatalf("%s: batched mode %t, want %t", name, got, want)
+					}
+					yr, err := ref.Do(in...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := bitsEqual(yb.Data().([]float32), yr.Data().([]float32)); err != nil {
+						t.Fatalf("%s forward relu %t: %v", name, relu, err)
+					}
+				}
+				y := randDense(rng, 1, n, c.o, g.oh, g.ow)
+				for i, v := range y.Data().([]float32) {
+					y.Data().([]float32)[i] = max(v, 0)
+				}
+				gy := randDense(rng, 1, n, c.o, g.oh, g.ow)
+				bg, _ := g.backwardGeom()
+				batched := &convGradOp{pad: c.pad, wrt: wrtInput, relu: true, kernel: kern}
+				ref := &convGradOp{pad: c.pad, wrt: wrtInput, relu: true, kernel: kern, plan: single(bg)}
+				db, err := batched.Do(x, w, y, gy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dr, err := ref.Do(x, w, y, gy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := bitsEqual(db.Data().([]float32), dr.Data().([]float32)); err != nil {
+					t.Fatalf("%s backward data: %v", name, err)
+				}
+			}
+		}
 	}
 }
 
