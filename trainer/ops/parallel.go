@@ -78,16 +78,21 @@ func growEach(bufs [][]float32, k, n int) [][]float32 {
 }
 
 // reduceChunks sums parts[0..k) into dst in chunk order: dst = parts[0] +
-// parts[1] + ... (left to right).
+// parts[1] + ... (left to right), each element the same chain of float32
+// additions. It goes through dst in blocks of reduceBlock elements, which
+// stay in L1 while every chunk's part is added to them.
 func reduceChunks(dst []float32, parts [][]float32, k int) {
-	copy(dst, parts[0])
-	for c := 1; c < k; c++ {
-		p := parts[c][:len(dst)]
-		for i := range dst {
-			dst[i] += p[i]
+	for lo := 0; lo < len(dst); lo += reduceBlock {
+		d := dst[lo:min(len(dst), lo+reduceBlock)]
+		copy(d, parts[0][lo:])
+		for c := 1; c < k; c++ {
+			addTo(d, parts[c][lo:])
 		}
 	}
 }
+
+// reduceBlock is the block of reduceChunks: 8 KiB of float32.
+const reduceBlock = 2048
 
 // minParallel is the smallest elementwise job split across goroutines.
 const minParallel = 1 << 15

@@ -32,3 +32,21 @@ func sum4Lanes(g, y []float32) (s [4]float32) {
 	}
 	return s
 }
+
+// addToSSE adds src[i] to dst[i] for i < 16*n16; see sum_amd64.s.
+//
+//go:noescape
+func addToSSE(dst, src *float32, n16 int)
+
+// addTo adds src[i] to dst[i] for i < len(dst) (src at least as long):
+// one float32 addition an element, so the same bits as a Go loop.
+func addTo(dst, src []float32) {
+	n16 := len(dst) / 16
+	if n16 > 0 {
+		_ = src[len(dst)-1]
+		addToSSE(&dst[0], &src[0], n16)
+	}
+	for i := n16 * 16; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
+}

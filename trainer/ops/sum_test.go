@@ -68,3 +68,31 @@ func TestSum4(t *testing.T) {
 		t.Errorf("sum4 masked = %g, want %d", got, 1+3+5+6+8+10)
 	}
 }
+
+// TestReduceChunks checks reduceChunks bit for bit against its definition,
+// the parts added one element at a time in chunk order, for lengths around
+// the vector width and the block (tails of each), one part and many.
+func TestReduceChunks(t *testing.T) {
+	rng := newRand(31)
+	for _, n := range []int{1, 15, 16, 17, 100, reduceBlock - 1, reduceBlock, reduceBlock + 17, 3*reduceBlock + 5} {
+		for _, k := range []int{1, 2, 7} {
+			parts := make([][]float32, k)
+			for c := range parts {
+				parts[c] = randDense(rng, 1e3, n+3).Data().([]float32) // parts may be longer than dst
+			}
+			want := make([]float32, n)
+			for i := range want {
+				v := parts[0][i]
+				for c := 1; c < k; c++ {
+					v += parts[c][i]
+				}
+				want[i] = v
+			}
+			got := make([]float32, n)
+			reduceChunks(got, parts, k)
+			if err := bitsEqual(got, want); err != nil {
+				t.Errorf("n=%d k=%d: %v", n, k, err)
+			}
+		}
+	}
+}

@@ -63,6 +63,8 @@ func (f *family) split(m int) (full int, tails [2]int) {
 	switch {
 	case r == 0:
 		return full, tails
+	case r <= 4 && full > 0:
+		return full - 1, [2]int{8, 8}
 	case r <= 4:
 		return full, [2]int{4, 0}
 	case r <= 8:
