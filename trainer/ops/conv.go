@@ -103,7 +103,7 @@ type convWorker struct {
 	xp  []float32 // padded image or gradient
 	bp  []float32 // one packed patch panel
 	xpk []float32 // packed input taps (weight gradient)
-	gpk []float32 // packed wide output gradient (weight gradient)
+	gpk []float32 // packed output gradient (weight gradient)
 	gm  []float32 // masked output gradient (fallback backward data)
 	col []float32 // patch matrix (fallback backward data)
 	ph  []float32 // phase image or its gradient (stride > 1)
