@@ -1,6 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "runs_amd64.h"
 
 // The half-width AVX-512 micro-kernels: the first 16 columns of a packed
 // panel of B 32 wide (rows still 128 bytes apart), for products whose
@@ -12,7 +13,7 @@
 // order, with the same epilogue, as in every other kernel, so the bits are
 // the same.
 
-// func kernel12x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel12x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z11, row i in Z(i); two k steps per iteration (B
 // rows in Z28 and Z29). The epilogue, by flags: 1 adds C, 2 adds bias[i]
@@ -27,9 +28,7 @@ TEXT ·kernel12x16z(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $48, BX
+	RUNARGS(48)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -45,13 +44,7 @@ TEXT ·kernel12x16z(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store12z
 run_kernel12x16z:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $1, R12
-	SHRQ $1, R9
+	RUNLEN(1, 1)
 	JE tail12z
 loop12z:
 	VMOVUPS 0(DI), Z28
@@ -191,7 +184,7 @@ norelu12z:
 	VZEROUPPER
 	RET
 
-// func kernel8x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel8x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z7, row i in Z(i); two k steps per iteration (B
 // rows in Z28 and Z29). The epilogue, by flags: 1 adds C, 2 adds bias[i]
@@ -206,9 +199,7 @@ TEXT ·kernel8x16z(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $32, BX
+	RUNARGS(32)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -220,13 +211,7 @@ TEXT ·kernel8x16z(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store8z
 run_kernel8x16z:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $1, R12
-	SHRQ $1, R9
+	RUNLEN(1, 1)
 	JE tail8z
 loop8z:
 	VMOVUPS 0(DI), Z28
@@ -330,7 +315,7 @@ norelu8z:
 	VZEROUPPER
 	RET
 
-// func kernel4x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel4x16z(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z3, row i in Z(i); two k steps per iteration (B
 // rows in Z28 and Z29). The epilogue, by flags: 1 adds C, 2 adds bias[i]
@@ -345,9 +330,7 @@ TEXT ·kernel4x16z(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $16, BX
+	RUNARGS(16)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -355,13 +338,7 @@ TEXT ·kernel4x16z(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store4z
 run_kernel4x16z:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $1, R12
-	SHRQ $1, R9
+	RUNLEN(1, 1)
 	JE tail4z
 loop4z:
 	VMOVUPS 0(DI), Z28

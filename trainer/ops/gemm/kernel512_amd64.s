@@ -1,6 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "runs_amd64.h"
 
 // The AVX-512 micro-kernels: kernel6x16 (kernel_amd64.s) for panels of 12,
 // 8 and 4 rows of A and packed panels of B 32 wide (two zmm registers a
@@ -8,7 +9,10 @@
 // VFMADD231PS along k, in order, then the same epilogue, so they give the
 // same bits as the AVX2 kernels. A 12x32 tile keeps 24 accumulators; each
 // k step loads a row of B (two registers) and broadcasts 12 values of A,
-// 14 loads for 24 multiply-adds.
+// 14 loads for 24 multiply-adds. Every kernel (AVX2's and the half-width
+// ones too) reads A in runs of seg steps with gap steps skipped after each
+// (runs_amd64.h; seg >= k is the plain product); the depth loop of a run
+// is unrolled as before.
 
 // STEPn(aoff, boff, b0, b1) is one k step of an n-row kernel: the packed
 // row of B at boff(DI) into b0, b1, times each of the n values of A at
@@ -98,7 +102,7 @@
 	VFMADD231PS b0, Z31, Z6; \
 	VFMADD231PS b1, Z31, Z7
 
-// func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z23 hold the rows of the tile, two per row; two k steps
 // per iteration (B rows in Z28, Z29 and Z26, Z27). The epilogue, by flags:
@@ -114,9 +118,7 @@ TEXT ·kernel12x32(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $48, BX
+	RUNARGS(48)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -144,13 +146,7 @@ TEXT ·kernel12x32(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store12
 run_kernel12x32:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $1, R12
-	SHRQ $1, R9
+	RUNLEN(1, 1)
 	JE tail12
 loop12:
 	STEP12(0, 0, Z28, Z29)
@@ -314,7 +310,7 @@ norelu12:
 	VZEROUPPER
 	RET
 
-// func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel8x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z15 hold the rows of the tile, two per row; two k steps
 // per iteration (B rows in Z28, Z29 and Z26, Z27). The epilogue, by flags:
@@ -330,9 +326,7 @@ TEXT ·kernel8x32(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $32, BX
+	RUNARGS(32)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -352,13 +346,7 @@ TEXT ·kernel8x32(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store8
 run_kernel8x32:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $1, R12
-	SHRQ $1, R9
+	RUNLEN(1, 1)
 	JE tail8
 loop8:
 	STEP8(0, 0, Z28, Z29)
@@ -478,7 +466,7 @@ norelu8:
 	VZEROUPPER
 	RET
 
-// func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel4x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z7 hold the rows of the tile, two per row; two k steps
 // per iteration (B rows in Z28, Z29 and Z26, Z27). The epilogue, by flags:
@@ -494,9 +482,7 @@ TEXT ·kernel4x32(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $16, BX
+	RUNARGS(16)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -508,13 +494,7 @@ TEXT ·kernel4x32(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store4
 run_kernel4x32:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $1, R12
-	SHRQ $1, R9
+	RUNLEN(1, 1)
 	JE tail4
 loop4:
 	STEP4(0, 0, Z28, Z29)

@@ -1,8 +1,9 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "runs_amd64.h"
 
-// func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Y0..Y11 hold rows 0..5 of the tile, two ymm per row.
 // Y12, Y13 hold one packed row of B; Y14, Y15 hold broadcast A values.
@@ -18,9 +19,7 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $24, BX
+	RUNARGS(24)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -36,13 +35,7 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store
 run_kernel6x16:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $3, R12
-	SHRQ $2, R9
+	RUNLEN(3, 2)
 	JE tail
 loop4:
 	VMOVUPS 0(DI), Y12
@@ -240,7 +233,7 @@ norelu:
 	VZEROUPPER
 	RET
 
-// func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32)
+// func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // kernel6x16 for a 4-row panel of A (4 values per k step): accumulators
 // Y0..Y7 hold rows 0..3; the same epilogue flags.
@@ -253,9 +246,7 @@ TEXT ·kernel4x16(SB), NOSPLIT, $0-72
 	MOVQ flags+40(FP), R10
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
-	MOVQ seg+56(FP), AX
-	MOVQ gap+64(FP), BX
-	IMULQ $16, BX
+	RUNARGS(16)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -267,13 +258,7 @@ TEXT ·kernel4x16(SB), NOSPLIT, $0-72
 	TESTQ CX, CX
 	JE store4
 run_kernel4x16:
-	MOVQ AX, R9
-	CMPQ CX, AX
-	CMOVQLT CX, R9
-	SUBQ R9, CX
-	MOVQ R9, R12
-	ANDQ $3, R12
-	SHRQ $2, R9
+	RUNLEN(3, 2)
 	JE tail4
 loop4x4:
 	VMOVUPS 0(DI), Y12
