@@ -323,3 +323,41 @@ func TestEndpointsRecorded(t *testing.T) {
 		t.Errorf("defaults: %v", def)
 	}
 }
+
+// TestConfirmSharesSeeds: the confirmatory file's runs of seeds 1-20 are
+// the feedback-loop-cifar sweep's (the same directories and config
+// hashes), so a results directory holding those resumes past them, and it
+// runs 60 seeds of the baseline and cut-downstream only.
+func TestConfirmSharesSeeds(t *testing.T) {
+	hashes := func(file string) map[string]string {
+		e, err := LoadExperiment(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs, err := e.Runs("out", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, s := range specs {
+			m[s.Dir] = s.Config.Hash()
+		}
+		return m
+	}
+	main, confirm := hashes("feedback-loop-cifar.toml"), hashes("feedback-loop-cifar-confirm.toml")
+	if len(confirm) != 120 {
+		t.Errorf("the confirmatory file has %d runs, want 120 (60 seeds of two regimes)", len(confirm))
+	}
+	shared := 0
+	for dir, h := range confirm {
+		if mh, ok := main[dir]; ok {
+			shared++
+			if mh != h {
+				t.Errorf("%s: config hash %s in the confirmatory file, %s in feedback-loop-cifar.toml", dir, h, mh)
+			}
+		}
+	}
+	if shared != 40 {
+		t.Errorf("%d runs shared with feedback-loop-cifar.toml, want 40 (seeds 1-20 of two regimes)", shared)
+	}
+}
