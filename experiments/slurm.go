@@ -248,16 +248,12 @@ echo "branchspec: task $task on $(hostname -s), start $((${SLURM_RESTART_COUNT:-
 
 # branchspec runs in the background so that this shell, which Slurm signals
 # (B:), can forward SIGUSR1 to it and requeue the task once it has
-# checkpointed. The traps are set first, and a signal that came before
-# branchspec's pid was known is forwarded once it is (one that comes just
-# then may reach branchspec twice; it catches every one until it exits).
-signal=
-pid=
-trap 'signal=USR1; [ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null' USR1
-trap 'signal=TERM; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM
+# checkpointed.
 %[1]s run --manifest %[2]s --index "$SLURM_ARRAY_TASK_ID"%[3]s &
 pid=$!
-[ -n "$signal" ] && kill -"$signal" "$pid" 2>/dev/null
+signal=
+trap 'signal=USR1; kill -USR1 "$pid" 2>/dev/null' USR1
+trap 'signal=TERM; kill -TERM "$pid" 2>/dev/null' TERM
 # A trapped signal ends wait early; wait again until branchspec has exited
 # (bash keeps its exit status for the last wait).
 while kill -0 "$pid" 2>/dev/null; do wait "$pid"; done
