@@ -512,27 +512,25 @@ func forwardBatches(op *pureOp, plan *convPlan, scratch *convWorkers, wpk, src, 
 	units := batches + rest
 	// One chunk per unit: a batch or an image.
 	workers := scratch.get(g, plan.kernel, op.numWorkers(units*chunkImages))
+	// maskOf is mask from image n on, or nil.
+	maskOf := func(n int) []float32 {
+		if mask == nil {
+			return nil
+		}
+		return mask[n*in:]
+	}
 	op.forChunks(units*chunkImages, func(u, _, _, worker int) {
 		s := &workers[worker]
-		ckk := g.ckk()
-		s.bp = grow(s.bp, ckk*nr)
-		var m []float32
+		s.bp = grow(s.bp, g.ckk()*nr)
 		if u < batches {
 			s.xb = zeroed(s.xb, plan.batchLen())
 			n0 := u * nr
-			if mask != nil {
-				m = mask[n0*in:]
-			}
-			plan.forwardBatch(s, wpk, src[n0*in:], m, min(nr, g.n-n0), out[n0*outLen:], bias, relu)
+			plan.forwardBatch(s, wpk, src[n0*in:], maskOf(n0), min(nr, g.n-n0), out[n0*outLen:], bias, relu)
 			return
 		}
 		n := batches*nr + u - batches
 		s.xp = zeroed(s.xp, plan.padLen())
-		if mask != nil {
-			plan.padMasked(s.xp, src[n*in:(n+1)*in], mask[n*in:(n+1)*in])
-		} else {
-			plan.pad(s.xp, src[n*in:(n+1)*in])
-		}
+		plan.padMasked(s.xp, src[n*in:(n+1)*in], maskOf(n)) // gy itself when mask is nil
 		plan.forward(s, wpk, out[n*outLen:(n+1)*outLen], bias, relu)
 	})
 }
