@@ -42,6 +42,9 @@ import (
 // between one row's run and the next (gemm.Workspace.MulPanelGaps). With
 // xp packed k-major over its plane, every tap reads the same packed buffer
 // from its own offset, so xp is packed once per image for all K*K taps.
+// With fewer channels than a panel's MR rows (a first layer's 3), the
+// C*K*K rows of all taps are packed instead (each row one run of xp) and
+// multiplied in one product (tapRows): the same chains, full panels.
 type convPlan struct {
 	g      convGeom
 	kernel gemm.Kernel // the kernel whose packed layouts the plan writes
@@ -363,6 +366,59 @@ func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool
 				ws.MulPanelGaps(g.c, nv, ohw, xpk, p.mr*pl, off, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
 			}
 		}
+	}
+}
+
+// tapRows reports whether the weight gradient is taken as one product over
+// the C*K*K tap rows of the image's patch matrix (packTapRows, filterRows)
+// rather than K*K products over its C channel rows (packInputTaps,
+// filter): with fewer channels than a panel's MR rows (a first layer's 3),
+// each per-tap product would fill C of MR rows of its panel and read the
+// output gradient once per tap.
+func (p *convPlan) tapRows() bool { return p.g.c < p.mr }
+
+// tapSpan is the depth of the packed tap rows: the wide positions
+// y*WP + x (x < WP) up to the last output position, (OH-1)*WP + OW.
+func (p *convPlan) tapSpan() int { return (p.g.oh-1)*p.wp + p.g.ow }
+
+// tapRowsLen is the length of the packed tap rows of packTapRows.
+func (p *convPlan) tapRowsLen() int {
+	return p.kernel.PanelsLen(p.g.ckk(), p.tapSpan()) + p.mr
+}
+
+// packTapRows packs the patch matrix of the padded image xp [C, HP, WP] at
+// the wide positions,
+//
+//	col[(c*K+i)*K+j][t] = xp[c][i*WP + j + t]  for t < tapSpan(),
+//
+// into rpk as C*K*K rows k-major in the plan's kernel's layout
+// (gemm.Kernel.PanelRow), writing col (C*K*K*tapSpan() long) on the way:
+// each row is one run of xp. rpk must be tapRowsLen() long (see
+// gemm.Kernel.Interleave).
+func (p *convPlan) packTapRows(rpk, col, xp []float32) {
+	ckk, span := p.g.ckk(), p.tapSpan()
+	for r := 0; r < ckk; r++ {
+		copy(col[r*span:(r+1)*span], xp[p.taps.Offset(r):])
+	}
+	for r := 0; r < ckk; {
+		ip, _, h := p.kernel.PanelRow(ckk, r)
+		rows := min(h, ckk-r)
+		p.kernel.Interleave(rpk[ip*p.mr*span:], h, col[r*span:], span, rows, span)
+		r += rows
+	}
+}
+
+// filterRows adds (or, without add, stores) one image's weight gradient
+// into part [C*K*K, O] from the packed tap rows rpk (packTapRows) and the
+// packed gradient gpk: one product over the output positions per NR output
+// channels, reading rpk in runs of OW wide positions with the K-1 columns
+// past each output row skipped (gemm.Workspace.MulPanelGaps). Each value
+// is the chain of filter's, term for term, so the bits are the same.
+func (p *convPlan) filterRows(ws *gemm.Workspace, rpk, gpk, part []float32, add bool) {
+	g, nr := p.g, p.nr
+	ohw := g.ohw()
+	for o0 := 0; o0 < g.o; o0 += nr {
+		ws.MulPanelGaps(g.ckk(), min(nr, g.o-o0), ohw, rpk, p.mr*p.tapSpan(), 0, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[o0:], g.o)
 	}
 }
 

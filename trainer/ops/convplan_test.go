@@ -2,8 +2,10 @@ package ops
 
 import (
 	"fmt"
-	G "gorgonia.org/gorgonia"
+	"math"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
 
 	"branchspec/trainer/ops/gemm"
 )
@@ -174,6 +176,75 @@ func TestPackGrad(t *testing.T) {
 					if err := bitsEqual(gpk, want); err != nil {
 						t.Fatalf("%s o%d %dx%d masked %t image %d: %v", kern, c.o, g.oh, g.ow, masked, image, err)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestTapRowsSameBits takes the weight gradient of convolutions with fewer
+// input channels than a panel holds both ways, as one product over the
+// C*K*K tap rows (filterRows) and as K*K products over the C channel rows
+// (filter), with every kernel: over two images (the second added to the
+// first), the parts must agree bit for bit, for channel counts up to MR-1,
+// kernels of 1, 3 and 5 with every padding, non-square images, outputs
+// that do and do not fill the panels and output channels that fill a
+// panel, half of one, or a partial last one. A 1x1 case with MR-1
+// channels makes the tap rows one partial panel.
+func TestTapRowsSameBits(t *testing.T) {
+	rng := newRand(919)
+	for _, kern := range gemm.Kernels() {
+		mr, nr := kern.MR(), kern.NR()
+		for _, c := range []struct{ c, o, h, w, k, pad int }{
+			{3, 32, 32, 32, 3, 1}, {3, nr, 9, 7, 5, 2}, {1, 5, 6, 6, 3, 0}, {2, nr/2 + 1, 5, 8, 5, 4},
+			{mr - 1, nr + 3, 4, 4, 1, 0}, {mr - 1, 7, 7, 5, 3, 2}, {4, nr / 2, 11, 3, 3, 1},
+		} {
+			name := fmt.Sprintf("%s/c%d_o%d_%dx%d_k%d_pad%d", kern, c.c, c.o, c.h, c.w, c.k, c.pad)
+			g, err := newConvGeom([]int{2, c.c, c.h, c.w}, []int{c.o, c.c, c.k, c.k}, c.pad, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := newConvPlan(g, kern)
+			if !plan.tapRows() {
+				t.Fatalf("%s: %d channels do not take the tap rows (MR %d)", name, c.c, mr)
+			}
+			ws := &gemm.Workspace{Kernel: kern}
+			ohw := g.ohw()
+			xpk := make([]float32, kern.PanelsLen(g.c, plan.planeLen())+mr)
+			rpk := make([]float32, plan.tapRowsLen())
+			span := plan.tapSpan()
+			col := make([]float32, g.ckk()*span)
+			for i := range col {
+				col[i] = float32(math.NaN()) // packTapRows writes every value
+			}
+			gpk := make([]float32, (c.o+nr-1)/nr*nr*ohw)
+			xp := make([]float32, plan.padLen())
+			byTap, byRow := make([]float32, g.ckk()*c.o), make([]float32, g.ckk()*c.o)
+			for image := 0; image < 2; image++ {
+				x := randDense(rng, 1, c.c, c.h, c.w).Data().([]float32)
+				gy := randDense(rng, 1, c.o, g.oh, g.ow).Data().([]float32)
+				plan.packGrad(gpk, gy, nil)
+				plan.packInputTaps(xpk, x)
+				plan.filter(ws, xpk, gpk, byTap, image > 0)
+				plan.pad(xp, x)
+				plan.packTapRows(rpk, col, xp)
+				plan.filterRows(ws, rpk, gpk, byRow, image > 0)
+				for r := 0; r < g.ckk(); r++ {
+					ch, i, j := r/(c.k*c.k), r/c.k%c.k, r%c.k
+					for tp := 0; tp < ohw; tp++ {
+						y, xx := tp/g.ow, tp%g.ow
+						yy, xi := y+i-c.pad, xx+j-c.pad
+						want := float32(0)
+						if yy >= 0 && yy < c.h && xi >= 0 && xi < c.w {
+							want = x[(ch*c.h+yy)*c.w+xi]
+						}
+						if got := col[r*span+y*plan.wp+xx]; got != want {
+							t.Fatalf("%s image %d: tap row %d at output (%d, %d) = %g, want %g", name, image, r, y, xx, got, want)
+						}
+					}
+				}
+				if err := bitsEqual(byRow, byTap); err != nil {
+					t.Fatalf("%s image %d: %v", name, image, err)
 				}
 			}
 		}
