@@ -10,7 +10,7 @@ TAGS    := $(if $(BLAS),-tags $(BLAS),)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -ldflags "-X main.version=$(VERSION)"
 
-.PHONY: all build demo test test-short bench lint deps clean fuzz fuzz-short results
+.PHONY: all build demo test test-short bench bench-avx2 lint deps clean fuzz fuzz-short results
 
 all: build
 
@@ -48,12 +48,18 @@ test-short:
 # (bin/refbench -allow-busy prints it labelled as not valid). The per-op and
 # per-step benchmarks stay in the packages:
 #   go test -run '^$$' -bench . ./trainer/ops/... ./cmd/refbench
-bench:
+# bench-avx2 is bench with both sides held to AVX2 (refbench -isa avx2:
+# branchspec's avx2 kernel; PyTorch's oneDNN, ATen and OpenBLAS capped by
+# their environment switches, checked before the runs): on a CPU with
+# AVX-512 a proxy for an AVX2-only host, and it says so.
+bench: ISA = native
+bench-avx2: ISA = avx2
+bench bench-avx2:
 	@/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || { \
 		echo "installing python3-torch (Debian) for the PyTorch side"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy; }
 	$(GO) build $(TAGS) -o bin/refbench ./cmd/refbench
-	bin/refbench -python /usr/bin/python3 -runs 5
+	bin/refbench -python /usr/bin/python3 -runs 5 -isa $(ISA)
 
 # fuzz runs each Go fuzz target for FUZZTIME (seeds in each package's
 # testdata/fuzz; new failing inputs are written there). fuzz-short is the

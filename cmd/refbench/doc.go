@@ -45,6 +45,16 @@
 // speed in some runs and not in others (see pytorchEnv).
 // -pytorch-malloc system leaves glibc's defaults.
 //
+// -isa avx2 holds both sides to AVX2 (see isaCap): branchspec runs its avx2
+// kernel, PyTorch runs with DNNL_MAX_CPU_ISA, ONEDNN_MAX_CPU_ISA,
+// ATEN_CPU_CAPABILITY and OPENBLAS_CORETYPE set, and the peak is measured
+// with AVX2 FMAs. Before the runs a probe (torch_ref.py --probe, with
+// oneDNN's verbose mode on) reads the ISA oneDNN runs and OpenBLAS's core,
+// printed as "pytorch libraries: ..."; with -isa avx2 refbench exits 2
+// unless oneDNN runs AVX2 and OpenBLAS Haswell. On a CPU with AVX-512 this
+// is a proxy for an AVX2-only host, and the output says so next to the
+// ratios: the caches, clock and memory stay this CPU's.
+//
 // Only on a quiet machine. Before the first run and before and after each
 // run it reads /proc/loadavg, /proc/stat and its own CPU time, and
 // (package internal/host) counts the machine busy when the 1-minute load
@@ -62,11 +72,11 @@
 //
 // Usage:
 //
-//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-pytorch-malloc keep|system] [-allow-busy]
+//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-pytorch-malloc keep|system] [-isa native|avx2] [-allow-busy]
 //
-// It exits 1 when a run fails or the loss curves disagree, 2 on bad flags
-// or a BRANCHSPEC_KERNEL this CPU does not run, 3 when the machine was
-// busy.
+// It exits 1 when a run fails or the loss curves disagree, 2 on bad flags,
+// a BRANCHSPEC_KERNEL this CPU does not run (or other than avx2 with -isa
+// avx2) or a PyTorch not held to -isa avx2, 3 when the machine was busy.
 //
 // Boundaries: refbench drives the trainer's graph and solvers directly
 // (Model.Build, Net.Update) and must never import gorgonia or bbolt.

@@ -47,6 +47,7 @@ type options struct {
 	runs, warmup, steps, threads, check int
 	python                              string
 	pytorchMalloc                       string // "keep" or "system"; see pytorchEnv
+	isa                                 string // "native" or "avx2"; see parseISA
 	nets                                string // comma-separated refNet names
 	allowBusy                           bool
 	child                               string // internal: "go" runs the Go side in this process
@@ -54,18 +55,19 @@ type options struct {
 }
 
 // env is what refbench measures the machine with: its sampler (a
-// host.Sampler) and the FMA peak measurement; tests give fakes.
+// host.Sampler) and the FMA peak measurement of a kernel's instructions;
+// tests give fakes.
 type env struct {
 	sampler interface {
 		Take() (host.Snapshot, error)
 		CPUInfo() (host.CPUInfo, error)
 	}
-	peak func() (gemm.Peak, error)
+	peak func(gemm.Kernel) (gemm.Peak, error)
 }
 
 func main() {
-	e := env{sampler: host.System(), peak: func() (gemm.Peak, error) {
-		return gemm.MeasurePeak(gemm.Fastest(), peakReps, peakMinCPU)
+	e := env{sampler: host.System(), peak: func(k gemm.Kernel) (gemm.Peak, error) {
+		return gemm.MeasurePeak(k, peakReps, peakMinCPU)
 	}}
 	os.Exit(run(os.Args[1:], e, os.Stdout, os.Stderr))
 }
@@ -94,6 +96,7 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.check, "check", 20, "leading steps whose losses must agree (at most warmup+steps)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch and numpy")
 	fs.StringVar(&o.pytorchMalloc, "pytorch-malloc", "keep", `PyTorch's glibc malloc: "keep" keeps freed memory for reuse (MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set), "system" leaves glibc's defaults`)
+	fs.StringVar(&o.isa, "isa", "native", `instructions both sides may use: "native" (each side's fastest on this CPU) or "avx2" (branchspec's avx2 kernel, PyTorch's oneDNN, ATen and OpenBLAS held to AVX2: on a CPU with AVX-512, a proxy for an AVX2-only host)`)
 	fs.StringVar(&o.nets, "nets", "reference,cifar10-alexnet", "nets to time, in order; the last one's ratio is the last line")
 	fs.BoolVar(&o.allowBusy, "allow-busy", false, "print the ratios even when the machine was busy, labelled as not valid for reporting (the exit status stays 3)")
 	fs.StringVar(&o.child, "child", "", "internal: run one side in this process")
@@ -112,6 +115,11 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "refbench:", err)
 		return exitUsage
 	}
+	isa, err := parseISA(o.isa, os.Getenv(gemm.EnvKernel))
+	if err != nil {
+		fmt.Fprintln(stderr, "refbench:", err)
+		return exitUsage
+	}
 	var nets []refNet
 	for _, name := range strings.Split(o.nets, ",") {
 		n, err := netNamed(strings.TrimSpace(name))
@@ -121,7 +129,7 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 		}
 		nets = append(nets, n)
 	}
-	kernel, err := trainer.GEMMIdentity("")
+	kernel, err := trainer.GEMMIdentity(string(isa.kernel))
 	if err != nil {
 		fmt.Fprintln(stderr, "refbench:", err)
 		return exitUsage
@@ -130,13 +138,23 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	if err := mon.seed(); err != nil {
 		return refuse(stderr, err)
 	}
-	peak := describe(stdout, e, kernel, o, mon.lim)
+	peak := describe(stdout, e, kernel, isa, o, mon.lim)
+	libs, perr := probeTorch(o, isa)
+	if err := isa.confirm(libs, perr); err != nil {
+		fmt.Fprintln(stderr, "refbench:", err)
+		return exitUsage
+	}
+	if perr != nil {
+		fmt.Fprintf(stdout, "pytorch libraries: not probed (%v)\n", perr)
+	} else {
+		fmt.Fprintf(stdout, "pytorch libraries: %s\n", libs)
+	}
 	if err := mon.check("before the first run"); err != nil {
 		return refuse(stderr, err)
 	}
 	var failed error
 	for i, n := range nets {
-		err := bench(o, n, i == len(nets)-1, peak, mon, stdout)
+		err := bench(o, isa, n, i == len(nets)-1, peak, mon, stdout)
 		var busy *busyError
 		if errors.As(err, &busy) {
 			return refuse(stderr, err)
@@ -177,15 +195,16 @@ func refuse(w io.Writer, err error) int {
 // kernel and threads of each side and the quiet-machine limits, and
 // returns the measured peak per core in GFLOP/s (0 where it could not be
 // measured).
-func describe(w io.Writer, e env, kernel string, o options, l host.Limits) float64 {
+func describe(w io.Writer, e env, kernel string, isa isaCap, o options, l host.Limits) float64 {
 	info, err := e.sampler.CPUInfo()
 	if err != nil {
 		fmt.Fprintf(w, "cpu: unknown (%v)\n", err)
 	} else {
 		fmt.Fprintf(w, "cpu: %s, %d CPUs\nfeatures: %s\n", info, runtime.NumCPU(), info.Features(features()...))
 	}
+	fmt.Fprintf(w, "isa: %s\n", isa.describe(info))
 	peak := 0.0
-	if p, err := e.peak(); err != nil {
+	if p, err := e.peak(isa.peakKernel()); err != nil {
 		fmt.Fprintf(w, "machine peak: not measured (%v); shares of the peak are left out\n", err)
 	} else {
 		fmt.Fprintf(w, "machine peak: %s\n", p)
@@ -273,7 +292,7 @@ type side struct {
 // run; at the first busy one bench returns its *busyError (unless
 // -allow-busy, when the ratio lines say they are not valid). peak is the
 // FMA peak of one core in GFLOP/s, or 0.
-func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Writer) error {
+func bench(o options, isa isaCap, net refNet, last bool, peak float64, mon *monitor, w io.Writer) error {
 	cfg, err := net.config()
 	if err != nil {
 		return err
@@ -303,11 +322,13 @@ func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Wr
 	torch := &side{name: "pytorch", threads: o.threads, cmd: func() *exec.Cmd {
 		cmd := exec.Command(o.python, script, dir, strconv.Itoa(o.warmup), strconv.Itoa(o.steps), strconv.Itoa(o.threads))
 		env, _ := pytorchEnv(o.pytorchMalloc) // checked in run
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(append(os.Environ(), env...), isa.torchEnv...)
 		return cmd
 	}}
 	ours := &side{name: "branchspec", threads: runtime.GOMAXPROCS(0), cmd: func() *exec.Cmd {
-		return exec.Command(self, append([]string{"-child", "go", "-dir", dir}, steps...)...)
+		cmd := exec.Command(self, append([]string{"-child", "go", "-dir", dir}, steps...)...)
+		cmd.Env = append(os.Environ(), isa.goEnv()...)
+		return cmd
 	}}
 	fmt.Fprintf(w, "\n%s: %d runs per side, alternating, each %d warmup + %d timed steps\n",
 		net.title, o.runs, o.warmup, o.steps)
@@ -352,6 +373,9 @@ func bench(o options, net refNet, last bool, peak float64, mon *monitor, w io.Wr
 			s.name, ips, ips*flops/1e9, peakShare(ips*flops/1e9, peak, s.threads), mib(s.peakRSS()))
 	}
 	ratio := median(ours.imagesPerS()) / median(torch.imagesPerS())
+	if isa.name != "native" {
+		fmt.Fprintf(w, "both sides held to %s (-isa %s): %s\n", isa.title, isa.name, isa.caveat)
+	}
 	label := ""
 	if len(mon.busy) > 0 {
 		label = "busy machine, not valid for reporting"

@@ -155,7 +155,7 @@ func fakeEnv(loadavg []byte) env {
 	at := time.Duration(0)
 	return env{
 		sampler: host.Sampler{Proc: proc, Now: func() time.Duration { at += time.Second; return at }, Own: func() (time.Duration, error) { return 0, nil }},
-		peak: func() (gemm.Peak, error) {
+		peak: func(gemm.Kernel) (gemm.Peak, error) {
 			return gemm.Peak{Kernel: gemm.AVX2, GFLOPS: 113, MinGFLOPS: 110, MaxGFLOPS: 115, Reps: 5}, nil
 		},
 	}
@@ -235,7 +235,8 @@ func (f *fakeMachine) CPUInfo() (host.CPUInfo, error) {
 
 // TestBenchOutput runs refbench end to end on the reference net (one
 // short run a side, real children) with a fake machine: quiet, the last
-// line is exactly the ratio line and the exit status 0; busy during the
+// line is exactly the ratio line and the exit status 0, also with both
+// sides held to AVX2 (PyTorch's oneDNN says it runs AVX2); busy during the
 // runs with -allow-busy, the ratio is labelled and the exit status 3.
 func TestBenchOutput(t *testing.T) {
 	if testing.Short() {
@@ -244,7 +245,7 @@ func TestBenchOutput(t *testing.T) {
 	if !hasTorch() {
 		t.Skipf("%s cannot import torch and numpy", python)
 	}
-	peak := func() (gemm.Peak, error) { return gemm.Peak{Kernel: gemm.AVX2, GFLOPS: 100, Reps: 1}, nil }
+	peak := func(gemm.Kernel) (gemm.Peak, error) { return gemm.Peak{Kernel: gemm.AVX2, GFLOPS: 100, Reps: 1}, nil }
 	args := []string{"-nets", "reference", "-runs", "1", "-warmup", "1", "-steps", "2", "-check", "3", "-python", python}
 	tests := []struct {
 		name     string
@@ -253,8 +254,13 @@ func TestBenchOutput(t *testing.T) {
 		code     int
 		lastLine string // a regular expression
 		stderr   string // a substring
+		stdout   string // a substring
 	}{
-		{name: "quiet", code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`},
+		{name: "quiet", code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`, stdout: "isa: native"},
+		{
+			name: "held to AVX2", extra: []string{"-isa", "avx2"}, code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`,
+			stdout: `oneDNN isa "Intel AVX2"`,
+		},
 		{
 			name: "busy, allowed", others: 100, extra: []string{"-allow-busy"}, code: exitBusy,
 			lastLine: `^ratio branchspec/pytorch images/s \(busy machine, not valid for reporting\): [0-9]+\.[0-9]{2}$`,
@@ -267,11 +273,14 @@ func TestBenchOutput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if slices.Contains(tt.extra, "avx2") && !gemm.AVX2.Runs() {
+				t.Skip("this CPU does not run the avx2 kernel")
+			}
 			var out, errOut bytes.Buffer
 			code := run(append(args, tt.extra...), env{sampler: &fakeMachine{othersTicks: tt.others}, peak: peak}, &out, &errOut)
 			lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 			last := lines[len(lines)-1]
-			if code != tt.code || !regexp.MustCompile(tt.lastLine).MatchString(last) || !strings.Contains(errOut.String(), tt.stderr) {
+			if code != tt.code || !regexp.MustCompile(tt.lastLine).MatchString(last) || !strings.Contains(errOut.String(), tt.stderr) || !strings.Contains(out.String(), tt.stdout) {
 				t.Errorf("exit %d (want %d), last line %q (want %s); stdout:\n%s\nstderr:\n%s", code, tt.code, last, tt.lastLine, out.String(), errOut.String())
 			}
 			if !strings.Contains(out.String(), "% of peak (") && tt.code != exitBusy {

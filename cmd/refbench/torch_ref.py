@@ -18,7 +18,8 @@ Both: softmax cross-entropy. Weights and batches are read from .npy files
 that refbench writes, so both sides start from the same state and see the
 same data.
 
-Usage: torch_ref.py DIR WARMUP STEPS THREADS
+Usage: torch_ref.py DIR WARMUP STEPS THREADS, or torch_ref.py --probe (see
+probe).
 Runs WARMUP+STEPS steps cycling over the batches in DIR, timing the last
 STEPS in wall and process CPU time, and prints one JSON line:
 {"images_per_s", "wall_s", "cpu_s", "losses", "torch"}.
@@ -66,7 +67,33 @@ def alexnet(p, x):
 NETS = {"reference": reference, "cifar10-alexnet": alexnet}
 
 
+def probe():
+    """Runs a small convolution (oneDNN) and linear layer (BLAS) forward and
+    backward and prints one JSON line: the torch version and OpenBLAS's core
+    where OpenBLAS is loaded. With DNNL_VERBOSE=1 oneDNN prints its ISA
+    before it."""
+    import ctypes
+    x = torch.randn(8, 3, 16, 16)
+    w = torch.randn(8, 3, 3, 3, requires_grad=True)
+    v = torch.randn(10, 8 * 16 * 16, requires_grad=True)
+    F.linear(F.conv2d(x, w, padding=1).flatten(1), v).sum().backward()
+    core = ""
+    for name in ("libopenblas.so.0", "libopenblasp.so.0"):
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        core = lib.openblas_get_corename().decode()
+        break
+    sys.stdout.flush()
+    print(json.dumps({"torch": torch.__version__, "openblas": core}))
+
+
 def main():
+    if sys.argv[1:] == ["--probe"]:
+        probe()
+        return
     d, warmup, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(threads)
     meta = json.load(open(os.path.join(d, "meta.json")))
