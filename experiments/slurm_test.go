@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,7 +223,12 @@ exit `+strconv.Itoa(tt.fakeExit)+"\n")
 				t.Fatal(err)
 			}
 			if tt.signal != 0 {
+				// Slurm signals minutes after the start; here the signal
+				// follows at once, so wait until the batch shell has set
+				// its traps (it starts branchspec first), as well as
+				// for the fake's.
 				waitFile(t, filepath.Join(dir, "started"))
+				waitCaught(t, c.Process.Pid, tt.signal)
 				c.Process.Signal(tt.signal)
 			}
 			err = c.Wait()
@@ -255,6 +261,30 @@ func writeExe(t *testing.T, path, text string) {
 	if err := os.WriteFile(path, []byte(text), 0o755); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// waitCaught waits until process pid catches sig (its SigCgt mask in
+// /proc/PID/status has the signal's bit), for at most 10 s; where /proc
+// cannot be read it waits a second instead.
+func waitCaught(t *testing.T, pid int, sig syscall.Signal) {
+	t.Helper()
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		text, err := os.ReadFile(status)
+		if err != nil {
+			time.Sleep(time.Second)
+			return
+		}
+		for _, line := range strings.Split(string(text), "\n") {
+			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+				mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+				if err == nil && mask&(1<<(uint(sig)-1)) != 0 {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("process %d did not catch %v in 10 s", pid, sig)
 }
 
 func waitFile(t *testing.T, path string) {
