@@ -140,15 +140,33 @@ type Workers struct {
 	wg       sync.WaitGroup
 }
 
-// chunkJob is one forChunks call: its chunks are taken in order by the
-// caller and the helpers.
+// chunkJob is one forChunks call. Its chunks are cut into nw contiguous
+// ranges, one per worker: each worker takes the chunks of its own range in
+// order, then those left in the others'. So the same worker runs the same
+// images op after op where it can, and their data stays in its core's
+// caches.
 type chunkJob struct {
 	f      func(chunk, lo, hi, worker int)
-	n, nc  int          // images, chunks
-	nw     int          // worker indices in use: helpers at or past it stay out
-	next   atomic.Int64 // the next chunk to take
-	active atomic.Int32 // helpers inside the job
+	n, nc  int            // images, chunks
+	nw     int            // worker indices in use: helpers at or past it stay out
+	next   []atomic.Int64 // next[r]: the next chunk of range r to take
+	active atomic.Int32   // helpers inside the job
 }
+
+// newChunkJob is the job of f over n images for at most workers workers.
+func newChunkJob(f func(chunk, lo, hi, worker int), n, workers int) *chunkJob {
+	j := &chunkJob{f: f, n: n, nc: numChunks(n)}
+	j.nw = max(1, min(workers, j.nc))
+	j.next = make([]atomic.Int64, j.nw)
+	for r := range j.next {
+		j.next[r].Store(int64(r * j.nc / j.nw))
+	}
+	return j
+}
+
+// rangeEnd is the end of worker range r's chunks: ranges split nc as
+// evenly as whole chunks allow.
+func (j *chunkJob) rangeEnd(r int) int { return (r + 1) * j.nc / j.nw }
 
 // NewWorkers starts n-1 helper goroutines (the caller of an op is the
 // n-th) that, after each op, watch for the next one for spin before they
@@ -179,8 +197,7 @@ func (w *Workers) Close() {
 // and returns once every chunk is done. It must not be called from inside
 // a chunk (worker indices would repeat).
 func (w *Workers) run(n int, f func(chunk, lo, hi, worker int)) {
-	j := &chunkJob{f: f, n: n, nc: numChunks(n)}
-	j.nw = max(1, min(w.n, j.nc))
+	j := newChunkJob(f, n, w.n)
 	if j.nw > 1 {
 		w.job.Store(j)
 		w.gen.Add(1)
@@ -199,14 +216,19 @@ func (w *Workers) run(n int, f func(chunk, lo, hi, worker int)) {
 	}
 }
 
-// work runs chunks of j, as worker id, until none is left.
+// work runs chunks of j, as worker id, until none is left: those of its
+// own range first, then of the ranges after it, wrapping around.
 func (j *chunkJob) work(id int) {
-	for {
-		c := int(j.next.Add(1) - 1)
-		if c >= j.nc {
-			return
+	for k := 0; k < j.nw; k++ {
+		r := (id + k) % j.nw
+		end := j.rangeEnd(r)
+		for {
+			c := int(j.next[r].Add(1) - 1)
+			if c >= end {
+				break
+			}
+			j.f(c, c*chunkImages, min(j.n, (c+1)*chunkImages), id)
 		}
-		j.f(c, c*chunkImages, min(j.n, (c+1)*chunkImages), id)
 	}
 }
 

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,5 +58,30 @@ func TestWorkersRunEveryChunkOnce(t *testing.T) {
 	}
 	if got := runtime.NumGoroutine(); got > before {
 		t.Errorf("%d goroutines after Close, %d before the Workers", got, before)
+	}
+}
+
+// TestChunkJobTakesOwnRangeFirst runs a job's chunks on one worker alone:
+// it takes its own range in order, then the ranges after it, wrapping
+// around, and every chunk once; the ranges split the chunks as evenly as
+// whole chunks allow (10 chunks over 3 workers: 3, 3, 4).
+func TestChunkJobTakesOwnRangeFirst(t *testing.T) {
+	const images = 38 // 10 chunks, the last of 2 images
+	for id, want := range [][]int{
+		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+		{3, 4, 5, 6, 7, 8, 9, 0, 1, 2},
+		{6, 7, 8, 9, 0, 1, 2, 3, 4, 5},
+	} {
+		var got []int
+		j := newChunkJob(func(chunk, lo, hi, worker int) {
+			if worker != id || lo != chunk*chunkImages || hi != min(images, lo+chunkImages) {
+				t.Errorf("chunk %d: images [%d, %d) on worker %d, want worker %d", chunk, lo, hi, worker, id)
+			}
+			got = append(got, chunk)
+		}, images, 3)
+		j.work(id)
+		if !slices.Equal(got, want) {
+			t.Errorf("worker %d alone took chunks %v, want %v", id, got, want)
+		}
 	}
 }
