@@ -30,10 +30,9 @@ import (
 // the width of the FMA units stay this CPU's.
 type isaCap struct {
 	name     string      // the -isa value
-	title    string      // what the sides are held to, in words
 	kernel   gemm.Kernel // branchspec's kernel ("" is its default)
 	torchEnv []string    // added to PyTorch's environment
-	caveat   string      // printed next to the ratios when not native
+	proxy    bool        // held below what this CPU runs: a proxy for another kind of host (see onCPU)
 }
 
 // parseISA returns the cap named by an -isa value; envKernel is
@@ -41,7 +40,7 @@ type isaCap struct {
 func parseISA(name, envKernel string) (isaCap, error) {
 	switch name {
 	case "native":
-		return isaCap{name: name, title: "each side's fastest on this CPU"}, nil
+		return isaCap{name: name}, nil
 	case "avx2":
 		if envKernel != "" && envKernel != string(gemm.AVX2) {
 			return isaCap{}, fmt.Errorf("-isa avx2 runs branchspec's avx2 kernel, but %s=%s: unset it or set it to avx2", gemm.EnvKernel, envKernel)
@@ -51,13 +50,11 @@ func parseISA(name, envKernel string) (isaCap, error) {
 		}
 		return isaCap{
 			name:   name,
-			title:  "AVX2",
 			kernel: gemm.AVX2,
 			torchEnv: []string{
 				"DNNL_MAX_CPU_ISA=AVX2", "ONEDNN_MAX_CPU_ISA=AVX2",
 				"ATEN_CPU_CAPABILITY=avx2", "OPENBLAS_CORETYPE=Haswell",
 			},
-			caveat: "a proxy for an AVX2-only host where this CPU has AVX-512 (its caches, clock and memory, and FMA units as wide as its AVX-512 ones); measure on such a host to report one",
 		}, nil
 	}
 	return isaCap{}, fmt.Errorf("-isa %q: want native or avx2", name)
@@ -79,16 +76,37 @@ func (c isaCap) goEnv() []string {
 	return []string{gemm.EnvKernel + "=" + string(c.kernel)}
 }
 
+// onCPU is c on a CPU with info's features: a cap to AVX2 where the CPU
+// has AVX-512 is a proxy for an AVX2-only host.
+func (c isaCap) onCPU(info host.CPUInfo) isaCap {
+	c.proxy = c.kernel == gemm.AVX2 && slices.Contains(info.Flags, "avx512f")
+	return c
+}
+
+// proxyNote says what a proxy is not.
+const proxyNote = "this CPU has AVX-512, so this is a PROXY for an AVX2-only host, not one (its caches, clock, memory and FMA units stay this CPU's); measure on such a host to report one"
+
 // describe is the "isa:" line of the machine's description.
-func (c isaCap) describe(info host.CPUInfo) string {
+func (c isaCap) describe() string {
 	if c.kernel == "" {
 		return "native (each side's fastest on this CPU)"
 	}
 	s := fmt.Sprintf("%s: branchspec's %s kernel; PyTorch with %s", c.name, c.kernel, strings.Join(c.torchEnv, " "))
-	if slices.Contains(info.Flags, "avx512f") {
-		s += "; this CPU has AVX-512, so this is a PROXY for an AVX2-only host, not one"
+	if c.proxy {
+		s += "; " + proxyNote
 	}
 	return s
+}
+
+// note is the line printed next to the ratios, "" for native.
+func (c isaCap) note() string {
+	switch {
+	case c.kernel == "":
+		return ""
+	case c.proxy:
+		return fmt.Sprintf("both sides held to %s (-isa %s): %s", c.kernel, c.name, proxyNote)
+	}
+	return fmt.Sprintf("both sides held to %s (-isa %s)", c.kernel, c.name)
 }
 
 // torchISA is what PyTorch's libraries report they run: oneDNN's ISA (its

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"branchspec/cmd/refbench/internal/host"
 	"branchspec/trainer/ops/gemm"
 )
 
@@ -103,6 +104,33 @@ func TestISAUsageErrors(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := run(args, fakeEnv(nil), &out, &errOut); code != exitUsage || out.Len() > 0 {
 			t.Errorf("run(%q) = %d with stdout %q, want %d and nothing (stderr %q)", args, code, out.String(), exitUsage, strings.TrimSpace(errOut.String()))
+		}
+	}
+}
+
+// TestISANote: held to AVX2 on a CPU with AVX-512, the description and
+// the line next to the ratios say it is a proxy; on an AVX2-only CPU they
+// do not; native says nothing next to the ratios.
+func TestISANote(t *testing.T) {
+	avx512 := host.CPUInfo{Flags: []string{"avx2", "fma", "avx512f"}}
+	avx2only := host.CPUInfo{Flags: []string{"avx2", "fma"}}
+	held := isaCap{name: "avx2", kernel: gemm.AVX2, torchEnv: []string{"DNNL_MAX_CPU_ISA=AVX2"}}
+	tests := []struct {
+		c              isaCap
+		info           host.CPUInfo
+		describe, note string // substrings; note "" means no line
+		proxy          bool
+	}{
+		{isaCap{name: "native"}, avx512, "native", "", false},
+		{held, avx512, "avx2: branchspec's avx2 kernel; PyTorch with DNNL_MAX_CPU_ISA=AVX2; this CPU has AVX-512, so this is a PROXY", "both sides held to avx2 (-isa avx2): this CPU has AVX-512, so this is a PROXY", true},
+		{held, avx2only, "avx2: branchspec's avx2 kernel; PyTorch with DNNL_MAX_CPU_ISA=AVX2", "both sides held to avx2 (-isa avx2)", false},
+	}
+	for _, tt := range tests {
+		c := tt.c.onCPU(tt.info)
+		d, n := c.describe(), c.note()
+		if c.proxy != tt.proxy || !strings.Contains(d, tt.describe) || strings.Contains(d, "PROXY") != tt.proxy ||
+			(tt.note == "") != (n == "") || !strings.Contains(n, tt.note) || strings.Contains(n, "PROXY") != tt.proxy {
+			t.Errorf("%s on %v: proxy %t, describe %q, note %q; want proxy %t, %q, %q", tt.c.name, tt.info.Flags, c.proxy, d, n, tt.proxy, tt.describe, tt.note)
 		}
 	}
 }

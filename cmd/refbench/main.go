@@ -138,7 +138,9 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	if err := mon.seed(); err != nil {
 		return refuse(stderr, err)
 	}
-	peak := describe(stdout, e, kernel, isa, o, mon.lim)
+	info, infoErr := e.sampler.CPUInfo()
+	isa = isa.onCPU(info)
+	peak := describe(stdout, e, info, infoErr, kernel, isa, o, mon.lim)
 	libs, perr := probeTorch(o, isa)
 	if err := isa.confirm(libs, perr); err != nil {
 		fmt.Fprintln(stderr, "refbench:", err)
@@ -191,18 +193,19 @@ func refuse(w io.Writer, err error) int {
 	return exitBusy
 }
 
-// describe prints the machine (CPU model, features, the FMA peak), the
-// kernel and threads of each side and the quiet-machine limits, and
+// describe prints the machine (CPU model and features, from info or the
+// error reading them; the FMA peak of isa's kernel), the instructions the
+// sides are held to, the kernel and threads of each side and the
+// quiet-machine limits, and
 // returns the measured peak per core in GFLOP/s (0 where it could not be
 // measured).
-func describe(w io.Writer, e env, kernel string, isa isaCap, o options, l host.Limits) float64 {
-	info, err := e.sampler.CPUInfo()
-	if err != nil {
-		fmt.Fprintf(w, "cpu: unknown (%v)\n", err)
+func describe(w io.Writer, e env, info host.CPUInfo, infoErr error, kernel string, isa isaCap, o options, l host.Limits) float64 {
+	if infoErr != nil {
+		fmt.Fprintf(w, "cpu: unknown (%v)\n", infoErr)
 	} else {
 		fmt.Fprintf(w, "cpu: %s, %d CPUs\nfeatures: %s\n", info, runtime.NumCPU(), info.Features(features()...))
 	}
-	fmt.Fprintf(w, "isa: %s\n", isa.describe(info))
+	fmt.Fprintf(w, "isa: %s\n", isa.describe())
 	peak := 0.0
 	if p, err := e.peak(isa.peakKernel()); err != nil {
 		fmt.Fprintf(w, "machine peak: not measured (%v); shares of the peak are left out\n", err)
@@ -373,8 +376,8 @@ func bench(o options, isa isaCap, net refNet, last bool, peak float64, mon *moni
 			s.name, ips, ips*flops/1e9, peakShare(ips*flops/1e9, peak, s.threads), mib(s.peakRSS()))
 	}
 	ratio := median(ours.imagesPerS()) / median(torch.imagesPerS())
-	if isa.name != "native" {
-		fmt.Fprintf(w, "both sides held to %s (-isa %s): %s\n", isa.title, isa.name, isa.caveat)
+	if note := isa.note(); note != "" {
+		fmt.Fprintln(w, note)
 	}
 	label := ""
 	if len(mon.busy) > 0 {

@@ -86,7 +86,6 @@ def probe():
         lib.openblas_get_corename.restype = ctypes.c_char_p
         core = lib.openblas_get_corename().decode()
         break
-    sys.stdout.flush()
     print(json.dumps({"torch": torch.__version__, "openblas": core}))
 
 

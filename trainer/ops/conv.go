@@ -569,7 +569,7 @@ const maskFirstPositions = 1024
 
 // backwardFilter computes dw [O, C, K, K] of the stride-1 convolution g
 // whose input image n is x(n): per chunk, the sum over its images of the
-// per-tap products (convPlan.filter), then the chunk sums in chunk order.
+// products of convPlan.filterImage, then the chunk sums in chunk order.
 func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []float32, gy, y, dw []float32) {
 	if op.plan == nil || op.plan.g != g {
 		op.plan = newConvPlan(g, op.kernel)
@@ -578,40 +578,25 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 	nc := numChunks(g.n)
 	op.parts = growEach(op.parts, nc, len(dw))
 	workers := op.scratch.get(g, op.kernel, op.numWorkers(g.n))
-	xpkLen := op.kernel.PanelsLen(g.c, plan.planeLen()) + plan.mr // see packInputTaps
-	if plan.tapRows() {
-		xpkLen = plan.tapRowsLen()
-	}
+	xpkLen := plan.filterInputLen()
 	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * g.ohw()
 	op.forChunks(g.n, func(chunk, lo, hi, worker int) {
 		s := &workers[worker]
 		s.xpk = zeroed(s.xpk, xpkLen)
 		s.gpk = zeroed(s.gpk, gpkLen)
 		for n := lo; n < hi; n++ {
-			if plan.tapRows() {
-				s.xp = zeroed(s.xp, plan.padLen())
-				plan.pad(s.xp, x(s, n))
-				s.col = grow(s.col, g.ckk()*plan.tapSpan())
-				plan.packTapRows(s.xpk, s.col, s.xp)
-			} else {
-				plan.packInputTaps(s.xpk, x(s, n))
-			}
-			var yn []float32
+			plan.packFilterInput(s, x(s, n))
+			gyn, yn := gy[n*g.outImage():(n+1)*g.outImage()], []float32(nil)
 			if y != nil {
 				yn = y[n*g.outImage() : (n+1)*g.outImage()]
 			}
-			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
 			if yn != nil && g.ohw() >= maskFirstPositions {
 				s.gm = grow(s.gm, len(gyn))
 				op.kernel.MaskCopy(s.gm, gyn, yn)
 				gyn, yn = s.gm, nil
 			}
 			plan.packGrad(s.gpk, gyn, yn)
-			if plan.tapRows() {
-				plan.filterRows(&s.ws, s.xpk, s.gpk, op.parts[chunk], n != lo)
-			} else {
-				plan.filter(&s.ws, s.xpk, s.gpk, op.parts[chunk], n != lo)
-			}
+			plan.filterImage(&s.ws, s.xpk, s.gpk, op.parts[chunk], n != lo)
 		}
 	})
 	op.dwT = grow(op.dwT, len(dw))

@@ -381,9 +381,38 @@ func (p *convPlan) tapRows() bool { return p.g.c < p.mr }
 // y*WP + x (x < WP) up to the last output position, (OH-1)*WP + OW.
 func (p *convPlan) tapSpan() int { return (p.g.oh-1)*p.wp + p.g.ow }
 
-// tapRowsLen is the length of the packed tap rows of packTapRows.
-func (p *convPlan) tapRowsLen() int {
-	return p.kernel.PanelsLen(p.g.ckk(), p.tapSpan()) + p.mr
+// filterInputLen is the length of one image's input packed for the
+// weight gradient (packFilterInput), MR past the last panel (see
+// gemm.Kernel.Interleave).
+func (p *convPlan) filterInputLen() int {
+	if p.tapRows() {
+		return p.kernel.PanelsLen(p.g.ckk(), p.tapSpan()) + p.mr
+	}
+	return p.kernel.PanelsLen(p.g.c, p.planeLen()) + p.mr
+}
+
+// packFilterInput packs the image x [C, H, W] into s.xpk for
+// filterImage: its tap rows (packTapRows, through s.xp and s.col) where
+// the plan takes them, else its channel rows (packInputTaps).
+func (p *convPlan) packFilterInput(s *convWorker, x []float32) {
+	if !p.tapRows() {
+		p.packInputTaps(s.xpk, x)
+		return
+	}
+	s.xp = zeroed(s.xp, p.padLen())
+	p.pad(s.xp, x)
+	s.col = grow(s.col, p.g.ckk()*p.tapSpan())
+	p.packTapRows(s.xpk, s.col, s.xp)
+}
+
+// filterImage is filterRows or filter, for the input packFilterInput
+// packed.
+func (p *convPlan) filterImage(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
+	if p.tapRows() {
+		p.filterRows(ws, xpk, gpk, part, add)
+	} else {
+		p.filter(ws, xpk, gpk, part, add)
+	}
 }
 
 // packTapRows packs the patch matrix of the padded image xp [C, HP, WP] at

@@ -211,7 +211,7 @@ func TestTapRowsSameBits(t *testing.T) {
 			ws := &gemm.Workspace{Kernel: kern}
 			ohw := g.ohw()
 			xpk := make([]float32, kern.PanelsLen(g.c, plan.planeLen())+mr)
-			rpk := make([]float32, plan.tapRowsLen())
+			rpk := make([]float32, plan.filterInputLen())
 			span := plan.tapSpan()
 			col := make([]float32, g.ckk()*span)
 			for i := range col {
