@@ -26,7 +26,8 @@ type Net struct {
 
 	g       *G.ExprGraph
 	vm      G.VM
-	workers *ops.Workers // run the ops' chunks of images
+	workers *ops.Workers                    // run the ops' chunks of images
+	ranges  func(n int, f func(lo, hi int)) // workers.Ranges, for the solver
 	x, y    *G.Node
 	xT, yT  *tensor.Dense
 
@@ -379,14 +380,16 @@ func (b *builder) head(h *G.Node, train bool) error {
 const workerSpin = 2 * time.Millisecond
 
 // machine starts the workers of the finished graph's ops, threads of them
-// (GOMAXPROCS for 0), and creates its machine.
+// (GOMAXPROCS for 0), and creates its machine, whose tensor additions
+// (where gradients meet) also run on them.
 func (n *Net) machine(threads int) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	n.workers = ops.NewWorkers(threads, workerSpin)
 	ops.UseWorkers(n.g, n.workers)
-	n.vm = G.NewTapeMachine(n.g)
+	n.ranges = n.workers.Ranges
+	n.vm = G.NewTapeMachine(n.g, G.WithEngine(ops.NewEngine(n.workers)))
 }
 
 // Batch is the number of examples the graph runs at once.
@@ -423,11 +426,13 @@ func (n *Net) Run() error {
 }
 
 // Update applies one step of solver to the model's parameters with the
-// gradients of the last Run (training graphs only).
+// gradients of the last Run (training graphs only), its element updates
+// spread over the net's workers (optim.Solver.SetParallel).
 func (n *Net) Update(solver optim.Solver) error {
 	if n.vg == nil {
 		return fmt.Errorf("trainer: update: the graph has no gradients (build it with Train)")
 	}
+	solver.SetParallel(n.ranges)
 	return solver.Step(n.vg)
 }
 

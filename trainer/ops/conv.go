@@ -600,7 +600,7 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 		}
 	})
 	op.dwT = grow(op.dwT, len(dw))
-	reduceChunks(op.dwT, op.parts, nc)
+	op.workers.reduceChunks(op.dwT, op.parts, nc)
 	// dwT is [C*K*K, O]; dw is [O, C*K*K].
 	ckk := g.ckk()
 	for r := 0; r < ckk; r++ {

@@ -19,14 +19,9 @@ type pureOp struct {
 // setWorkers makes the op run its chunks on w (UseWorkers).
 func (p *pureOp) setWorkers(w *Workers) { p.workers = w }
 
-// forChunks is forChunks on the op's workers: w.run, or the package
-// function when it has none.
+// forChunks is forChunks on the op's workers (Workers.forChunks).
 func (p *pureOp) forChunks(n int, f func(chunk, lo, hi, worker int)) {
-	if p.workers == nil {
-		forChunks(n, f)
-		return
-	}
-	p.workers.run(n, f)
+	p.workers.forChunks(n, f)
 }
 
 // numWorkers is the number of goroutines (worker indices) p.forChunks uses

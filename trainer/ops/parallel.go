@@ -82,13 +82,26 @@ func growEach(bufs [][]float32, k, n int) [][]float32 {
 // additions. It goes through dst in blocks of reduceBlock elements, which
 // stay in L1 while every chunk's part is added to them.
 func reduceChunks(dst []float32, parts [][]float32, k int) {
-	for lo := 0; lo < len(dst); lo += reduceBlock {
-		d := dst[lo:min(len(dst), lo+reduceBlock)]
+	reduceRange(dst, parts, k, 0, len(dst))
+}
+
+// reduceRange is reduceChunks for the elements [lo, hi) of dst.
+func reduceRange(dst []float32, parts [][]float32, k, lo, hi int) {
+	for ; lo < hi; lo += reduceBlock {
+		d := dst[lo:min(hi, lo+reduceBlock)]
 		copy(d, parts[0][lo:])
 		for c := 1; c < k; c++ {
 			addTo(d, parts[c][lo:])
 		}
 	}
+}
+
+// reduceChunks is reduceChunks spread over w's workers (w.forRanges), a
+// block at a time.
+func (w *Workers) reduceChunks(dst []float32, parts [][]float32, k int) {
+	w.forRanges(len(dst), reduceBlock/chunkImages, func(lo, hi int) {
+		reduceRange(dst, parts, k, lo, hi)
+	})
 }
 
 // reduceBlock is the block of reduceChunks: 8 KiB of float32.
@@ -191,6 +204,33 @@ func (w *Workers) Close() {
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	w.wg.Wait()
+}
+
+// forChunks is w.run, or the package function forChunks when w is nil.
+func (w *Workers) forChunks(n int, f func(chunk, lo, hi, worker int)) {
+	if w == nil {
+		forChunks(n, f)
+		return
+	}
+	w.run(n, f)
+}
+
+// forRanges calls f(lo, hi) on pieces [lo, hi) covering [0, n), each of
+// chunkImages*unit elements (the last one shorter), as the chunks of
+// w.forChunks, for elementwise work whose result does not depend on the
+// pieces.
+func (w *Workers) forRanges(n, unit int, f func(lo, hi int)) {
+	w.forChunks((n+unit-1)/unit, func(_, lo, hi, _ int) {
+		f(lo*unit, min(n, hi*unit))
+	})
+}
+
+// Ranges calls f(lo, hi) on pieces [lo, hi) covering [0, n), 8192
+// elements each (the last one shorter), on w's workers (nil: goroutines
+// started per call), for elementwise work whose result does not depend on
+// the pieces, such as a solver's update (optim.Solver.SetParallel).
+func (w *Workers) Ranges(n int, f func(lo, hi int)) {
+	w.forRanges(n, 8192/chunkImages, f)
 }
 
 // run is forChunks on w: the caller takes chunks along with the helpers

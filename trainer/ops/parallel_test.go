@@ -85,3 +85,40 @@ func TestChunkJobTakesOwnRangeFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestRangesCoverOnce checks that Workers.Ranges and forRanges call f on
+// pieces that cover [0, n) once each, of the stated size but the last,
+// with and without Workers.
+func TestRangesCoverOnce(t *testing.T) {
+	workers := NewWorkers(2, time.Millisecond)
+	defer workers.Close()
+	for _, w := range []*Workers{nil, workers} {
+		for _, unit := range []int{1, 3, 2048} {
+			for _, n := range []int{0, 1, 4*unit - 1, 4 * unit, 4*unit + 1, 37*unit + 2} {
+				covered := make([]atomic.Int32, n)
+				var bad atomic.Value
+				f := func(lo, hi int) {
+					if lo%(chunkImages*unit) != 0 || hi != min(n, lo+chunkImages*unit) {
+						bad.Store(fmt.Sprintf("piece [%d, %d)", lo, hi))
+					}
+					for i := lo; i < hi; i++ {
+						covered[i].Add(1)
+					}
+				}
+				if unit == 2048 {
+					w.Ranges(n, f)
+				} else {
+					w.forRanges(n, unit, f)
+				}
+				if b := bad.Load(); b != nil {
+					t.Errorf("workers=%t unit %d n %d: %s", w != nil, unit, n, b)
+				}
+				for i := range covered {
+					if c := covered[i].Load(); c != 1 {
+						t.Fatalf("workers=%t unit %d n %d: element %d covered %d times", w != nil, unit, n, i, c)
+					}
+				}
+			}
+		}
+	}
+}

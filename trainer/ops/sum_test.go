@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 // sum4Reference is sum4 before its vector path: the Go loop's partial
@@ -69,11 +70,14 @@ func TestSum4(t *testing.T) {
 	}
 }
 
-// TestReduceChunks checks reduceChunks bit for bit against its definition,
-// the parts added one element at a time in chunk order, for lengths around
-// the vector width and the block (tails of each), one part and many.
+// TestReduceChunks checks reduceChunks, and Workers.reduceChunks, bit for
+// bit against its definition, the parts added one element at a time in
+// chunk order, for lengths around the vector width and the block (tails of
+// each), one part and many.
 func TestReduceChunks(t *testing.T) {
 	rng := newRand(31)
+	workers := NewWorkers(2, time.Millisecond)
+	defer workers.Close()
 	for _, n := range []int{1, 15, 16, 17, 100, reduceBlock - 1, reduceBlock, reduceBlock + 17, 3*reduceBlock + 5} {
 		for _, k := range []int{1, 2, 7} {
 			parts := make([][]float32, k)
@@ -92,6 +96,11 @@ func TestReduceChunks(t *testing.T) {
 			reduceChunks(got, parts, k)
 			if err := bitsEqual(got, want); err != nil {
 				t.Errorf("n=%d k=%d: %v", n, k, err)
+			}
+			got = make([]float32, n)
+			workers.reduceChunks(got, parts, k)
+			if err := bitsEqual(got, want); err != nil {
+				t.Errorf("n=%d k=%d on Workers: %v", n, k, err)
 			}
 		}
 	}

@@ -2,7 +2,8 @@ package optim
 
 import "math"
 
-// adamUpdate applies one Adam step to p, element by element, in float32:
+// adamUpdate applies one Adam step to the elements [lo, hi) of p, element
+// by element, in float32:
 //
 //	m ← β₁·m + (1−β₁)·g
 //	v ← β₂·v + (1−β₂)·g²
@@ -29,7 +30,7 @@ import "math"
 // multiplier η folded into the learning rate, as in PyTorch's AdamW). Without
 // decay this matches torch.optim.Adam, with decay torch.optim.AdamW, up to
 // float32 rounding of the order of operations.
-func (s *solver) adamUpdate(p *param, lr float32) {
+func (s *solver) adamUpdate(p *param, lr float32, lo, hi int) {
 	b1, b2 := s.opts.Beta1, s.opts.Beta2
 	t := float64(p.t)
 	beta1, beta2 := float32(b1), float32(b2)
@@ -40,8 +41,8 @@ func (s *solver) adamUpdate(p *param, lr float32) {
 	if p.decay {
 		keep = float32(1 - s.lr*s.opts.WeightDecay)
 	}
-	w, g := p.w, p.g
-	m, v := p.slots[0][:len(w)], p.slots[1][:len(w)]
+	w, g := p.w[lo:hi], p.g[lo:hi]
+	m, v := p.slots[0][lo:hi], p.slots[1][lo:hi]
 	for i := range w {
 		gi := g[i]
 		mi := float32(beta1*m[i]) + float32(c1*gi)

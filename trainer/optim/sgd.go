@@ -1,6 +1,7 @@
 package optim
 
-// sgdUpdate applies one SGD step to p, element by element, in float32:
+// sgdUpdate applies one SGD step to the elements [lo, hi) of p, element by
+// element, in float32:
 //
 //	g ← g + λ·w                  if p decays (L2 penalty, λ = WeightDecay)
 //	v ← μ·v + g                  if μ = Momentum > 0
@@ -14,14 +15,14 @@ package optim
 // runs compare with PyTorch's; Polyak, "Some methods of speeding up the
 // convergence of iteration methods", 1964, for the heavy-ball method. The
 // gradient tensor itself is not modified.
-func (s *solver) sgdUpdate(p *param, lr float32) {
+func (s *solver) sgdUpdate(p *param, lr float32, lo, hi int) {
 	mu := float32(s.opts.Momentum)
 	lambda := float32(0)
 	if p.decay {
 		lambda = float32(s.opts.WeightDecay)
 	}
 	nesterov := s.opts.Nesterov
-	w, g := p.w, p.g
+	w, g := p.w[lo:hi], p.g[lo:hi]
 	if mu == 0 {
 		for i := range w {
 			gi := g[i] + float32(lambda*w[i])
@@ -29,7 +30,7 @@ func (s *solver) sgdUpdate(p *param, lr float32) {
 		}
 		return
 	}
-	v := p.slots[0][:len(w)]
+	v := p.slots[0][lo:hi]
 	for i := range w {
 		gi := g[i] + float32(lambda*w[i])
 		vi := float32(mu*v[i]) + gi

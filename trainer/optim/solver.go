@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -35,6 +36,13 @@ type Solver interface {
 	// updated, and its slots and its step count do not advance. The
 	// predicate is not part of State: it is the caller's schedule.
 	SetFrozen(frozen func(name string) bool)
+	// SetParallel makes the following Steps update the elements of the
+	// parameters (all of them laid end to end, n in all) in pieces [lo, hi)
+	// that run calls f on, possibly at once on several goroutines, each
+	// element in exactly one piece; nil (the default) updates them all on
+	// the calling goroutine. Every element's update reads only that
+	// element, so the pieces change no bit.
+	SetParallel(run func(n int, f func(lo, hi int)))
 	// State returns a deep copy of the full state.
 	State() State
 	// SetState replaces the state with a deep copy of st. It returns an error
@@ -57,6 +65,8 @@ type param struct {
 	seen uint64
 	// w and g are bound for the duration of one Step.
 	w, g []float32
+	// active is whether this Step updates the parameter (not frozen).
+	active bool
 }
 
 // solver implements Solver for every algorithm; the update rules live in
@@ -69,6 +79,11 @@ type solver struct {
 	params map[string]*param
 	gen    uint64
 	batch  []*param
+	// starts[i] is the first element of batch[i] with the parameters laid
+	// end to end; starts[len(batch)] is their total.
+	starts []int
+	run    func(n int, f func(lo, hi int)) // SetParallel's; nil runs inline
+	update func(lo, hi int)                // s.updateRange, made once
 }
 
 var _ Solver = (*solver)(nil)
@@ -78,12 +93,17 @@ func New(o Options) (Solver, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return &solver{opts: o, lr: o.LR, params: map[string]*param{}}, nil
+	s := &solver{opts: o, lr: o.LR, params: map[string]*param{}}
+	s.update = s.updateRange
+	return s, nil
 }
 
 func (s *solver) SetLR(lr float64)                        { s.lr = lr }
 func (s *solver) LR() float64                             { return s.lr }
 func (s *solver) SetFrozen(frozen func(name string) bool) { s.frozen = frozen }
+func (s *solver) SetParallel(run func(n int, f func(lo, hi int))) {
+	s.run = run
+}
 
 // Step applies one update to every parameter that is not frozen, then zeroes
 // every gradient.
@@ -99,21 +119,50 @@ func (s *solver) Step(vgs []G.ValueGrad) error {
 	if err := s.bind(vgs); err != nil {
 		return err
 	}
-	lr := float32(s.lr)
+	s.starts = s.starts[:0]
+	total := 0
 	for _, p := range s.batch {
-		if s.frozen == nil || !s.frozen(p.name) {
+		p.active = s.frozen == nil || !s.frozen(p.name)
+		if p.active {
 			p.t++
-			if s.opts.Algorithm == Adam {
-				s.adamUpdate(p, lr)
-			} else {
-				s.sgdUpdate(p, lr)
-			}
 		}
-		clear(p.g)
+		s.starts = append(s.starts, total)
+		total += len(p.w)
+	}
+	s.starts = append(s.starts, total)
+	if s.run == nil {
+		s.update(0, total)
+	} else {
+		s.run(total, s.update)
+	}
+	for _, p := range s.batch {
 		p.w, p.g = nil, nil
 	}
 	s.step++
 	return nil
+}
+
+// updateRange updates the elements [lo, hi) of the bound parameters laid
+// end to end (s.starts), the active ones by the algorithm's rule, and
+// zeroes their gradients.
+func (s *solver) updateRange(lo, hi int) {
+	lr := float32(s.lr)
+	i, _ := slices.BinarySearch(s.starts, lo)
+	if i == len(s.starts) || s.starts[i] > lo {
+		i--
+	}
+	for ; i < len(s.batch) && s.starts[i] < hi; i++ {
+		p, start := s.batch[i], s.starts[i]
+		a, b := max(lo, start)-start, min(hi, s.starts[i+1])-start
+		if p.active {
+			if s.opts.Algorithm == Adam {
+				s.adamUpdate(p, lr, a, b)
+			} else {
+				s.sgdUpdate(p, lr, a, b)
+			}
+		}
+		clear(p.g[a:b])
+	}
 }
 
 // register creates the records of the parameters of the first Step.

@@ -2,8 +2,11 @@ package optim
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -256,6 +259,58 @@ func TestStepRejectsBadLR(t *testing.T) {
 		}
 		if p.weights()[0] != 1 || p.grads()[0] != 1 {
 			t.Errorf("Step with learning rate %v changed the parameter", lr)
+		}
+	}
+}
+
+// TestParallelStepSameBits: Steps whose element updates run in pieces
+// (SetParallel) that cut across parameters, run out of order and on
+// goroutines at once, give the weights, state and zeroed gradients of
+// Steps on one goroutine, for every algorithm, with a parameter frozen for
+// some steps; and every element is updated exactly once.
+func TestParallelStepSameBits(t *testing.T) {
+	for _, piece := range []int{1, 4, 11, 40, 1000} {
+		for _, tc := range optionCases {
+			t.Run(fmt.Sprintf("%s/piece%d", tc.name, piece), func(t *testing.T) {
+				serial := mustNew(t, tc.opts)
+				ps := stateParams()
+				stepRun(t, serial, ps, 0, 12)
+
+				parallel := mustNew(t, tc.opts)
+				pp := cloneParams(stateParams())
+				var covered []int
+				parallel.SetParallel(func(n int, f func(lo, hi int)) {
+					covered = make([]int, n)
+					var wg sync.WaitGroup
+					for lo := (n - 1) / piece * piece; lo >= 0; lo -= piece {
+						hi := min(n, lo+piece)
+						for i := lo; i < hi; i++ {
+							covered[i]++
+						}
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							f(lo, hi)
+						}()
+					}
+					wg.Wait()
+				})
+				stepRun(t, parallel, pp, 0, 12)
+				if want := 27 + 3 + 10; len(covered) != want || slices.ContainsFunc(covered, func(c int) bool { return c != 1 }) {
+					t.Fatalf("pieces covered %v, want each of %d elements once", covered, want)
+				}
+				for i := range ps {
+					if !sameBits(pp[i].weights(), ps[i].weights()) {
+						t.Errorf("%s: weights %v, want %v", ps[i].name, pp[i].weights(), ps[i].weights())
+					}
+					if slices.ContainsFunc(pp[i].grads(), func(g float32) bool { return g != 0 }) {
+						t.Errorf("%s: gradient %v not zeroed", ps[i].name, pp[i].grads())
+					}
+				}
+				if !sameState(parallel.State(), serial.State()) {
+					t.Error("state differs")
+				}
+			})
 		}
 	}
 }
