@@ -71,14 +71,16 @@ func (op *concatOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	s0 := in[0].Shape()
 	t, y := op.out.get(n, c, s0[2], s0[3])
-	off := 0
-	for _, x := range data {
-		per := len(x) / n // channels*hw of this input per image
-		for i := 0; i < n; i++ {
-			copy(y[i*c*hw+off:], x[i*per:(i+1)*per])
+	op.forChunks(n, func(_, lo, hi, _ int) {
+		off := 0
+		for _, x := range data {
+			per := len(x) / n // channels*hw of this input per image
+			for i := lo; i < hi; i++ {
+				copy(y[i*c*hw+off:], x[i*per:(i+1)*per])
+			}
+			off += per
 		}
-		off += per
-	}
+	})
 	return t, nil
 }
 
@@ -137,9 +139,11 @@ func (op *channelSliceOp) Do(in ...G.Value) (G.Value, error) {
 	t, gx := op.out.get(xs...)
 	n, hw := xs[0], xs[2]*xs[3]
 	per := xs[1] * hw
-	for i := 0; i < n; i++ {
-		copy(gx[i*per:(i+1)*per], gy[i*gs[1]*hw+op.off*hw:])
-	}
+	op.forChunks(n, func(_, lo, hi, _ int) {
+		for i := lo; i < hi; i++ {
+			copy(gx[i*per:(i+1)*per], gy[i*gs[1]*hw+op.off*hw:])
+		}
+	})
 	return t, nil
 }
 
