@@ -43,7 +43,12 @@
 // fresh mappings, page-faulted in anew until the dynamic threshold happens
 // to grow past them, which on a 2-vCPU guest more than halved PyTorch's
 // speed in some runs and not in others (see pytorchEnv).
-// -pytorch-malloc system leaves glibc's defaults.
+// -pytorch-malloc system leaves glibc's defaults. Its OpenMP threads are
+// bound to cores (-pytorch-bind cores, the default: OMP_PROC_BIND=close,
+// OMP_PLACES=cores), as the same guide advises: left to the scheduler, a
+// few of a run's steps took four to six times as long as the others on a
+// 2-vCPU guest, and PyTorch's runs spread by 40%. -pytorch-bind none
+// leaves them unbound.
 //
 // -isa avx2 holds both sides to AVX2 (see isaCap): branchspec runs its avx2
 // kernel, PyTorch runs with DNNL_MAX_CPU_ISA, ONEDNN_MAX_CPU_ISA,
@@ -72,7 +77,7 @@
 //
 // Usage:
 //
-//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-pytorch-malloc keep|system] [-isa native|avx2] [-allow-busy]
+//	refbench [-nets reference,cifar10-alexnet] [-runs 5] [-warmup 3] [-steps 20] [-threads 2] [-python /usr/bin/python3] [-pytorch-malloc keep|system] [-pytorch-bind cores|none] [-isa native|avx2] [-allow-busy]
 //
 // It exits 1 when a run fails or the loss curves disagree, 2 on bad flags,
 // a BRANCHSPEC_KERNEL this CPU does not run (or other than avx2 with -isa

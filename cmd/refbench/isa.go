@@ -135,7 +135,7 @@ func probeTorch(o options, c isaCap) (torchISA, error) {
 		return torchISA{}, err
 	}
 	cmd := exec.Command(o.python, script, "--probe")
-	malloc, _ := pytorchEnv(o.pytorchMalloc) // checked in run
+	malloc, _ := pytorchEnv(o.pytorchMalloc, o.pytorchBind) // checked in run
 	cmd.Env = append(append(append(os.Environ(), malloc...), c.torchEnv...), "DNNL_VERBOSE=1", "ONEDNN_VERBOSE=1")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

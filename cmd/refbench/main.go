@@ -47,6 +47,7 @@ type options struct {
 	runs, warmup, steps, threads, check int
 	python                              string
 	pytorchMalloc                       string // "keep" or "system"; see pytorchEnv
+	pytorchBind                         string // "cores" or "none"; see pytorchEnv
 	isa                                 string // "native" or "avx2"; see parseISA
 	nets                                string // comma-separated refNet names
 	allowBusy                           bool
@@ -96,6 +97,7 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.check, "check", 20, "leading steps whose losses must agree (at most warmup+steps)")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python with torch and numpy")
 	fs.StringVar(&o.pytorchMalloc, "pytorch-malloc", "keep", `PyTorch's glibc malloc: "keep" keeps freed memory for reuse (MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set), "system" leaves glibc's defaults`)
+	fs.StringVar(&o.pytorchBind, "pytorch-bind", "cores", `PyTorch's OpenMP threads: "cores" binds each to a core (OMP_PROC_BIND=close, OMP_PLACES=cores), "none" leaves them to the scheduler`)
 	fs.StringVar(&o.isa, "isa", "native", `instructions both sides may use: "native" (each side's fastest on this CPU) or "avx2" (branchspec's avx2 kernel, PyTorch's oneDNN, ATen and OpenBLAS held to AVX2: on a CPU with AVX-512, a proxy for an AVX2-only host)`)
 	fs.StringVar(&o.nets, "nets", "reference,cifar10-alexnet", "nets to time, in order; the last one's ratio is the last line")
 	fs.BoolVar(&o.allowBusy, "allow-busy", false, "print the ratios even when the machine was busy, labelled as not valid for reporting (the exit status stays 3)")
@@ -111,7 +113,7 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 	if o.child != "" {
 		return runChild(o, stdout, stderr)
 	}
-	if _, err := pytorchEnv(o.pytorchMalloc); err != nil {
+	if _, err := pytorchEnv(o.pytorchMalloc, o.pytorchBind); err != nil {
 		fmt.Fprintln(stderr, "refbench:", err)
 		return exitUsage
 	}
@@ -213,11 +215,14 @@ func describe(w io.Writer, e env, info host.CPUInfo, infoErr error, kernel strin
 		fmt.Fprintf(w, "machine peak: %s\n", p)
 		peak = p.GFLOPS
 	}
-	malloc := "glibc malloc's defaults"
-	if env, _ := pytorchEnv(o.pytorchMalloc); len(env) > 0 {
+	malloc, bind := "glibc malloc's defaults", "threads left to the scheduler"
+	if env, _ := pytorchEnv(o.pytorchMalloc, "none"); len(env) > 0 {
 		malloc = "glibc malloc keeps freed memory: " + strings.Join(env, " ")
 	}
-	fmt.Fprintf(w, "branchspec: kernel %s, GOMAXPROCS %d; pytorch: %d threads (%s), %s\n", kernel, runtime.GOMAXPROCS(0), o.threads, o.python, malloc)
+	if env, _ := pytorchEnv("system", o.pytorchBind); len(env) > 0 {
+		bind = "threads bound to cores: " + strings.Join(env, " ")
+	}
+	fmt.Fprintf(w, "branchspec: kernel %s, GOMAXPROCS %d; pytorch: %d threads (%s), %s, %s\n", kernel, runtime.GOMAXPROCS(0), o.threads, o.python, malloc, bind)
 	fmt.Fprintf(w, "quiet machine: 1-minute load average at most %.2f above our own threads'; during each run other processes at most %.0f%% and steal at most %.0f%% of the CPUs' time; each side's runs within %.0f%% of their median of each other\n",
 		l.Load, 100*l.Others, 100*l.Steal, 100*l.Spread)
 	return peak
@@ -236,14 +241,32 @@ func describe(w io.Writer, e env, info host.CPUInfo, infoErr error, kernel strin
 // a 2-vCPU Zen 5 guest the reference net's PyTorch runs took 120-145
 // thousand faults and 700-930 images/s, or 57-64 thousand and 1590,
 // from run to run; with "keep", 50-53 thousand and 1380-1920.
-func pytorchEnv(malloc string) ([]string, error) {
+//
+// For bind "cores" it adds OMP_PROC_BIND=close and OMP_PLACES=cores, which
+// bind each of PyTorch's OpenMP threads to a core, as its CPU tuning guide
+// advises; "none" adds nothing. Left to the scheduler, PyTorch's two
+// threads on a 2-vCPU Zen 5 guest took 60-140 ms for 0-4 of a run's 20
+// steps of the reference net (the others 22-34 ms), 1592-2302 images/s
+// from run to run; bound, no such steps in the same five runs, 2329-2519
+// (cifar10-alexnet: 3594-3825, bound 3820-3870). branchspec's side is not
+// bound: its runs agree within 6% without.
+func pytorchEnv(malloc, bind string) ([]string, error) {
+	var env []string
 	switch malloc {
 	case "keep":
-		return []string{"MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824"}, nil
+		env = append(env, "MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824")
 	case "system":
-		return nil, nil
+	default:
+		return nil, fmt.Errorf("-pytorch-malloc %q: want keep or system", malloc)
 	}
-	return nil, fmt.Errorf("-pytorch-malloc %q: want keep or system", malloc)
+	switch bind {
+	case "cores":
+		env = append(env, "OMP_PROC_BIND=close", "OMP_PLACES=cores")
+	case "none":
+	default:
+		return nil, fmt.Errorf("-pytorch-bind %q: want cores or none", bind)
+	}
+	return env, nil
 }
 
 // runChild runs the Go side once and prints its result as one JSON line.
@@ -324,7 +347,7 @@ func bench(o options, isa isaCap, net refNet, last bool, peak float64, mon *moni
 	steps := []string{"-warmup", strconv.Itoa(o.warmup), "-steps", strconv.Itoa(o.steps)}
 	torch := &side{name: "pytorch", threads: o.threads, cmd: func() *exec.Cmd {
 		cmd := exec.Command(o.python, script, dir, strconv.Itoa(o.warmup), strconv.Itoa(o.steps), strconv.Itoa(o.threads))
-		env, _ := pytorchEnv(o.pytorchMalloc) // checked in run
+		env, _ := pytorchEnv(o.pytorchMalloc, o.pytorchBind) // checked in run
 		cmd.Env = append(append(os.Environ(), env...), isa.torchEnv...)
 		return cmd
 	}}

@@ -88,7 +88,7 @@ func runGoTrains(t *testing.T, net refNet) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"-runs", "0"}, {"-threads", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}, {"-pytorch-malloc", "jemalloc"}} {
+	for _, args := range [][]string{{"-runs", "0"}, {"-threads", "0"}, {"-nope"}, {"-child", "rust"}, {"-nets", "reference,vgg"}, {"-pytorch-malloc", "jemalloc"}, {"-pytorch-bind", "numa"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, fakeEnv(nil), &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (stderr %q)", args, code, strings.TrimSpace(errOut.String()))
@@ -97,20 +97,27 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestPytorchEnv(t *testing.T) {
+	keep := []string{"MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824"}
+	bind := []string{"OMP_PROC_BIND=close", "OMP_PLACES=cores"}
 	for _, tt := range []struct {
-		malloc string
-		want   []string
+		malloc, bind string
+		want         []string
 	}{
-		{"keep", []string{"MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824"}},
-		{"system", nil},
+		{"keep", "cores", append(slices.Clone(keep), bind...)},
+		{"keep", "none", keep},
+		{"system", "cores", bind},
+		{"system", "none", nil},
 	} {
-		got, err := pytorchEnv(tt.malloc)
+		got, err := pytorchEnv(tt.malloc, tt.bind)
 		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("pytorchEnv(%q) = %q, %v; want %q", tt.malloc, got, err, tt.want)
+			t.Errorf("pytorchEnv(%q, %q) = %q, %v; want %q", tt.malloc, tt.bind, got, err, tt.want)
 		}
 	}
-	if _, err := pytorchEnv("tcmalloc"); err == nil || !strings.Contains(err.Error(), "want keep or system") {
-		t.Errorf("pytorchEnv(tcmalloc): error %v, want one naming the choices", err)
+	if _, err := pytorchEnv("tcmalloc", "cores"); err == nil || !strings.Contains(err.Error(), "want keep or system") {
+		t.Errorf("pytorchEnv(tcmalloc, cores): error %v, want one naming the choices", err)
+	}
+	if _, err := pytorchEnv("keep", "numa"); err == nil || !strings.Contains(err.Error(), "-pytorch-bind \"numa\": want cores or none") {
+		t.Errorf("pytorchEnv(keep, numa): error %v, want one naming the choices", err)
 	}
 }
 
