@@ -71,16 +71,14 @@ func (op *concatOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	s0 := in[0].Shape()
 	t, y := op.out.get(n, c, s0[2], s0[3])
-	op.forChunks(n, func(_, lo, hi, _ int) {
-		off := 0
-		for _, x := range data {
-			per := len(x) / n // channels*hw of this input per image
-			for i := lo; i < hi; i++ {
-				copy(y[i*c*hw+off:], x[i*per:(i+1)*per])
-			}
-			off += per
+	off := 0
+	for _, x := range data {
+		per := len(x) / n // channels*hw of this input per image
+		for i := 0; i < n; i++ {
+			copy(y[i*c*hw+off:], x[i*per:(i+1)*per])
 		}
-	})
+		off += per
+	}
 	return t, nil
 }
 
@@ -139,11 +137,9 @@ func (op *channelSliceOp) Do(in ...G.Value) (G.Value, error) {
 	t, gx := op.out.get(xs...)
 	n, hw := xs[0], xs[2]*xs[3]
 	per := xs[1] * hw
-	op.forChunks(n, func(_, lo, hi, _ int) {
-		for i := lo; i < hi; i++ {
-			copy(gx[i*per:(i+1)*per], gy[i*gs[1]*hw+op.off*hw:])
-		}
-	})
+	for i := 0; i < n; i++ {
+		copy(gx[i*per:(i+1)*per], gy[i*gs[1]*hw+op.off*hw:])
+	}
 	return t, nil
 }
 
