@@ -297,15 +297,13 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		forwardBatches(&op.pureOp, plan, &op.scratch, op.wpk, x, nil, y, b, op.relu)
 		return t, nil
 	}
-	workers := op.scratch.get(pg, op.kernel, op.numWorkers(g.n))
-	op.forChunks(g.n, func(_, lo, hi, worker int) {
+	workers := op.scratch.get(pg, op.kernel, op.numImageWorkers(g.n))
+	op.forImages(g.n, func(n, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
 		s.bp = grow(s.bp, ckk*plan.nr)
-		for n := lo; n < hi; n++ {
-			fill(s.xp, x[n*g.inImage():]) // x(n) and the rest of the batch: see phaseImage
-			plan.forward(s, op.wpk, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
-		}
+		fill(s.xp, x[n*g.inImage():]) // x(n) and the rest of the batch: see phaseImage
+		plan.forward(s, op.wpk, y[n*g.outImage():(n+1)*g.outImage()], b, op.relu)
 	})
 	return t, nil
 }
@@ -476,22 +474,20 @@ func (op *convGradOp) backwardData(g, bg convGeom, w, gy, y, dx []float32, dst f
 		}
 		dst = func(_ *convWorker, n int) []float32 { return dx[n*g.inImage() : (n+1)*g.inImage()] }
 	}
-	workers := op.scratch.get(bg, op.kernel, op.numWorkers(g.n))
-	op.forChunks(g.n, func(_, lo, hi, worker int) {
+	workers := op.scratch.get(bg, op.kernel, op.numImageWorkers(g.n))
+	op.forImages(g.n, func(n, worker int) {
 		s := &workers[worker]
 		s.xp = zeroed(s.xp, plan.padLen())
 		s.bp = grow(s.bp, ckk*plan.nr)
-		for n := lo; n < hi; n++ {
-			gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
-			if y != nil {
-				plan.padMasked(s.xp, gyn, y[n*g.outImage():(n+1)*g.outImage()])
-			} else {
-				plan.pad(s.xp, gyn)
-			}
-			plan.forward(s, op.wpk, dst(s, n), nil, false)
-			if done != nil {
-				done(s, n)
-			}
+		gyn := gy[n*g.outImage() : (n+1)*g.outImage()]
+		if y != nil {
+			plan.padMasked(s.xp, gyn, y[n*g.outImage():(n+1)*g.outImage()])
+		} else {
+			plan.pad(s.xp, gyn)
+		}
+		plan.forward(s, op.wpk, dst(s, n), nil, false)
+		if done != nil {
+			done(s, n)
 		}
 	})
 }

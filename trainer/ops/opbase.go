@@ -24,6 +24,18 @@ func (p *pureOp) forChunks(n int, f func(chunk, lo, hi, worker int)) {
 	p.workers.forChunks(n, f)
 }
 
+// forImages calls f(n, worker) for each of n images, each image a chunk
+// of p.forChunks, for ops whose results do not depend on the chunks (no
+// per-chunk sums): the workers then run out of work one image apart at
+// the end of the op rather than up to chunkImages.
+func (p *pureOp) forImages(n int, f func(n, worker int)) {
+	p.forChunks(n*chunkImages, func(image, _, _, worker int) { f(image, worker) })
+}
+
+// numImageWorkers is the number of goroutines (worker indices)
+// p.forImages uses for n images.
+func (p *pureOp) numImageWorkers(n int) int { return p.numWorkers(n * chunkImages) }
+
 // numWorkers is the number of goroutines (worker indices) p.forChunks uses
 // for n images.
 func (p *pureOp) numWorkers(n int) int {

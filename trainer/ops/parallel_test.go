@@ -122,3 +122,32 @@ func TestRangesCoverOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestForImagesEveryImageOnce checks that pureOp.forImages calls f once
+// for every image, with a worker index below numImageWorkers, with and
+// without Workers.
+func TestForImagesEveryImageOnce(t *testing.T) {
+	workers := NewWorkers(3, time.Millisecond)
+	defer workers.Close()
+	for _, w := range []*Workers{nil, workers} {
+		op := &pureOp{workers: w}
+		for _, n := range []int{1, 2, 3, 5, 64, 65} {
+			runs := make([]atomic.Int32, n)
+			var bad atomic.Value
+			op.forImages(n, func(image, worker int) {
+				runs[image].Add(1)
+				if worker < 0 || worker >= op.numImageWorkers(n) {
+					bad.Store(fmt.Sprintf("image %d: worker %d of %d", image, worker, op.numImageWorkers(n)))
+				}
+			})
+			if b := bad.Load(); b != nil {
+				t.Fatalf("workers=%t, %d images: %s", w != nil, n, b)
+			}
+			for i := range runs {
+				if got := runs[i].Load(); got != 1 {
+					t.Fatalf("workers=%t, %d images: image %d ran %d times", w != nil, n, i, got)
+				}
+			}
+		}
+	}
+}
