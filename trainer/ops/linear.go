@@ -42,8 +42,7 @@ func LinearWith(x, w, b *G.Node, p LinearParams) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op (linear): %w", err)
 	}
-	op := &linearOp{xDims: len(xs), hasBias: b != nil}
-	op.ws.Kernel = kern
+	op := &linearOp{xDims: len(xs), hasBias: b != nil, gemm: splitGEMM{kernel: kern}}
 	return applyOp("linear", op, args...)
 }
 
@@ -53,7 +52,7 @@ type linearOp struct {
 	xDims   int
 	hasBias bool
 	out     outBuf
-	ws      gemm.Workspace // its Kernel is the op's
+	gemm    splitGEMM // its kernel is the op's
 }
 
 func (op *linearOp) Arity() int {
@@ -89,7 +88,9 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("op (%v): input %v does not fit weights %v", op, xs, ws)
 	}
 	t, y := op.out.get(n, out)
-	op.ws.Sgemm(false, true, n, out, d, 1, x, d, w, d, 0, y, out)
+	op.gemm.pieces(&op.pureOp, n, chunkImages, n*out*d, func(ws *gemm.Workspace, lo, hi int) {
+		ws.Sgemm(false, true, hi-lo, out, d, 1, x[lo*d:], d, w, d, 0, y[lo*out:], out)
+	})
 	if op.hasBias {
 		b := data[2]
 		for i := 0; i < n; i++ {
@@ -102,7 +103,7 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	return t, nil
 }
 
-func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s,kernel=%s", op, op.ws.Kernel) }
+func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s,kernel=%s", op, op.gemm.kernel) }
 func (op *linearOp) Hashcode() uint32      { return hashOf(op) }
 func (op *linearOp) String() string {
 	return fmt.Sprintf("bs.linear(%dd,bias=%t)", op.xDims, op.hasBias)
@@ -116,11 +117,11 @@ func (op *linearOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	x, w := inputs[0], inputs[1]
 	grads := make(G.Nodes, len(inputs))
 	var err error
-	kern := gemm.Workspace{Kernel: op.ws.Kernel}
-	if grads[0], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtInput, ws: kern}, x, w, grad); err != nil {
+	kern := splitGEMM{kernel: op.gemm.kernel}
+	if grads[0], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtInput, gemm: kern}, x, w, grad); err != nil {
 		return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 	}
-	if grads[1], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtWeights, ws: kern}, x, w, grad); err != nil {
+	if grads[1], err = G.ApplyOp(&linearGradOp{xDims: op.xDims, wrt: wrtWeights, gemm: kern}, x, w, grad); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
@@ -138,7 +139,7 @@ type linearGradOp struct {
 	xDims int
 	wrt   string
 	out   outBuf
-	ws    gemm.Workspace // its Kernel is the forward op's
+	gemm  splitGEMM // its kernel is the forward op's
 }
 
 func (op *linearGradOp) Arity() int { return 3 }
@@ -166,15 +167,19 @@ func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	if op.wrt == wrtInput {
 		t, dx := op.out.get(xs...)
-		op.ws.Sgemm(false, false, n, d, out, 1, gy, out, w, d, 0, dx, d)
+		op.gemm.pieces(&op.pureOp, n, chunkImages, n*out*d, func(ws *gemm.Workspace, lo, hi int) {
+			ws.Sgemm(false, false, hi-lo, d, out, 1, gy[lo*out:], out, w, d, 0, dx[lo*d:], d)
+		})
 		return t, nil
 	}
 	t, dw := op.out.get(out, d)
-	op.ws.Sgemm(true, false, out, d, n, 1, gy, out, x, d, 0, dw, d)
+	op.gemm.pieces(&op.pureOp, d, linearColumns, n*out*d, func(ws *gemm.Workspace, lo, hi int) {
+		ws.Sgemm(true, false, out, hi-lo, n, 1, gy, out, x[lo:], d, 0, dw[lo:], d)
+	})
 	return t, nil
 }
 
-func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s,kernel=%s", op, op.ws.Kernel) }
+func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s,kernel=%s", op, op.gemm.kernel) }
 func (op *linearGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *linearGradOp) String() string {
 	return fmt.Sprintf("bs.linear_grad_%s(%dd)", op.wrt, op.xDims)
@@ -226,4 +231,50 @@ func (op *colSumOp) Do(in ...G.Value) (G.Value, error) {
 		}
 	}
 	return t, nil
+}
+
+// splitGEMM runs an op's product on its workers, one contiguous piece of
+// the result's rows or columns each, with a workspace per piece. On the
+// pure-Go path every element of a product is one chain of terms summed in
+// k order whatever the rows and columns around it, so long as each piece
+// has whole groups of four rows (the dot-product path sums a group of
+// fewer with other instructions): the pieces, and so the number of
+// workers, leave the bits as one unsplit product's
+// (TestSplitGEMMSameBits). With another implementation behind gemm.Sgemm
+// (OpenBLAS), whose kernels may sum an element differently in a smaller
+// product, products run unsplit, as before.
+type splitGEMM struct {
+	kernel gemm.Kernel
+	ws     []gemm.Workspace
+}
+
+// linearColumns is the alignment of splitGEMM's pieces of columns: a
+// panel of the widest kernel.
+const linearColumns = 32
+
+// minSplitWork is the fewest multiply-adds of a product that splitGEMM
+// splits: below it the job's dispatch costs about what a second worker
+// saves.
+const minSplitWork = 1 << 20
+
+// pieces calls f(ws, lo, hi) on contiguous pieces [lo, hi) covering
+// [0, n), one for each of p's workers (at most n/align), their bounds
+// multiples of align, for a product of work multiply-adds; one piece
+// [0, n) when n is not a multiple of align or work is below minSplitWork.
+func (s *splitGEMM) pieces(p *pureOp, n, align, work int, f func(ws *gemm.Workspace, lo, hi int)) {
+	k := 1
+	if gemm.Impl() == "pure-go" && n%align == 0 && n > 0 && work >= minSplitWork {
+		k = p.numWorkers(n / align * chunkImages)
+	}
+	for len(s.ws) < k {
+		s.ws = append(s.ws, gemm.Workspace{Kernel: s.kernel})
+	}
+	if k == 1 {
+		f(&s.ws[0], 0, n)
+		return
+	}
+	units := n / align
+	p.forChunks(k*chunkImages, func(piece, _, _, _ int) {
+		f(&s.ws[piece], piece*units/k*align, (piece+1)*units/k*align)
+	})
 }

@@ -142,8 +142,7 @@ func (b *opsBuilder) head(name string, x *tensor.Dense, out int, bias bool) {
 	s := x.Shape()
 	d := s.TotalSize() / s[0]
 	w := randDense(rng, 0.01, out, d)
-	fwd := &linearOp{xDims: len(s), hasBias: bias}
-	fwd.ws.Kernel = b.k
+	fwd := &linearOp{xDims: len(s), hasBias: bias, gemm: splitGEMM{kernel: b.k}}
 	in := []G.Value{x, w}
 	if bias {
 		in = append(in, randDense(rng, 0.01, out))
@@ -156,8 +155,7 @@ func (b *opsBuilder) head(name string, x *tensor.Dense, out int, bias bool) {
 	flops := 2 * float64(s[0]*out*d)
 	b.add(speedOp{name: "linear_fwd/" + name, count: 1, flops: flops, op: fwd, in: in})
 	for _, wrt := range []string{wrtInput, wrtWeights} {
-		g := &linearGradOp{xDims: len(s), wrt: wrt}
-		g.ws.Kernel = b.k
+		g := &linearGradOp{xDims: len(s), wrt: wrt, gemm: splitGEMM{kernel: b.k}}
 		b.add(speedOp{name: "linear_bwd_" + map[string]string{wrtInput: "data", wrtWeights: "filter"}[wrt] + "/" + name, count: 1, flops: flops, op: g, in: []G.Value{x, w, gl}})
 	}
 	if bias {
