@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,16 +38,16 @@ func TestSplitGEMMSameBits(t *testing.T) {
 					want := make([]float32, sh.n*sh.out)
 					ws.Sgemm(false, true, sh.n, sh.out, sh.d, 1, x, sh.d, w, sh.d, 0, want, sh.out)
 					got := make([]float32, len(want))
-					pieces := 0
+					var pieces atomic.Int32
 					s.pieces(op, sh.n, chunkImages, work, func(ws *gemm.Workspace, lo, hi int) {
 						ws.Sgemm(false, true, hi-lo, sh.out, sh.d, 1, x[lo*sh.d:], sh.d, w, sh.d, 0, got[lo*sh.out:], sh.out)
-						pieces++
+						pieces.Add(1)
 					})
 					if err := bitsEqual(got, want); err != nil {
 						t.Errorf("y = x wᵀ: %v", err)
 					}
-					if wantPieces := min(nw, sh.n/chunkImages); sh.n%chunkImages == 0 && pieces != wantPieces {
-						t.Errorf("y = x wᵀ in %d pieces, want %d", pieces, wantPieces)
+					if wantPieces := min(nw, sh.n/chunkImages); sh.n%chunkImages == 0 && int(pieces.Load()) != wantPieces {
+						t.Errorf("y = x wᵀ in %d pieces, want %d", pieces.Load(), wantPieces)
 					}
 
 					want = make([]float32, sh.n*sh.d)
@@ -62,16 +63,16 @@ func TestSplitGEMMSameBits(t *testing.T) {
 					want = make([]float32, sh.out*sh.d)
 					ws.Sgemm(true, false, sh.out, sh.d, sh.n, 1, gy, sh.out, x, sh.d, 0, want, sh.d)
 					got = make([]float32, len(want))
-					pieces = 0
+					pieces.Store(0)
 					s.pieces(op, sh.d, linearColumns, work, func(ws *gemm.Workspace, lo, hi int) {
 						ws.Sgemm(true, false, sh.out, hi-lo, sh.n, 1, gy, sh.out, x[lo:], sh.d, 0, got[lo:], sh.d)
-						pieces++
+						pieces.Add(1)
 					})
 					if err := bitsEqual(got, want); err != nil {
 						t.Errorf("dw = gyᵀ x: %v", err)
 					}
-					if wantPieces := min(nw, sh.d/linearColumns); pieces != wantPieces {
-						t.Errorf("dw = gyᵀ x in %d pieces, want %d", pieces, wantPieces)
+					if wantPieces := min(nw, sh.d/linearColumns); int(pieces.Load()) != wantPieces {
+						t.Errorf("dw = gyᵀ x in %d pieces, want %d", pieces.Load(), wantPieces)
 					}
 				})
 			}
