@@ -236,7 +236,8 @@ func (f *fakeMachine) CPUInfo() (host.CPUInfo, error) {
 // TestBenchOutput runs refbench end to end on the reference net (one
 // short run a side, real children) with a fake machine: quiet, the last
 // line is exactly the ratio line and the exit status 0, also with both
-// sides held to AVX2 (PyTorch's oneDNN says it runs AVX2); busy during the
+// sides held to AVX2 (PyTorch's oneDNN says it runs AVX2), and with
+// PyTorch's threads bound to cores (the default) or not; busy during the
 // runs with -allow-busy, the ratio is labelled and the exit status 3.
 func TestBenchOutput(t *testing.T) {
 	if testing.Short() {
@@ -252,14 +253,21 @@ func TestBenchOutput(t *testing.T) {
 		others   uint64
 		extra    []string
 		code     int
-		lastLine string // a regular expression
-		stderr   string // a substring
-		stdout   string // a substring
+		lastLine string   // a regular expression
+		stderr   string   // a substring
+		stdout   []string // substrings
 	}{
-		{name: "quiet", code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`, stdout: "isa: native"},
+		{
+			name: "quiet", code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`,
+			stdout: []string{"isa: native", "threads bound to cores: OMP_PROC_BIND=close OMP_PLACES=cores\n"},
+		},
 		{
 			name: "held to AVX2", extra: []string{"-isa", "avx2"}, code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`,
-			stdout: `oneDNN isa "Intel AVX2"`,
+			stdout: []string{`oneDNN isa "Intel AVX2"`},
+		},
+		{
+			name: "threads unbound", extra: []string{"-pytorch-bind", "none"}, code: 0, lastLine: `^ratio branchspec/pytorch images/s: [0-9]+\.[0-9]{2}$`,
+			stdout: []string{"MALLOC_TRIM_THRESHOLD_=1073741824, threads left to the scheduler\n"},
 		},
 		{
 			name: "busy, allowed", others: 100, extra: []string{"-allow-busy"}, code: exitBusy,
@@ -280,7 +288,8 @@ func TestBenchOutput(t *testing.T) {
 			code := run(append(args, tt.extra...), env{sampler: &fakeMachine{othersTicks: tt.others}, peak: peak}, &out, &errOut)
 			lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 			last := lines[len(lines)-1]
-			if code != tt.code || !regexp.MustCompile(tt.lastLine).MatchString(last) || !strings.Contains(errOut.String(), tt.stderr) || !strings.Contains(out.String(), tt.stdout) {
+			missing := slices.ContainsFunc(tt.stdout, func(s string) bool { return !strings.Contains(out.String(), s) })
+			if code != tt.code || !regexp.MustCompile(tt.lastLine).MatchString(last) || !strings.Contains(errOut.String(), tt.stderr) || missing {
 				t.Errorf("exit %d (want %d), last line %q (want %s); stdout:\n%s\nstderr:\n%s", code, tt.code, last, tt.lastLine, out.String(), errOut.String())
 			}
 			if !strings.Contains(out.String(), "% of peak (") && tt.code != exitBusy {
