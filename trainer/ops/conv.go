@@ -507,7 +507,7 @@ func forwardBatches(op *pureOp, plan *convPlan, scratch *convWorkers, wpk, src, 
 	rest := max(0, g.n-batches*nr) // images after the last batch
 	units := batches + rest
 	// One chunk per unit: a batch or an image.
-	workers := scratch.get(g, plan.kernel, op.numWorkers(units*chunkImages))
+	workers := scratch.get(g, plan.kernel, op.numImageWorkers(units))
 	// maskOf is mask from image n on, or nil.
 	maskOf := func(n int) []float32 {
 		if mask == nil {
@@ -515,7 +515,7 @@ func forwardBatches(op *pureOp, plan *convPlan, scratch *convWorkers, wpk, src, 
 		}
 		return mask[n*in:]
 	}
-	op.forChunks(units*chunkImages, func(u, _, _, worker int) {
+	op.forImages(units, func(u, worker int) {
 		s := &workers[worker]
 		s.bp = grow(s.bp, g.ckk()*nr)
 		if u < batches {

@@ -264,7 +264,7 @@ const minSplitWork = 1 << 20
 func (s *splitGEMM) pieces(p *pureOp, n, align, work int, f func(ws *gemm.Workspace, lo, hi int)) {
 	k := 1
 	if gemm.Impl() == "pure-go" && n%align == 0 && n > 0 && work >= minSplitWork {
-		k = p.numWorkers(n / align * chunkImages)
+		k = p.numImageWorkers(n / align)
 	}
 	for len(s.ws) < k {
 		s.ws = append(s.ws, gemm.Workspace{Kernel: s.kernel})
@@ -274,7 +274,7 @@ func (s *splitGEMM) pieces(p *pureOp, n, align, work int, f func(ws *gemm.Worksp
 		return
 	}
 	units := n / align
-	p.forChunks(k*chunkImages, func(piece, _, _, _ int) {
+	p.forImages(k, func(piece, _ int) {
 		f(&s.ws[piece], piece*units/k*align, (piece+1)*units/k*align)
 	})
 }

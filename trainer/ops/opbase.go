@@ -24,10 +24,11 @@ func (p *pureOp) forChunks(n int, f func(chunk, lo, hi, worker int)) {
 	p.workers.forChunks(n, f)
 }
 
-// forImages calls f(n, worker) for each of n images, each image a chunk
-// of p.forChunks, for ops whose results do not depend on the chunks (no
-// per-chunk sums): the workers then run out of work one image apart at
-// the end of the op rather than up to chunkImages.
+// forImages calls f(n, worker) for each of n images (or other units of
+// work: batches of images, pieces of a product), each a chunk of
+// p.forChunks, for work whose results do not depend on the chunks (no
+// per-chunk sums): the workers then run out of work one unit apart at the
+// end of the op rather than up to chunkImages.
 func (p *pureOp) forImages(n int, f func(n, worker int)) {
 	p.forChunks(n*chunkImages, func(image, _, _, worker int) { f(image, worker) })
 }
