@@ -218,8 +218,22 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	arg := op.fwd.argmax
 	// Windows that tile the input give each input at most one gradient;
 	// overlapping ones add theirs, in output order within each image.
-	stride, _, _ := op.fwd.geom(xs[2], xs[3])
+	h, w := xs[2], xs[3]
+	stride, _, _ := op.fwd.geom(h, w)
 	overlap := stride < op.fwd.size
+	if op.fwd.size == 2 && op.fwd.tiled(h, w) {
+		// Every input is in one window: each row pair is written whole,
+		// without clearing gx first.
+		vec := kernelVec(op.fwd.kernel)
+		ow := w / 2
+		op.forChunks(n, func(_, lo, hi, _ int) {
+			for i := lo * per; i < hi*per; i += ow { // output rows
+				i0 := 4 * i // the row pair's first input: 2 rows of 2*ow
+				pool2Grad(vec, gy[i:i+ow], arg[i:i+ow], int32(i0), w, gx[i0:i0+2*w])
+			}
+		})
+		return t, nil
+	}
 	op.forChunks(n, func(_, lo, hi, _ int) {
 		clear(gx[lo*perX : hi*perX])
 		if overlap {
@@ -244,6 +258,19 @@ func (op *maxPoolGradOp) String() string {
 func (op *maxPoolGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 func (op *maxPoolGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return nil, errSecondDerivative(op)
+}
+
+// pool2Grad writes the row pair gx [2w] (its first input's flat index is
+// base) from its w/2 windows' gradients gy and recorded maxima arg: gy[q]
+// at input arg[q], +0 at the other three inputs of window q.
+func pool2Grad(vec vecLevel, gy []float32, arg []int32, base int32, w int, gx []float32) {
+	if pool2GradFast(vec, gy, arg, base, w, gx) {
+		return
+	}
+	clear(gx[:2*w])
+	for q, g := range gy[:w/2] {
+		gx[arg[q]-base] = g
+	}
 }
 
 // poolK max-pools one plane x [H, W] into y [H/k, W/k], recording in arg

@@ -49,6 +49,55 @@ func testPool2TieRule(t *testing.T, vec vecLevel) {
 	}
 }
 
+// TestPool2Grad checks pool2Grad (the vector path for rows of 16k, the
+// scalar path otherwise, at every vector level this CPU runs) against the
+// rule spelled out directly: every input of the row pair written, gy's
+// bits at the recorded maximum and +0 elsewhere, over a gx full of
+// garbage, for gradients that include signed zeros, NaN and infinities.
+func TestPool2Grad(t *testing.T) {
+	rng := newRand(171)
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, 2, float32(math.NaN())}
+	grads := []float32{float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), 0.5, -3}
+	for _, vec := range vecLevels() {
+		for _, w := range []int{32, 16, 6, 48, 64} {
+			h := 6
+			x := make([]float32, h*w)
+			for i := range x {
+				x[i] = vals[rng.IntN(len(vals))]
+			}
+			y := make([]float32, h*w/4)
+			arg := make([]int32, len(y))
+			const base = 4000
+			pool2(vec, x, y, arg, base, w)
+			gy := make([]float32, len(y))
+			for i := range gy {
+				gy[i] = grads[rng.IntN(len(grads))]
+				if rng.IntN(3) == 0 {
+					gy[i] = rng.Float32() - 0.5
+				}
+			}
+			gx := make([]float32, len(x))
+			for i := range gx {
+				gx[i] = float32(math.NaN())
+			}
+			ow := w / 2
+			for r := 0; r < h/2; r++ {
+				i0 := 2 * r * w
+				pool2Grad(vec, gy[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow], base+int32(i0), w, gx[i0:i0+2*w])
+			}
+			want := make([]float32, len(x))
+			for o, a := range arg {
+				want[a-base] = gy[o]
+			}
+			for i := range want {
+				if math.Float32bits(gx[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("level %d, w=%d input %d: %g (%#x), want %g (%#x)", vec, w, i, gx[i], math.Float32bits(gx[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
+
 // poolCases are strided max pools: AlexNet's overlapping 3/2 (scalar and
 // vector rows), sizes whose
 // last rows no window reads, a stride larger than the window (gaps), and a

@@ -83,6 +83,76 @@ pdone:
 	VZEROUPPER
 	RET
 
+// func pool2GradRowAVX(gy *float32, arg *int32, base int32, w int, gx *float32, n8 int)
+//
+// Routes the gradients gy[0:8*n8] of a row pair's 2x2 windows to the
+// inputs recorded in arg (flat indices, base + offset in the row pair),
+// writing every input of the rows gx[0:w] and gx[w:2w]: gy[q] where
+// arg[q] names it, +0 elsewhere. Each window's four offsets from its top
+// left (0, 1, w, w+1) are compared with arg - (base + 2q); the matches
+// mask gy (VANDPS, so gy's bits are kept), and VUNPCKLPS/VUNPCKHPS with
+// VPERM2F128 interleave the left and right columns back into rows.
+TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-48
+	MOVQ gy+0(FP), SI
+	MOVQ arg+8(FP), DX
+	MOVL base+16(FP), AX
+	MOVQ w+24(FP), R8
+	MOVQ gx+32(FP), DI
+	MOVQ n8+40(FP), CX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	VPADDD pool2lanes<>(SB), Y14, Y14
+	MOVL $1, AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11
+	MOVL R8, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	INCL AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $16, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPXOR Y2, Y2, Y2
+	LEAQ (DI)(R8*4), BX
+	TESTQ CX, CX
+	JE gdone
+gloop:
+	VMOVDQU (DX), Y0
+	VMOVUPS (SI), Y1
+	VPSUBD Y14, Y0, Y0
+	VPCMPEQD Y2, Y0, Y3
+	VPCMPEQD Y11, Y0, Y4
+	VPCMPEQD Y12, Y0, Y5
+	VPCMPEQD Y13, Y0, Y6
+	VANDPS Y1, Y3, Y3
+	VANDPS Y1, Y4, Y4
+	VANDPS Y1, Y5, Y5
+	VANDPS Y1, Y6, Y6
+	VUNPCKLPS Y4, Y3, Y7
+	VUNPCKHPS Y4, Y3, Y8
+	VPERM2F128 $0x20, Y8, Y7, Y9
+	VPERM2F128 $0x31, Y8, Y7, Y10
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y10, 32(DI)
+	VUNPCKLPS Y6, Y5, Y7
+	VUNPCKHPS Y6, Y5, Y8
+	VPERM2F128 $0x20, Y8, Y7, Y9
+	VPERM2F128 $0x31, Y8, Y7, Y10
+	VMOVUPS Y9, (BX)
+	VMOVUPS Y10, 32(BX)
+	VPADDD Y15, Y14, Y14
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $64, DI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ gloop
+gdone:
+	VZEROUPPER
+	RET
+
 // 2q for the eight outputs of a block (int32), and the step to the next
 // block: 16 input columns.
 DATA pool3lanes<>+0(SB)/4, $0
