@@ -336,31 +336,53 @@ func (op *convOp) DiffWRT(inputs int) []bool {
 
 func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	// With a fused ReLU the backward ops also read the output y, for the
-	// mask [y > 0]; as an input it also orders them after this op.
+	// mask [y > 0]; as an input it also orders them after this op. Where
+	// the gradient comes straight from max pooling of y, the pooling's
+	// backward masks it instead, at a quarter of the reads (a 2x2 pool),
+	// and the ops below take it as it is: the same bits.
+	relu := op.relu
+	if relu && maskInPoolGrad(output, grad) {
+		relu = false
+	}
 	args := G.Nodes{inputs[0], inputs[1], grad}
-	if op.relu {
+	if relu {
 		args = G.Nodes{inputs[0], inputs[1], output, grad}
 	}
 	grads := make(G.Nodes, len(inputs))
 	var err error
 	if !op.noInputGrad {
-		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: op.relu, kernel: op.kernel}, args...); err != nil {
+		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: relu, kernel: op.kernel}, args...); err != nil {
 			return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 		}
 	}
-	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: op.relu, kernel: op.kernel}, args...); err != nil {
+	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: relu, kernel: op.kernel}, args...); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
 		bargs := G.Nodes{grad}
-		if op.relu {
+		if relu {
 			bargs = G.Nodes{output, grad}
 		}
-		if grads[2], err = G.ApplyOp(&biasGradOp{relu: op.relu}, bargs...); err != nil {
+		if grads[2], err = G.ApplyOp(&biasGradOp{relu: relu}, bargs...); err != nil {
 			return nil, fmt.Errorf("op (%v) db: %w", op, err)
 		}
 	}
 	return grads, nil
+}
+
+// maskInPoolGrad reports whether grad, the gradient of a ReLU output y,
+// is the backward of a max pooling of y, and if so sets that backward to
+// mask what it routes by [y != 0] (maxPoolGradOp.relu), making grad the
+// gradient at the ReLU's input. The pooled maximum is the y it came from,
+// so each routed gradient gets the mask of its own position, and the
+// positions it does not reach get +0 either way.
+func maskInPoolGrad(y, grad *G.Node) bool {
+	pg, ok := grad.Op().(*maxPoolGradOp)
+	if !ok || pg.relu || pg.x != y {
+		return false
+	}
+	pg.relu = true
+	return true
 }
 
 // Which gradient a convGradOp computes.

@@ -171,7 +171,7 @@ func (op *maxPoolOp) DiffWRT(inputs int) []bool { return []bool{true} }
 func (op *maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	// y is an input of the backward op so that it runs after the forward op
 	// has recorded the argmax of this run.
-	gx, err := G.ApplyOp(&maxPoolGradOp{fwd: op}, inputs[0], output, grad)
+	gx, err := G.ApplyOp(&maxPoolGradOp{fwd: op, x: inputs[0]}, inputs[0], output, grad)
 	if err != nil {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
@@ -179,11 +179,18 @@ func (op *maxPoolOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 }
 
 // maxPoolGradOp computes gx from (x, y, gy): gx[argmax[i]] = gy[i], zero
-// elsewhere, using the argmax its forward op recorded.
+// elsewhere, using the argmax its forward op recorded. With relu set, gy[i]
+// is first masked by the pooled y[i] as reluMask does: gx is then the
+// gradient at the input of a ReLU fused into the op whose output x is (the
+// mask [x != 0] of each routed gradient is that of its window's maximum,
+// y[i]), which convOp.SymDiff asks for so that its gradient ops need not
+// mask gx again.
 type maxPoolGradOp struct {
 	pureOp
-	fwd *maxPoolOp
-	out outBuf
+	fwd  *maxPoolOp
+	x    *G.Node // the pooled node
+	relu bool
+	out  outBuf
 }
 
 func (op *maxPoolGradOp) Arity() int { return 3 }
@@ -211,6 +218,15 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	if len(gy) != len(op.fwd.argmax) {
 		return nil, fmt.Errorf("op (%v): %d gradients for %d recorded maxima", op, len(gy), len(op.fwd.argmax))
 	}
+	var y []float32 // the pooled outputs whose mask applies, or nil
+	if op.relu {
+		if y, _, err = float32s(in[1]); err != nil {
+			return nil, fmt.Errorf("op (%v) y: %w", op, err)
+		}
+		if len(y) != len(gy) {
+			return nil, fmt.Errorf("op (%v): %d outputs for %d gradients", op, len(y), len(gy))
+		}
+	}
 	t, gx := op.out.get(xs...)
 	n := xs[0]
 	per := len(gy) / max(1, n)
@@ -229,7 +245,11 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 		op.forChunks(n, func(_, lo, hi, _ int) {
 			for i := lo * per; i < hi*per; i += ow { // output rows
 				i0 := 4 * i // the row pair's first input: 2 rows of 2*ow
-				pool2Grad(vec, gy[i:i+ow], arg[i:i+ow], int32(i0), w, gx[i0:i0+2*w])
+				var yr []float32
+				if y != nil {
+					yr = y[i : i+ow]
+				}
+				pool2Grad(vec, gy[i:i+ow], yr, arg[i:i+ow], int32(i0), w, gx[i0:i0+2*w])
 			}
 		})
 		return t, nil
@@ -238,12 +258,20 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 		clear(gx[lo*perX : hi*perX])
 		if overlap {
 			for i := lo * per; i < hi*per; i++ {
-				gx[arg[i]] += gy[i]
+				g := gy[i]
+				if y != nil {
+					g = reluMask(g, y[i])
+				}
+				gx[arg[i]] += g
 			}
 			return
 		}
 		for i := lo * per; i < hi*per; i++ {
-			gx[arg[i]] = gy[i]
+			g := gy[i]
+			if y != nil {
+				g = reluMask(g, y[i])
+			}
+			gx[arg[i]] = g
 		}
 	})
 	return t, nil
@@ -252,7 +280,11 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 func (op *maxPoolGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPoolGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPoolGradOp) String() string {
-	return "bs.maxpool2d_grad" + op.fwd.String()[len("bs.maxpool2d"):]
+	s := "bs.maxpool2d_grad" + op.fwd.String()[len("bs.maxpool2d"):]
+	if op.relu {
+		s += "_relu"
+	}
+	return s
 }
 
 func (op *maxPoolGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
@@ -262,13 +294,17 @@ func (op *maxPoolGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 
 // pool2Grad writes the row pair gx [2w] (its first input's flat index is
 // base) from its w/2 windows' gradients gy and recorded maxima arg: gy[q]
-// at input arg[q], +0 at the other three inputs of window q.
-func pool2Grad(vec vecLevel, gy []float32, arg []int32, base int32, w int, gx []float32) {
-	if pool2GradFast(vec, gy, arg, base, w, gx) {
+// at input arg[q], masked by the pooled output y[q] (reluMask) when y is
+// not nil, and +0 at the other three inputs of window q.
+func pool2Grad(vec vecLevel, gy, y []float32, arg []int32, base int32, w int, gx []float32) {
+	if pool2GradFast(vec, gy, y, arg, base, w, gx) {
 		return
 	}
 	clear(gx[:2*w])
 	for q, g := range gy[:w/2] {
+		if y != nil {
+			g = reluMask(g, y[q])
+		}
 		gx[arg[q]-base] = g
 	}
 }

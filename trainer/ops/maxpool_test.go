@@ -9,6 +9,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"branchspec/trainer/ops/gemm"
 )
 
 // TestPool2TieRule checks pool2 (the vector paths for rows of 16k, the
@@ -52,8 +54,10 @@ func testPool2TieRule(t *testing.T, vec vecLevel) {
 // TestPool2Grad checks pool2Grad (the vector path for rows of 16k, the
 // scalar path otherwise, at every vector level this CPU runs) against the
 // rule spelled out directly: every input of the row pair written, gy's
-// bits at the recorded maximum and +0 elsewhere, over a gx full of
-// garbage, for gradients that include signed zeros, NaN and infinities.
+// bits at the recorded maximum (+0 there too where masked by a pooled ±0)
+// and +0 elsewhere, over a gx full of garbage, for gradients that include
+// signed zeros, NaN and infinities and pooled values that include both
+// zeros and NaN.
 func TestPool2Grad(t *testing.T) {
 	rng := newRand(171)
 	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 1, -1, 2, float32(math.NaN())}
@@ -76,22 +80,31 @@ func TestPool2Grad(t *testing.T) {
 					gy[i] = rng.Float32() - 0.5
 				}
 			}
-			gx := make([]float32, len(x))
-			for i := range gx {
-				gx[i] = float32(math.NaN())
-			}
-			ow := w / 2
-			for r := 0; r < h/2; r++ {
-				i0 := 2 * r * w
-				pool2Grad(vec, gy[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow], base+int32(i0), w, gx[i0:i0+2*w])
-			}
-			want := make([]float32, len(x))
-			for o, a := range arg {
-				want[a-base] = gy[o]
-			}
-			for i := range want {
-				if math.Float32bits(gx[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("level %d, w=%d input %d: %g (%#x), want %g (%#x)", vec, w, i, gx[i], math.Float32bits(gx[i]), want[i], math.Float32bits(want[i]))
+			for _, relu := range []bool{false, true} {
+				gx := make([]float32, len(x))
+				for i := range gx {
+					gx[i] = float32(math.NaN())
+				}
+				ow := w / 2
+				for r := 0; r < h/2; r++ {
+					i0 := 2 * r * w
+					var yr []float32
+					if relu {
+						yr = y[r*ow : (r+1)*ow]
+					}
+					pool2Grad(vec, gy[r*ow:(r+1)*ow], yr, arg[r*ow:(r+1)*ow], base+int32(i0), w, gx[i0:i0+2*w])
+				}
+				want := make([]float32, len(x))
+				for o, a := range arg {
+					want[a-base] = gy[o]
+					if relu && y[o] == 0 { // ±0; NaN passes
+						want[a-base] = 0 // +0, whatever gy's sign
+					}
+				}
+				for i := range want {
+					if math.Float32bits(gx[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("level %d, w=%d, relu %t, input %d: %g (%#x), want %g (%#x)", vec, w, relu, i, gx[i], math.Float32bits(gx[i]), want[i], math.Float32bits(want[i]))
+					}
 				}
 			}
 		}
@@ -230,6 +243,78 @@ func testPoolStridedTieRule(t *testing.T, rng *rand.Rand, vals []float32, h, w, 
 		}
 		if arg[o] != 100+int32(best) || math.Float32bits(y[o]) != math.Float32bits(x[best]) {
 			t.Fatalf("level %d, %dx%d, window %d/%d, output %d: (%g at %d), want (%g at %d)", vec, c.h, c.w, c.k, c.s, o, y[o], arg[o]-100, x[best], best)
+		}
+	}
+}
+
+// TestConvPoolMaskedGrad checks the gradients of a ReLU convolution
+// followed by max pooling, where the pooling's backward masks by the ReLU
+// (maskInPoolGrad), against the same net with a scaling by 1 between the
+// two, where the convolution's gradient ops mask as usual: the same bits
+// for x, w and b, on 2x2 pools (rows of 16k on the vector path, and
+// others), an overlapping 3/2 pool and a strided convolution, at every
+// kernel this CPU runs; and that the masking moved only where it should.
+func TestConvPoolMaskedGrad(t *testing.T) {
+	cases := []struct {
+		name                    string
+		n, c, h, o, k, pad, str int
+		size, stride            int
+	}{
+		{"2x2_rows16", 3, 3, 16, 8, 3, 1, 1, 2, 2},
+		{"2x2_rows32", 2, 4, 32, 4, 3, 1, 1, 2, 2},
+		{"2x2_scalar", 3, 2, 6, 5, 3, 1, 1, 2, 2},
+		{"3s2", 3, 3, 9, 6, 3, 1, 1, 3, 2},
+		{"7x7s2_3s2", 2, 3, 20, 4, 7, 3, 2, 3, 2},
+	}
+	for i, tc := range cases {
+		for _, kern := range gemm.Kernels() {
+			t.Run(tc.name+"/"+string(kern), func(t *testing.T) {
+				grads := make([][][]float32, 2)
+				for variant := range grads {
+					rng := newRand(uint64(1300 + i))
+					x := randDense(rng, 1, tc.n, tc.c, tc.h, tc.h)
+					w := randDense(rng, 0.5, tc.o, tc.c, tc.k, tc.k)
+					b := randDense(rng, 0.5, tc.o) // about half the outputs clipped to 0
+					tg := newTestGraph(t, rng, []*tensor.Dense{x, w, b}, []int{0, 1, 2}, func(in []*G.Node) (*G.Node, error) {
+						y, err := Conv(in[0], in[1], in[2], ConvParams{Pad: tc.pad, Stride: tc.str, ReLU: true, Kernel: kern})
+						if err != nil {
+							return nil, err
+						}
+						if variant == 1 {
+							one := G.NewScalar(y.Graph(), G.Float32, G.WithValue(float32(1)), G.WithName("one"))
+							if y, err = Scale(y, one); err != nil {
+								return nil, err
+							}
+						}
+						return MaxPoolWith(y, tc.size, tc.stride, kern)
+					})
+					masked := 0
+					for _, nd := range tg.g.AllNodes() {
+						if pg, ok := nd.Op().(*maxPoolGradOp); ok && pg.relu {
+							masked++
+						}
+					}
+					if want := 1 - variant; masked != want {
+						t.Fatalf("variant %d: %d pooling backwards mask, want %d", variant, masked, want)
+					}
+					tg.run(t)
+					grads[variant] = tg.analytic(t)
+				}
+				zeros := 0
+				for j, name := range []string{"x", "w", "b"} {
+					if err := bitsEqual(grads[0][j], grads[1][j]); err != nil {
+						t.Errorf("d%s: %v", name, err)
+					}
+					for _, v := range grads[0][j] {
+						if v == 0 {
+							zeros++
+						}
+					}
+				}
+				if zeros == len(grads[0][0])+len(grads[0][1])+len(grads[0][2]) {
+					t.Fatal("all gradients zero: the case checks nothing")
+				}
+			})
 		}
 	}
 }

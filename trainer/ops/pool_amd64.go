@@ -20,21 +20,26 @@ func pool2Fast(vec vecLevel, x, y []float32, arg []int32, base int32, w int) boo
 }
 
 // pool2GradRowAVX writes the gradient of a row pair's 8*n8 2x2 windows
-// into both rows; see pool_amd64.s. It requires AVX2.
+// into both rows, masked by y when relu is not 0; see pool_amd64.s. It
+// requires AVX2.
 //
 //go:noescape
-func pool2GradRowAVX(gy *float32, arg *int32, base int32, w int, gx *float32, n8 int)
+func pool2GradRowAVX(gy, y *float32, relu int, arg *int32, base int32, w int, gx *float32, n8 int)
 
-// pool2GradFast writes gx [2w] (a row pair) from the gradients gy and
-// recorded maxima arg of its w/2 windows (base is the flat index of
-// gx[0]): gy[q] at the input arg[q] names, +0 at the window's other
-// three. It uses AVX2 when vec allows it and w is a multiple of 16, and
-// reports whether it did.
-func pool2GradFast(vec vecLevel, gy []float32, arg []int32, base int32, w int, gx []float32) bool {
+// pool2GradFast is pool2Grad with AVX2, when vec allows it and w is a
+// multiple of 16; it reports whether it ran.
+func pool2GradFast(vec vecLevel, gy, y []float32, arg []int32, base int32, w int, gx []float32) bool {
 	if vec < vecAVX2 || w%16 != 0 || len(gx) < 2*w || len(gy) < w/2 || len(arg) < w/2 {
 		return false
 	}
-	pool2GradRowAVX(&gy[0], &arg[0], base, w, &gx[0], w/16)
+	yp, relu := &gy[0], 0 // y is not read unless relu
+	if y != nil {
+		if len(y) < w/2 {
+			return false
+		}
+		yp, relu = &y[0], 1
+	}
+	pool2GradRowAVX(&gy[0], yp, relu, &arg[0], base, w, &gx[0], w/16)
 	return true
 }
 

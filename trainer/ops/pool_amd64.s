@@ -83,22 +83,26 @@ pdone:
 	VZEROUPPER
 	RET
 
-// func pool2GradRowAVX(gy *float32, arg *int32, base int32, w int, gx *float32, n8 int)
+// func pool2GradRowAVX(gy, y *float32, relu int, arg *int32, base int32, w int, gx *float32, n8 int)
 //
 // Routes the gradients gy[0:8*n8] of a row pair's 2x2 windows to the
 // inputs recorded in arg (flat indices, base + offset in the row pair),
 // writing every input of the rows gx[0:w] and gx[w:2w]: gy[q] where
-// arg[q] names it, +0 elsewhere. Each window's four offsets from its top
-// left (0, 1, w, w+1) are compared with arg - (base + 2q); the matches
-// mask gy (VANDPS, so gy's bits are kept), and VUNPCKLPS/VUNPCKHPS with
-// VPERM2F128 interleave the left and right columns back into rows.
-TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-48
+// arg[q] names it, +0 elsewhere; with relu != 0, gy[q] only where the
+// pooled y[q] is not ±0 (reluMask's rule: its bits but the sign's not all
+// zero). Each window's four offsets from its top left (0, 1, w, w+1) are
+// compared with arg - (base + 2q); the matches mask gy (VANDPS, so gy's
+// bits are kept), and VUNPCKLPS/VUNPCKHPS with VPERM2F128 interleave the
+// left and right columns back into rows.
+TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-64
 	MOVQ gy+0(FP), SI
-	MOVQ arg+8(FP), DX
-	MOVL base+16(FP), AX
-	MOVQ w+24(FP), R8
-	MOVQ gx+32(FP), DI
-	MOVQ n8+40(FP), CX
+	MOVQ y+8(FP), R9
+	MOVQ relu+16(FP), R10
+	MOVQ arg+24(FP), DX
+	MOVL base+32(FP), AX
+	MOVQ w+40(FP), R8
+	MOVQ gx+48(FP), DI
+	MOVQ n8+56(FP), CX
 	VMOVD AX, X14
 	VPBROADCASTD X14, Y14
 	VPADDD pool2lanes<>(SB), Y14, Y14
@@ -115,12 +119,21 @@ TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-48
 	VMOVD AX, X15
 	VPBROADCASTD X15, Y15
 	VPXOR Y2, Y2, Y2
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD $1, Y10, Y10
 	LEAQ (DI)(R8*4), BX
 	TESTQ CX, CX
 	JE gdone
 gloop:
 	VMOVDQU (DX), Y0
 	VMOVUPS (SI), Y1
+	TESTQ R10, R10
+	JE gnomask
+	VANDPS (R9), Y10, Y3
+	VPCMPEQD Y2, Y3, Y3
+	VANDNPS Y1, Y3, Y1
+	ADDQ $32, R9
+gnomask:
 	VPSUBD Y14, Y0, Y0
 	VPCMPEQD Y2, Y0, Y3
 	VPCMPEQD Y11, Y0, Y4
@@ -133,15 +146,15 @@ gloop:
 	VUNPCKLPS Y4, Y3, Y7
 	VUNPCKHPS Y4, Y3, Y8
 	VPERM2F128 $0x20, Y8, Y7, Y9
-	VPERM2F128 $0x31, Y8, Y7, Y10
+	VPERM2F128 $0x31, Y8, Y7, Y3
 	VMOVUPS Y9, (DI)
-	VMOVUPS Y10, 32(DI)
+	VMOVUPS Y3, 32(DI)
 	VUNPCKLPS Y6, Y5, Y7
 	VUNPCKHPS Y6, Y5, Y8
 	VPERM2F128 $0x20, Y8, Y7, Y9
-	VPERM2F128 $0x31, Y8, Y7, Y10
+	VPERM2F128 $0x31, Y8, Y7, Y3
 	VMOVUPS Y9, (BX)
-	VMOVUPS Y10, 32(BX)
+	VMOVUPS Y3, 32(BX)
 	VPADDD Y15, Y14, Y14
 	ADDQ $32, SI
 	ADDQ $32, DX

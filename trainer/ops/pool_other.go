@@ -11,6 +11,6 @@ func pool3s2Fast(vec vecLevel, x, y []float32, arg []int32, base int32, w, ow, r
 }
 
 // pool2GradFast reports that no vector pooling exists on this architecture.
-func pool2GradFast(vec vecLevel, gy []float32, arg []int32, base int32, w int, gx []float32) bool {
+func pool2GradFast(vec vecLevel, gy, y []float32, arg []int32, base int32, w int, gx []float32) bool {
 	return false
 }
