@@ -140,11 +140,14 @@ func (op *maxPoolOp) Do(in ...G.Value) (G.Value, error) {
 	arg := op.argmax
 	vec := kernelVec(op.kernel)
 	op.forChunks(n, func(_, lo, hi, _ int) {
+		if tiled && k == 2 { // the chunk's planes are its rows of windows
+			in, out := h*w*c, oh*ow*c
+			pool2(vec, x[lo*in:hi*in], y[lo*out:hi*out], arg[lo*out:hi*out], int32(lo*in), w)
+			return
+		}
 		for p := lo * c; p < hi*c; p++ { // planes of the chunk's images
 			xp, yp, ap, base := x[p*h*w:(p+1)*h*w], y[p*oh*ow:(p+1)*oh*ow], arg[p*oh*ow:(p+1)*oh*ow], int32(p*h*w)
 			switch {
-			case tiled && k == 2:
-				pool2(vec, xp, yp, ap, base, w)
 			case tiled:
 				poolK(xp, yp, ap, base, w, k)
 			default:
@@ -241,16 +244,12 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 		// Every input is in one window: each row pair is written whole,
 		// without clearing gx first.
 		vec := kernelVec(op.fwd.kernel)
-		ow := w / 2
 		op.forChunks(n, func(_, lo, hi, _ int) {
-			for i := lo * per; i < hi*per; i += ow { // output rows
-				i0 := 4 * i // the row pair's first input: 2 rows of 2*ow
-				var yr []float32
-				if y != nil {
-					yr = y[i : i+ow]
-				}
-				pool2Grad(vec, gy[i:i+ow], yr, arg[i:i+ow], int32(i0), w, gx[i0:i0+2*w])
+			var yc []float32
+			if y != nil {
+				yc = y[lo*per : hi*per]
 			}
+			pool2Grad(vec, gy[lo*per:hi*per], yc, arg[lo*per:hi*per], int32(lo*perX), w, gx[lo*perX:hi*perX])
 		})
 		return t, nil
 	}
@@ -292,16 +291,17 @@ func (op *maxPoolGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 	return nil, errSecondDerivative(op)
 }
 
-// pool2Grad writes the row pair gx [2w] (its first input's flat index is
-// base) from its w/2 windows' gradients gy and recorded maxima arg: gy[q]
-// at input arg[q], masked by the pooled output y[q] (reluMask) when y is
-// not nil, and +0 at the other three inputs of window q.
+// pool2Grad writes gx, rows of w in len(gy)/(w/2) row pairs (the flat
+// index of gx[0] is base), from its 2x2 windows' gradients gy and recorded
+// maxima arg: gy[q] at input arg[q], masked by the pooled output y[q]
+// (reluMask) when y is not nil, and +0 at the other three inputs of
+// window q.
 func pool2Grad(vec vecLevel, gy, y []float32, arg []int32, base int32, w int, gx []float32) {
 	if pool2GradFast(vec, gy, y, arg, base, w, gx) {
 		return
 	}
-	clear(gx[:2*w])
-	for q, g := range gy[:w/2] {
+	clear(gx[:4*len(gy)])
+	for q, g := range gy {
 		if y != nil {
 			g = reluMask(g, y[q])
 		}
@@ -361,16 +361,17 @@ func poolStrided(vec vecLevel, x, y []float32, arg []int32, base int32, w, ow, k
 	}
 }
 
-// pool2 is poolK for k = 2, with the same tie rule; rows whose width is a
-// multiple of 16 go to the vector version of level vec.
+// pool2 is poolK for k = 2 on len(y)/(w/2) row pairs of x (a plane or
+// planes one after another), with the same tie rule; rows whose width is
+// a multiple of 16 go to the vector version of level vec.
 func pool2(vec vecLevel, x, y []float32, arg []int32, base int32, w int) {
+	if pool2Fast(vec, x, y, arg, base, w) {
+		return
+	}
 	ow := w / 2
 	for r := 0; r < len(y)/ow; r++ {
 		yr, ar := y[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
 		i0 := 2 * r * w
-		if pool2Fast(vec, x[i0:i0+2*w], yr, ar, base+int32(i0), w) {
-			continue
-		}
 		top := x[i0 : i0+w]
 		bot := x[i0+w : i0+2*w]
 		for q := range yr {

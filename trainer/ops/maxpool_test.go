@@ -52,7 +52,8 @@ func testPool2TieRule(t *testing.T, vec vecLevel) {
 }
 
 // TestPool2Grad checks pool2Grad (the vector path for rows of 16k, the
-// scalar path otherwise, at every vector level this CPU runs) against the
+// scalar path otherwise, at every vector level this CPU runs; a row pair a
+// call and three at once) against the
 // rule spelled out directly: every input of the row pair written, gy's
 // bits at the recorded maximum (+0 there too where masked by a pooled ±0)
 // and +0 elsewhere, over a gx full of garbage, for gradients that include
@@ -80,19 +81,24 @@ func TestPool2Grad(t *testing.T) {
 					gy[i] = rng.Float32() - 0.5
 				}
 			}
-			for _, relu := range []bool{false, true} {
+			for _, c := range []struct{ relu, whole bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+				relu := c.relu
 				gx := make([]float32, len(x))
 				for i := range gx {
 					gx[i] = float32(math.NaN())
 				}
 				ow := w / 2
-				for r := 0; r < h/2; r++ {
+				step := 1 // row pairs a call: one, or all at once
+				if c.whole {
+					step = h / 2
+				}
+				for r := 0; r < h/2; r += step {
 					i0 := 2 * r * w
 					var yr []float32
 					if relu {
-						yr = y[r*ow : (r+1)*ow]
+						yr = y[r*ow : (r+step)*ow]
 					}
-					pool2Grad(vec, gy[r*ow:(r+1)*ow], yr, arg[r*ow:(r+1)*ow], base+int32(i0), w, gx[i0:i0+2*w])
+					pool2Grad(vec, gy[r*ow:(r+step)*ow], yr, arg[r*ow:(r+step)*ow], base+int32(i0), w, gx[i0:i0+2*step*w])
 				}
 				want := make([]float32, len(x))
 				for o, a := range arg {
@@ -103,7 +109,7 @@ func TestPool2Grad(t *testing.T) {
 				}
 				for i := range want {
 					if math.Float32bits(gx[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("level %d, w=%d, relu %t, input %d: %g (%#x), want %g (%#x)", vec, w, relu, i, gx[i], math.Float32bits(gx[i]), want[i], math.Float32bits(want[i]))
+						t.Fatalf("level %d, w=%d, %+v, input %d: %g (%#x), want %g (%#x)", vec, w, c, i, gx[i], math.Float32bits(gx[i]), want[i], math.Float32bits(want[i]))
 					}
 				}
 			}

@@ -2,44 +2,49 @@
 
 package ops
 
-// pool2RowAVX max-pools 8*n8 windows of a row pair; see pool_amd64.s. It
+// pool2RowsAVX max-pools row pairs of 8*n8 windows; see pool_amd64.s. It
 // requires AVX2.
 //
 //go:noescape
-func pool2RowAVX(x *float32, w int, y *float32, arg *int32, base int32, n8 int)
+func pool2RowsAVX(x *float32, w int, y *float32, arg *int32, base int32, n8, rows int)
 
-// pool2Fast pools the row pair starting at x[0] (rows of w) into y and arg
-// with AVX2 when vec allows it and w is a multiple of 16, and reports
-// whether it did.
+// pool2Fast pools the rows of x (rows of w, len(y)/(w/2) row pairs) into
+// y and arg with AVX2 when vec allows it and w is a multiple of 16, and
+// reports whether it did.
 func pool2Fast(vec vecLevel, x, y []float32, arg []int32, base int32, w int) bool {
-	if vec < vecAVX2 || w%16 != 0 || len(x) < 2*w || len(y) < w/2 || len(arg) < w/2 {
+	if vec < vecAVX2 || w%16 != 0 || len(y) == 0 {
 		return false
 	}
-	pool2RowAVX(&x[0], w, &y[0], &arg[0], base, w/16)
+	rows := len(y) / (w / 2)
+	if len(x) < 2*w*rows || len(arg) < len(y) || len(y) != rows*w/2 {
+		return false
+	}
+	pool2RowsAVX(&x[0], w, &y[0], &arg[0], base, w/16, rows)
 	return true
 }
 
-// pool2GradRowAVX writes the gradient of a row pair's 8*n8 2x2 windows
-// into both rows, masked by y when relu is not 0; see pool_amd64.s. It
-// requires AVX2.
+// pool2GradRowsAVX writes the gradient of row pairs of 8*n8 2x2 windows
+// into both rows of each, masked by y when relu is not 0; see
+// pool_amd64.s. It requires AVX2.
 //
 //go:noescape
-func pool2GradRowAVX(gy, y *float32, relu int, arg *int32, base int32, w int, gx *float32, n8 int)
+func pool2GradRowsAVX(gy, y *float32, relu int, arg *int32, base int32, w int, gx *float32, n8, rows int)
 
 // pool2GradFast is pool2Grad with AVX2, when vec allows it and w is a
 // multiple of 16; it reports whether it ran.
 func pool2GradFast(vec vecLevel, gy, y []float32, arg []int32, base int32, w int, gx []float32) bool {
-	if vec < vecAVX2 || w%16 != 0 || len(gx) < 2*w || len(gy) < w/2 || len(arg) < w/2 {
+	if vec < vecAVX2 || w%16 != 0 || len(gy) == 0 {
+		return false
+	}
+	rows := len(gy) / (w / 2)
+	if len(gy) != rows*w/2 || len(gx) < 2*w*rows || len(arg) < len(gy) || (y != nil && len(y) < len(gy)) {
 		return false
 	}
 	yp, relu := &gy[0], 0 // y is not read unless relu
 	if y != nil {
-		if len(y) < w/2 {
-			return false
-		}
 		yp, relu = &y[0], 1
 	}
-	pool2GradRowAVX(&gy[0], yp, relu, &arg[0], base, w, &gx[0], w/16)
+	pool2GradRowsAVX(&gy[0], yp, relu, &arg[0], base, w, &gx[0], w/16, rows)
 	return true
 }
 

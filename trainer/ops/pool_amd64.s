@@ -13,21 +13,22 @@ DATA pool2lanes<>+24(SB)/4, $12
 DATA pool2lanes<>+28(SB)/4, $14
 GLOBL pool2lanes<>(SB), RODATA|NOPTR, $32
 
-// func pool2RowAVX(x *float32, w int, y *float32, arg *int32, base int32, n8 int)
+// func pool2RowsAVX(x *float32, w int, y *float32, arg *int32, base int32, n8, rows int)
 //
-// Max-pools the row pair x[0:w], x[w:2w] into y[0:8*n8] with 2x2 windows,
-// recording in arg the flat index base + (offset in x) of each maximum, the
-// first in row-major window order on ties (strict > comparisons, so a NaN
-// is taken only as the first value of its window). Evens and odds of each
-// 16 inputs are split with VSHUFPS (which interleaves 128-bit lanes) and
-// put back in order with VPERMPD.
-TEXT ·pool2RowAVX(SB), NOSPLIT, $0-48
+// Max-pools rows row pairs of x, rows of w = 16*n8 one after another, into
+// y[0:8*n8*rows] with 2x2 windows, recording in arg the flat index base +
+// (offset in x) of each maximum, the first in row-major window order on
+// ties (strict > comparisons, so a NaN is taken only as the first value of
+// its window). Evens and odds of each 16 inputs are split with VSHUFPS
+// (which interleaves 128-bit lanes) and put back in order with VPERMPD.
+TEXT ·pool2RowsAVX(SB), NOSPLIT, $0-56
 	MOVQ x+0(FP), SI
 	MOVQ w+8(FP), R8
 	MOVQ y+16(FP), DI
 	MOVQ arg+24(FP), DX
 	MOVL base+32(FP), AX
-	MOVQ n8+40(FP), CX
+	MOVQ n8+40(FP), R9
+	MOVQ rows+48(FP), R10
 	VMOVD AX, X14
 	VPBROADCASTD X14, Y14
 	VPADDD pool2lanes<>(SB), Y14, Y14
@@ -44,8 +45,12 @@ TEXT ·pool2RowAVX(SB), NOSPLIT, $0-48
 	VMOVD AX, X15
 	VPBROADCASTD X15, Y15
 	LEAQ (SI)(R8*4), BX
-	TESTQ CX, CX
+	TESTQ R9, R9
 	JE pdone
+	TESTQ R10, R10
+	JE pdone
+prow:
+	MOVQ R9, CX
 ploop:
 	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
@@ -79,22 +84,30 @@ ploop:
 	ADDQ $32, DX
 	DECQ CX
 	JNZ ploop
+	// BX is at the end of the bottom row: the next pair's top row. The
+	// indices moved on by w; the next pair starts 2w on.
+	MOVQ BX, SI
+	LEAQ (SI)(R8*4), BX
+	VPADDD Y12, Y14, Y14
+	DECQ R10
+	JNZ prow
 pdone:
 	VZEROUPPER
 	RET
 
-// func pool2GradRowAVX(gy, y *float32, relu int, arg *int32, base int32, w int, gx *float32, n8 int)
+// func pool2GradRowsAVX(gy, y *float32, relu int, arg *int32, base int32, w int, gx *float32, n8, rows int)
 //
-// Routes the gradients gy[0:8*n8] of a row pair's 2x2 windows to the
-// inputs recorded in arg (flat indices, base + offset in the row pair),
-// writing every input of the rows gx[0:w] and gx[w:2w]: gy[q] where
+// Routes the gradients gy[0:8*n8*rows] of the 2x2 windows of rows row
+// pairs, rows of w = 16*n8 one after another, to the inputs recorded in
+// arg (flat indices, base + offset in gx), writing every input of the
+// rows gx[0:2*w*rows]: gy[q] where
 // arg[q] names it, +0 elsewhere; with relu != 0, gy[q] only where the
 // pooled y[q] is not ±0 (reluMask's rule: its bits but the sign's not all
 // zero). Each window's four offsets from its top left (0, 1, w, w+1) are
 // compared with arg - (base + 2q); the matches mask gy (VANDPS, so gy's
 // bits are kept), and VUNPCKLPS/VUNPCKHPS with VPERM2F128 interleave the
 // left and right columns back into rows.
-TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-64
+TEXT ·pool2GradRowsAVX(SB), NOSPLIT, $0-72
 	MOVQ gy+0(FP), SI
 	MOVQ y+8(FP), R9
 	MOVQ relu+16(FP), R10
@@ -102,7 +115,8 @@ TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-64
 	MOVL base+32(FP), AX
 	MOVQ w+40(FP), R8
 	MOVQ gx+48(FP), DI
-	MOVQ n8+56(FP), CX
+	MOVQ n8+56(FP), R11
+	MOVQ rows+64(FP), R12
 	VMOVD AX, X14
 	VPBROADCASTD X14, Y14
 	VPADDD pool2lanes<>(SB), Y14, Y14
@@ -122,8 +136,12 @@ TEXT ·pool2GradRowAVX(SB), NOSPLIT, $0-64
 	VPCMPEQD Y10, Y10, Y10
 	VPSRLD $1, Y10, Y10
 	LEAQ (DI)(R8*4), BX
-	TESTQ CX, CX
+	TESTQ R11, R11
 	JE gdone
+	TESTQ R12, R12
+	JE gdone
+gpair:
+	MOVQ R11, CX
 gloop:
 	VMOVDQU (DX), Y0
 	VMOVUPS (SI), Y1
@@ -162,6 +180,12 @@ gnomask:
 	ADDQ $64, BX
 	DECQ CX
 	JNZ gloop
+	// As in pool2RowsAVX: on to the next row pair.
+	MOVQ BX, DI
+	LEAQ (DI)(R8*4), BX
+	VPADDD Y12, Y14, Y14
+	DECQ R12
+	JNZ gpair
 gdone:
 	VZEROUPPER
 	RET
