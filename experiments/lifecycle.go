@@ -42,9 +42,12 @@ type Options struct {
 	// than the run was made with (ErrKernelChanged otherwise); the change
 	// is recorded in the run at the step it resumes from.
 	AllowKernelChange bool
-	// GEMM is the GEMM kernel a new run (or fork) computes with:
-	// "avx512", "avx2", "portable", or "" for the fastest this machine
-	// runs (or the one the environment variable BRANCHSPEC_KERNEL names).
+	// GEMM is the kernel a new run (or fork) computes with: "avx512",
+	// "avx2", "portable", each alone or followed by "+winograd" (3x3
+	// convolutions as Winograd F(2x2, 3x3) where they fit; see
+	// trainer.GEMMKernels), or "" for the fastest this machine runs (or
+	// the one the environment variable BRANCHSPEC_KERNEL names) with
+	// Winograd.
 	// A resume ignores it: it computes with the kernel that reproduces the
 	// run's recorded identity (trainer.ResumeGEMM).
 	GEMM string

@@ -10,14 +10,22 @@ import (
 	"branchspec/trainer/ops/gemm"
 )
 
-// TestGEMMKernelsTrain trains the tiny preset a few steps on each kernel
+// TestGEMMKernelsTrain trains the tiny preset, on 32x32 images with 32
+// channels in each branch (so that the second convolution of a branch
+// runs Winograd with the "+winograd" kernels), a few steps on each kernel
 // this CPU runs, from the same seed: kernels of the same bits (avx512 and
-// avx2) must give the same weights bit for bit, any two within a relative
-// tolerance; each trainer's model reports its kernel.
+// avx2, both with Winograd or both without) must give the same weights
+// bit for bit, any two within a relative tolerance, and the Winograd
+// kernels other bits than their GEMM kernel alone; each trainer's model
+// reports its kernel.
 func TestGEMMKernelsTrain(t *testing.T) {
 	cfg, err := configs.Preset("tiny")
 	if err != nil {
 		t.Fatal(err)
+	}
+	cfg.Data.Synthetic.Size = 32
+	for i := range cfg.Model.Branch {
+		cfg.Model.Branch[i].Out = 32
 	}
 	s := cfg.Data.Synthetic
 	train, test, err := data.Synthetic(data.SyntheticOptions{Forms: s.Forms, Hues: s.Hues, Size: s.Size, Noise: s.Noise,
@@ -29,7 +37,8 @@ func TestGEMMKernelsTrain(t *testing.T) {
 	// after a few steps: float32 sums in other orders.
 	const steps, tolKernels = 3, 1e-3
 	var ref []Tensor
-	var refK gemm.Kernel
+	var refK engine
+	weights := map[string][]Tensor{}
 	for _, name := range GEMMKernels() {
 		tr, err := NewWith(cfg, train, test, Options{GEMM: name})
 		if err != nil {
@@ -45,15 +54,20 @@ func TestGEMMKernelsTrain(t *testing.T) {
 			}
 		}
 		ws := tr.Model().Weights()
-		k := gemm.Kernel(name)
+		weights[name] = ws
+		k, err := parseEngine(name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ref == nil {
 			ref, refK = ws, k
 			continue
 		}
+		same := k.winograd == refK.winograd && k.gemm.SameBits(refK.gemm)
 		for i, w := range ws {
 			for j, v := range w.Data {
 				r := ref[i].Data[j]
-				if k.SameBits(refK) && math.Float32bits(v) != math.Float32bits(r) {
+				if same && math.Float32bits(v) != math.Float32bits(r) {
 					t.Fatalf("%s vs %s: %s[%d] = %g, %g", k, refK, w.Name, j, v, r)
 				}
 				if d := math.Abs(float64(v-r)) / (1 + math.Abs(float64(r))); !(d <= tolKernels) {
@@ -62,6 +76,23 @@ func TestGEMMKernelsTrain(t *testing.T) {
 			}
 		}
 	}
+	for _, k := range gemm.Kernels() {
+		if sameWeights(weights[string(k)], weights[string(k)+WinogradSuffix]) {
+			t.Errorf("%s with and without Winograd: the same weights (did Winograd run?)", k)
+		}
+	}
+}
+
+// sameWeights reports whether a and b hold the same bits.
+func sameWeights(a, b []Tensor) bool {
+	for i := range a {
+		for j, v := range a[i].Data {
+			if math.Float32bits(v) != math.Float32bits(b[i].Data[j]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func TestGEMMIdentity(t *testing.T) {
@@ -80,6 +111,22 @@ func TestGEMMIdentity(t *testing.T) {
 	}
 	if _, err := GEMMIdentity("sse9"); err == nil || !strings.Contains(err.Error(), `unknown kernel "sse9"`) {
 		t.Errorf("GEMMIdentity(sse9): error %v", err)
+	}
+	if _, err := GEMMIdentity("sse9" + WinogradSuffix); err == nil || !strings.Contains(err.Error(), `unknown kernel "sse9"`) {
+		t.Errorf("GEMMIdentity(sse9+winograd): error %v", err)
+	}
+	if _, err := GEMMIdentity(WinogradSuffix); err == nil || !strings.Contains(err.Error(), "want a GEMM kernel before") {
+		t.Errorf("GEMMIdentity(+winograd): error %v", err)
+	}
+	// The default is the fastest GEMM kernel with Winograd; a run recorded
+	// before Winograd existed (its identity names the GEMM kernel alone)
+	// resumes without it.
+	if def, _ := GEMMIdentity(""); def != must1(GEMMIdentity(GEMMKernels()[0])) || !strings.Contains(def, WinogradSuffix) {
+		t.Errorf("default identity %q, want the first kernel's, with Winograd", def)
+	}
+	old := gemm.Fastest().ID().String()
+	if got, err := ResumeGEMM(old); err != nil || got != string(gemm.Fastest()) {
+		t.Errorf("ResumeGEMM(%q) = %q, %v; want %q", old, got, err, gemm.Fastest())
 	}
 	id, _ := GEMMIdentity(GEMMKernels()[0])
 	other := strings.Join(append(strings.Split(id, "/")[:2], "riscv64"), "/")
@@ -100,4 +147,11 @@ func TestGEMMIdentity(t *testing.T) {
 	if err := m.UseGEMM("sse9"); err == nil {
 		t.Errorf("UseGEMM(sse9): no error")
 	}
+}
+
+func must1(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

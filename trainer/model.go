@@ -46,7 +46,8 @@ type Model struct {
 	init    string
 	initStd float64 // of init "normal"
 	byName  map[string]*Param
-	gemm    gemm.Kernel // the kernel of the nets it builds; "" is gemm.Default()
+	gemm    gemm.Kernel // the GEMM kernel of the nets it builds; "" is gemm.Default()
+	direct  bool        // no Winograd convolutions (ops.ConvParams.Winograd); see GEMMKernels
 	threads int         // goroutines each net's ops run on; 0 is GOMAXPROCS
 }
 

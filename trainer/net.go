@@ -193,7 +193,7 @@ func (b *builder) masked(p *Param) (*G.Node, error) {
 // layer's output.
 func (b *builder) conv(h *G.Node, cv Conv) (act, out *G.Node, err error) {
 	isData := h == b.n.x || h == b.n.gray
-	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: isData, Kernel: b.m.gemm}
+	p := ops.ConvParams{Pad: cv.Kernel / 2, Stride: cv.Stride, ReLU: cv.Activation != configs.ActivationLinear, InputIsData: isData, Kernel: b.m.gemm, Winograd: !b.m.direct}
 	if act, err = ops.Conv(h, b.weight[cv.Name+".w"], b.nodes[cv.Name+".b"], p); err != nil {
 		return nil, nil, fmt.Errorf("trainer: %s: %w", cv.Name, err)
 	}

@@ -42,7 +42,7 @@ and exit with status 130; 'branchspec resume' continues it.`,
 		fs.StringVar(&o.name, "name", "", "the fork's run name (default: PARENT-forkSTEP)")
 		fs.StringVar(&o.out, "out", "", "results directory (default: next to the parent)")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
-		fs.StringVar(&o.kernel, "kernel", "", "the GEMM kernel: avx512, avx2 or portable (default: one giving the parent's bits, else the fastest)")
+		fs.StringVar(&o.kernel, "kernel", "", "the kernel: avx512, avx2 or portable, alone or with +winograd (3x3 convolutions as Winograd F(2x2,3x3)) (default: one giving the parent's bits, else the fastest)")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one RUN directory")

@@ -46,7 +46,7 @@ the fork step; if the parent has not got there, the command fails, or with
 		fs.StringVar(&o.out, "out", "results", "results directory")
 		fs.Var(&o.sets, "set", "override a config key: KEY=VALUE (repeatable)")
 		fs.StringVar(&o.data, "data", "", "the dataset's directory: sets data.path")
-		fs.StringVar(&o.kernel, "kernel", "", "the GEMM kernel of a new run: avx512, avx2 or portable (default: the fastest this machine runs)")
+		fs.StringVar(&o.kernel, "kernel", "", "the kernel of a new run: avx512, avx2 or portable, alone or with +winograd (3x3 convolutions as Winograd F(2x2,3x3)) (default: the fastest this machine runs, with Winograd)")
 		fs.IntVar(&o.stopAt, "stop-at", 0, "checkpoint at this step and exit")
 		fs.StringVar(&o.prof, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 		fs.StringVar(&o.manifest, "manifest", "", "train an entry of this sweep manifest (with --index)")

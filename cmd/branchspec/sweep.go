@@ -50,7 +50,7 @@ or --k8s what would be submitted or written) and exits.`,
 		fs.StringVar(&o.image, "image", "", "--k8s: the container image holding branchspec")
 		fs.StringVar(&o.claim, "pvc", "branchspec-results", "--k8s: the PersistentVolumeClaim holding OUT")
 		fs.StringVar(&o.mount, "mount", experiments.DefaultK8sMount, "--k8s: where the claim is mounted in the container")
-		fs.StringVar(&o.kernel, "kernel", "", "the GEMM kernel of new runs: avx512, avx2 or portable (default: the fastest this machine runs; not with --slurm or --k8s)")
+		fs.StringVar(&o.kernel, "kernel", "", "the kernel of new runs: avx512, avx2 or portable, alone or with +winograd (3x3 convolutions as Winograd F(2x2,3x3)) (default: the fastest this machine runs, with Winograd; not with --slurm or --k8s)")
 		fs.BoolVar(&o.allowKernel, "allow-kernel-change", false, "resume runs with other matrix products than they were made with (recorded; also for --slurm and --k8s tasks)")
 		return o.run
 	},

@@ -131,7 +131,13 @@ func run(args []string, e env, stdout, stderr io.Writer) int {
 		}
 		nets = append(nets, n)
 	}
-	kernel, err := trainer.GEMMIdentity(string(isa.kernel))
+	// The Go side's nets run the model's default: the process's GEMM
+	// kernel (isa's, through the environment) with Winograd.
+	engine := ""
+	if isa.kernel != "" {
+		engine = string(isa.kernel) + trainer.WinogradSuffix
+	}
+	kernel, err := trainer.GEMMIdentity(engine)
 	if err != nil {
 		fmt.Fprintln(stderr, "refbench:", err)
 		return exitUsage

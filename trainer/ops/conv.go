@@ -109,6 +109,8 @@ type convWorker struct {
 	ph  []float32 // phase image or its gradient (stride > 1)
 	yw  []float32 // output at the wide positions (convPlan's wide mode), or of a batch (batched mode)
 	xb  []float32 // padded input of a batch of images, image index innermost (batched mode)
+	wv  []float32 // Winograd transformed input V
+	wm  []float32 // Winograd products M
 }
 
 // convWorkers holds the per-worker scratch of one op.
@@ -151,6 +153,12 @@ type ConvParams struct {
 	// gemm.Default(); one this CPU does not run is an error. Results may
 	// differ in bits between kernels (see gemm.Kernel).
 	Kernel gemm.Kernel
+	// Winograd runs the forward and backward-data passes as Winograd
+	// F(2x2, 3x3) (winoPlan) where the geometry allows it (3x3, padding 1,
+	// stride 1, W a multiple of 16, ...): 2.25x fewer multiplies, results
+	// that differ from the direct convolution's by rounding. The weight
+	// gradient stays direct.
+	Winograd bool
 }
 
 // Conv returns the convolution (cross-correlation) of x [N, C, H, W] with
@@ -192,7 +200,7 @@ func Conv(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("op (conv2d): %w", err)
 	}
-	return applyOp("conv2d", &convOp{pad: p.Pad, stride: stride, hasBias: b != nil, noInputGrad: p.InputIsData, relu: p.ReLU, kernel: kern}, args...)
+	return applyOp("conv2d", &convOp{pad: p.Pad, stride: stride, hasBias: b != nil, noInputGrad: p.InputIsData, relu: p.ReLU, kernel: kern, winograd: p.Winograd}, args...)
 }
 
 // Conv2D is Conv with stride 1 and no activation:
@@ -227,8 +235,10 @@ type convOp struct {
 	noInputGrad bool
 	relu        bool
 	kernel      gemm.Kernel // a kernel this CPU runs
+	winograd    bool        // where winoFits
 	out         outBuf
 	plan        *convPlan
+	wino        winoWeights
 	w2          []float32 // phase weights (stride > 1)
 	wpk         []float32 // packed weights
 	scratch     convWorkers
@@ -275,6 +285,10 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("op (%v): %w", op, err)
 	}
 	t, y := op.out.get(g.n, g.o, g.oh, g.ow)
+	if op.winograd && winoFits(g) {
+		op.wino.run(&op.pureOp, &op.scratch, g, op.kernel, w, x, nil, y, b, op.relu)
+		return t, nil
+	}
 	// The stride-1 convolution the plan runs (pg with weights pw), and how
 	// an image becomes its padded input planes.
 	pg, pw := g, w
@@ -309,7 +323,7 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (op *convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t%s,kernel=%s)", op.pad, op.hasBias, op.noInputGrad, op.relu, strideTag(op.stride), op.kernel)
+	fmt.Fprintf(h, "bs.conv2d(pad=%d,bias=%t,noInputGrad=%t,relu=%t%s,kernel=%s%s)", op.pad, op.hasBias, op.noInputGrad, op.relu, strideTag(op.stride), op.kernel, winoTag(op.winograd))
 }
 func (op *convOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convOp) String() string {
@@ -351,7 +365,7 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	grads := make(G.Nodes, len(inputs))
 	var err error
 	if !op.noInputGrad {
-		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: relu, kernel: op.kernel}, args...); err != nil {
+		if grads[0], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtInput, relu: relu, kernel: op.kernel, winograd: op.winograd}, args...); err != nil {
 			return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 		}
 	}
@@ -405,8 +419,10 @@ type convGradOp struct {
 	wrt         string
 	relu        bool
 	kernel      gemm.Kernel // "" is gemm.Default()
+	winograd    bool        // backward data where winoFits (wrt x)
 	out         outBuf
 	plan        *convPlan
+	wino        winoWeights
 	w2          []float32   // phase weights, then their gradient (stride > 1)
 	wf, wpk     []float32   // flipped and packed weights (backward data)
 	dwT         []float32   // weight gradient [C*K*K, O] before the transpose
@@ -462,6 +478,12 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		if bg, ok := g.backwardGeom(); ok {
 			t, dx := op.out.get(g.n, g.c, g.h, g.w)
+			if op.winograd && winoFits(bg) {
+				op.wf = grow(op.wf, len(data[1]))
+				flipWeights(op.wf, data[1], g)
+				op.wino.run(&op.pureOp, &op.scratch, bg, op.kernel, op.wf, gy, y, dx, nil, false)
+				return t, nil
+			}
 			op.backwardData(g, bg, data[1], gy, y, dx, nil, nil)
 			return t, nil
 		}
@@ -629,7 +651,7 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 }
 
 func (op *convGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "%s,kernel=%s", op, op.kernel)
+	fmt.Fprintf(h, "%s,kernel=%s%s", op, op.kernel, winoTag(op.winograd))
 }
 func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op *convGradOp) String() string {

@@ -1,0 +1,284 @@
+package ops
+
+import (
+	"branchspec/trainer/ops/gemm"
+)
+
+// Winograd F(2x2, 3x3) convolution (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", CVPR 2016): each 2x2 block of outputs of
+// a 3x3, stride-1 convolution is
+//
+//	Y = Aᵀ [ Σ_c (G w_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+//
+// where d_c is the 4x4 block of padded input channel c under it and
+//
+//	Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//	G  = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]
+//	Aᵀ = [1 1 1 0; 0 1 -1 -1]
+//
+// so that the 36 multiply-adds per output block and channel of a direct
+// convolution become 16: the sum over c, for each of the 16 elements ξ of
+// the 4x4 transformed block, is one product U_ξ [O, C] × V_ξ [C, T] over
+// the T tiles of an image, which the GEMM kernels run (read in place). The
+// transforms are additions only. The results differ from a direct
+// convolution's by rounding (the transforms reorder the sums): relative
+// errors of about 1e-6 in float32, as cuDNN's and oneDNN's Winograd.
+//
+// winoPlan runs it for one geometry: 3x3 weights, padding 1, stride 1, H
+// even and W a multiple of 16 (a tile row is whole blocks of 8 tiles, the
+// vector width of the transforms), T a multiple of 32 (every kernel's NR
+// divides it: whether a convolution runs Winograd must not depend on the
+// kernel, as avx512 and avx2 give the same bits) and at least
+// winoMinChannels input channels.
+type winoPlan struct {
+	g      convGeom
+	kernel gemm.Kernel
+	vec    vecLevel
+	hp, wp int          // padded plane: H+2 rows of W+2
+	tiles  int          // T = H/2 * W/2
+	gather *gemm.Gather // row c of V_ξ at offset c*T
+}
+
+// winoFits reports whether winoPlan runs g.
+func winoFits(g convGeom) bool {
+	return g.k == 3 && g.pad == 1 && g.stride == 1 && g.h%2 == 0 && g.h > 0 && g.w%16 == 0 && g.w > 0 &&
+		(g.h/2*g.w/2)%32 == 0 && g.c >= winoMinChannels && g.o > 0
+}
+
+// winoMinChannels is the fewest input channels winoPlan takes: its
+// products are C deep, and the transforms cost the same per output
+// whatever C is, so with few channels the direct convolution keeps up
+// (one 16x16 image, one core on Zen 5, hot in cache: 16->16 channels 6.5
+// -> 5.9 µs, 32->32 23.8 -> 16.1, 48->48 52.8 -> 31.0; a first layer's 3
+// channels were slower, and in a training step, where the transforms'
+// buffers come from L2 and memory, the gain is smaller than here).
+const winoMinChannels = 32
+
+func newWinoPlan(g convGeom, k gemm.Kernel) *winoPlan {
+	p := &winoPlan{g: g, kernel: k, vec: kernelVec(k), hp: g.h + 2, wp: g.w + 2, tiles: g.h / 2 * g.w / 2}
+	offs := make([]int32, g.c)
+	for c := range offs {
+		offs[c] = int32(c * p.tiles)
+	}
+	p.gather, _ = k.NewGather(offs) // offsets are non-negative
+	return p
+}
+
+// padLen is the length of an image's padded planes.
+func (p *winoPlan) padLen() int { return p.g.c * p.hp * p.wp }
+
+// vStride and mStride are the distances between the 16 matrices of an
+// image's transformed input V_ξ [C, T] and of the products M_ξ [O, T]:
+// their sizes plus 32 values, as the transforms write or read all 16 at
+// once, and at a distance of a multiple of 4 KiB those streams would fall
+// into one set of the L1 cache (C*T = 2048 values on 16x16 planes with 32
+// channels: the input transform took 8 of a forward pass's 25 µs).
+func (p *winoPlan) vStride() int { return p.g.c*p.tiles + 32 }
+func (p *winoPlan) mStride() int { return p.g.o*p.tiles + 32 }
+
+// vLen and mLen are the lengths of V and M.
+func (p *winoPlan) vLen() int { return 16 * p.vStride() }
+func (p *winoPlan) mLen() int { return 16 * p.mStride() }
+
+// packWeights returns the transformed weights U_ξ = (G w Gᵀ)_ξ for w [O,
+// C, 3, 3], each [O, C] packed as the kernel's A, 16 of them stride apart
+// in dst (resliced or reallocated), and that stride.
+func (p *winoPlan) packWeights(dst, u, w []float32) (pk, ubuf []float32, stride int) {
+	g := p.g
+	oc := g.o * g.c
+	us := oc + 16 // apart by 4 KiB multiples, the 16 streams would share an L1 set
+	u = grow(u, 16*us)
+	for i := 0; i < oc; i++ {
+		var t [16]float32
+		winoWeight(&t, w[i*9:i*9+9])
+		for x, v := range t {
+			u[x*us+i] = v
+		}
+	}
+	var one []float32
+	for x := 0; x < 16; x++ {
+		one = p.kernel.PackA(one[:0], u[x*us:x*us+oc], g.c, g.o, g.c)
+		if x == 0 {
+			stride = len(one)
+			dst = grow(dst, 16*stride)
+		}
+		copy(dst[x*stride:], one)
+	}
+	return dst, u, stride
+}
+
+// winoWeight writes G w Gᵀ of the 3x3 kernel w (row-major) into u (4x4,
+// row-major), in float32: rows (G w) first, then columns.
+func winoWeight(u *[16]float32, w []float32) {
+	var gw [4][3]float32
+	for j := 0; j < 3; j++ {
+		w0, w1, w2 := w[j], w[3+j], w[6+j]
+		gw[0][j] = w0
+		gw[1][j] = ((w0 + w1) + w2) * 0.5
+		gw[2][j] = ((w0 - w1) + w2) * 0.5
+		gw[3][j] = w2
+	}
+	for i := 0; i < 4; i++ {
+		r0, r1, r2 := gw[i][0], gw[i][1], gw[i][2]
+		u[4*i+0] = r0
+		u[4*i+1] = ((r0 + r1) + r2) * 0.5
+		u[4*i+2] = ((r0 - r1) + r2) * 0.5
+		u[4*i+3] = r2
+	}
+}
+
+// forward convolves one image: xp is its padded input (p.padLen(), the
+// border zero), upk the packed transformed weights (stride apart), y its
+// output [O, H, W], plus bias (nil for none) and through the ReLU when
+// relu is set. v and m are the worker's scratch (p.vLen(), p.mLen()).
+func (p *winoPlan) forward(ws *gemm.Workspace, xp, upk []float32, stride int, v, m, y, bias []float32, relu bool) {
+	g, t := p.g, p.tiles
+	tw := g.w / 2 // tiles a row
+	nb := g.w / 16
+	plane := p.hp * p.wp
+	vs, ms := p.vStride(), p.mStride()
+	for c := 0; c < g.c; c++ {
+		if p.vec >= vecAVX2 {
+			winoInputAVX(&xp[c*plane], p.wp, &v[c*t], vs, nb, g.h/2)
+			continue
+		}
+		for ti := 0; ti < g.h/2; ti++ {
+			winoInput(xp[c*plane+2*ti*p.wp:], p.wp, v[c*t+ti*tw:], vs, tw)
+		}
+	}
+	nr := p.kernel.NR()
+	for x := 0; x < 16; x++ {
+		a := upk[x*stride : (x+1)*stride]
+		for q := 0; q < t; q += nr {
+			ws.MulGather(g.o, nr, a, p.kernel.MR()*g.c, p.gather, v[x*vs+q:], nil, gemm.Epilogue{}, m[x*ms+q:], t)
+		}
+	}
+	flags := 0
+	if bias != nil {
+		flags |= 1
+	}
+	if relu {
+		flags |= 2
+	}
+	var zero float32
+	for o := 0; o < g.o; o++ {
+		b := &zero // not read without a bias
+		if bias != nil {
+			b = &bias[o]
+		}
+		if p.vec >= vecAVX2 {
+			winoOutputAVX(&m[o*t], ms, &y[o*g.h*g.w], g.w, b, flags, nb, g.h/2)
+			continue
+		}
+		for ti := 0; ti < g.h/2; ti++ {
+			winoOutput(m[o*t+ti*tw:], ms, y[o*g.h*g.w+2*ti*g.w:], g.w, *b, flags, tw)
+		}
+	}
+}
+
+// winoInput is winoInputAVX in Go, for n tiles: the same operations in the
+// same order.
+func winoInput(xp []float32, ldx int, v []float32, ldv, n int) {
+	r0, r1, r2, r3 := xp, xp[ldx:], xp[2*ldx:], xp[3*ldx:]
+	rows := [4][2][]float32{{r0, r2}, {r1, r2}, {r2, r1}, {r1, r3}}
+	for t := 0; t < n; t++ {
+		c := 2 * t
+		for i, ab := range rows {
+			a, b := ab[0], ab[1]
+			var r [4]float32
+			for q := range r {
+				if i == 1 {
+					r[q] = a[c+q] + b[c+q]
+				} else {
+					r[q] = a[c+q] - b[c+q]
+				}
+			}
+			v[(4*i+0)*ldv+t] = r[0] - r[2]
+			v[(4*i+1)*ldv+t] = r[1] + r[2]
+			v[(4*i+2)*ldv+t] = r[2] - r[1]
+			v[(4*i+3)*ldv+t] = r[1] - r[3]
+		}
+	}
+}
+
+// winoOutput is winoOutputAVX in Go, for n tiles (bias is the value, read
+// when flags&1): the same operations in the same order.
+func winoOutput(m []float32, ldm int, y []float32, w int, bias float32, flags, n int) {
+	for t := 0; t < n; t++ {
+		var s, d [4]float32
+		for j := 0; j < 4; j++ {
+			m0, m1, m2, m3 := m[j*ldm+t], m[(4+j)*ldm+t], m[(8+j)*ldm+t], m[(12+j)*ldm+t]
+			s[j] = (m0 + m1) + m2
+			d[j] = (m1 - m2) - m3
+		}
+		out := [4]float32{(s[0] + s[1]) + s[2], (s[1] - s[2]) - s[3], (d[0] + d[1]) + d[2], (d[1] - d[2]) - d[3]}
+		for k := range out {
+			if flags&1 != 0 {
+				out[k] += bias
+			}
+			if flags&2 != 0 && out[k] < 0 {
+				out[k] = 0 // max(0, v) as MAXPS(0, v) takes it: v unless 0 > v (a NaN and -0 stay)
+			}
+		}
+		y[2*t], y[2*t+1] = out[0], out[1]
+		y[w+2*t], y[w+2*t+1] = out[2], out[3]
+	}
+}
+
+// winoTag is ",winograd" for an op that runs winoPlan where it fits and ""
+// otherwise, whose ops keep their hashes.
+func winoTag(on bool) string {
+	if on {
+		return ",winograd"
+	}
+	return ""
+}
+
+// winoWeights is an op's Winograd state: the plan of its geometry and the
+// latest weights, transformed and packed.
+type winoWeights struct {
+	plan   *winoPlan
+	u, upk []float32
+	stride int
+}
+
+// run convolves the g.n images x (times [mask != 0], mask being a ReLU
+// output, when mask is not nil) with w [O, C, 3, 3] into out, plus bias
+// (nil for none) and through the ReLU when relu is set, one image a chunk
+// on op's workers; g must fit (winoFits). Each image's result is its own,
+// so the bits do not depend on the number of workers.
+func (ww *winoWeights) run(op *pureOp, scratch *convWorkers, g convGeom, kern gemm.Kernel, w, x, mask, out, bias []float32, relu bool) {
+	if ww.plan == nil || ww.plan.g != g {
+		ww.plan = newWinoPlan(g, kern)
+	}
+	p := ww.plan
+	ww.upk, ww.u, ww.stride = p.packWeights(ww.upk, ww.u, w)
+	in, outLen := g.inImage(), g.outImage()
+	workers := scratch.get(g, kern, op.numImageWorkers(g.n))
+	op.forImages(g.n, func(n, worker int) {
+		s := &workers[worker]
+		s.xp = zeroed(s.xp, p.padLen()) // the border stays zero
+		s.wv = grow(s.wv, p.vLen())
+		s.wm = grow(s.wm, p.mLen())
+		var mn []float32
+		if mask != nil {
+			mn = mask[n*in : (n+1)*in]
+		}
+		p.padMasked(s.xp, x[n*in:(n+1)*in], mn)
+		p.forward(&s.ws, s.xp, ww.upk, ww.stride, s.wv, s.wm, out[n*outLen:(n+1)*outLen], bias, relu)
+	})
+}
+
+// padMasked copies x [C, H, W] (times [mask != 0] when mask is not nil)
+// into the interior of the padded planes xp, whose border must be zero.
+func (p *winoPlan) padMasked(xp, x, mask []float32) {
+	g := p.g
+	hw := g.h * g.w
+	for c := 0; c < g.c; c++ {
+		var mc []float32
+		if mask != nil {
+			mc = mask[c*hw:]
+		}
+		p.kernel.CopyRows(xp[c*p.hp*p.wp+p.wp+1:], p.wp, x[c*hw:], g.w, mc, g.h, g.w)
+	}
+}

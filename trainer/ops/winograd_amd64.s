@@ -1,0 +1,242 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// DEINT splits 16 consecutive values lo (the first 8) and hi into their
+// even-indexed values ev and odd-indexed od, in order (as pool2RowsAVX).
+#define DEINT(lo, hi, ev, od) \
+	VSHUFPS $0x88, hi, lo, ev; \
+	VSHUFPS $0xDD, hi, lo, od; \
+	VPERMPD $0xD8, ev, ev; \
+	VPERMPD $0xD8, od, od
+
+// WINO_IN_ROW computes row i of Bᵀ d B for eight tiles from the rows
+// combined as a OP b (OP one of VSUBPS, VADDPS: Go order, so "VSUBPS b, a"
+// is a - b), at offsets 0 and 2 of the block, and stores its four values
+// at DI + (4i+j)*ldv. Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+#define WINO_IN_ROW(OP, ra, rb, i) \
+	VMOVUPS (ra), Y0; \
+	VMOVUPS 32(ra), Y1; \
+	VMOVUPS 8(ra), Y2; \
+	VMOVUPS 40(ra), Y3; \
+	OP (rb), Y0, Y0; \
+	OP 32(rb), Y1, Y1; \
+	OP 8(rb), Y2, Y2; \
+	OP 40(rb), Y3, Y3; \
+	DEINT(Y0, Y1, Y4, Y5); \
+	DEINT(Y2, Y3, Y6, Y7); \
+	VSUBPS Y6, Y4, Y8; \
+	VADDPS Y6, Y5, Y9; \
+	VSUBPS Y5, Y6, Y10; \
+	VSUBPS Y7, Y5, Y11; \
+	VMOVUPS Y8, (DI); \
+	VMOVUPS Y9, (DI)(R9*1); \
+	VMOVUPS Y10, (DI)(R9*2); \
+	VMOVUPS Y11, (DI)(R11*1); \
+	ADDQ R12, DI
+
+// func winoInputAVX(xp *float32, ldx int, v *float32, ldv int, nb, rows int)
+//
+// The Winograd F(2x2, 3x3) input transform V = Bᵀ d B of rows rows of 8*nb
+// tiles: d is the 4x4 block of the padded plane xp (rows ldx apart) at row
+// 2r, column 2t of tile t of tile row r; V's element (i, j) of that tile
+// goes to v[(4i+j)*ldv + r*8*nb + t]. Each row of Bᵀ combines two rows of xp (at columns
+// 16b..16b+15 and 16b+2..16b+17 of block b), whose even and odd values
+// then give the four columns: per element
+//
+//	r = d[a][*] op d[b][*];  V[i][0] = r0 - r2, V[i][1] = r1 + r2,
+//	V[i][2] = r2 - r1, V[i][3] = r1 - r3
+//
+// with (a, op, b) = (0, -, 2), (1, +, 2), (2, -, 1), (1, -, 3) for i = 0..3
+// (winoInput, the Go version, does the same operations in the same order).
+// Requires AVX2.
+TEXT ·winoInputAVX(SB), NOSPLIT, $0-48
+	MOVQ xp+0(FP), R13
+	MOVQ ldx+8(FP), R8
+	MOVQ v+16(FP), R14
+	MOVQ ldv+24(FP), R9
+	MOVQ nb+32(FP), R15
+	MOVQ rows+40(FP), CX
+	SHLQ $2, R8            // row stride in bytes
+	SHLQ $2, R9            // ldv in bytes
+	LEAQ (R9)(R9*2), R11   // 3*ldv
+	MOVQ R9, R12
+	SHLQ $2, R12           // 4*ldv: from row i's outputs to row i+1's
+	TESTQ R15, R15
+	JE idone
+	TESTQ CX, CX
+	JE idone
+irow:
+	MOVQ R13, SI           // row 0 of the tile row
+	LEAQ (SI)(R8*1), AX    // row 1
+	LEAQ (AX)(R8*1), BX    // row 2
+	LEAQ (BX)(R8*1), R10   // row 3
+	MOVQ R14, DX
+	MOVQ R15, DI
+	SHLQ $5, DI            // 8*nb tiles in bytes
+	ADDQ DI, R14           // the next tile row's V
+	LEAQ (R13)(R8*2), R13  // and its rows, 2 down
+	MOVQ R15, CX
+iloop:
+	MOVQ DX, DI
+	WINO_IN_ROW(VSUBPS, SI, BX, 0)
+	WINO_IN_ROW(VADDPS, AX, BX, 1)
+	WINO_IN_ROW(VSUBPS, BX, AX, 2)
+	WINO_IN_ROW(VSUBPS, AX, R10, 3)
+	ADDQ $64, SI
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, R10
+	ADDQ $32, DX
+	DECQ CX
+	JNZ iloop
+	DECQ rows+40(FP)
+	JNZ irow
+idone:
+	VZEROUPPER
+	RET
+
+// func winoOutputAVX(m *float32, ldm int, y *float32, w int, bias *float32, flags int, nb, rows int)
+//
+// The Winograd F(2x2, 3x3) output transform Y = Aᵀ M A of rows rows of
+// 8*nb tiles, Aᵀ = [1 1 1 0; 0 1 -1 -1]: element (i, j) of tile t of tile
+// row r is m[(4i+j)*ldm + r*8*nb + t]; its 2x2 output goes to rows 2r and
+// 2r+1 (rows w apart) of y at columns 2t, 2t+1. Per tile, in this order:
+//
+//	s_j = (m0j + m1j) + m2j,  d_j = (m1j - m2j) - m3j
+//	y00 = (s0 + s1) + s2, y01 = (s1 - s2) - s3
+//	y10 = (d0 + d1) + d2, y11 = (d1 - d2) - d3
+//
+// then + *bias when flags&1, and max(v, 0) (a NaN staying NaN) when
+// flags&2 (winoOutput, the Go version, does the same). Requires AVX2.
+TEXT ·winoOutputAVX(SB), NOSPLIT, $0-64
+	MOVQ m+0(FP), SI
+	MOVQ ldm+8(FP), R9
+	MOVQ y+16(FP), DI
+	MOVQ w+24(FP), R8
+	MOVQ bias+32(FP), AX
+	MOVQ flags+40(FP), R10
+	MOVQ nb+48(FP), R13
+	MOVQ rows+56(FP), R14
+	SHLQ $2, R9
+	SHLQ $2, R8
+	LEAQ (DI)(R8*1), BX    // row 1 of y
+	VXORPS Y15, Y15, Y15
+	VXORPS Y14, Y14, Y14
+	TESTQ $1, R10
+	JE onobias
+	VBROADCASTSS (AX), Y14
+onobias:
+	LEAQ (R9)(R9*2), R11   // 3*ldm
+	TESTQ R13, R13
+	JE odone
+	TESTQ R14, R14
+	JE odone
+orow:
+	MOVQ R13, CX
+oloop:
+	MOVQ SI, DX
+	// column j: m0j..m3j at DX + (4i+j)*ldm
+	// j = 0
+	VMOVUPS (DX), Y0
+	LEAQ (DX)(R9*4), R12
+	VMOVUPS (R12), Y1
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y2
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y3
+	VADDPS Y1, Y0, Y4
+	VADDPS Y2, Y4, Y4      // s0
+	VSUBPS Y2, Y1, Y5
+	VSUBPS Y3, Y5, Y5      // d0
+	// j = 1
+	ADDQ R9, DX
+	VMOVUPS (DX), Y0
+	LEAQ (DX)(R9*4), R12
+	VMOVUPS (R12), Y1
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y2
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y3
+	VADDPS Y1, Y0, Y6
+	VADDPS Y2, Y6, Y6      // s1
+	VSUBPS Y2, Y1, Y7
+	VSUBPS Y3, Y7, Y7      // d1
+	// j = 2
+	ADDQ R9, DX
+	VMOVUPS (DX), Y0
+	LEAQ (DX)(R9*4), R12
+	VMOVUPS (R12), Y1
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y2
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y3
+	VADDPS Y1, Y0, Y8
+	VADDPS Y2, Y8, Y8      // s2
+	VSUBPS Y2, Y1, Y9
+	VSUBPS Y3, Y9, Y9      // d2
+	// j = 3
+	ADDQ R9, DX
+	VMOVUPS (DX), Y0
+	LEAQ (DX)(R9*4), R12
+	VMOVUPS (R12), Y1
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y2
+	LEAQ (R12)(R9*4), R12
+	VMOVUPS (R12), Y3
+	VADDPS Y1, Y0, Y10
+	VADDPS Y2, Y10, Y10    // s3
+	VSUBPS Y2, Y1, Y11
+	VSUBPS Y3, Y11, Y11    // d3
+	// y00 = (s0 + s1) + s2, y01 = (s1 - s2) - s3
+	VADDPS Y6, Y4, Y0
+	VADDPS Y8, Y0, Y0
+	VSUBPS Y8, Y6, Y1
+	VSUBPS Y10, Y1, Y1
+	// y10 = (d0 + d1) + d2, y11 = (d1 - d2) - d3
+	VADDPS Y7, Y5, Y2
+	VADDPS Y9, Y2, Y2
+	VSUBPS Y9, Y7, Y3
+	VSUBPS Y11, Y3, Y3
+	TESTQ $1, R10
+	JE onoadd
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+onoadd:
+	TESTQ $2, R10
+	JE onorelu
+	// Intel MAXPS returns its second source when either is NaN: max(0, v).
+	VMAXPS Y0, Y15, Y0
+	VMAXPS Y1, Y15, Y1
+	VMAXPS Y2, Y15, Y2
+	VMAXPS Y3, Y15, Y3
+onorelu:
+	// Interleave columns 2t (y?0) and 2t+1 (y?1) into rows.
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VPERM2F128 $0x20, Y5, Y4, Y6
+	VPERM2F128 $0x31, Y5, Y4, Y7
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VUNPCKLPS Y3, Y2, Y4
+	VUNPCKHPS Y3, Y2, Y5
+	VPERM2F128 $0x20, Y5, Y4, Y6
+	VPERM2F128 $0x31, Y5, Y4, Y7
+	VMOVUPS Y6, (BX)
+	VMOVUPS Y7, 32(BX)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ oloop
+	// DI is at the end of row 2r, BX of row 2r+1: the next tile row
+	// starts where BX is.
+	MOVQ BX, DI
+	LEAQ (DI)(R8*1), BX
+	DECQ R14
+	JNZ orow
+odone:
+	VZEROUPPER
+	RET
