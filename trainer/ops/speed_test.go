@@ -92,6 +92,17 @@ func (b *opsBuilder) conv(name string, count int, x *tensor.Dense, o, ks, pad, s
 	}
 	b.add(speedOp{name: "conv_bwd_filter/" + name, count: count, flops: flops,
 		op: &convGradOp{pad: pad, stride: stride, wrt: wrtWeights, relu: true, kernel: b.k}, in: []G.Value{x, w, y, gy}})
+	// The Winograd passes where they fit (the "+winograd" kernels'), with
+	// the direct convolution's FLOPs: their GFLOP/s are what a direct
+	// convolution would need to match them.
+	if g, err := newConvGeom(s, w.Shape(), pad, max(stride, 1)); err == nil && winoFits(g) {
+		b.add(speedOp{name: "conv_fwd_winograd/" + name, count: count, flops: flops,
+			op: &convOp{pad: pad, stride: stride, hasBias: bias, noInputGrad: input, relu: true, kernel: b.k, winograd: true}, in: in})
+		if bg, ok := g.backwardGeom(); ok && winoFits(bg) && !input {
+			b.add(speedOp{name: "conv_bwd_data_winograd/" + name, count: count, flops: flops,
+				op: &convGradOp{pad: pad, stride: stride, wrt: wrtInput, relu: true, kernel: b.k, winograd: true}, in: []G.Value{x, w, y, gy}})
+		}
+	}
 	if bias {
 		b.add(speedOp{name: "conv_bwd_bias/" + name, count: count, op: &biasGradOp{relu: true}, in: []G.Value{y, gy}})
 	}
