@@ -369,7 +369,7 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 			return nil, fmt.Errorf("op (%v) dx: %w", op, err)
 		}
 	}
-	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: relu, kernel: op.kernel}, args...); err != nil {
+	if grads[1], err = G.ApplyOp(&convGradOp{pad: op.pad, stride: op.stride, wrt: wrtWeights, relu: relu, kernel: op.kernel, winograd: op.winograd}, args...); err != nil {
 		return nil, fmt.Errorf("op (%v) dw: %w", op, err)
 	}
 	if op.hasBias {
@@ -419,7 +419,7 @@ type convGradOp struct {
 	wrt         string
 	relu        bool
 	kernel      gemm.Kernel // "" is gemm.Default()
-	winograd    bool        // backward data where winoFits (wrt x)
+	winograd    bool        // Winograd where winoFits
 	out         outBuf
 	plan        *convPlan
 	wino        winoWeights
@@ -493,6 +493,10 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 		return op.backwardFilterStrided(g, data[0], gy, y), nil
 	}
 	t, dw := op.out.get(g.o, g.c, g.k, g.k)
+	if op.winograd && winoFits(g) && g.o%16 == 0 {
+		op.wino.backwardFilter(&op.pureOp, &op.scratch, &op.parts, g, op.kernel, data[0], gy, y, dw)
+		return t, nil
+	}
 	op.backwardFilter(g, func(_ *convWorker, n int) []float32 {
 		return data[0][n*g.inImage() : (n+1)*g.inImage()]
 	}, gy, y, dw)

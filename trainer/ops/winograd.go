@@ -240,6 +240,7 @@ type winoWeights struct {
 	plan   *winoPlan
 	u, upk []float32
 	stride int
+	du     []float32 // the weight gradient in the transformed domain
 }
 
 // run convolves the g.n images x (times [mask != 0], mask being a ReLU
@@ -281,4 +282,137 @@ func (p *winoPlan) padMasked(xp, x, mask []float32) {
 		}
 		p.kernel.CopyRows(xp[c*p.hp*p.wp+p.wp+1:], p.wp, x[c*hw:], g.w, mc, g.h, g.w)
 	}
+}
+
+// winoGrad is winoGradAVX in Go, for n tiles of one tile row (gy's rows 0
+// and 1): the same operations in the same order.
+func winoGrad(gy []float32, w int, dm []float32, ldm, n int) {
+	var zero float32
+	for t := 0; t < n; t++ {
+		g00, g01, g10, g11 := gy[2*t], gy[2*t+1], gy[w+2*t], gy[w+2*t+1]
+		h0 := [4]float32{g00, g00 + g01, g00 - g01, zero - g01}
+		h1 := [4]float32{g10, g10 + g11, g10 - g11, zero - g11}
+		for j := 0; j < 4; j++ {
+			dm[j*ldm+t] = h0[j]
+			dm[(4+j)*ldm+t] = h0[j] + h1[j]
+			dm[(8+j)*ldm+t] = h0[j] - h1[j]
+			dm[(12+j)*ldm+t] = zero - h1[j]
+		}
+	}
+}
+
+// winoFilterGrad turns dU [16, C, O] (the 16 stride apart), the weight gradient in the
+// transformed domain (dU_ξ = Σ V_ξ dM_ξᵀ over images and tiles), into dw
+// [O, C, 3, 3] = Gᵀ dU G per (o, c), Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1]:
+// rows first, then columns.
+func winoFilterGrad(dw, du []float32, o, c, stride int) {
+	oc := o * c
+	for i := 0; i < oc; i++ {
+		var d [4][4]float32
+		src := (i%c)*o + i/c // (c, o) of dw's (o, c) = i
+		for x := 0; x < 16; x++ {
+			d[x/4][x%4] = du[x*stride+src]
+		}
+		var r [3][4]float32
+		for j := 0; j < 4; j++ {
+			d0, d1, d2, d3 := d[0][j], d[1][j], d[2][j], d[3][j]
+			r[0][j] = d0 + (d1+d2)*0.5
+			r[1][j] = (d1 - d2) * 0.5
+			r[2][j] = (d1+d2)*0.5 + d3
+		}
+		out := dw[i*9 : i*9+9]
+		for a := 0; a < 3; a++ {
+			d0, d1, d2, d3 := r[a][0], r[a][1], r[a][2], r[a][3]
+			out[3*a+0] = d0 + (d1+d2)*0.5
+			out[3*a+1] = (d1 - d2) * 0.5
+			out[3*a+2] = (d1+d2)*0.5 + d3
+		}
+	}
+}
+
+// backwardFilter computes the weight gradient dw [O, C, 3, 3] of the
+// convolution g (which must fit) from its inputs x and output gradient gy
+// (times [y != 0] when y is not nil), in the transformed domain: per chunk
+// of images, V_ξ of each image's padded input and dM_ξ of its output
+// gradient (winoGrad) side by side, and one product dM_ξ V_ξᵀ per ξ over
+// the chunk's tiles (V_ξ packed with Interleave, dM_ξ transposed into
+// panels, one chain of multiply-adds per value: avx512 and avx2 agree);
+// the chunk sums added in chunk order; then Gᵀ dU G. The bits do not
+// depend on the number of workers. O must be a multiple of 16.
+func (ww *winoWeights) backwardFilter(op *pureOp, scratch *convWorkers, parts *[][]float32, g convGeom, kern gemm.Kernel, x, gy, y, dw []float32) {
+	if ww.plan == nil || ww.plan.g != g {
+		ww.plan = newWinoPlan(g, kern)
+	}
+	p := ww.plan
+	t, tw, nb := p.tiles, g.w/2, g.w/16
+	tc := t // V and M hold one image's tiles
+	vs, ms := g.c*tc+32, g.o*tc+32
+	oc := g.o * g.c
+	ocs := oc + 16 // dU_ξ's distance: 4 KiB multiples would share L1 sets (see vStride)
+	nc := numChunks(g.n)
+	*parts = growEach(*parts, nc, 16*ocs)
+	in, outLen := g.inImage(), g.outImage()
+	plane := p.hp * p.wp
+	workers := scratch.get(g, kern, op.numWorkers(g.n))
+	op.forChunks(g.n, func(chunk, lo, hi, worker int) {
+		s := &workers[worker]
+		s.xp = zeroed(s.xp, p.padLen())
+		s.wv = grow(s.wv, 16*vs)
+		s.wm = grow(s.wm, 16*ms)
+		for n := lo; n < hi; n++ {
+			const k = 0
+			p.padMasked(s.xp, x[n*in:(n+1)*in], nil)
+			gyn := gy[n*outLen : (n+1)*outLen]
+			if y != nil {
+				s.gm = grow(s.gm, outLen)
+				kern.MaskCopy(s.gm, gyn, y[n*outLen:(n+1)*outLen])
+				gyn = s.gm
+			}
+			for c := 0; c < g.c; c++ {
+				if p.vec >= vecAVX2 {
+					winoInputAVX(&s.xp[c*plane], p.wp, &s.wv[c*tc+k], vs, nb, g.h/2)
+					continue
+				}
+				for ti := 0; ti < g.h/2; ti++ {
+					winoInput(s.xp[c*plane+2*ti*p.wp:], p.wp, s.wv[c*tc+k+ti*tw:], vs, tw)
+				}
+			}
+			for o := 0; o < g.o; o++ {
+				if p.vec >= vecAVX2 {
+					winoGradAVX(&gyn[o*g.h*g.w], g.w, &s.wm[o*tc+k], ms, nb, g.h/2)
+					continue
+				}
+				for ti := 0; ti < g.h/2; ti++ {
+					winoGrad(gyn[o*g.h*g.w+2*ti*g.w:], g.w, s.wm[o*tc+k+ti*tw:], ms, tw)
+				}
+			}
+			// The image's products, added to the chunk's (the first
+			// image's alone): each value is the chunk's images' chains
+			// added in image order.
+			depth := t
+			mr, nr := kern.MR(), kern.NR()
+			s.bp = grow(s.bp, kern.PanelsLen(g.c, depth)+mr) // Interleave may write a row past
+			s.gpk = grow(s.gpk, depth*nr)
+			ep := gemm.Epilogue{Add: n != lo}
+			for x := 0; x < 16; x++ {
+				v, dm := s.wv[x*vs:], s.wm[x*ms:]
+				for r := 0; r < g.c; {
+					ip, _, h := kern.PanelRow(g.c, r)
+					kern.Interleave(s.bp[ip*mr*depth:], h, v[r*tc:], tc, min(h, g.c-r), depth)
+					r += h
+				}
+				part := (*parts)[chunk][x*ocs : x*ocs+oc] // [C, O]
+				for o0 := 0; o0 < g.o; o0 += nr {
+					nv := min(nr, g.o-o0)
+					for q := 0; q < nv; q += 16 {
+						kern.Transpose16(s.gpk[q:], nr, dm[(o0+q)*tc:], tc, nil, depth)
+					}
+					s.ws.MulPanel(g.c, nv, depth, s.bp, mr*depth, 0, s.gpk, ep, part[o0:], g.o)
+				}
+			}
+		}
+	})
+	ww.du = grow(ww.du, 16*ocs)
+	op.workers.reduceChunks(ww.du, *parts, nc)
+	winoFilterGrad(dw, ww.du, g.o, g.c, ocs)
 }

@@ -240,3 +240,101 @@ onorelu:
 odone:
 	VZEROUPPER
 	RET
+
+// func winoGradAVX(gy *float32, w int, dm *float32, ldm int, nb, rows int)
+//
+// The gradient of the Winograd output transform, dM = A g Aᵀ, of rows
+// rows of 8*nb tiles: g is tile t's 2x2 block of gy (rows 2r and 2r+1, w
+// apart, columns 2t and 2t+1) and element (i, j) of its dM goes to
+// dm[(4i+j)*ldm + r*8*nb + t]. Per tile, in this order, with
+// A = [1 0; 1 1; 1 -1; 0 -1]:
+//
+//	h_a0 = g_a0, h_a1 = g_a0 + g_a1, h_a2 = g_a0 - g_a1, h_a3 = 0 - g_a1
+//	dM_0j = h_0j, dM_1j = h_0j + h_1j, dM_2j = h_0j - h_1j, dM_3j = 0 - h_1j
+//
+// (winoGrad, the Go version, does the same). Requires AVX2.
+TEXT ·winoGradAVX(SB), NOSPLIT, $0-48
+	MOVQ gy+0(FP), SI
+	MOVQ w+8(FP), R8
+	MOVQ dm+16(FP), R14
+	MOVQ ldm+24(FP), R9
+	MOVQ nb+32(FP), R15
+	MOVQ rows+40(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11   // 3*ldm
+	MOVQ R9, R12
+	SHLQ $2, R12           // 4*ldm
+	VXORPS Y15, Y15, Y15
+	TESTQ R15, R15
+	JE gdone
+	TESTQ CX, CX
+	JE gdone
+grow2:
+	LEAQ (SI)(R8*1), BX    // row 2r+1
+	MOVQ R14, DX
+	MOVQ R15, DI
+	SHLQ $5, DI            // 8*nb tiles in bytes
+	ADDQ DI, R14           // the next tile row's dM
+	MOVQ R15, CX
+gloop2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (BX), Y2
+	VMOVUPS 32(BX), Y3
+	DEINT(Y0, Y1, Y4, Y5)  // g00, g01
+	DEINT(Y2, Y3, Y6, Y7)  // g10, g11
+	// h0j: Y4, Y8, Y9, Y10; h1j: Y6, Y11, Y12, Y13
+	VADDPS Y5, Y4, Y8
+	VSUBPS Y5, Y4, Y9
+	VSUBPS Y5, Y15, Y10
+	VADDPS Y7, Y6, Y11
+	VSUBPS Y7, Y6, Y12
+	VSUBPS Y7, Y15, Y13
+	MOVQ DX, DI
+	// i = 0: h0j
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y8, (DI)(R9*1)
+	VMOVUPS Y9, (DI)(R9*2)
+	VMOVUPS Y10, (DI)(R11*1)
+	ADDQ R12, DI
+	// i = 1: h0j + h1j
+	VADDPS Y6, Y4, Y0
+	VADDPS Y11, Y8, Y1
+	VADDPS Y12, Y9, Y2
+	VADDPS Y13, Y10, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R9*1)
+	VMOVUPS Y2, (DI)(R9*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	ADDQ R12, DI
+	// i = 2: h0j - h1j
+	VSUBPS Y6, Y4, Y0
+	VSUBPS Y11, Y8, Y1
+	VSUBPS Y12, Y9, Y2
+	VSUBPS Y13, Y10, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R9*1)
+	VMOVUPS Y2, (DI)(R9*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	ADDQ R12, DI
+	// i = 3: 0 - h1j
+	VSUBPS Y6, Y15, Y0
+	VSUBPS Y11, Y15, Y1
+	VSUBPS Y12, Y15, Y2
+	VSUBPS Y13, Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R9*1)
+	VMOVUPS Y2, (DI)(R9*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $32, DX
+	DECQ CX
+	JNZ gloop2
+	MOVQ BX, SI            // the next tile row: gy rows 2r+2, 2r+3
+	DECQ rows+40(FP)
+	JNZ grow2
+gdone:
+	VZEROUPPER
+	RET

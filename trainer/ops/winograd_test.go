@@ -12,9 +12,10 @@ import (
 	"branchspec/trainer/ops/gemm"
 )
 
-// TestWinoTransformsSameBits checks the vector transforms against winoInput
-// and winoOutput, which spell out the same operations in Go: the same bits
-// for random values with signed zeros, and every epilogue (bias, ReLU).
+// TestWinoTransformsSameBits checks the vector transforms against winoInput,
+// winoOutput and winoGrad, which spell out the same operations in Go: the
+// same bits for random values with signed zeros, two tile rows a call, and
+// every epilogue (bias, ReLU).
 func TestWinoTransformsSameBits(t *testing.T) {
 	if kernelVec(gemm.Fastest()) < vecAVX2 {
 		t.Skip("no AVX2 on this CPU: only the Go transforms run")
@@ -41,6 +42,20 @@ func TestWinoTransformsSameBits(t *testing.T) {
 		m := make([]float32, 16*ldv)
 		for i := range m {
 			m[i] = rng.Float32()*2 - 1
+		}
+		gy := make([]float32, 4*w) // two tile rows of output gradient
+		for i := range gy {
+			gy[i] = rng.Float32()*2 - 1
+			if rng.IntN(8) == 0 {
+				gy[i] = 0
+			}
+		}
+		ga, gg := make([]float32, 16*ldv), make([]float32, 16*ldv)
+		winoGradAVX(&gy[0], w, &ga[0], ldv, nb, 2)
+		winoGrad(gy, w, gg, ldv, tw)
+		winoGrad(gy[2*w:], w, gg[tw:], ldv, tw)
+		if err := bitsEqual(ga, gg); err != nil {
+			t.Errorf("gradient transform, w=%d: %v", w, err)
 		}
 		for flags := 0; flags < 4; flags++ {
 			bias := float32(-0.3)
@@ -121,7 +136,8 @@ func TestWinoForward(t *testing.T) {
 
 // TestConvWinograd checks the Winograd convolution op in a graph (forward
 // with bias and ReLU, backward data through the flipped weights, the weight
-// and bias gradients direct): its gradients against finite differences
+// gradient in the transformed domain, the bias gradient direct): its
+// gradients against finite differences
 // (without the ReLU);
 // against the direct convolution within float32 rounding; the same bits on
 // avx512 and avx2 (which give the same bits on every product) and at any
@@ -160,8 +176,8 @@ func TestConvWinograd(t *testing.T) {
 			t.Errorf("Winograd against direct, output %d: %v", i, err)
 		}
 	}
-	if err := bitsEqual(ref.y, direct.y); err == nil {
-		t.Error("Winograd gave the direct convolution's bits: did it run?")
+	if bitsEqual(ref.y, direct.y) == nil || bitsEqual(ref.dx, direct.dx) == nil || bitsEqual(ref.dw, direct.dw) == nil {
+		t.Error("Winograd gave the direct convolution's bits in a pass: did it run?")
 	}
 	for _, kern := range kernels {
 		for _, workers := range []int{1, 3} {
