@@ -152,14 +152,21 @@ func (p *convPlan) pad(xp, x []float32) { p.padMasked(xp, x, nil) }
 // padMasked is pad of gy * [y > 0] (the gradient through a ReLU whose
 // output is y), or of gy when y is nil.
 func (p *convPlan) padMasked(xp, gy, y []float32) {
-	g := p.g
-	hw := g.h * g.w
-	for c := 0; c < g.c; c++ {
-		var mask []float32
-		if y != nil {
-			mask = y[c*hw:]
+	padPlanes(p.kernel, xp, p.planeLen(), p.wp, p.g.pad, gy, y, p.g.c, p.g.h, p.g.w)
+}
+
+// padPlanes copies the c planes [h, w] of x (times [mask != 0] where mask,
+// a ReLU output, is not nil) into the interiors of planes of plane values
+// in xp, rows wp apart, pad rows and columns in; the borders are not
+// written.
+func padPlanes(k gemm.Kernel, xp []float32, plane, wp, pad int, x, mask []float32, c, h, w int) {
+	hw := h * w
+	for ch := 0; ch < c; ch++ {
+		var m []float32
+		if mask != nil {
+			m = mask[ch*hw:]
 		}
-		p.kernel.CopyRows(xp[c*p.planeLen()+g.pad*p.wp+g.pad:], p.wp, gy[c*hw:], g.w, mask, g.h, g.w)
+		k.CopyRows(xp[ch*plane+pad*wp+pad:], wp, x[ch*hw:], w, m, h, w)
 	}
 }
 

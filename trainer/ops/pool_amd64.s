@@ -13,6 +13,26 @@ DATA pool2lanes<>+24(SB)/4, $12
 DATA pool2lanes<>+28(SB)/4, $14
 GLOBL pool2lanes<>(SB), RODATA|NOPTR, $32
 
+// POOL2_OFFSETS sets, from base (AX) and w (R8), the eight lanes' window
+// corners base + 2q (Y14), the offsets in a window 1, w and w+1 (Y11,
+// Y12, Y13), and the step to the next block, 16 (Y15). It clobbers AX.
+#define POOL2_OFFSETS \
+	VMOVD AX, X14; \
+	VPBROADCASTD X14, Y14; \
+	VPADDD pool2lanes<>(SB), Y14, Y14; \
+	MOVL $1, AX; \
+	VMOVD AX, X11; \
+	VPBROADCASTD X11, Y11; \
+	MOVL R8, AX; \
+	VMOVD AX, X12; \
+	VPBROADCASTD X12, Y12; \
+	INCL AX; \
+	VMOVD AX, X13; \
+	VPBROADCASTD X13, Y13; \
+	MOVL $16, AX; \
+	VMOVD AX, X15; \
+	VPBROADCASTD X15, Y15
+
 // func pool2RowsAVX(x *float32, w int, y *float32, arg *int32, base int32, n8, rows int)
 //
 // Max-pools rows row pairs of x, rows of w = 16*n8 one after another, into
@@ -29,21 +49,7 @@ TEXT ·pool2RowsAVX(SB), NOSPLIT, $0-56
 	MOVL base+32(FP), AX
 	MOVQ n8+40(FP), R9
 	MOVQ rows+48(FP), R10
-	VMOVD AX, X14
-	VPBROADCASTD X14, Y14
-	VPADDD pool2lanes<>(SB), Y14, Y14
-	MOVL $1, AX
-	VMOVD AX, X11
-	VPBROADCASTD X11, Y11
-	MOVL R8, AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12
-	INCL AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
-	MOVL $16, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
+	POOL2_OFFSETS
 	LEAQ (SI)(R8*4), BX
 	TESTQ R9, R9
 	JE pdone
@@ -117,21 +123,7 @@ TEXT ·pool2GradRowsAVX(SB), NOSPLIT, $0-72
 	MOVQ gx+48(FP), DI
 	MOVQ n8+56(FP), R11
 	MOVQ rows+64(FP), R12
-	VMOVD AX, X14
-	VPBROADCASTD X14, Y14
-	VPADDD pool2lanes<>(SB), Y14, Y14
-	MOVL $1, AX
-	VMOVD AX, X11
-	VPBROADCASTD X11, Y11
-	MOVL R8, AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12
-	INCL AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
-	MOVL $16, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
+	POOL2_OFFSETS
 	VPXOR Y2, Y2, Y2
 	VPCMPEQD Y10, Y10, Y10
 	VPSRLD $1, Y10, Y10

@@ -273,15 +273,7 @@ func (ww *winoWeights) run(op *pureOp, scratch *convWorkers, g convGeom, kern ge
 // padMasked copies x [C, H, W] (times [mask != 0] when mask is not nil)
 // into the interior of the padded planes xp, whose border must be zero.
 func (p *winoPlan) padMasked(xp, x, mask []float32) {
-	g := p.g
-	hw := g.h * g.w
-	for c := 0; c < g.c; c++ {
-		var mc []float32
-		if mask != nil {
-			mc = mask[c*hw:]
-		}
-		p.kernel.CopyRows(xp[c*p.hp*p.wp+p.wp+1:], p.wp, x[c*hw:], g.w, mc, g.h, g.w)
-	}
+	padPlanes(p.kernel, xp, p.hp*p.wp, p.wp, 1, x, mask, p.g.c, p.g.h, p.g.w)
 }
 
 // winoGrad is winoGradAVX in Go, for n tiles of one tile row (gy's rows 0

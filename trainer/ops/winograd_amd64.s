@@ -10,6 +10,14 @@
 	VPERMPD $0xD8, ev, ev; \
 	VPERMPD $0xD8, od, od
 
+// STORE4 stores four tiles' values of one row i of a transform at DI,
+// DI + ldv, DI + 2*ldv and DI + 3*ldv (R9 is ldv, R11 3*ldv, in bytes).
+#define STORE4(a, b, c, d) \
+	VMOVUPS a, (DI); \
+	VMOVUPS b, (DI)(R9*1); \
+	VMOVUPS c, (DI)(R9*2); \
+	VMOVUPS d, (DI)(R11*1)
+
 // WINO_IN_ROW computes row i of Bᵀ d B for eight tiles from the rows
 // combined as a OP b (OP one of VSUBPS, VADDPS: Go order, so "VSUBPS b, a"
 // is a - b), at offsets 0 and 2 of the block, and stores its four values
@@ -29,10 +37,7 @@
 	VADDPS Y6, Y5, Y9; \
 	VSUBPS Y5, Y6, Y10; \
 	VSUBPS Y7, Y5, Y11; \
-	VMOVUPS Y8, (DI); \
-	VMOVUPS Y9, (DI)(R9*1); \
-	VMOVUPS Y10, (DI)(R9*2); \
-	VMOVUPS Y11, (DI)(R11*1); \
+	STORE4(Y8, Y9, Y10, Y11); \
 	ADDQ R12, DI
 
 // func winoInputAVX(xp *float32, ldx int, v *float32, ldv int, nb, rows int)
@@ -96,6 +101,22 @@ idone:
 	VZEROUPPER
 	RET
 
+// WINO_OUT_COL loads column j of eight tiles' M (m0j..m3j at DX, DX +
+// 4*ldm, ...: R9 is ldm in bytes) and computes s = (m0j + m1j) + m2j and
+// d = (m1j - m2j) - m3j.
+#define WINO_OUT_COL(s, d) \
+	VMOVUPS (DX), Y0; \
+	LEAQ (DX)(R9*4), R12; \
+	VMOVUPS (R12), Y1; \
+	LEAQ (R12)(R9*4), R12; \
+	VMOVUPS (R12), Y2; \
+	LEAQ (R12)(R9*4), R12; \
+	VMOVUPS (R12), Y3; \
+	VADDPS Y1, Y0, s; \
+	VADDPS Y2, s, s; \
+	VSUBPS Y2, Y1, d; \
+	VSUBPS Y3, d, d
+
 // func winoOutputAVX(m *float32, ldm int, y *float32, w int, bias *float32, flags int, nb, rows int)
 //
 // The Winograd F(2x2, 3x3) output transform Y = Aᵀ M A of rows rows of
@@ -137,57 +158,13 @@ orow:
 oloop:
 	MOVQ SI, DX
 	// column j: m0j..m3j at DX + (4i+j)*ldm
-	// j = 0
-	VMOVUPS (DX), Y0
-	LEAQ (DX)(R9*4), R12
-	VMOVUPS (R12), Y1
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y2
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y3
-	VADDPS Y1, Y0, Y4
-	VADDPS Y2, Y4, Y4      // s0
-	VSUBPS Y2, Y1, Y5
-	VSUBPS Y3, Y5, Y5      // d0
-	// j = 1
+	WINO_OUT_COL(Y4, Y5)   // s0, d0
 	ADDQ R9, DX
-	VMOVUPS (DX), Y0
-	LEAQ (DX)(R9*4), R12
-	VMOVUPS (R12), Y1
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y2
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y3
-	VADDPS Y1, Y0, Y6
-	VADDPS Y2, Y6, Y6      // s1
-	VSUBPS Y2, Y1, Y7
-	VSUBPS Y3, Y7, Y7      // d1
-	// j = 2
+	WINO_OUT_COL(Y6, Y7)   // s1, d1
 	ADDQ R9, DX
-	VMOVUPS (DX), Y0
-	LEAQ (DX)(R9*4), R12
-	VMOVUPS (R12), Y1
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y2
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y3
-	VADDPS Y1, Y0, Y8
-	VADDPS Y2, Y8, Y8      // s2
-	VSUBPS Y2, Y1, Y9
-	VSUBPS Y3, Y9, Y9      // d2
-	// j = 3
+	WINO_OUT_COL(Y8, Y9)   // s2, d2
 	ADDQ R9, DX
-	VMOVUPS (DX), Y0
-	LEAQ (DX)(R9*4), R12
-	VMOVUPS (R12), Y1
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y2
-	LEAQ (R12)(R9*4), R12
-	VMOVUPS (R12), Y3
-	VADDPS Y1, Y0, Y10
-	VADDPS Y2, Y10, Y10    // s3
-	VSUBPS Y2, Y1, Y11
-	VSUBPS Y3, Y11, Y11    // d3
+	WINO_OUT_COL(Y10, Y11) // s3, d3
 	// y00 = (s0 + s1) + s2, y01 = (s1 - s2) - s3
 	VADDPS Y6, Y4, Y0
 	VADDPS Y8, Y0, Y0
@@ -293,40 +270,28 @@ gloop2:
 	VSUBPS Y7, Y15, Y13
 	MOVQ DX, DI
 	// i = 0: h0j
-	VMOVUPS Y4, (DI)
-	VMOVUPS Y8, (DI)(R9*1)
-	VMOVUPS Y9, (DI)(R9*2)
-	VMOVUPS Y10, (DI)(R11*1)
+	STORE4(Y4, Y8, Y9, Y10)
 	ADDQ R12, DI
 	// i = 1: h0j + h1j
 	VADDPS Y6, Y4, Y0
 	VADDPS Y11, Y8, Y1
 	VADDPS Y12, Y9, Y2
 	VADDPS Y13, Y10, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, (DI)(R9*1)
-	VMOVUPS Y2, (DI)(R9*2)
-	VMOVUPS Y3, (DI)(R11*1)
+	STORE4(Y0, Y1, Y2, Y3)
 	ADDQ R12, DI
 	// i = 2: h0j - h1j
 	VSUBPS Y6, Y4, Y0
 	VSUBPS Y11, Y8, Y1
 	VSUBPS Y12, Y9, Y2
 	VSUBPS Y13, Y10, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, (DI)(R9*1)
-	VMOVUPS Y2, (DI)(R9*2)
-	VMOVUPS Y3, (DI)(R11*1)
+	STORE4(Y0, Y1, Y2, Y3)
 	ADDQ R12, DI
 	// i = 3: 0 - h1j
 	VSUBPS Y6, Y15, Y0
 	VSUBPS Y11, Y15, Y1
 	VSUBPS Y12, Y15, Y2
 	VSUBPS Y13, Y15, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, (DI)(R9*1)
-	VMOVUPS Y2, (DI)(R9*2)
-	VMOVUPS Y3, (DI)(R11*1)
+	STORE4(Y0, Y1, Y2, Y3)
 	ADDQ $64, SI
 	ADDQ $64, BX
 	ADDQ $32, DX
