@@ -13,9 +13,10 @@ import (
 // strings here, so that callers above trainer need not know the GEMM: a
 // GEMM kernel ("avx512", "avx2", "portable"), which alone runs every
 // convolution directly, or one followed by WinogradSuffix
-// ("avx512+winograd"), whose nets run the forward and backward-data passes
-// of their 3x3 convolutions as Winograd F(2x2, 3x3) where the geometry
-// allows it (ops.ConvParams.Winograd: 2.25x fewer multiplies, other bits).
+// ("avx512+winograd"), whose nets run their 3x3 convolutions (forward,
+// backward data, weight gradient) as Winograd F(2x2, 3x3) where the
+// geometry allows it (ops.ConvParams.Winograd: 2.25x fewer multiplies,
+// other bits).
 // "" is the process default: gemm.Default (the fastest GEMM kernel this
 // CPU runs unless the environment variable BRANCHSPEC_KERNEL names
 // another) with Winograd, the fastest.

@@ -153,11 +153,12 @@ type ConvParams struct {
 	// gemm.Default(); one this CPU does not run is an error. Results may
 	// differ in bits between kernels (see gemm.Kernel).
 	Kernel gemm.Kernel
-	// Winograd runs the forward and backward-data passes as Winograd
-	// F(2x2, 3x3) (winoPlan) where the geometry allows it (3x3, padding 1,
-	// stride 1, W a multiple of 16, ...): 2.25x fewer multiplies, results
-	// that differ from the direct convolution's by rounding. The weight
-	// gradient stays direct.
+	// Winograd runs the forward and backward-data passes and the weight
+	// gradient (for O a multiple of 16) as Winograd F(2x2, 3x3)
+	// (winoPlan) where the geometry allows it (winoFits: 3x3, padding 1,
+	// stride 1, W a multiple of 16, at least 32 input channels, ...):
+	// 2.25x fewer multiplies, results that differ from the direct
+	// convolution's by rounding. Elsewhere it changes nothing.
 	Winograd bool
 }
 
