@@ -346,6 +346,15 @@ func (ww *winoWeights) backwardFilter(op *pureOp, scratch *convWorkers, parts *[
 	*parts = growEach(*parts, nc, 16*ocs)
 	in, outLen := g.inImage(), g.outImage()
 	plane := p.hp * p.wp
+	// V_ξ's rows in the kernel's panels: panel ip starts at row first[ip]
+	// and is height[ip] high.
+	var first, height []int
+	for r := 0; r < g.c; {
+		_, _, h := kern.PanelRow(g.c, r)
+		first, height = append(first, r), append(height, h)
+		r += h
+	}
+	mr, nr := kern.MR(), kern.NR()
 	workers := scratch.get(g, kern, op.numWorkers(g.n))
 	op.forChunks(g.n, func(chunk, lo, hi, worker int) {
 		s := &workers[worker]
@@ -383,16 +392,13 @@ func (ww *winoWeights) backwardFilter(op *pureOp, scratch *convWorkers, parts *[
 			// image's alone): each value is the chunk's images' chains
 			// added in image order.
 			depth := t
-			mr, nr := kern.MR(), kern.NR()
-			s.bp = grow(s.bp, kern.PanelsLen(g.c, depth)+mr) // Interleave may write a row past
+			s.bp = grow(s.bp, len(first)*mr*depth+mr) // Interleave may write a row past
 			s.gpk = grow(s.gpk, depth*nr)
 			ep := gemm.Epilogue{Add: n != lo}
 			for x := 0; x < 16; x++ {
 				v, dm := s.wv[x*vs:], s.wm[x*ms:]
-				for r := 0; r < g.c; {
-					ip, _, h := kern.PanelRow(g.c, r)
-					kern.Interleave(s.bp[ip*mr*depth:], h, v[r*tc:], tc, min(h, g.c-r), depth)
-					r += h
+				for ip, r := range first {
+					kern.Interleave(s.bp[ip*mr*depth:], height[ip], v[r*tc:], tc, min(height[ip], g.c-r), depth)
 				}
 				part := (*parts)[chunk][x*ocs : x*ocs+oc] // [C, O]
 				for o0 := 0; o0 < g.o; o0 += nr {
