@@ -96,14 +96,11 @@ func (p *winoPlan) packWeights(dst, u, w []float32) (pk, ubuf []float32, stride 
 			u[x*us+i] = v
 		}
 	}
-	var one []float32
+	stride = p.kernel.PanelsLen(g.o, g.c)
+	dst = grow(dst, 16*stride)
 	for x := 0; x < 16; x++ {
-		one = p.kernel.PackA(one[:0], u[x*us:x*us+oc], g.c, g.o, g.c)
-		if x == 0 {
-			stride = len(one)
-			dst = grow(dst, 16*stride)
-		}
-		copy(dst[x*stride:], one)
+		// Packed in place: the slice has the panels' length.
+		p.kernel.PackA(dst[x*stride:(x+1)*stride], u[x*us:x*us+oc], g.c, g.o, g.c)
 	}
 	return dst, u, stride
 }
