@@ -1,6 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
+#include "shuffle_amd64.h"
 
 // 2q for the eight outputs of a block: the column of each window's top left.
 DATA pool2lanes<>+0(SB)/4, $0
@@ -62,14 +63,8 @@ ploop:
 	VMOVUPS 32(SI), Y1
 	VMOVUPS (BX), Y2
 	VMOVUPS 32(BX), Y3
-	VSHUFPS $0x88, Y1, Y0, Y4
-	VSHUFPS $0xDD, Y1, Y0, Y5
-	VSHUFPS $0x88, Y3, Y2, Y6
-	VSHUFPS $0xDD, Y3, Y2, Y7
-	VPERMPD $0xD8, Y4, Y4
-	VPERMPD $0xD8, Y5, Y5
-	VPERMPD $0xD8, Y6, Y6
-	VPERMPD $0xD8, Y7, Y7
+	DEINT(Y0, Y1, Y4, Y5)
+	DEINT(Y2, Y3, Y6, Y7)
 	VPXOR Y8, Y8, Y8
 	VCMPPS $0x1e, Y4, Y5, Y9
 	VBLENDVPS Y9, Y5, Y4, Y4
@@ -153,18 +148,8 @@ gnomask:
 	VANDPS Y1, Y4, Y4
 	VANDPS Y1, Y5, Y5
 	VANDPS Y1, Y6, Y6
-	VUNPCKLPS Y4, Y3, Y7
-	VUNPCKHPS Y4, Y3, Y8
-	VPERM2F128 $0x20, Y8, Y7, Y9
-	VPERM2F128 $0x31, Y8, Y7, Y3
-	VMOVUPS Y9, (DI)
-	VMOVUPS Y3, 32(DI)
-	VUNPCKLPS Y6, Y5, Y7
-	VUNPCKHPS Y6, Y5, Y8
-	VPERM2F128 $0x20, Y8, Y7, Y9
-	VPERM2F128 $0x31, Y8, Y7, Y3
-	VMOVUPS Y9, (BX)
-	VMOVUPS Y3, 32(BX)
+	INTERLEAVE_STORE(Y3, Y4, Y7, Y8, DI)
+	INTERLEAVE_STORE(Y5, Y6, Y7, Y8, BX)
 	VPADDD Y15, Y14, Y14
 	ADDQ $32, SI
 	ADDQ $32, DX

@@ -328,7 +328,11 @@ func winoFilterGrad(dw, du []float32, o, c, stride int) {
 // the chunk's tiles (V_ξ packed with Interleave, dM_ξ transposed into
 // panels, one chain of multiply-adds per value: avx512 and avx2 agree);
 // the chunk sums added in chunk order; then Gᵀ dU G. The bits do not
-// depend on the number of workers. O must be a multiple of 16.
+// depend on the number of workers. O must be a multiple of 16. V is
+// computed again rather than kept from the forward pass: kept, it would
+// be 8 MB a layer at batch 64 on 16x16 planes with 32 channels, written
+// and read back through memory, against a transform from the input
+// already in cache.
 func (ww *winoWeights) backwardFilter(op *pureOp, scratch *convWorkers, parts *[][]float32, g convGeom, kern gemm.Kernel, x, gy, y, dw []float32) {
 	if ww.plan == nil || ww.plan.g != g {
 		ww.plan = newWinoPlan(g, kern)

@@ -1,14 +1,7 @@
 //go:build amd64
 
 #include "textflag.h"
-
-// DEINT splits 16 consecutive values lo (the first 8) and hi into their
-// even-indexed values ev and odd-indexed od, in order (as pool2RowsAVX).
-#define DEINT(lo, hi, ev, od) \
-	VSHUFPS $0x88, hi, lo, ev; \
-	VSHUFPS $0xDD, hi, lo, od; \
-	VPERMPD $0xD8, ev, ev; \
-	VPERMPD $0xD8, od, od
+#include "shuffle_amd64.h"
 
 // STORE4 stores four tiles' values of one row i of a transform at DI,
 // DI + ldv, DI + 2*ldv and DI + 3*ldv (R9 is ldv, R11 3*ldv, in bytes).
@@ -191,18 +184,8 @@ onoadd:
 	VMAXPS Y3, Y15, Y3
 onorelu:
 	// Interleave columns 2t (y?0) and 2t+1 (y?1) into rows.
-	VUNPCKLPS Y1, Y0, Y4
-	VUNPCKHPS Y1, Y0, Y5
-	VPERM2F128 $0x20, Y5, Y4, Y6
-	VPERM2F128 $0x31, Y5, Y4, Y7
-	VMOVUPS Y6, (DI)
-	VMOVUPS Y7, 32(DI)
-	VUNPCKLPS Y3, Y2, Y4
-	VUNPCKHPS Y3, Y2, Y5
-	VPERM2F128 $0x20, Y5, Y4, Y6
-	VPERM2F128 $0x31, Y5, Y4, Y7
-	VMOVUPS Y6, (BX)
-	VMOVUPS Y7, 32(BX)
+	INTERLEAVE_STORE(Y0, Y1, Y4, Y5, DI)
+	INTERLEAVE_STORE(Y2, Y3, Y4, Y5, BX)
 	ADDQ $32, SI
 	ADDQ $64, DI
 	ADDQ $64, BX
