@@ -255,22 +255,16 @@ func (op *maxPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	op.forChunks(n, func(_, lo, hi, _ int) {
 		clear(gx[lo*perX : hi*perX])
-		if overlap {
-			for i := lo * per; i < hi*per; i++ {
-				g := gy[i]
-				if y != nil {
-					g = reluMask(g, y[i])
-				}
-				gx[arg[i]] += g
-			}
-			return
-		}
 		for i := lo * per; i < hi*per; i++ {
 			g := gy[i]
 			if y != nil {
 				g = reluMask(g, y[i])
 			}
-			gx[arg[i]] = g
+			if overlap {
+				gx[arg[i]] += g
+			} else {
+				gx[arg[i]] = g
+			}
 		}
 	})
 	return t, nil
