@@ -26,13 +26,26 @@ type kernelNet struct {
 
 // netLayers adds a net's layers on x, creating its parameters with param,
 // and returns the logits.
-type netLayers func(x *G.Node, k gemm.Kernel, param func(name string, scale float64, shape ...int) *G.Node) (*G.Node, error)
+type netLayers func(x *G.Node, k netKernel, param func(name string, scale float64, shape ...int) *G.Node) (*G.Node, error)
+
+// netKernel is how a kernelNet computes: its GEMM kernel, and whether its
+// 3x3 convolutions run Winograd where they fit (ConvParams.Winograd).
+type netKernel struct {
+	gemm     gemm.Kernel
+	winograd bool
+}
+
+// conv returns p with k's kernel and algorithm.
+func (k netKernel) conv(p ConvParams) ConvParams {
+	p.Kernel, p.Winograd = k.gemm, k.winograd
+	return p
+}
 
 // newKernelNet builds a net for a batch of n 3x32x32 images with kernel k:
 // He-normal weights (scale sqrt(2/fan in)), biases of 0.01 scale, standard
 // normal images and labels i mod 10, all drawn from a stream seeded by
 // seed, so that nets of the same seed start equal whatever the kernel.
-func newKernelNet(k gemm.Kernel, n int, seed uint64, layers netLayers) (*kernelNet, error) {
+func newKernelNet(k netKernel, n int, seed uint64, layers netLayers) (*kernelNet, error) {
 	rng := newRand(seed)
 	net := &kernelNet{g: G.NewGraph()}
 	xv := randDense(rng, 1, n, 3, 32, 32)
@@ -91,23 +104,23 @@ func (net *kernelNet) snapshot(t testing.TB) [][]float32 {
 // refNetLayers is the reference net of cmd/refbench as the trainer builds
 // it: conv 3->32 3x3 pad 1 + ReLU, max pool 2; two branches of two 32->32
 // convs, each branch's last pooled 2; concat; linear 4096->10; no biases.
-func refNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int) *G.Node) (*G.Node, error) {
-	h, err := Conv(x, param("stem.0.w", 0, 32, 3, 3, 3), nil, ConvParams{Pad: 1, ReLU: true, InputIsData: true, Kernel: k})
+func refNetLayers(x *G.Node, k netKernel, param func(string, float64, ...int) *G.Node) (*G.Node, error) {
+	h, err := Conv(x, param("stem.0.w", 0, 32, 3, 3, 3), nil, k.conv(ConvParams{Pad: 1, ReLU: true, InputIsData: true}))
 	if err != nil {
 		return nil, err
 	}
-	if h, err = MaxPool2DWith(h, 2, k); err != nil {
+	if h, err = MaxPool2DWith(h, 2, k.gemm); err != nil {
 		return nil, err
 	}
 	var branches []*G.Node
 	for br := 0; br < 2; br++ {
 		z := h
 		for l := 0; l < 2; l++ {
-			if z, err = Conv(z, param(fmt.Sprintf("branch.%d.%d.w", br, l), 0, 32, 32, 3, 3), nil, ConvParams{Pad: 1, ReLU: true, Kernel: k}); err != nil {
+			if z, err = Conv(z, param(fmt.Sprintf("branch.%d.%d.w", br, l), 0, 32, 32, 3, 3), nil, k.conv(ConvParams{Pad: 1, ReLU: true})); err != nil {
 				return nil, err
 			}
 		}
-		if z, err = MaxPool2DWith(z, 2, k); err != nil {
+		if z, err = MaxPool2DWith(z, 2, k.gemm); err != nil {
 			return nil, err
 		}
 		branches = append(branches, z)
@@ -115,35 +128,35 @@ func refNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int) 
 	if h, err = Concat(branches...); err != nil {
 		return nil, err
 	}
-	return LinearWith(h, param("out.w", 0, 10, 4096), nil, LinearParams{Kernel: k})
+	return LinearWith(h, param("out.w", 0, 10, 4096), nil, LinearParams{Kernel: k.gemm})
 }
 
 // alexNetLayers is the cifar10-alexnet net: two towers from the pixels,
 // each conv 7x7/2 pad 3 3->16, ReLU, LRN, max pool 3/2, conv 5x5 pad 2
 // 16->32, ReLU, LRN, max pool 3/2; concat; conv 3x3 pad 1 64->64, ReLU;
 // global average pool; linear 64->10; with biases.
-func alexNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int) *G.Node) (*G.Node, error) {
+func alexNetLayers(x *G.Node, k netKernel, param func(string, float64, ...int) *G.Node) (*G.Node, error) {
 	var towers []*G.Node
 	for t := 0; t < 2; t++ {
 		h, err := Conv(x, param(fmt.Sprintf("tower.%d.0.w", t), 0, 16, 3, 7, 7), param(fmt.Sprintf("tower.%d.0.b", t), 0.01, 16),
-			ConvParams{Pad: 3, Stride: 2, ReLU: true, InputIsData: true, Kernel: k})
+			k.conv(ConvParams{Pad: 3, Stride: 2, ReLU: true, InputIsData: true}))
 		if err != nil {
 			return nil, err
 		}
-		if h, err = LRNWith(h, AlexNetLRN(), k); err != nil {
+		if h, err = LRNWith(h, AlexNetLRN(), k.gemm); err != nil {
 			return nil, err
 		}
-		if h, err = MaxPoolWith(h, 3, 2, k); err != nil {
+		if h, err = MaxPoolWith(h, 3, 2, k.gemm); err != nil {
 			return nil, err
 		}
 		if h, err = Conv(h, param(fmt.Sprintf("tower.%d.1.w", t), 0, 32, 16, 5, 5), param(fmt.Sprintf("tower.%d.1.b", t), 0.01, 32),
-			ConvParams{Pad: 2, ReLU: true, Kernel: k}); err != nil {
+			k.conv(ConvParams{Pad: 2, ReLU: true})); err != nil {
 			return nil, err
 		}
-		if h, err = LRNWith(h, AlexNetLRN(), k); err != nil {
+		if h, err = LRNWith(h, AlexNetLRN(), k.gemm); err != nil {
 			return nil, err
 		}
-		if h, err = MaxPoolWith(h, 3, 2, k); err != nil {
+		if h, err = MaxPoolWith(h, 3, 2, k.gemm); err != nil {
 			return nil, err
 		}
 		towers = append(towers, h)
@@ -152,18 +165,18 @@ func alexNetLayers(x *G.Node, k gemm.Kernel, param func(string, float64, ...int)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = Conv(h, param("trunk.0.w", 0, 64, 64, 3, 3), param("trunk.0.b", 0.01, 64), ConvParams{Pad: 1, ReLU: true, Kernel: k}); err != nil {
+	if h, err = Conv(h, param("trunk.0.w", 0, 64, 64, 3, 3), param("trunk.0.b", 0.01, 64), k.conv(ConvParams{Pad: 1, ReLU: true})); err != nil {
 		return nil, err
 	}
 	if h, err = GlobalAvgPool(h); err != nil {
 		return nil, err
 	}
-	return LinearWith(h, param("out.w", 0, 10, 64), param("out.b", 0.01, 10), LinearParams{Kernel: k})
+	return LinearWith(h, param("out.w", 0, 10, 64), param("out.b", 0.01, 10), LinearParams{Kernel: k.gemm})
 }
 
 // speedStep returns a speed step of a net built by layers at batch n.
-func speedStep(layers netLayers, n int) func(k gemm.Kernel) (func() error, func(), error) {
-	return func(k gemm.Kernel) (func() error, func(), error) {
+func speedStep(layers netLayers, n int) func(k netKernel) (func() error, func(), error) {
+	return func(k netKernel) (func() error, func(), error) {
 		net, err := newKernelNet(k, n, 1000, layers)
 		if err != nil {
 			return nil, nil, err
@@ -194,7 +207,7 @@ func TestKernelsGiveSameBits(t *testing.T) {
 			var ref [][]float32
 			var refK gemm.Kernel
 			for _, k := range gemm.Kernels() {
-				kn, err := newKernelNet(k, n, 1100, net.layers)
+				kn, err := newKernelNet(netKernel{gemm: k}, n, 1100, net.layers)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -231,7 +244,7 @@ func TestAlexNetDeterministic(t *testing.T) {
 	if !testing.Short() {
 		n = 40
 	}
-	net, err := newKernelNet("", n, 1200, alexNetLayers)
+	net, err := newKernelNet(netKernel{}, n, 1200, alexNetLayers)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ type speedNet struct {
 	name  string
 	batch int
 	ops   func(k gemm.Kernel) ([]speedOp, error)
-	step  func(k gemm.Kernel) (func() error, func(), error) // a forward+backward step and its cleanup
+	step  func(k netKernel) (func() error, func(), error) // a forward+backward step and its cleanup
 }
 
 // speedNets are the reference net (cmd/refbench: no biases, each branch
@@ -67,16 +67,29 @@ func (b *opsBuilder) run(op G.Op, in ...G.Value) *tensor.Dense {
 	return v.(*tensor.Dense).Clone().(*tensor.Dense)
 }
 
+// convLayer is one conv+ReLU layer of a speed net.
+type convLayer struct {
+	name                   string
+	count                  int // runs per training step
+	out, size, pad, stride int
+	bias                   bool
+	input                  bool // reads the net's input: no gradient with respect to it
+	// pooled: a max pool follows, whose backward applies the ReLU's mask
+	// (maskInPoolGrad), so the conv's gradient ops take the gradient
+	// masked already.
+	pooled bool
+}
+
 // conv adds a conv+ReLU layer (fused, as the trainer builds it) with its
 // backward ops and returns its output.
-func (b *opsBuilder) conv(name string, count int, x *tensor.Dense, o, ks, pad, stride int, bias, input bool) *tensor.Dense {
+func (b *opsBuilder) conv(x *tensor.Dense, l convLayer) *tensor.Dense {
 	rng := newRand(uint64(len(b.ops)) + 900)
 	s := x.Shape()
-	w := randDense(rng, 0.1, o, s[1], ks, ks)
-	fwd := &convOp{pad: pad, stride: stride, hasBias: bias, noInputGrad: input, relu: true, kernel: b.k}
+	w := randDense(rng, 0.1, l.out, s[1], l.size, l.size)
+	fwd := &convOp{pad: l.pad, stride: l.stride, hasBias: l.bias, noInputGrad: l.input, relu: true, kernel: b.k}
 	in := []G.Value{x, w}
-	if bias {
-		in = append(in, randDense(rng, 0.1, o))
+	if l.bias {
+		in = append(in, randDense(rng, 0.1, l.out))
 	}
 	y := b.run(fwd, in...)
 	if y == nil {
@@ -84,33 +97,38 @@ func (b *opsBuilder) conv(name string, count int, x *tensor.Dense, o, ks, pad, s
 	}
 	ys := y.Shape()
 	gy := randDense(rng, 1, ys...)
-	flops := 2 * float64(s[0]*o*s[1]*ks*ks*ys[2]*ys[3])
-	b.add(speedOp{name: "conv_fwd/" + name, count: count, flops: flops, op: fwd, in: in})
-	if !input {
-		b.add(speedOp{name: "conv_bwd_data/" + name, count: count, flops: flops,
-			op: &convGradOp{pad: pad, stride: stride, wrt: wrtInput, relu: true, kernel: b.k}, in: []G.Value{x, w, y, gy}})
+	flops := 2 * float64(s[0]*l.out*s[1]*l.size*l.size*ys[2]*ys[3])
+	grad := func(wrt string, winograd bool) *convGradOp {
+		return &convGradOp{pad: l.pad, stride: l.stride, wrt: wrt, relu: !l.pooled, kernel: b.k, winograd: winograd}
 	}
-	b.add(speedOp{name: "conv_bwd_filter/" + name, count: count, flops: flops,
-		op: &convGradOp{pad: pad, stride: stride, wrt: wrtWeights, relu: true, kernel: b.k}, in: []G.Value{x, w, y, gy}})
+	gradIn := []G.Value{x, w, y, gy}
+	b.add(speedOp{name: "conv_fwd/" + l.name, count: l.count, flops: flops, op: fwd, in: in})
+	if !l.input {
+		b.add(speedOp{name: "conv_bwd_data/" + l.name, count: l.count, flops: flops, op: grad(wrtInput, false), in: gradIn})
+	}
+	b.add(speedOp{name: "conv_bwd_filter/" + l.name, count: l.count, flops: flops, op: grad(wrtWeights, false), in: gradIn})
 	// The Winograd passes where they fit (the "+winograd" kernels'), with
 	// the direct convolution's FLOPs: their GFLOP/s are what a direct
 	// convolution would need to match them.
-	if g, err := newConvGeom(s, w.Shape(), pad, max(stride, 1)); err == nil && winoFits(g) {
-		b.add(speedOp{name: "conv_fwd_winograd/" + name, count: count, flops: flops,
-			op: &convOp{pad: pad, stride: stride, hasBias: bias, noInputGrad: input, relu: true, kernel: b.k, winograd: true}, in: in})
-		if bg, ok := g.backwardGeom(); ok && winoFits(bg) && !input {
-			b.add(speedOp{name: "conv_bwd_data_winograd/" + name, count: count, flops: flops,
-				op: &convGradOp{pad: pad, stride: stride, wrt: wrtInput, relu: true, kernel: b.k, winograd: true}, in: []G.Value{x, w, y, gy}})
+	if g, err := newConvGeom(s, w.Shape(), l.pad, max(l.stride, 1)); err == nil && winoFits(g) {
+		wfwd := &convOp{pad: l.pad, stride: l.stride, hasBias: l.bias, noInputGrad: l.input, relu: true, kernel: b.k, winograd: true}
+		b.add(speedOp{name: "conv_fwd_winograd/" + l.name, count: l.count, flops: flops, op: wfwd, in: in})
+		if bg, ok := g.backwardGeom(); ok && winoFits(bg) && !l.input {
+			b.add(speedOp{name: "conv_bwd_data_winograd/" + l.name, count: l.count, flops: flops, op: grad(wrtInput, true), in: gradIn})
+		}
+		if l.out%16 == 0 {
+			b.add(speedOp{name: "conv_bwd_filter_winograd/" + l.name, count: l.count, flops: flops, op: grad(wrtWeights, true), in: gradIn})
 		}
 	}
-	if bias {
-		b.add(speedOp{name: "conv_bwd_bias/" + name, count: count, op: &biasGradOp{relu: true}, in: []G.Value{y, gy}})
+	if l.bias {
+		b.add(speedOp{name: "conv_bwd_bias/" + l.name, count: l.count, op: &biasGradOp{relu: !l.pooled}, in: []G.Value{y, gy}})
 	}
 	return y
 }
 
-// pool adds a max pool and its backward op and returns its output.
-func (b *opsBuilder) pool(name string, count int, x *tensor.Dense, size, stride int) *tensor.Dense {
+// pool adds a max pool and its backward op and returns its output; with
+// masked, the backward applies the ReLU mask of the conv before it.
+func (b *opsBuilder) pool(name string, count int, x *tensor.Dense, size, stride int, masked bool) *tensor.Dense {
 	fwd := &maxPoolOp{size: size, stride: stride, kernel: b.k}
 	y := b.run(fwd, x)
 	if y == nil {
@@ -118,7 +136,7 @@ func (b *opsBuilder) pool(name string, count int, x *tensor.Dense, size, stride 
 	}
 	gy := randDense(newRand(uint64(len(b.ops))+950), 1, y.Shape()...)
 	b.add(speedOp{name: "maxpool_fwd/" + name, count: count, op: fwd, in: []G.Value{x}})
-	b.add(speedOp{name: "maxpool_bwd/" + name, count: count, op: &maxPoolGradOp{fwd: fwd}, in: []G.Value{x, y, gy}, fwd: fwd, fwdIn: []G.Value{x}})
+	b.add(speedOp{name: "maxpool_bwd/" + name, count: count, op: &maxPoolGradOp{fwd: fwd, relu: masked}, in: []G.Value{x, y, gy}, fwd: fwd, fwdIn: []G.Value{x}})
 	return y
 }
 
@@ -188,10 +206,11 @@ func (b *opsBuilder) head(name string, x *tensor.Dense, out int, bias bool) {
 func refNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
 	b := &opsBuilder{k: k}
 	x := randDense(newRand(800), 1, 64, 3, 32, 32)
-	h := b.conv("3to32_32x32", 1, x, 32, 3, 1, 1, false, true)
-	h = b.pool("2_32x32x32", 1, h, 2, 2)
-	h = b.conv("32to32_16x16", 4, h, 32, 3, 1, 1, false, false)
-	h = b.pool("2_32x16x16", 2, h, 2, 2)
+	h := b.conv(x, convLayer{name: "3to32_32x32", count: 1, out: 32, size: 3, pad: 1, stride: 1, input: true, pooled: true})
+	h = b.pool("2_32x32x32", 1, h, 2, 2, true)
+	h = b.conv(h, convLayer{name: "32to32_16x16", count: 2, out: 32, size: 3, pad: 1, stride: 1})
+	h = b.conv(h, convLayer{name: "32to32_16x16_pooled", count: 2, out: 32, size: 3, pad: 1, stride: 1, pooled: true})
+	h = b.pool("2_32x16x16", 2, h, 2, 2, true)
 	h = b.concat("2x32x8x8", h, h)
 	if h != nil {
 		b.head("4096to10", h, 10, false)
@@ -206,14 +225,14 @@ func refNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
 func alexNetSpeedOps(k gemm.Kernel) ([]speedOp, error) {
 	b := &opsBuilder{k: k}
 	x := randDense(newRand(810), 1, 128, 3, 32, 32)
-	h := b.conv("7x7s2_3to16_32x32", 2, x, 16, 7, 3, 2, true, true)
+	h := b.conv(x, convLayer{name: "7x7s2_3to16_32x32", count: 2, out: 16, size: 7, pad: 3, stride: 2, bias: true, input: true})
 	h = b.lrn("16x16x16", 2, h)
-	h = b.pool("3s2_16x16x16", 2, h, 3, 2)
-	h = b.conv("5x5_16to32_7x7", 2, h, 32, 5, 2, 1, true, false)
+	h = b.pool("3s2_16x16x16", 2, h, 3, 2, false)
+	h = b.conv(h, convLayer{name: "5x5_16to32_7x7", count: 2, out: 32, size: 5, pad: 2, stride: 1, bias: true})
 	h = b.lrn("32x7x7", 2, h)
-	h = b.pool("3s2_32x7x7", 2, h, 3, 2)
+	h = b.pool("3s2_32x7x7", 2, h, 3, 2, false)
 	h = b.concat("2x32x3x3", h, h)
-	h = b.conv("3x3_64to64_3x3", 1, h, 64, 3, 1, 1, true, false)
+	h = b.conv(h, convLayer{name: "3x3_64to64_3x3", count: 1, out: 64, size: 3, pad: 1, stride: 1, bias: true})
 	if h == nil {
 		return nil, b.err
 	}
@@ -332,31 +351,39 @@ func BenchmarkSpeed(b *testing.B) {
 				}
 			})
 		}
-		b.Run(net.name+"/step", func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			for b.Loop() {
-				var rs []speedResult
-				for _, k := range kernels {
-					step, done, err := net.step(k)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var serr error
-					s, _, err := speedRun(cputime.Process, func() {
-						if e := step(); e != nil && serr == nil {
-							serr = e
-						}
-					}, 0, kernels[0], reps, 4*minCPU)
-					done()
-					if err != nil || serr != nil {
-						b.Fatal(err, serr)
-					}
-					rs = append(rs, speedResult{net: net.name, name: "step", count: 1, kernel: k, t: s})
-					b.ReportMetric(float64(net.batch)/s.Median.Seconds(), string(k)+"-images/cpu-s")
-				}
-				report(b, rs)
+		// The whole step, direct and with Winograd where it fits (the
+		// kernels' "+winograd" identities: what a new run uses).
+		for _, winograd := range []bool{false, true} {
+			name := "step"
+			if winograd {
+				name = "step_winograd"
 			}
-		})
+			b.Run(net.name+"/"+name, func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+				for b.Loop() {
+					var rs []speedResult
+					for _, k := range kernels {
+						step, done, err := net.step(netKernel{gemm: k, winograd: winograd})
+						if err != nil {
+							b.Fatal(err)
+						}
+						var serr error
+						s, _, err := speedRun(cputime.Process, func() {
+							if e := step(); e != nil && serr == nil {
+								serr = e
+							}
+						}, 0, kernels[0], reps, 4*minCPU)
+						done()
+						if err != nil || serr != nil {
+							b.Fatal(err, serr)
+						}
+						rs = append(rs, speedResult{net: net.name, name: name, count: 1, kernel: k, t: s})
+						b.ReportMetric(float64(net.batch)/s.Median.Seconds(), string(k)+"-images/cpu-s")
+					}
+					report(b, rs)
+				}
+			})
+		}
 	}
 	fmt.Printf("FMA peak per core, measured before the ops: %v\n\n%s", peak, speedTable(results, kernels))
 }
@@ -418,12 +445,17 @@ func speedTable(results []speedResult, kernels []gemm.Kernel) string {
 	sb.WriteString("\n")
 	for _, o := range order {
 		r := by[o]
-		step := by[key{o.net, "step", kernels[0]}]
+		// A Winograd pass's share is of the step that runs it.
+		stepName := "step"
+		if strings.Contains(o.name, "_winograd") {
+			stepName = "step_winograd"
+		}
+		step := by[key{o.net, stepName, kernels[0]}]
 		fmt.Fprintf(&sb, "| %s | %s | %d |", o.net, o.name, r.count)
 		for _, k := range kernels {
 			rk := by[key{o.net, o.name, k}]
 			switch {
-			case o.name == "step":
+			case strings.HasPrefix(o.name, "step"):
 				fmt.Fprintf(&sb, " %.1f ms (%.0f..%.0f) |", rk.t.Median.Seconds()*1e3, rk.t.Min.Seconds()*1e3, rk.t.Max.Seconds()*1e3)
 			case rk.flops > 0:
 				fmt.Fprintf(&sb, " %.0f GFLOP/s, %.0f%% |", rk.gflops(), 100*rk.share)
