@@ -374,3 +374,56 @@ decloop:
 decdone:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n8 int)
+//
+// dst[r*ldd + t] = m(src[r*lds + t]) for r < rows, t < 8*n8, where m keeps
+// a value when mask is nil or mask[r*lds + t] is not ±0 (VCMPPS NEQ_UQ: a
+// NaN keeps it) and gives +0 otherwise, as maskCopyAVX; eight values at a
+// time. ldd and lds are in elements; rows and n8 >= 1.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	MOVQ mask+32(FP), DX
+	MOVQ rows+40(FP), R10
+	MOVQ n8+48(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+	VXORPS Y15, Y15, Y15
+	TESTQ DX, DX
+	JE c2plainrow
+c2maskrow:
+	XORQ BX, BX // byte offset in the row
+	MOVQ R11, CX
+c2maskblock:
+	VMOVUPS (SI)(BX*1), Y0
+	VCMPPS $4, (DX)(BX*1), Y15, Y1
+	VANDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	DECQ CX
+	JNZ c2maskblock
+	ADDQ R8, DI
+	ADDQ R9, SI
+	ADDQ R9, DX
+	DECQ R10
+	JNZ c2maskrow
+	JMP c2done
+c2plainrow:
+	XORQ BX, BX
+	MOVQ R11, CX
+c2plainblock:
+	VMOVUPS (SI)(BX*1), Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	DECQ CX
+	JNZ c2plainblock
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ c2plainrow
+c2done:
+	VZEROUPPER
+	RET

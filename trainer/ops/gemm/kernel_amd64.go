@@ -212,6 +212,12 @@ func transpose16AVX512(dst *float32, ldd int, src *float32, lds int, mask *float
 //go:noescape
 func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 int)
 
+// copyRowsAVX2 is CopyRows of the first 8*n8 values of each row after
+// its checks (rows, n8 >= 1); it requires AVX.
+//
+//go:noescape
+func copyRowsAVX2(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n8 int)
+
 // copyRowsAVX512 is CopyRows after its checks; it requires AVX-512F.
 //
 //go:noescape

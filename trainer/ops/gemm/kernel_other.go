@@ -46,6 +46,10 @@ func interleaveAVX512(dst *float32, h int, src *float32, lds int, rows int, n16 
 	panic("gemm: no AVX-512 on this architecture")
 }
 
+func copyRowsAVX2(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n8 int) {
+	panic("gemm: no AVX on this architecture")
+}
+
 func copyRowsAVX512(dst *float32, ldd int, src *float32, lds int, mask *float32, rows int, n int) {
 	panic("gemm: no AVX-512 on this architecture")
 }

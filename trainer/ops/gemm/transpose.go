@@ -138,21 +138,33 @@ func (k Kernel) CopyRows(dst []float32, ldd int, src []float32, lds int, mask []
 	if ldd < n || lds < n || len(dst) < (rows-1)*ldd+n || len(src) < (rows-1)*lds+n || (mask != nil && len(mask) < (rows-1)*lds+n) {
 		panic(fmt.Sprintf("gemm: CopyRows rows=%d n=%d ldd=%d lds=%d with len(dst)=%d len(src)=%d len(mask)=%d", rows, n, ldd, lds, len(dst), len(src), len(mask)))
 	}
-	if k.resolve().level >= levelAVX512 {
-		var m *float32
-		if mask != nil {
-			m = &mask[0]
-		}
+	var m *float32
+	if mask != nil {
+		m = &mask[0]
+	}
+	level, done := k.resolve().level, 0
+	switch {
+	case level >= levelAVX512:
 		copyRowsAVX512(&dst[0], ldd, &src[0], lds, m, rows, n)
+		return
+	case level >= levelAVX2 && n >= 8:
+		// Rows as short as an image's 16 values cost a call each
+		// otherwise, more than the copy.
+		done = n &^ 7
+		copyRowsAVX2(&dst[0], ldd, &src[0], lds, m, rows, done/8)
+	}
+	if done == n {
 		return
 	}
 	for r := 0; r < rows; r++ {
-		d, s := dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n]
+		d, s := dst[r*ldd+done:r*ldd+n], src[r*lds+done:r*lds+n]
 		if mask == nil {
 			copy(d, s)
 			continue
 		}
-		k.MaskCopy(d, s, mask[r*lds:r*lds+n])
+		for t, v := range mask[r*lds+done : r*lds+n] {
+			d[t] = reluMask(s[t], v)
+		}
 	}
 }
 
