@@ -121,7 +121,11 @@ func (b *opsBuilder) conv(x *tensor.Dense, l convLayer) *tensor.Dense {
 		}
 	}
 	if l.bias {
-		b.add(speedOp{name: "conv_bwd_bias/" + l.name, count: l.count, op: &biasGradOp{relu: !l.pooled}, in: []G.Value{y, gy}})
+		biasIn := []G.Value{y, gy}
+		if l.pooled {
+			biasIn = []G.Value{gy}
+		}
+		b.add(speedOp{name: "conv_bwd_bias/" + l.name, count: l.count, op: &biasGradOp{relu: !l.pooled}, in: biasIn})
 	}
 	return y
 }
@@ -287,15 +291,16 @@ func speedRun(clock cputime.Clock, f func(), flops float64, peak gemm.Kernel, re
 
 // BenchmarkSpeed measures, in CPU time on one core (GOMAXPROCS 1), every
 // op of the reference net and of the cifar10-alexnet net (thread time),
-// and a whole forward+backward step of each (process time: the tape
-// machine runs on a goroutine of its own), under each vector kernel this
-// CPU runs, the kernels alternating, each repetition right after a short
-// measurement of the FMA peak (that of the fastest kernel). Each op is a
-// sub-benchmark reporting, per kernel, cpu-ns/op (the median of 5
-// repetitions), GFLOP/s and %peak (the median share of the peak measured
-// next to it), and the speedup of the fastest kernel over the next. At the
-// end it prints a markdown table of it all, with each op's share of the
-// step. Run it alone: go test -run '^$' -bench Speed -benchtime 1x
+// and a whole forward+backward step of each, direct and with Winograd
+// where it fits (step_winograd; process time: the tape machine runs on a
+// goroutine of its own), under each vector kernel this CPU runs, the
+// kernels alternating, each repetition right after a short measurement of
+// the FMA peak (that of the fastest kernel). Each op is a sub-benchmark
+// reporting, per kernel, cpu-ns/op (the median of 5 repetitions), GFLOP/s
+// and %peak (the median share of the peak measured next to it), and the
+// speedup of the fastest kernel over the next. At the end it prints a
+// markdown table of it all, with each op's share of the step that runs
+// it. Run it alone: go test -run '^$' -bench Speed -benchtime 1x
 // ./trainer/ops.
 func BenchmarkSpeed(b *testing.B) {
 	var kernels []gemm.Kernel
