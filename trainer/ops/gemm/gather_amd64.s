@@ -350,28 +350,39 @@ g216done:
 	VZEROUPPER
 	RET
 
-// func decimate2AVX(dst, src *float32, n8 int)
+// func decimateRowsAVX(dst *float32, ldd int, src *float32, lds int, rows int, n8 int)
 //
-// dst[i] = src[2*i] for i < 8*n8, reading src[:16*n8]: per block, the even
-// values of each 128-bit lane of two loads (VSHUFPS), then their 64-bit
-// pairs put in order (VPERMPD).
-TEXT ·decimate2AVX(SB), NOSPLIT, $0-24
+// dst[r*ldd + i] = src[r*lds + 2*i] for r < rows, i < 8*n8, reading
+// src[r*lds : r*lds + 16*n8] of each row: per block, the even values of
+// each 128-bit lane of two loads (VSHUFPS), then their 64-bit pairs put in
+// order (VPERMPD). ldd and lds are in elements; rows and n8 >= 1.
+TEXT ·decimateRowsAVX(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n8+16(FP), CX
-	TESTQ CX, CX
-	JE decdone
-decloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ n8+40(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+decrow:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R11, CX
+decblock:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VPERMPD $0xD8, Y2, Y2
-	VMOVUPS Y2, (DI)
-	ADDQ $64, SI
-	ADDQ $32, DI
+	VMOVUPS Y2, (BX)
+	ADDQ $64, AX
+	ADDQ $32, BX
 	DECQ CX
-	JNZ decloop
-decdone:
+	JNZ decblock
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ decrow
 	VZEROUPPER
 	RET
 

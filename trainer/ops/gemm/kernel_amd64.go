@@ -135,11 +135,12 @@ func gatherPanel(level int, dst, src []float32, offs []int32, width int) {
 //go:noescape
 func transpose8AVX(dst *float32, ldd int, src *float32, lds int, mask *float32, n8 int)
 
-// decimate2AVX is Decimate of 8*n8 values, reading src[:16*n8]; it
-// requires AVX2.
+// decimateRowsAVX is DecimateRows of the first 8*n8 values of each of
+// rows rows, reading the first 16*n8 values of each source row (rows,
+// n8 >= 1); it requires AVX2.
 //
 //go:noescape
-func decimate2AVX(dst, src *float32, n8 int)
+func decimateRowsAVX(dst *float32, ldd int, src *float32, lds int, rows int, n8 int)
 
 // maskCopyAVX is MaskCopy of 8*n8 values; it requires AVX.
 //

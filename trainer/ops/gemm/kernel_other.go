@@ -26,7 +26,9 @@ func transpose8AVX(dst *float32, ldd int, src *float32, lds int, mask *float32, 
 }
 
 func maskCopyAVX(dst, src, mask *float32, n8 int) { panic("gemm: no AVX on this architecture") }
-func decimate2AVX(dst, src *float32, n8 int)      { panic("gemm: no AVX on this architecture") }
+func decimateRowsAVX(dst *float32, ldd int, src *float32, lds int, rows int, n8 int) {
+	panic("gemm: no AVX on this architecture")
+}
 
 func interleaveAVX(dst *float32, h int, src *float32, lds int, rows int, n8 int) {
 	panic("gemm: no AVX on this architecture")

@@ -107,15 +107,27 @@ func (k Kernel) DecimateRows(dst []float32, ldd int, src []float32, lds int, row
 	if ldd < n || lds < 1 || len(dst) < (rows-1)*ldd+n || len(src) < (rows-1)*lds+2*n-1 {
 		panic(fmt.Sprintf("gemm: DecimateRows of %d rows of %d (ldd %d, lds %d) with len(dst)=%d len(src)=%d", rows, n, ldd, lds, len(dst), len(src)))
 	}
-	vector := k.resolve().level >= levelAVX2
+	// The first full rows' first 8*n8 values in vector blocks, in one
+	// call (rows of 16, as a 32x32 image's phases, cost a call each
+	// otherwise); the blocks read 16*n8 <= 2n values a row, there in src
+	// for every row but perhaps the last (16*n8 <= lds + 2n-1).
+	full, done := 0, 0
+	if n8 := n / 8; k.resolve().level >= levelAVX2 && n8 > 0 {
+		full, done = rows, 8*n8
+		if (rows-1)*lds+16*n8 > len(src) {
+			full--
+		}
+		if full > 0 {
+			decimateRowsAVX(&dst[0], ldd, &src[0], lds, full, n8)
+		}
+	}
 	for r := 0; r < rows; r++ {
 		d, s := dst[r*ldd:r*ldd+n], src[r*lds:]
-		done := 0
-		if n8 := min(n, len(s)/2) / 8; vector && n8 > 0 {
-			decimate2AVX(&d[0], &s[0], n8)
-			done = 8 * n8
+		from := done
+		if r >= full {
+			from = 0
 		}
-		for i := done; i < n; i++ {
+		for i := from; i < n; i++ {
 			d[i] = s[2*i]
 		}
 	}
