@@ -174,9 +174,7 @@ func (k Kernel) CopyRows(dst []float32, ldd int, src []float32, lds int, mask []
 			copy(d, s)
 			continue
 		}
-		for t, v := range mask[r*lds+done : r*lds+n] {
-			d[t] = reluMask(s[t], v)
-		}
+		k.MaskCopy(d, s, mask[r*lds+done:r*lds+n])
 	}
 }
 
