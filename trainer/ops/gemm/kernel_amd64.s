@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 #include "runs_amd64.h"
+#include "tile_amd64.h"
 
 // func kernel6x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
@@ -155,83 +156,7 @@ next_kernel6x16:
 	TESTQ CX, CX
 	JNE run_kernel6x16
 store:
-	TESTQ $1, R10
-	JE noadd
-	MOVQ DX, R9
-	VADDPS (R9), Y0, Y0
-	VADDPS 32(R9), Y1, Y1
-	ADDQ R8, R9
-	VADDPS (R9), Y2, Y2
-	VADDPS 32(R9), Y3, Y3
-	ADDQ R8, R9
-	VADDPS (R9), Y4, Y4
-	VADDPS 32(R9), Y5, Y5
-	ADDQ R8, R9
-	VADDPS (R9), Y6, Y6
-	VADDPS 32(R9), Y7, Y7
-	ADDQ R8, R9
-	VADDPS (R9), Y8, Y8
-	VADDPS 32(R9), Y9, Y9
-	ADDQ R8, R9
-	VADDPS (R9), Y10, Y10
-	VADDPS 32(R9), Y11, Y11
-noadd:
-	TESTQ $2, R10
-	JE nobias
-	VBROADCASTSS 0(R11), Y12
-	VADDPS Y12, Y0, Y0
-	VADDPS Y12, Y1, Y1
-	VBROADCASTSS 4(R11), Y13
-	VADDPS Y13, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VBROADCASTSS 8(R11), Y12
-	VADDPS Y12, Y4, Y4
-	VADDPS Y12, Y5, Y5
-	VBROADCASTSS 12(R11), Y13
-	VADDPS Y13, Y6, Y6
-	VADDPS Y13, Y7, Y7
-	VBROADCASTSS 16(R11), Y12
-	VADDPS Y12, Y8, Y8
-	VADDPS Y12, Y9, Y9
-	VBROADCASTSS 20(R11), Y13
-	VADDPS Y13, Y10, Y10
-	VADDPS Y13, Y11, Y11
-nobias:
-	TESTQ $4, R10
-	JE norelu
-	VXORPS Y12, Y12, Y12
-	VMAXPS Y0, Y12, Y0
-	VMAXPS Y1, Y12, Y1
-	VMAXPS Y2, Y12, Y2
-	VMAXPS Y3, Y12, Y3
-	VMAXPS Y4, Y12, Y4
-	VMAXPS Y5, Y12, Y5
-	VMAXPS Y6, Y12, Y6
-	VMAXPS Y7, Y12, Y7
-	VMAXPS Y8, Y12, Y8
-	VMAXPS Y9, Y12, Y9
-	VMAXPS Y10, Y12, Y10
-	VMAXPS Y11, Y12, Y11
-norelu:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
+	STORE6x16
 
 // func kernel4x16(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
@@ -348,61 +273,7 @@ next_kernel4x16:
 	TESTQ CX, CX
 	JNE run_kernel4x16
 store4:
-	TESTQ $1, R10
-	JE noadd4
-	MOVQ DX, R9
-	VADDPS (R9), Y0, Y0
-	VADDPS 32(R9), Y1, Y1
-	ADDQ R8, R9
-	VADDPS (R9), Y2, Y2
-	VADDPS 32(R9), Y3, Y3
-	ADDQ R8, R9
-	VADDPS (R9), Y4, Y4
-	VADDPS 32(R9), Y5, Y5
-	ADDQ R8, R9
-	VADDPS (R9), Y6, Y6
-	VADDPS 32(R9), Y7, Y7
-noadd4:
-	TESTQ $2, R10
-	JE nobias4
-	VBROADCASTSS 0(R11), Y12
-	VADDPS Y12, Y0, Y0
-	VADDPS Y12, Y1, Y1
-	VBROADCASTSS 4(R11), Y13
-	VADDPS Y13, Y2, Y2
-	VADDPS Y13, Y3, Y3
-	VBROADCASTSS 8(R11), Y12
-	VADDPS Y12, Y4, Y4
-	VADDPS Y12, Y5, Y5
-	VBROADCASTSS 12(R11), Y13
-	VADDPS Y13, Y6, Y6
-	VADDPS Y13, Y7, Y7
-nobias4:
-	TESTQ $4, R10
-	JE norelu4
-	VXORPS Y12, Y12, Y12
-	VMAXPS Y0, Y12, Y0
-	VMAXPS Y1, Y12, Y1
-	VMAXPS Y2, Y12, Y2
-	VMAXPS Y3, Y12, Y3
-	VMAXPS Y4, Y12, Y4
-	VMAXPS Y5, Y12, Y5
-	VMAXPS Y6, Y12, Y6
-	VMAXPS Y7, Y12, Y7
-norelu4:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	VZEROUPPER
-	RET
+	STORE4x16
 
 // func dotKernel4x3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 //
@@ -537,3 +408,148 @@ dotstore:
 	VMOVSS X11, 8(DX)
 	VZEROUPPER
 	RET
+
+// GSTEP6 and GSTEP4 are one k step of kernel6x16g and kernel4x16g: row
+// p of B from x0 and x1 at the offset offs[p] (BX+ooff), times the A
+// values at SI+aoff.
+#define GSTEP6(aoff, ooff) \
+	MOVLQSX ooff(BX), R9; \
+	VMOVUPS (R12)(R9*4), Y12; \
+	VMOVUPS (R13)(R9*4), Y13; \
+	VBROADCASTSS aoff+0(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS aoff+4(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS aoff+8(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS aoff+12(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS aoff+16(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS aoff+20(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11
+
+#define GSTEP4(aoff, ooff) \
+	MOVLQSX ooff(BX), R9; \
+	VMOVUPS (R12)(R9*4), Y12; \
+	VMOVUPS (R13)(R9*4), Y13; \
+	VBROADCASTSS aoff+0(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS aoff+4(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS aoff+8(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS aoff+12(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7
+
+// func kernel6x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
+//
+// kernel6x16 with row p of B read in place: x0[offs[p]:][:8] then
+// x1[offs[p]:][:8]; four rows a loop trip.
+TEXT ·kernel6x16g(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ x0+16(FP), R12
+	MOVQ x1+24(FP), R13
+	MOVQ offs+32(FP), BX
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	MOVQ flags+56(FP), R10
+	MOVQ bias+64(FP), R11
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ CX, R14
+	SHRQ $2, R14
+	ANDQ $3, CX
+	TESTQ R14, R14
+	JE tailg6
+loopg6:
+	GSTEP6(0, 0)
+	GSTEP6(24, 4)
+	GSTEP6(48, 8)
+	GSTEP6(72, 12)
+	ADDQ $96, SI
+	ADDQ $16, BX
+	DECQ R14
+	JNZ loopg6
+tailg6:
+	TESTQ CX, CX
+	JE storeg6
+loop1g6:
+	GSTEP6(0, 0)
+	ADDQ $24, SI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ loop1g6
+storeg6:
+	STORE6x16
+
+// func kernel4x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
+//
+// kernel4x16 with row p of B read in place: x0[offs[p]:][:8] then
+// x1[offs[p]:][:8]; four rows a loop trip.
+TEXT ·kernel4x16g(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ x0+16(FP), R12
+	MOVQ x1+24(FP), R13
+	MOVQ offs+32(FP), BX
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	MOVQ flags+56(FP), R10
+	MOVQ bias+64(FP), R11
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ CX, R14
+	SHRQ $2, R14
+	ANDQ $3, CX
+	TESTQ R14, R14
+	JE tailg4
+loopg4:
+	GSTEP4(0, 0)
+	GSTEP4(16, 4)
+	GSTEP4(32, 8)
+	GSTEP4(48, 12)
+	ADDQ $64, SI
+	ADDQ $16, BX
+	DECQ R14
+	JNZ loopg4
+tailg4:
+	TESTQ CX, CX
+	JE storeg4
+loop1g4:
+	GSTEP4(0, 0)
+	ADDQ $16, SI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ loop1g4
+storeg4:
+	STORE4x16

@@ -1,0 +1,144 @@
+// The epilogues of the AVX2 micro-kernels, shared by those that read B
+// packed (kernel6x16, kernel4x16) and in place (kernel6x16g, kernel4x16g).
+// Each finishes the tile in its accumulators and returns: by the flags in
+// R10, 1 adds C (rows R8 bytes apart from DX), 2 adds bias[i] (R11) to row
+// i, 4 takes max(0, v) (VMAXPS with 0 as the first operand returns v when v
+// is NaN); then it stores the tile at DX. It uses R9, Y12 and Y13.
+
+// STORE6x16 finishes rows 0..5 in Y0..Y11, two ymm a row.
+#define STORE6x16 \
+	TESTQ $1, R10; \
+	JE noadd; \
+	MOVQ DX, R9; \
+	VADDPS (R9), Y0, Y0; \
+	VADDPS 32(R9), Y1, Y1; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y2, Y2; \
+	VADDPS 32(R9), Y3, Y3; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y4, Y4; \
+	VADDPS 32(R9), Y5, Y5; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y6, Y6; \
+	VADDPS 32(R9), Y7, Y7; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y8, Y8; \
+	VADDPS 32(R9), Y9, Y9; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y10, Y10; \
+	VADDPS 32(R9), Y11, Y11; \
+noadd: \
+	TESTQ $2, R10; \
+	JE nobias; \
+	VBROADCASTSS 0(R11), Y12; \
+	VADDPS Y12, Y0, Y0; \
+	VADDPS Y12, Y1, Y1; \
+	VBROADCASTSS 4(R11), Y13; \
+	VADDPS Y13, Y2, Y2; \
+	VADDPS Y13, Y3, Y3; \
+	VBROADCASTSS 8(R11), Y12; \
+	VADDPS Y12, Y4, Y4; \
+	VADDPS Y12, Y5, Y5; \
+	VBROADCASTSS 12(R11), Y13; \
+	VADDPS Y13, Y6, Y6; \
+	VADDPS Y13, Y7, Y7; \
+	VBROADCASTSS 16(R11), Y12; \
+	VADDPS Y12, Y8, Y8; \
+	VADDPS Y12, Y9, Y9; \
+	VBROADCASTSS 20(R11), Y13; \
+	VADDPS Y13, Y10, Y10; \
+	VADDPS Y13, Y11, Y11; \
+nobias: \
+	TESTQ $4, R10; \
+	JE norelu; \
+	VXORPS Y12, Y12, Y12; \
+	VMAXPS Y0, Y12, Y0; \
+	VMAXPS Y1, Y12, Y1; \
+	VMAXPS Y2, Y12, Y2; \
+	VMAXPS Y3, Y12, Y3; \
+	VMAXPS Y4, Y12, Y4; \
+	VMAXPS Y5, Y12, Y5; \
+	VMAXPS Y6, Y12, Y6; \
+	VMAXPS Y7, Y12, Y7; \
+	VMAXPS Y8, Y12, Y8; \
+	VMAXPS Y9, Y12, Y9; \
+	VMAXPS Y10, Y12, Y10; \
+	VMAXPS Y11, Y12, Y11; \
+norelu: \
+	VMOVUPS Y0, (DX); \
+	VMOVUPS Y1, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y2, (DX); \
+	VMOVUPS Y3, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y4, (DX); \
+	VMOVUPS Y5, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y6, (DX); \
+	VMOVUPS Y7, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y8, (DX); \
+	VMOVUPS Y9, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y10, (DX); \
+	VMOVUPS Y11, 32(DX); \
+	VZEROUPPER; \
+	RET
+
+// STORE4x16 finishes rows 0..3 in Y0..Y7, two ymm a row.
+#define STORE4x16 \
+	TESTQ $1, R10; \
+	JE noadd4; \
+	MOVQ DX, R9; \
+	VADDPS (R9), Y0, Y0; \
+	VADDPS 32(R9), Y1, Y1; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y2, Y2; \
+	VADDPS 32(R9), Y3, Y3; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y4, Y4; \
+	VADDPS 32(R9), Y5, Y5; \
+	ADDQ R8, R9; \
+	VADDPS (R9), Y6, Y6; \
+	VADDPS 32(R9), Y7, Y7; \
+noadd4: \
+	TESTQ $2, R10; \
+	JE nobias4; \
+	VBROADCASTSS 0(R11), Y12; \
+	VADDPS Y12, Y0, Y0; \
+	VADDPS Y12, Y1, Y1; \
+	VBROADCASTSS 4(R11), Y13; \
+	VADDPS Y13, Y2, Y2; \
+	VADDPS Y13, Y3, Y3; \
+	VBROADCASTSS 8(R11), Y12; \
+	VADDPS Y12, Y4, Y4; \
+	VADDPS Y12, Y5, Y5; \
+	VBROADCASTSS 12(R11), Y13; \
+	VADDPS Y13, Y6, Y6; \
+	VADDPS Y13, Y7, Y7; \
+nobias4: \
+	TESTQ $4, R10; \
+	JE norelu4; \
+	VXORPS Y12, Y12, Y12; \
+	VMAXPS Y0, Y12, Y0; \
+	VMAXPS Y1, Y12, Y1; \
+	VMAXPS Y2, Y12, Y2; \
+	VMAXPS Y3, Y12, Y3; \
+	VMAXPS Y4, Y12, Y4; \
+	VMAXPS Y5, Y12, Y5; \
+	VMAXPS Y6, Y12, Y6; \
+	VMAXPS Y7, Y12, Y7; \
+norelu4: \
+	VMOVUPS Y0, (DX); \
+	VMOVUPS Y1, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y2, (DX); \
+	VMOVUPS Y3, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y4, (DX); \
+	VMOVUPS Y5, 32(DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Y6, (DX); \
+	VMOVUPS Y7, 32(DX); \
+	VZEROUPPER; \
+	RET
