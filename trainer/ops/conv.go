@@ -292,17 +292,23 @@ func (op *convOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	// The stride-1 convolution the plan runs (pg with weights pw), and how
 	// an image becomes its padded input planes.
+	// A strided conv's product skips the phase taps that do not exist
+	// (newConvPlanKeep): its weights are those of the taps that do.
 	pg, pw := g, w
 	if g.stride > 1 {
 		pg = g.phaseGeom()
 		op.w2 = grow(op.w2, pg.o*pg.ckk())
-		g.phaseWeights(op.w2, w)
+		g.phaseWeights(op.w2, w, false)
 		pw = op.w2
 	}
 	if op.plan == nil || op.plan.g != pg {
-		op.plan = newConvPlan(pg, op.kernel)
+		if g.stride > 1 {
+			op.plan = newConvPlanKeep(pg, op.kernel, g.phaseTapExists)
+		} else {
+			op.plan = newConvPlan(pg, op.kernel)
+		}
 	}
-	plan, ckk := op.plan, pg.ckk()
+	plan, ckk := op.plan, op.plan.depth
 	fill := plan.pad // the border of xp stays zero
 	if g.stride > 1 {
 		fill = func(xp, x []float32) { g.phaseImage(xp, x, op.kernel) } // writes all of xp

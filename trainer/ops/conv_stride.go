@@ -22,10 +22,12 @@ import (
 // a stride-1, unpadded convolution with C*s*s channels and a kernel of
 // K2 = ceil(K/s) taps a side, on phase images of OH+K2-1 by OW+K2-1. The
 // forward pass, backward data and backward filter all run on the stride-1
-// machinery (convPlan) unchanged; the input gradient is the phase gradient
-// read back (each input pixel is in exactly one phase), and the weight
-// gradient is the phase weight gradient at the taps that exist. The zero
-// taps cost (s*K2/K)^2 - 1 extra arithmetic: 31% for 7x7/2, 44% for 5x5/2.
+// machinery (convPlan); the input gradient is the phase gradient read
+// back (each input pixel is in exactly one phase), and the weight gradient
+// is the phase weight gradient at the taps that exist. The forward product
+// skips the taps that do not exist (newConvPlanKeep); backward data and
+// the weight gradient compute them too, at (s*K2/K)^2 - 1 extra
+// arithmetic: 31% for 7x7/2, 44% for 5x5/2.
 
 // phaseGeom returns the stride-1 geometry on g's phase images.
 func (g convGeom) phaseGeom() convGeom {
@@ -105,22 +107,36 @@ func (g convGeom) unphaseImage(dx, dph []float32) {
 	}
 }
 
-// phaseWeights writes w2 [O, C*s*s, K2, K2] from w [O, C, K, K].
-func (g convGeom) phaseWeights(w2, w []float32) {
+// phaseTapExists reports whether tap (i2, j2) of phase channel c2 is a
+// tap of the kernel: s*i2 + a < K and s*j2 + b < K.
+func (g convGeom) phaseTapExists(c2, i2, j2 int) bool {
+	s := g.stride
+	return i2*s+c2/s%s < g.k && j2*s+c2%s < g.k
+}
+
+// phaseWeights writes w2 from w [O, C, K, K]: with all, w2 [O, C*s*s,
+// K2, K2], zero at the taps that do not exist; without, row o holds the
+// taps that exist only, in the same order (phaseTapExists), O rows of
+// C*K*K.
+func (g convGeom) phaseWeights(w2, w []float32, all bool) {
 	s, p := g.stride, g.phaseGeom()
 	k, k2 := g.k, p.k
+	at := 0
 	for o := 0; o < g.o; o++ {
 		for c2 := 0; c2 < p.c; c2++ {
 			c, a, b := c2/(s*s), c2/s%s, c2%s
-			dst := w2[(o*p.c+c2)*k2*k2:][:k2*k2]
 			for i2 := 0; i2 < k2; i2++ {
 				for j2 := 0; j2 < k2; j2++ {
 					i, j := i2*s+a, j2*s+b
-					v := float32(0)
-					if i < k && j < k {
-						v = w[((o*g.c+c)*k+i)*k+j]
+					switch {
+					case i < k && j < k:
+						w2[at] = w[((o*g.c+c)*k+i)*k+j]
+					case all:
+						w2[at] = 0
+					default:
+						continue
 					}
-					dst[i2*k2+j2] = v
+					at++
 				}
 			}
 		}
@@ -151,7 +167,7 @@ func (op *convGradOp) backwardDataStrided(g convGeom, w, gy, y []float32) G.Valu
 	pg := g.phaseGeom()
 	bg, _ := pg.backwardGeom() // unpadded: pad K2-1 >= 0
 	op.w2 = grow(op.w2, pg.o*pg.ckk())
-	g.phaseWeights(op.w2, w)
+	g.phaseWeights(op.w2, w, true)
 	op.backwardData(pg, bg, op.w2, gy, y, nil, func(s *convWorker, _ int) []float32 {
 		s.ph = grow(s.ph, pg.inImage())
 		return s.ph

@@ -61,8 +61,11 @@ type convPlan struct {
 	// MulGather reads in place are nil).
 	runs []*gemm.Runs
 	// taps gathers patch row (c, i, j) at output position (0, 0) from
-	// offset c*HP*WP + i*WP + j of xp.
-	taps *gemm.Gather
+	// offset c*HP*WP + i*WP + j of xp, for each tap the plan keeps (all
+	// C*K*K, or those of newConvPlanKeep), in that order; depth is their
+	// number, the depth of the forward product.
+	taps  *gemm.Gather
+	depth int
 	// batchTaps is taps for the batched mode's xb (offsets times NR), nil
 	// when the plan does not take that mode.
 	batchTaps *gemm.Gather
@@ -72,13 +75,27 @@ type convPlan struct {
 type panelSeg struct{ src, dst, n int }
 
 func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
-	return newConvPlanMode(g, kern, g.ow < kern.NR()/2)
+	return newConvPlanMode(g, kern, g.ow < kern.NR()/2, nil)
 }
 
-// newConvPlanMode is newConvPlan with the wide mode set by wide (tests
-// compare the two modes); the output panels' runs are laid out only
-// without it.
-func newConvPlanMode(g convGeom, kern gemm.Kernel, wide bool) *convPlan {
+// newConvPlanKeep is newConvPlan for a forward product over the taps
+// (c, i, j) for which keep is true only: the weights it multiplies are
+// those taps' (packed depth p.depth deep), and the others' must be zero
+// (a strided convolution's phase taps that do not exist). Each output is
+// then the chain of the kept taps' products, which is the chain of all
+// taps' but for the zero products dropped: those change a chain's value
+// only where it is a zero sum, in its sign (a chain starts at +0, so only
+// products that underflow to -0 give a -0 sum), and where an input value
+// they multiply is infinite or NaN. Only the forward product reads its
+// taps; the weight gradient's plan must keep them all.
+func newConvPlanKeep(g convGeom, kern gemm.Kernel, keep func(c, i, j int) bool) *convPlan {
+	return newConvPlanMode(g, kern, g.ow < kern.NR()/2, keep)
+}
+
+// newConvPlanMode is newConvPlanKeep with the wide mode set by wide (tests
+// compare the two modes) and keep nil for all taps; the output panels'
+// runs are laid out only without the wide mode.
+func newConvPlanMode(g convGeom, kern gemm.Kernel, wide bool, keep func(c, i, j int) bool) *convPlan {
 	p := &convPlan{g: g, kernel: kern, mr: kern.MR(), nr: kern.NR(), hp: g.h + 2*g.pad, wp: g.w + 2*g.pad, wide: wide}
 	if !wide {
 		p.layOutPanels()
@@ -87,11 +104,14 @@ func newConvPlanMode(g convGeom, kern gemm.Kernel, wide bool) *convPlan {
 	for c := 0; c < g.c; c++ {
 		for i := 0; i < g.k; i++ {
 			for j := 0; j < g.k; j++ {
-				taps = append(taps, int32(c*p.planeLen()+i*p.wp+j))
+				if keep == nil || keep(c, i, j) {
+					taps = append(taps, int32(c*p.planeLen()+i*p.wp+j))
+				}
 			}
 		}
 	}
 	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
+	p.depth = len(taps)
 	if wide && g.n >= p.nr/2 {
 		for i := range taps {
 			taps[i] *= int32(p.nr)
@@ -186,7 +206,7 @@ func (p *convPlan) packPanel(bp, xp []float32, q int) { p.taps.PackRuns(bp, xp, 
 
 // forward computes one image's output y [O, OH*OW] = wpk * col(xp) from
 // the worker's padded image s.xp, with weights packed by the plan's kernel
-// (O rows, C*K*K deep), plus the bias (nil for none) and through the ReLU
+// (O rows, p.depth deep: C*K*K, or the kept taps), plus the bias (nil for none) and through the ReLU
 // when relu is set, both applied by the micro-kernel before it stores a
 // tile. A panel whose positions are one run of NR on an output row, or two
 // runs of NR/2 on two, is gathered from xp as the product reads it
@@ -195,7 +215,7 @@ func (p *convPlan) packPanel(bp, xp []float32, q int) { p.taps.PackRuns(bp, xp, 
 func (p *convPlan) forward(s *convWorker, wpk, y, bias []float32, relu bool) {
 	ws, xp, bp := &s.ws, s.xp, s.bp
 	g := p.g
-	ohw, ckk := g.ohw(), g.ckk()
+	ohw, ckk := g.ohw(), p.depth
 	ep := gemm.Epilogue{Bias: bias, ReLU: relu}
 	if p.wide {
 		p.forwardWide(s, wpk, y, ep)
@@ -223,7 +243,7 @@ func (p *convPlan) forward(s *convWorker, wpk, y, bias []float32, relu bool) {
 // to y.
 func (p *convPlan) forwardWide(s *convWorker, wpk, y []float32, ep gemm.Epilogue) {
 	g := p.g
-	ckk, wo := g.ckk(), p.wideOut()
+	ckk, wo := p.depth, p.wideOut()
 	s.yw = grow(s.yw, g.o*wo)
 	for p0 := 0; p0 < wo; p0 += p.nr {
 		nv := min(p.nr, wo-p0)
@@ -258,7 +278,7 @@ func (p *convPlan) batchLen() int { return p.g.c * p.planeLen() * p.nr }
 // dropped.
 func (p *convPlan) forwardBatch(s *convWorker, wpk, src, mask []float32, nimg int, out, bias []float32, relu bool) {
 	g, nr := p.g, p.nr
-	chw, hw, ohw, ckk := g.c*g.h*g.w, g.h*g.w, g.ohw(), g.ckk()
+	chw, hw, ohw, ckk := g.c*g.h*g.w, g.h*g.w, g.ohw(), p.depth
 	// The images, transposed to [C*H*W, NR], then each input row moved to
 	// its padded place.
 	s.bp = grow(s.bp, chw*nr)

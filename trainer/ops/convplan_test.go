@@ -26,7 +26,7 @@ func TestWideModeSameBits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan, packedPlan := newConvPlan(g, kern), newConvPlanMode(g, kern, false)
+			plan, packedPlan := newConvPlan(g, kern), newConvPlanMode(g, kern, false, nil)
 			if !plan.wide {
 				t.Fatalf("%s: a %dx%d output does not take the wide mode (NR %d)", name, g.oh, g.ow, plan.nr)
 			}
