@@ -107,6 +107,7 @@ type convWorker struct {
 	gm  []float32 // masked output gradient (fallback backward data)
 	col []float32 // patch matrix (fallback backward data)
 	ph  []float32 // phase image or its gradient (stride > 1)
+	sub []float32 // some channels of an image (convPlan.packGroups)
 	yw  []float32 // output at the wide positions (convPlan's wide mode), or of a batch (batched mode)
 	xb  []float32 // padded input of a batch of images, image index innermost (batched mode)
 	wv  []float32 // Winograd transformed input V
@@ -504,7 +505,7 @@ func (op *convGradOp) Do(in ...G.Value) (G.Value, error) {
 		op.wino.backwardFilter(&op.pureOp, &op.scratch, &op.parts, g, op.kernel, data[0], gy, y, dw)
 		return t, nil
 	}
-	op.backwardFilter(g, func(_ *convWorker, n int) []float32 {
+	op.backwardFilter(g, nil, func(_ *convWorker, n int) []float32 {
 		return data[0][n*g.inImage() : (n+1)*g.inImage()]
 	}, gy, y, dw)
 	return t, nil
@@ -621,13 +622,15 @@ const maskFirstPositions = 1024
 // backwardFilter computes dw [O, C, K, K] of the stride-1 convolution g
 // whose input image n is x(n): per chunk, the sum over its images of the
 // products of convPlan.filterImage, then the chunk sums in chunk order.
-func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []float32, gy, y, dw []float32) {
+// With keep not nil, only the taps it keeps (newConvPlanKeep) are
+// computed, and the others are 0 in dw.
+func (op *convGradOp) backwardFilter(g convGeom, keep func(c, i, j int) bool, x func(s *convWorker, n int) []float32, gy, y, dw []float32) {
 	if op.plan == nil || op.plan.g != g {
-		op.plan = newConvPlan(g, op.kernel)
+		op.plan = newConvPlanKeep(g, op.kernel, keep)
 	}
 	plan := op.plan
 	nc := numChunks(g.n)
-	op.parts = growEach(op.parts, nc, len(dw))
+	op.parts = growEach(op.parts, nc, len(plan.cols)*g.o)
 	workers := op.scratch.get(g, op.kernel, op.numWorkers(g.n))
 	xpkLen := plan.filterInputLen()
 	gpkLen := (g.o + plan.nr - 1) / plan.nr * plan.nr * g.ohw()
@@ -650,13 +653,16 @@ func (op *convGradOp) backwardFilter(g convGeom, x func(s *convWorker, n int) []
 			plan.filterImage(&s.ws, s.xpk, s.gpk, op.parts[chunk], n != lo)
 		}
 	})
-	op.dwT = grow(op.dwT, len(dw))
+	op.dwT = grow(op.dwT, len(plan.cols)*g.o)
 	op.workers.reduceChunks(op.dwT, op.parts, nc)
-	// dwT is [C*K*K, O]; dw is [O, C*K*K].
+	// Row r of dwT [rows, O] is column plan.cols[r] of dw [O, C*K*K].
 	ckk := g.ckk()
-	for r := 0; r < ckk; r++ {
+	if len(plan.cols) < ckk {
+		clear(dw)
+	}
+	for r, col := range plan.cols {
 		for o, v := range op.dwT[r*g.o : (r+1)*g.o] {
-			dw[o*ckk+r] = v
+			dw[o*ckk+col] = v
 		}
 	}
 }

@@ -25,9 +25,9 @@ import (
 // machinery (convPlan); the input gradient is the phase gradient read
 // back (each input pixel is in exactly one phase), and the weight gradient
 // is the phase weight gradient at the taps that exist. The forward product
-// skips the taps that do not exist (newConvPlanKeep); backward data and
-// the weight gradient compute them too, at (s*K2/K)^2 - 1 extra
-// arithmetic: 31% for 7x7/2, 44% for 5x5/2.
+// and the weight gradient skip the taps that do not exist
+// (newConvPlanKeep); backward data computes them too, at (s*K2/K)^2 - 1
+// extra arithmetic: 31% for 7x7/2, 44% for 5x5/2.
 
 // phaseGeom returns the stride-1 geometry on g's phase images.
 func (g convGeom) phaseGeom() convGeom {
@@ -183,7 +183,7 @@ func (op *convGradOp) backwardFilterStrided(g convGeom, x, gy, y []float32) G.Va
 	t, dw := op.out.get(g.o, g.c, g.k, g.k)
 	pg := g.phaseGeom()
 	op.w2 = grow(op.w2, pg.o*pg.ckk())
-	op.backwardFilter(pg, func(s *convWorker, n int) []float32 {
+	op.backwardFilter(pg, g.phaseTapExists, func(s *convWorker, n int) []float32 {
 		s.ph = grow(s.ph, pg.inImage())
 		g.phaseImage(s.ph, x[n*g.inImage():], op.kernel)
 		return s.ph

@@ -2,11 +2,14 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"branchspec/trainer/ops/gemm"
 )
 
 // strideCases are strided convolutions: AlexNet-style first layers (7x7/2
@@ -24,6 +27,7 @@ var strideCases = []struct {
 	{5, 2, 6, 7, 3, 1, 0, 2},    // 1x1/2: three of four phases have no tap
 	{2, 3, 7, 6, 2, 2, 1, 3},    // K < stride
 	{2, 7, 12, 12, 13, 3, 1, 2}, // C, O off the tiles
+	{3, 1, 11, 10, 5, 5, 2, 2},  // grayscale: 4 phase channels, fewer than a panel (tap rows)
 }
 
 func strideName(i int, tt struct{ n, c, h, w, o, k, pad, stride int }) string {
@@ -66,6 +70,76 @@ func TestConvStrideMatchesStock(t *testing.T) {
 					return G.Conv2d(n[0], n[1], tensor.Shape{tt.k, tt.k}, []int{tt.pad, tt.pad}, []int{tt.stride, tt.stride}, []int{1, 1})
 				})
 		})
+	}
+}
+
+// TestPhaseTapsSameBits checks that skipping the phase taps that do not
+// exist (newConvPlanKeep) changes no bit: for every kernel and stride
+// case, with a bias and ReLU, the strided conv's output and weight
+// gradient must equal those of the stride-1 conv of its phase images with
+// all K2*K2 phase taps (zero weights included), which is how they were
+// computed before.
+func TestPhaseTapsSameBits(t *testing.T) {
+	for _, kern := range gemm.Kernels() {
+		for i, tt := range strideCases {
+			t.Run(fmt.Sprintf("%s/%s", kern, strideName(i, tt)), func(t *testing.T) {
+				rng := newRand(uint64(870 + i))
+				x := randDense(rng, 1, tt.n, tt.c, tt.h, tt.w)
+				w := randDense(rng, 0.3, tt.o, tt.c, tt.k, tt.k)
+				b := randDense(rng, 0.1, tt.o)
+				g, err := newConvGeom(x.Shape(), w.Shape(), tt.pad, tt.stride)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pg := g.phaseGeom()
+				// The phase images (the stride-2 decimation reads one value
+				// past each image: give the last one room) and all phase weights.
+				xs := append(x.Data().([]float32), make([]float32, tt.w)...)
+				ph := make([]float32, pg.n*pg.inImage())
+				for n := 0; n < g.n; n++ {
+					g.phaseImage(ph[n*pg.inImage():], xs[n*g.inImage():], kern)
+				}
+				w2 := make([]float32, pg.o*pg.ckk())
+				g.phaseWeights(w2, w.Data().([]float32), true)
+				phT := tensor.New(tensor.WithShape(pg.n, pg.c, pg.h, pg.w), tensor.WithBacking(ph))
+				w2T := tensor.New(tensor.WithShape(pg.o, pg.c, pg.k, pg.k), tensor.WithBacking(w2))
+
+				y := doOp(t, &convOp{pad: tt.pad, stride: tt.stride, hasBias: true, relu: true, kernel: kern}, x, w, b)
+				want := doOp(t, &convOp{hasBias: true, relu: true, kernel: kern}, phT, w2T, b)
+				sameBits(t, "output", y, want)
+
+				gy := randDense(rng, 1, y.Shape()...)
+				dw := doOp(t, &convGradOp{pad: tt.pad, stride: tt.stride, wrt: wrtWeights, relu: true, kernel: kern}, x, w, y, gy)
+				dw2 := doOp(t, &convGradOp{wrt: wrtWeights, relu: true, kernel: kern}, phT, w2T, want, gy)
+				wantDW := make([]float32, len(w.Data().([]float32)))
+				g.unphaseWeights(wantDW, dw2.Data().([]float32))
+				sameBits(t, "weight gradient", dw, tensor.New(tensor.WithShape(w.Shape()...), tensor.WithBacking(wantDW)))
+			})
+		}
+	}
+}
+
+// doOp runs op on in and returns a copy of its output.
+func doOp(t *testing.T, op G.Op, in ...G.Value) *tensor.Dense {
+	t.Helper()
+	v, err := op.Do(in...)
+	if err != nil {
+		t.Fatalf("%v: %v", op, err)
+	}
+	return v.(*tensor.Dense).Clone().(*tensor.Dense)
+}
+
+// sameBits fails unless got and want hold the same values bit for bit.
+func sameBits(t *testing.T, what string, got, want *tensor.Dense) {
+	t.Helper()
+	g, w := got.Data().([]float32), want.Data().([]float32)
+	if len(g) != len(w) {
+		t.Fatalf("%s: %d values, want %d", what, len(g), len(w))
+	}
+	for i := range g {
+		if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
+			t.Fatalf("%s[%d] = %g (%#08x), want %g (%#08x)", what, i, g[i], math.Float32bits(g[i]), w[i], math.Float32bits(w[i]))
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"slices"
 
 	"branchspec/trainer/ops/gemm"
 )
@@ -45,6 +46,11 @@ import (
 // With fewer channels than a panel's MR rows (a first layer's 3), the
 // C*K*K rows of all taps are packed instead (each row one run of xp) and
 // multiplied in one product (tapRows): the same chains, full panels.
+// Where the plan keeps only some taps (newConvPlanKeep), the tap rows are
+// the kept ones, and the per-tap products are grouped by the channels
+// whose taps they keep (filterGroup): each group's channels are packed
+// once per image and its products have as many rows. The gradients of the
+// taps not kept are not computed.
 type convPlan struct {
 	g      convGeom
 	kernel gemm.Kernel // the kernel whose packed layouts the plan writes
@@ -66,6 +72,11 @@ type convPlan struct {
 	// number, the depth of the forward product.
 	taps  *gemm.Gather
 	depth int
+	// groups are the weight gradient's per-tap products (filter); cols[r]
+	// is the column of dW [O, C*K*K] that row r of its [rows, O] parts
+	// holds, for the products the plan takes (tapRows or groups).
+	groups []filterGroup
+	cols   []int
 	// batchTaps is taps for the batched mode's xb (offsets times NR), nil
 	// when the plan does not take that mode.
 	batchTaps *gemm.Gather
@@ -78,16 +89,16 @@ func newConvPlan(g convGeom, kern gemm.Kernel) *convPlan {
 	return newConvPlanMode(g, kern, g.ow < kern.NR()/2, nil)
 }
 
-// newConvPlanKeep is newConvPlan for a forward product over the taps
-// (c, i, j) for which keep is true only: the weights it multiplies are
-// those taps' (packed depth p.depth deep), and the others' must be zero
-// (a strided convolution's phase taps that do not exist). Each output is
+// newConvPlanKeep is newConvPlan over the taps (c, i, j) for which keep
+// is true only (all where keep is nil). Its forward product multiplies
+// those taps' weights (packed p.depth deep), and the others' must be zero
+// (a strided convolution's phase taps that do not exist): each output is
 // then the chain of the kept taps' products, which is the chain of all
-// taps' but for the zero products dropped: those change a chain's value
+// taps' but for the zero products dropped. Those change a chain's value
 // only where it is a zero sum, in its sign (a chain starts at +0, so only
 // products that underflow to -0 give a -0 sum), and where an input value
-// they multiply is infinite or NaN. Only the forward product reads its
-// taps; the weight gradient's plan must keep them all.
+// they multiply is infinite or NaN. Its weight gradient is computed at the
+// kept taps only, each value the same chain as with all taps.
 func newConvPlanKeep(g convGeom, kern gemm.Kernel, keep func(c, i, j int) bool) *convPlan {
 	return newConvPlanMode(g, kern, g.ow < kern.NR()/2, keep)
 }
@@ -112,6 +123,7 @@ func newConvPlanMode(g convGeom, kern gemm.Kernel, wide bool, keep func(c, i, j 
 	}
 	p.taps, _ = kern.NewGather(taps) // offsets are non-negative
 	p.depth = len(taps)
+	p.layOutFilter(keep)
 	if wide && g.n >= p.nr/2 {
 		for i := range taps {
 			taps[i] *= int32(p.nr)
@@ -143,6 +155,65 @@ func (p *convPlan) layOutPanels() {
 		}
 		runs, _ := gemm.NewRuns(p.nr, src, dst, n) // segments lie within their panel
 		p.runs = append(p.runs, runs)
+	}
+}
+
+// filterGroup is a set of the weight gradient's per-tap products: the
+// taps whose kept channels are the same, multiplied over those channels
+// only.
+type filterGroup struct {
+	chans []int // the channels, ascending
+	taps  []int // the taps i*K + j, ascending
+	xpkAt int   // where the channels' packed input starts in xpk
+	rowAt int   // the group's first row in a part: row (c, t) of it is rowAt + c*len(taps) + t
+}
+
+// layOutFilter groups the taps for the weight gradient by the channels
+// that keep them (all channels without keep) and records the columns of
+// dW that the rows of its parts hold (cols).
+func (p *convPlan) layOutFilter(keep func(c, i, j int) bool) {
+	g := p.g
+	kk := g.k * g.k
+	kept := func(c, t int) bool { return keep == nil || keep(c, t/g.k, t%g.k) }
+	for t := 0; t < kk; t++ {
+		var chans []int
+		for c := 0; c < g.c; c++ {
+			if kept(c, t) {
+				chans = append(chans, c)
+			}
+		}
+		if len(chans) == 0 {
+			continue
+		}
+		i := slices.IndexFunc(p.groups, func(gr filterGroup) bool { return slices.Equal(gr.chans, chans) })
+		if i < 0 {
+			i = len(p.groups)
+			p.groups = append(p.groups, filterGroup{chans: chans})
+		}
+		p.groups[i].taps = append(p.groups[i].taps, t)
+	}
+	xpkAt, rows := 0, 0
+	for i := range p.groups {
+		gr := &p.groups[i]
+		gr.xpkAt, gr.rowAt = xpkAt, rows
+		xpkAt += p.kernel.PanelsLen(len(gr.chans), p.planeLen())
+		rows += len(gr.chans) * len(gr.taps)
+		if !p.tapRows() {
+			for _, c := range gr.chans {
+				for _, t := range gr.taps {
+					p.cols = append(p.cols, c*kk+t)
+				}
+			}
+		}
+	}
+	if p.tapRows() {
+		for c := 0; c < g.c; c++ {
+			for t := 0; t < kk; t++ {
+				if kept(c, t) {
+					p.cols = append(p.cols, c*kk+t)
+				}
+			}
+		}
 	}
 }
 
@@ -337,19 +408,19 @@ func transposeBlock(k gemm.Kernel, dst []float32, ldd int, src []float32, lds in
 	}
 }
 
-// packInputTaps packs the padded image x [C, H, W] as a C-row matrix, one
-// row per channel, k-major over the padded plane in the plan's kernel's
-// layout (see gemm.Kernel.PanelRow): xpk[ip*MR*HP*WP + u*h + i] = xp[c][u]
-// for channel c in row i of panel ip. Padding and rows past C must be zero
-// in xpk (they are only ever written with zeros),
-// and xpk must extend MR elements past its last panel (see
-// gemm.Kernel.Interleave).
-func (p *convPlan) packInputTaps(xpk, x []float32) {
+// packInputTaps packs the padded image x [nc, H, W] (nc channels of the
+// plan's geometry) as an nc-row matrix, one row per channel, k-major over
+// the padded plane in the plan's kernel's layout (see
+// gemm.Kernel.PanelRow): xpk[ip*MR*HP*WP + u*h + i] = xp[c][u] for channel
+// c in row i of panel ip. Padding and rows past nc must be zero in xpk
+// (they are only ever written with zeros), and xpk must extend MR elements
+// past its last panel (see gemm.Kernel.Interleave).
+func (p *convPlan) packInputTaps(xpk, x []float32, nc int) {
 	g := p.g
 	pl, hw := p.planeLen(), g.h*g.w
-	for c := 0; c < g.c; {
-		ip, _, h := p.kernel.PanelRow(g.c, c)
-		rows := min(h, g.c-c)
+	for c := 0; c < nc; {
+		ip, _, h := p.kernel.PanelRow(nc, c)
+		rows := min(h, nc-c)
 		pan := xpk[ip*p.mr*pl:]
 		for y := 0; y < g.h; y++ {
 			base := ((y+g.pad)*p.wp + g.pad) * h
@@ -376,23 +447,42 @@ func (p *convPlan) packGrad(gpk, gy, y []float32) {
 }
 
 // filter adds (or, without add, stores) one image's weight gradient into
-// part [C*K*K, O] (the transpose of dW's [O, C*K*K]) from the packed taps
-// xpk and the packed gradient gpk: for tap (i, j), the product over the
-// output positions of xpk read from i*WP + j, in runs of OW positions with
-// the K-1 padding columns of each padded row skipped
-// (gemm.Workspace.MulPanelGaps).
+// part [rows, O] (rows of dW's transpose, see cols) from the packed taps
+// xpk (packGroups) and the packed gradient gpk: for each group and each of
+// its taps (i, j), the product over the output positions of the group's
+// channels in xpk read from i*WP + j, in runs of OW positions with the K-1
+// padding columns of each padded row skipped (gemm.Workspace.MulPanelGaps).
 func (p *convPlan) filter(ws *gemm.Workspace, xpk, gpk, part []float32, add bool) {
 	g, nr := p.g, p.nr
-	kk, ohw, pl := g.k*g.k, g.ohw(), p.planeLen()
-	for i := 0; i < g.k; i++ {
-		for j := 0; j < g.k; j++ {
-			s := i*g.k + j
-			off := i*p.wp + j
+	ohw, pl := g.ohw(), p.planeLen()
+	for _, gr := range p.groups {
+		nt := len(gr.taps)
+		for ti, t := range gr.taps {
+			off := t/g.k*p.wp + t%g.k
 			for o0 := 0; o0 < g.o; o0 += nr {
 				nv := min(nr, g.o-o0)
-				ws.MulPanelGaps(g.c, nv, ohw, xpk, p.mr*pl, off, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[s*g.o+o0:], kk*g.o)
+				ws.MulPanelGaps(len(gr.chans), nv, ohw, xpk[gr.xpkAt:], p.mr*pl, off, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[(gr.rowAt+ti)*g.o+o0:], nt*g.o)
 			}
 		}
+	}
+}
+
+// packGroups packs the image x [C, H, W] for filter: each group's
+// channels (packInputTaps), copied into sub first where they are not all
+// of x's.
+func (p *convPlan) packGroups(xpk, x []float32, sub *[]float32) {
+	g := p.g
+	hw := g.h * g.w
+	for _, gr := range p.groups {
+		src := x
+		if len(gr.chans) < g.c {
+			*sub = grow(*sub, len(gr.chans)*hw)
+			for i, c := range gr.chans {
+				copy((*sub)[i*hw:(i+1)*hw], x[c*hw:])
+			}
+			src = *sub
+		}
+		p.packInputTaps(xpk[gr.xpkAt:], src, len(gr.chans))
 	}
 }
 
@@ -413,22 +503,27 @@ func (p *convPlan) tapSpan() int { return (p.g.oh-1)*p.wp + p.g.ow }
 // gemm.Kernel.Interleave).
 func (p *convPlan) filterInputLen() int {
 	if p.tapRows() {
-		return p.kernel.PanelsLen(p.g.ckk(), p.tapSpan()) + p.mr
+		return p.kernel.PanelsLen(p.depth, p.tapSpan()) + p.mr
 	}
-	return p.kernel.PanelsLen(p.g.c, p.planeLen()) + p.mr
+	n := 0
+	for _, gr := range p.groups {
+		n += p.kernel.PanelsLen(len(gr.chans), p.planeLen())
+	}
+	return n + p.mr
 }
 
 // packFilterInput packs the image x [C, H, W] into s.xpk for
 // filterImage: its tap rows (packTapRows, through s.xp and s.col) where
-// the plan takes them, else its channel rows (packInputTaps).
+// the plan takes them, else its groups' channel rows (packGroups, through
+// s.sub).
 func (p *convPlan) packFilterInput(s *convWorker, x []float32) {
 	if !p.tapRows() {
-		p.packInputTaps(s.xpk, x)
+		p.packGroups(s.xpk, x, &s.sub)
 		return
 	}
 	s.xp = zeroed(s.xp, p.padLen())
 	p.pad(s.xp, x)
-	s.col = grow(s.col, p.g.ckk()*p.tapSpan())
+	s.col = grow(s.col, p.depth*p.tapSpan())
 	p.packTapRows(s.xpk, s.col, s.xp)
 }
 
@@ -447,12 +542,12 @@ func (p *convPlan) filterImage(ws *gemm.Workspace, xpk, gpk, part []float32, add
 //
 //	col[(c*K+i)*K+j][t] = xp[c][i*WP + j + t]  for t < tapSpan(),
 //
-// into rpk as C*K*K rows k-major in the plan's kernel's layout
-// (gemm.Kernel.PanelRow), writing col (C*K*K*tapSpan() long) on the way:
-// each row is one run of xp. rpk must be tapRowsLen() long (see
-// gemm.Kernel.Interleave).
+// (its rows of the kept taps, p.depth of them) into rpk k-major in the
+// plan's kernel's layout (gemm.Kernel.PanelRow), writing col
+// (p.depth*tapSpan() long) on the way: each row is one run of xp. rpk must
+// be filterInputLen() long (see gemm.Kernel.Interleave).
 func (p *convPlan) packTapRows(rpk, col, xp []float32) {
-	ckk, span := p.g.ckk(), p.tapSpan()
+	ckk, span := p.depth, p.tapSpan()
 	for r := 0; r < ckk; r++ {
 		copy(col[r*span:(r+1)*span], xp[p.taps.Offset(r):])
 	}
@@ -465,7 +560,7 @@ func (p *convPlan) packTapRows(rpk, col, xp []float32) {
 }
 
 // filterRows adds (or, without add, stores) one image's weight gradient
-// into part [C*K*K, O] from the packed tap rows rpk (packTapRows) and the
+// into part [p.depth, O] from the packed tap rows rpk (packTapRows) and the
 // packed gradient gpk: one product over the output positions per NR output
 // channels, reading rpk in runs of OW wide positions with the K-1 columns
 // past each output row skipped (gemm.Workspace.MulPanelGaps). Each value
@@ -474,7 +569,7 @@ func (p *convPlan) filterRows(ws *gemm.Workspace, rpk, gpk, part []float32, add 
 	g, nr := p.g, p.nr
 	ohw := g.ohw()
 	for o0 := 0; o0 < g.o; o0 += nr {
-		ws.MulPanelGaps(g.ckk(), min(nr, g.o-o0), ohw, rpk, p.mr*p.tapSpan(), 0, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[o0:], g.o)
+		ws.MulPanelGaps(p.depth, min(nr, g.o-o0), ohw, rpk, p.mr*p.tapSpan(), 0, g.ow, p.wp-g.ow, gpk[(o0/nr)*nr*ohw:], gemm.Epilogue{Add: add}, part[o0:], g.o)
 	}
 }
 

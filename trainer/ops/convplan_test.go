@@ -224,7 +224,7 @@ func TestTapRowsSameBits(t *testing.T) {
 				x := randDense(rng, 1, c.c, c.h, c.w).Data().([]float32)
 				gy := randDense(rng, 1, c.o, g.oh, g.ow).Data().([]float32)
 				plan.packGrad(gpk, gy, nil)
-				plan.packInputTaps(xpk, x)
+				plan.packInputTaps(xpk, x, g.c)
 				plan.filter(ws, xpk, gpk, byTap, image > 0)
 				plan.pad(xp, x)
 				plan.packTapRows(rpk, col, xp)
