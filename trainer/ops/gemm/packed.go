@@ -310,9 +310,8 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 // deep, panels stride apart) multiplies it into the first nv columns of C,
 // finished as ep says. Kernels that read such rows in place (AVX512 and
 // AVX2) skip the packing; Portable packs the panel into the workspace
-// first. Either
-// way the result is MulPanel's on the packed panel, bit for bit. It panics
-// when a slice is too short.
+// first. Either way the result is MulPanel's on the packed panel, bit for
+// bit. It panics when a slice is too short.
 func (w *Workspace) MulGather(m, nv int, ap []float32, stride int, g *Gather, src0, src1 []float32, ep Epilogue, c []float32, ldc int) {
 	f := w.Kernel.resolve()
 	if g.width != f.nr {
