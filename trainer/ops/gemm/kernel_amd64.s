@@ -452,10 +452,90 @@ dotstore:
 	VFMADD231PS Y12, Y15, Y6; \
 	VFMADD231PS Y13, Y15, Y7
 
+// ZERO6 and ZERO4 clear the accumulators of a 6x16 and a 4x16 tile.
+#define ZERO6 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+#define ZERO4 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
+
+// GLOOP6 and GLOOP4 run the CX k steps of a 6x16 and a 4x16 tile reading B
+// in place (GSTEP6, GSTEP4), four a loop trip (R14 counts them), with A at
+// SI and the offsets at BX; loop, tail, loop1 and done are its labels.
+#define GLOOP6(loop, tail, loop1, done) \
+	MOVQ CX, R14; \
+	SHRQ $2, R14; \
+	ANDQ $3, CX; \
+	TESTQ R14, R14; \
+	JE tail; \
+loop: \
+	GSTEP6(0, 0); \
+	GSTEP6(24, 4); \
+	GSTEP6(48, 8); \
+	GSTEP6(72, 12); \
+	ADDQ $96, SI; \
+	ADDQ $16, BX; \
+	DECQ R14; \
+	JNZ loop; \
+tail: \
+	TESTQ CX, CX; \
+	JE done; \
+loop1: \
+	GSTEP6(0, 0); \
+	ADDQ $24, SI; \
+	ADDQ $4, BX; \
+	DECQ CX; \
+	JNZ loop1; \
+done:
+
+#define GLOOP4(loop, tail, loop1, done) \
+	MOVQ CX, R14; \
+	SHRQ $2, R14; \
+	ANDQ $3, CX; \
+	TESTQ R14, R14; \
+	JE tail; \
+loop: \
+	GSTEP4(0, 0); \
+	GSTEP4(16, 4); \
+	GSTEP4(32, 8); \
+	GSTEP4(48, 12); \
+	ADDQ $64, SI; \
+	ADDQ $16, BX; \
+	DECQ R14; \
+	JNZ loop; \
+tail: \
+	TESTQ CX, CX; \
+	JE done; \
+loop1: \
+	GSTEP4(0, 0); \
+	ADDQ $16, SI; \
+	ADDQ $4, BX; \
+	DECQ CX; \
+	JNZ loop1; \
+done:
+
 // func kernel6x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 //
 // kernel6x16 with row p of B read in place: x0[offs[p]:][:8] then
-// x1[offs[p]:][:8]; four rows a loop trip.
+// x1[offs[p]:][:8].
 TEXT ·kernel6x16g(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -467,48 +547,13 @@ TEXT ·kernel6x16g(SB), NOSPLIT, $0-72
 	MOVQ flags+56(FP), R10
 	MOVQ bias+64(FP), R11
 	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ CX, R14
-	SHRQ $2, R14
-	ANDQ $3, CX
-	TESTQ R14, R14
-	JE tailg6
-loopg6:
-	GSTEP6(0, 0)
-	GSTEP6(24, 4)
-	GSTEP6(48, 8)
-	GSTEP6(72, 12)
-	ADDQ $96, SI
-	ADDQ $16, BX
-	DECQ R14
-	JNZ loopg6
-tailg6:
-	TESTQ CX, CX
-	JE storeg6
-loop1g6:
-	GSTEP6(0, 0)
-	ADDQ $24, SI
-	ADDQ $4, BX
-	DECQ CX
-	JNZ loop1g6
-storeg6:
+	ZERO6
+	GLOOP6(loopg6, tailg6, loop1g6, storeg6)
 	STORE6x16
 
 // func kernel4x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 //
-// kernel4x16 with row p of B read in place: x0[offs[p]:][:8] then
-// x1[offs[p]:][:8]; four rows a loop trip.
+// kernel6x16g for a 4-row panel of A.
 TEXT ·kernel4x16g(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -520,36 +565,58 @@ TEXT ·kernel4x16g(SB), NOSPLIT, $0-72
 	MOVQ flags+56(FP), R10
 	MOVQ bias+64(FP), R11
 	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ CX, R14
-	SHRQ $2, R14
-	ANDQ $3, CX
-	TESTQ R14, R14
-	JE tailg4
-loopg4:
-	GSTEP4(0, 0)
-	GSTEP4(16, 4)
-	GSTEP4(32, 8)
-	GSTEP4(48, 12)
-	ADDQ $64, SI
-	ADDQ $16, BX
-	DECQ R14
-	JNZ loopg4
-tailg4:
-	TESTQ CX, CX
-	JE storeg4
-loop1g4:
-	GSTEP4(0, 0)
-	ADDQ $16, SI
-	ADDQ $4, BX
-	DECQ CX
-	JNZ loop1g4
-storeg4:
+	ZERO4
+	GLOOP4(loopg4, tailg4, loop1g4, storeg4)
 	STORE4x16
+
+// func gatherPanels16(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32, full, tails, stride int)
+//
+// kernel6x16g over full 6-row panels of A, then kernel4x16g over tails
+// 4-row panels, the panels stride floats apart from a, their rows of C
+// and of the bias one after another: one call for a whole column of
+// tiles. DI holds the panel's A, AX counts the panels.
+TEXT ·gatherPanels16(SB), NOSPLIT, $0-96
+	MOVQ a+8(FP), DI
+	MOVQ x0+16(FP), R12
+	MOVQ x1+24(FP), R13
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	MOVQ flags+56(FP), R10
+	MOVQ bias+64(FP), R11
+	SHLQ $2, R8
+	MOVQ full+72(FP), AX
+	TESTQ AX, AX
+	JE fours
+sixes:
+	MOVQ k+0(FP), CX
+	MOVQ DI, SI
+	MOVQ offs+32(FP), BX
+	ZERO6
+	GLOOP6(loopp6, tailp6, loop1p6, donep6)
+	FINISH6x16
+	ADDQ R8, DX
+	ADDQ $24, R11
+	MOVQ stride+88(FP), R9
+	LEAQ (DI)(R9*4), DI
+	DECQ AX
+	JNZ sixes
+fours:
+	MOVQ tails+80(FP), AX
+	TESTQ AX, AX
+	JE done
+fourloop:
+	MOVQ k+0(FP), CX
+	MOVQ DI, SI
+	MOVQ offs+32(FP), BX
+	ZERO4
+	GLOOP4(loopp4, tailp4, loop1p4, donep4)
+	FINISH4x16
+	ADDQ R8, DX
+	ADDQ $16, R11
+	MOVQ stride+88(FP), R9
+	LEAQ (DI)(R9*4), DI
+	DECQ AX
+	JNZ fourloop
+done:
+	VZEROUPPER
+	RET

@@ -1,12 +1,13 @@
 // The epilogues of the AVX2 micro-kernels, shared by those that read B
 // packed (kernel6x16, kernel4x16) and in place (kernel6x16g, kernel4x16g).
-// Each finishes the tile in its accumulators and returns: by the flags in
+// Each finishes the tile in its accumulators: by the flags in
 // R10, 1 adds C (rows R8 bytes apart from DX), 2 adds bias[i] (R11) to row
 // i, 4 takes max(0, v) (VMAXPS with 0 as the first operand returns v when v
-// is NaN); then it stores the tile at DX. It uses R9, Y12 and Y13.
+// is NaN); then it stores the tile at DX, leaving DX at its last row. It
+// uses R9, Y12 and Y13. STORE6x16 and STORE4x16 then return.
 
-// STORE6x16 finishes rows 0..5 in Y0..Y11, two ymm a row.
-#define STORE6x16 \
+// FINISH6x16 finishes rows 0..5 in Y0..Y11, two ymm a row.
+#define FINISH6x16 \
 	TESTQ $1, R10; \
 	JE noadd; \
 	MOVQ DX, R9; \
@@ -81,12 +82,10 @@ norelu: \
 	VMOVUPS Y9, 32(DX); \
 	ADDQ R8, DX; \
 	VMOVUPS Y10, (DX); \
-	VMOVUPS Y11, 32(DX); \
-	VZEROUPPER; \
-	RET
+	VMOVUPS Y11, 32(DX)
 
-// STORE4x16 finishes rows 0..3 in Y0..Y7, two ymm a row.
-#define STORE4x16 \
+// FINISH4x16 finishes rows 0..3 in Y0..Y7, two ymm a row.
+#define FINISH4x16 \
 	TESTQ $1, R10; \
 	JE noadd4; \
 	MOVQ DX, R9; \
@@ -139,6 +138,14 @@ norelu4: \
 	VMOVUPS Y5, 32(DX); \
 	ADDQ R8, DX; \
 	VMOVUPS Y6, (DX); \
-	VMOVUPS Y7, 32(DX); \
+	VMOVUPS Y7, 32(DX)
+
+#define STORE6x16 \
+	FINISH6x16; \
+	VZEROUPPER; \
+	RET
+
+#define STORE4x16 \
+	FINISH4x16; \
 	VZEROUPPER; \
 	RET
