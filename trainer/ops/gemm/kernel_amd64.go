@@ -4,13 +4,14 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-// avx2Family is AVX2: 6x16 and 4x16 tiles in ymm registers, the same
-// reading B in place (one at a time, or a column of them in one call), and
+// avx2Family is AVX2: 6x16 and 4x16 tiles in ymm registers, one at a
+// time or a column of them in one call, reading B packed or in place, and
 // the 4x3 dot-product kernel.
 var avx2Family = family{kernel: AVX2, level: levelAVX2, mr: 6, nr: 16,
 	tile:    [maxMR + 1]kernelFunc{6: kernel6x16, 4: kernel4x16},
+	column:  column16,
 	gtile:   [maxMR + 1]gatherFunc{6: kernel6x16g, 4: kernel4x16g},
-	gpanels: gatherPanels16,
+	gcolumn: gatherColumn16,
 	dot:     dotKernel4x3}
 
 // avx512Family is AVX512: 12x32, 8x32 and 4x32 tiles in zmm registers,
@@ -64,12 +65,18 @@ func kernel6x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ld
 //go:noescape
 func kernel4x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 
-// gatherPanels16 is kernel6x16g over full 6-row panels of A, then
-// kernel4x16g over tails 4-row ones (see gatherPanelsFunc). It requires
+// column16 is kernel6x16 over full 6-row panels of A, then kernel4x16
+// over tails 4-row ones (see columnFunc). It requires AVX2 and FMA.
+//
+//go:noescape
+func column16(k int, a6, a4, b, c *float32, ldc int, flags int, bias *float32, seg, gap, full, tails, stride int)
+
+// gatherColumn16 is kernel6x16g over full 6-row panels of A, then
+// kernel4x16g over tails 4-row ones (see gatherColumnFunc). It requires
 // AVX2 and FMA.
 //
 //go:noescape
-func gatherPanels16(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32, full, tails, stride int)
+func gatherColumn16(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32, full, tails, stride int)
 
 // kernel12x32 is kernel6x16 for 12-row panels of A and 32-wide panels of
 // B, in zmm registers. It requires AVX-512F.

@@ -22,9 +22,10 @@ type family struct {
 	tile   [maxMR + 1]kernelFunc // the micro-kernel of each panel height
 	half   [maxMR + 1]kernelFunc // the same for the first nr/2 columns of B only (rows nr apart), or nil
 	gtile  [maxMR + 1]gatherFunc // the same reading B in place (see MulGather), or nil
-	// gpanels runs gtile over a whole column of full-width panels in one
-	// call, or is nil.
-	gpanels gatherPanelsFunc
+	// column and gcolumn run tile and gtile over a whole column of
+	// full-width panels in one call, or are nil.
+	column  columnFunc
+	gcolumn gatherColumnFunc
 	dot     dotFunc // the A·Bᵀ dot-product kernel, or nil
 }
 
@@ -32,12 +33,16 @@ type family struct {
 // place: the nr/2 values at x0 + offs[p], then the nr/2 at x1 + offs[p].
 type gatherFunc func(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 
-// gatherPanelsFunc is the signature of gatherFunc over the panels of A of
-// one product: full panels of MR rows, then tails panels of 4 rows (the
-// family's split), stride floats apart from a, into consecutive rows of C
-// (and of bias), every tile nr wide: one call where MulGather would make
-// one per panel.
-type gatherPanelsFunc func(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32, full, tails, stride int)
+// columnFunc is the signature of kernelFunc over the panels of A of one
+// product: full panels of MR rows from a6, then tails panels of 4 rows
+// from a4 (the family's split), each stride floats after the one before,
+// into consecutive rows of C (and of bias), every tile nr wide: one call
+// where mulPanel would make one per panel.
+type columnFunc func(k int, a6, a4, b, c *float32, ldc int, flags int, bias *float32, seg, gap, full, tails, stride int)
+
+// gatherColumnFunc is columnFunc for gatherFunc, its panels of A stride
+// floats apart from a.
+type gatherColumnFunc func(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32, full, tails, stride int)
 
 // The instruction sets of the packing helpers (Gather, Interleave, ...),
 // which follow the kernel they pack for; they all give the same bits.
@@ -283,6 +288,20 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 		return
 	}
 	flags := ep.flags()
+	if f.column != nil && nv == f.nr && full*f.mr+4*(panels-full) == m { // every panel whole
+		var a6, a4, bias *float32
+		if full > 0 {
+			a6 = &ap[skip*f.mr]
+		}
+		if panels > full {
+			a4 = &ap[full*stride+skip*4]
+		}
+		if ep.Bias != nil {
+			bias = &ep.Bias[0]
+		}
+		f.column(depth, a6, a4, &bp[0], &c[0], ldc, flags, bias, seg, gap, full, panels-full, stride)
+		return
+	}
 	row0, h := 0, f.mr
 	for ip := 0; ip < panels; ip++ {
 		if ip >= full {
@@ -361,12 +380,12 @@ func (w *Workspace) MulGather(m, nv int, ap []float32, stride int, g *Gather, sr
 			m, nv, depth, stride, ldc, len(ap), len(c), len(ep.Bias)))
 	}
 	flags := ep.flags()
-	if f.gpanels != nil && nv == f.nr && full*f.mr+4*(panels-full) == m { // every panel whole
+	if f.gcolumn != nil && nv == f.nr && full*f.mr+4*(panels-full) == m { // every panel whole
 		var bias *float32
 		if ep.Bias != nil {
 			bias = &ep.Bias[0]
 		}
-		f.gpanels(depth, &ap[0], &x0[0], &x1[0], &g.offs[0], &c[0], ldc, flags, bias, full, panels-full, stride)
+		f.gcolumn(depth, &ap[0], &x0[0], &x1[0], &g.offs[0], &c[0], ldc, flags, bias, full, panels-full, stride)
 		return
 	}
 	row0, h := 0, f.mr

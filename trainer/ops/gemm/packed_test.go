@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -306,6 +307,87 @@ func TestKernelGaps(t *testing.T) {
 // TestMulGatherMatchesMulPanel checks that MulGather gives MulPanel's bits
 // on the packed panel, with every kernel, for panels of one run and of two
 // runs, ragged columns and every panel height.
+// TestColumnsMatchTiles checks that the kernels that run a column of
+// tiles in one call (family.column and gcolumn) give the bits of their
+// tiles called one panel at a time, for every split into 6- and 4-row
+// panels up to 32 rows, depths with and without gaps, a skip, and every
+// epilogue.
+func TestColumnsMatchTiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, kern := range Kernels() {
+		f := familyOf(kern)
+		if f.column == nil && f.gcolumn == nil {
+			continue
+		}
+		for _, m := range []int{4, 6, 8, 10, 12, 16, 20, 24, 32} {
+			full, tails := f.split(m)
+			nt := 0
+			for _, h := range tails {
+				if h == 4 {
+					nt++
+				}
+			}
+			if full*f.mr+4*nt != m {
+				continue // a partial panel: the column kernels are not used
+			}
+			for _, c := range []struct{ k, seg, gap, skip int }{{1, 1, 0, 0}, {3, 3, 0, 2}, {27, 27, 0, 0}, {49, 7, 4, 1}, {64, 16, 2, 3}} {
+				span := aSteps(c.k, c.seg, c.gap)
+				stride := f.mr * (c.skip + span)
+				ap := randSlice(rng, (full+nt)*stride)
+				b := randSlice(rng, c.k*f.nr)
+				src := randSlice(rng, 64+f.nr)
+				offs := make([]int32, c.k)
+				for i := range offs {
+					offs[i] = int32(rng.IntN(64))
+				}
+				bias := randSlice(rng, m)
+				c0 := randSlice(rng, m*f.nr)
+				for flags := 0; flags < 8; flags++ {
+					name := fmt.Sprintf("%s m=%d k=%d seg=%d gap=%d skip=%d flags=%d", kern, m, c.k, c.seg, c.gap, c.skip, flags)
+					// a(ip) is panel ip's A where the product reads it.
+					height := func(ip int) int { return map[bool]int{true: f.mr, false: 4}[ip < full] }
+					a := func(ip int) *float32 { return &ap[ip*stride+c.skip*height(ip)] }
+					var a6, a4 *float32
+					if full > 0 {
+						a6 = a(0)
+					}
+					if nt > 0 {
+						a4 = a(full)
+					}
+					if f.column != nil {
+						got, want := slices.Clone(c0), slices.Clone(c0)
+						f.column(c.k, a6, a4, &b[0], &got[0], f.nr, flags, &bias[0], c.seg, c.gap, full, nt, stride)
+						for ip, row := 0, 0; ip < full+nt; ip++ {
+							f.tile[height(ip)](c.k, a(ip), &b[0], &want[row*f.nr], f.nr, flags, &bias[row], c.seg, c.gap)
+							row += height(ip)
+						}
+						sameFloats(t, "column "+name, got, want)
+					}
+					if f.gcolumn != nil && c.gap == 0 && c.skip == 0 {
+						got, want := slices.Clone(c0), slices.Clone(c0)
+						f.gcolumn(c.k, &ap[0], &src[0], &src[f.nr/2], &offs[0], &got[0], f.nr, flags, &bias[0], full, nt, stride)
+						for ip, row := 0, 0; ip < full+nt; ip++ {
+							f.gtile[height(ip)](c.k, &ap[ip*stride], &src[0], &src[f.nr/2], &offs[0], &want[row*f.nr], f.nr, flags, &bias[row])
+							row += height(ip)
+						}
+						sameFloats(t, "gather column "+name, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// sameFloats fails unless got and want are equal bit for bit.
+func sameFloats(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: [%d] = %g, tile by tile %g", what, i, got[i], want[i])
+		}
+	}
+}
+
 func TestMulGatherMatchesMulPanel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	src0, src1 := randSlice(rng, 400), randSlice(rng, 400)
