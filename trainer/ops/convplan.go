@@ -165,7 +165,7 @@ type filterGroup struct {
 	chans []int // the channels, ascending
 	taps  []int // the taps i*K + j, ascending
 	xpkAt int   // where the channels' packed input starts in xpk
-	rowAt int   // the group's first row in a part: row (c, t) of it is rowAt + c*len(taps) + t
+	rowAt int   // its first row in a part: chans[ci] at taps[ti] is row rowAt + ci*len(taps) + ti
 }
 
 // layOutFilter groups the taps for the weight gradient by the channels
