@@ -243,18 +243,7 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-72
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
 	RUNARGS(24)
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO6
 	PLOOP6(run_kernel6x16, loop4, tail, loop1, next_kernel6x16, store)
 store:
 	STORE6x16
@@ -273,14 +262,7 @@ TEXT ·kernel4x16(SB), NOSPLIT, $0-72
 	MOVQ bias+48(FP), R11
 	SHLQ $2, R8
 	RUNARGS(16)
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO4
 	PLOOP4(run_kernel4x16, loop4x4, tail4, loop1x4, next_kernel4x16, store4)
 store4:
 	STORE4x16
@@ -461,31 +443,6 @@ dotstore:
 	VBROADCASTSS aoff+12(SI), Y15; \
 	VFMADD231PS Y12, Y15, Y6; \
 	VFMADD231PS Y13, Y15, Y7
-
-// ZERO6 and ZERO4 clear the accumulators of a 6x16 and a 4x16 tile.
-#define ZERO6 \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7; \
-	VXORPS Y8, Y8, Y8; \
-	VXORPS Y9, Y9, Y9; \
-	VXORPS Y10, Y10, Y10; \
-	VXORPS Y11, Y11, Y11
-
-#define ZERO4 \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7
 
 // GLOOP6 and GLOOP4 run the CX k steps of a 6x16 and a 4x16 tile reading B
 // in place (GSTEP6, GSTEP4), four a loop trip (R14 counts them), with A at

@@ -89,6 +89,11 @@ func (f *family) split(m int) (full int, tails [2]int) {
 	}
 }
 
+// whole reports whether the split of m rows into full MR-row panels and
+// panels-full 4-row ones fills every panel: the layout of the column
+// kernels (columnFunc).
+func (f *family) whole(m, full, panels int) bool { return full*f.mr+4*(panels-full) == m }
+
 // panels returns the number of panels of m rows.
 func (f *family) panels(m int) int {
 	full, tails := f.split(m)
@@ -288,7 +293,7 @@ func (w *Workspace) mulPanel(f *family, m, nv, depth int, ap []float32, stride, 
 		return
 	}
 	flags := ep.flags()
-	if f.column != nil && nv == f.nr && full*f.mr+4*(panels-full) == m { // every panel whole
+	if f.column != nil && nv == f.nr && f.whole(m, full, panels) {
 		var a6, a4, bias *float32
 		if full > 0 {
 			a6 = &ap[skip*f.mr]
@@ -380,7 +385,7 @@ func (w *Workspace) MulGather(m, nv int, ap []float32, stride int, g *Gather, sr
 			m, nv, depth, stride, ldc, len(ap), len(c), len(ep.Bias)))
 	}
 	flags := ep.flags()
-	if f.gcolumn != nil && nv == f.nr && full*f.mr+4*(panels-full) == m { // every panel whole
+	if f.gcolumn != nil && nv == f.nr && f.whole(m, full, panels) {
 		var bias *float32
 		if ep.Bias != nil {
 			bias = &ep.Bias[0]

@@ -1,5 +1,7 @@
-// The epilogues of the AVX2 micro-kernels, shared by those that read B
-// packed (kernel6x16, kernel4x16) and in place (kernel6x16g, kernel4x16g).
+// The epilogues of the AVX2 micro-kernels (and, below, the clearing of
+// their accumulators), shared by those that read B packed (kernel6x16,
+// kernel4x16, column16) and in place (kernel6x16g, kernel4x16g,
+// gatherColumn16).
 // Each finishes the tile in its accumulators: by the flags in
 // R10, 1 adds C (rows R8 bytes apart from DX), 2 adds bias[i] (R11) to row
 // i, 4 takes max(0, v) (VMAXPS with 0 as the first operand returns v when v
@@ -149,3 +151,28 @@ norelu4: \
 	FINISH4x16; \
 	VZEROUPPER; \
 	RET
+
+// ZERO6 and ZERO4 clear the accumulators of a 6x16 and a 4x16 tile.
+#define ZERO6 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+#define ZERO4 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
