@@ -1,7 +1,7 @@
 // The epilogues of the AVX2 micro-kernels (and, below, the clearing of
-// their accumulators), shared by those that read B packed (kernel6x16,
-// kernel4x16, column16) and in place (kernel6x16g, kernel4x16g,
-// gatherColumn16).
+// their accumulators and the multiply-adds of a k step), shared by those
+// that read B packed (kernel6x16, kernel4x16, column16) and in place
+// (kernel6x16g, kernel4x16g, gatherColumn16).
 // Each finishes the tile in its accumulators: by the flags in
 // R10, 1 adds C (rows R8 bytes apart from DX), 2 adds bias[i] (R11) to row
 // i, 4 takes max(0, v) (VMAXPS with 0 as the first operand returns v when v
@@ -176,3 +176,41 @@ norelu4: \
 	VXORPS Y5, Y5, Y5; \
 	VXORPS Y6, Y6, Y6; \
 	VXORPS Y7, Y7, Y7
+
+// FMA6x16(aoff) and FMA4x16(aoff) are the multiply-adds of one k step: the
+// row of B in Y12, Y13 times each A value at SI+aoff (broadcast into Y14
+// and Y15 in turn), added into rows 0..5 (0..3): row i in Y(2i), Y(2i+1).
+#define FMA4x16(aoff) \
+	VBROADCASTSS aoff+0(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS aoff+4(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS aoff+8(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS aoff+12(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7
+
+#define FMA6x16(aoff) \
+	FMA4x16(aoff); \
+	VBROADCASTSS aoff+16(SI), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS aoff+20(SI), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11
+
+// PSTEP6(aoff, boff) and PSTEP4(aoff, boff) are one k step with B packed:
+// its row at DI+boff into Y12, Y13, then FMA6x16 (FMA4x16).
+#define PSTEP6(aoff, boff) \
+	VMOVUPS boff(DI), Y12; \
+	VMOVUPS boff+32(DI), Y13; \
+	FMA6x16(aoff)
+
+#define PSTEP4(aoff, boff) \
+	VMOVUPS boff(DI), Y12; \
+	VMOVUPS boff+32(DI), Y13; \
+	FMA4x16(aoff)
