@@ -19,15 +19,7 @@
 // Accumulators: Z0..Z11, row i in Z(i); two k steps per iteration (B
 // rows in Z28 and Z29); the epilogue is FINISH12x16z (tile512_amd64.h).
 TEXT ·kernel12x16z(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVQ flags+40(FP), R10
-	MOVQ bias+48(FP), R11
-	SHLQ $2, R8
-	RUNARGS(48)
+	PARGS(48)
 	ZEROZ12
 	TESTQ CX, CX
 	JE store12z
@@ -62,15 +54,7 @@ store12z:
 // Accumulators: Z0..Z7, row i in Z(i); two k steps per iteration (B
 // rows in Z28 and Z29); the epilogue is FINISH8x16z (tile512_amd64.h).
 TEXT ·kernel8x16z(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVQ flags+40(FP), R10
-	MOVQ bias+48(FP), R11
-	SHLQ $2, R8
-	RUNARGS(32)
+	PARGS(32)
 	ZEROZ8
 	TESTQ CX, CX
 	JE store8z
@@ -105,15 +89,7 @@ store8z:
 // Accumulators: Z0..Z3, row i in Z(i); two k steps per iteration (B
 // rows in Z28 and Z29); the epilogue is FINISH4x16z (tile512_amd64.h).
 TEXT ·kernel4x16z(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVQ flags+40(FP), R10
-	MOVQ bias+48(FP), R11
-	SHLQ $2, R8
-	RUNARGS(16)
+	PARGS(16)
 	ZEROZ4
 	TESTQ CX, CX
 	JE store4z

@@ -34,44 +34,44 @@
 	VMOVUPS boff+64(DI), b1; \
 	FMA4x32(aoff, b0, b1)
 
+// PLOOP(step, abytes, run, loop, tail, next, done) runs the CX k steps of
+// a kernel reading B packed, with step (STEP12, STEP8 or STEP4: abytes of A
+// a step), A in runs (RUNARGS, RUNLEN: seg in AX, the gap's bytes in BX),
+// two steps a loop trip; run, loop, tail and next are its labels, done the
+// caller's, where the k steps end.
+#define PLOOP(step, abytes, run, loop, tail, next, done) \
+	TESTQ CX, CX; \
+	JE done; \
+run: \
+	RUNLEN(1, 1); \
+	JE tail; \
+loop: \
+	step(0, 0, Z28, Z29); \
+	step(abytes, 128, Z26, Z27); \
+	ADDQ $(2*abytes), SI; \
+	ADDQ $256, DI; \
+	DECQ R9; \
+	JNZ loop; \
+tail: \
+	TESTQ R12, R12; \
+	JE next; \
+	step(0, 0, Z28, Z29); \
+	ADDQ $abytes, SI; \
+	ADDQ $128, DI; \
+next: \
+	ADDQ BX, SI; \
+	TESTQ CX, CX; \
+	JNE run
+
 // func kernel12x32(k int, a, b, c *float32, ldc int, flags int, bias *float32, seg, gap int)
 //
 // Accumulators: Z0..Z23 hold the rows of the tile, two per row; two k steps
 // per iteration (B rows in Z28, Z29 and Z26, Z27); the epilogue is
 // FINISH12x32 (tile512_amd64.h).
 TEXT ·kernel12x32(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVQ flags+40(FP), R10
-	MOVQ bias+48(FP), R11
-	SHLQ $2, R8
-	RUNARGS(48)
+	PARGS(48)
 	ZEROZ24
-	TESTQ CX, CX
-	JE store12
-run_kernel12x32:
-	RUNLEN(1, 1)
-	JE tail12
-loop12:
-	STEP12(0, 0, Z28, Z29)
-	STEP12(48, 128, Z26, Z27)
-	ADDQ $96, SI
-	ADDQ $256, DI
-	DECQ R9
-	JNZ loop12
-tail12:
-	TESTQ R12, R12
-	JE next_kernel12x32
-	STEP12(0, 0, Z28, Z29)
-	ADDQ $48, SI
-	ADDQ $128, DI
-next_kernel12x32:
-	ADDQ BX, SI
-	TESTQ CX, CX
-	JNE run_kernel12x32
+	PLOOP(STEP12, 48, run12, loop12, tail12, next12, store12)
 store12:
 	STORE12x32
 
@@ -81,38 +81,9 @@ store12:
 // per iteration (B rows in Z28, Z29 and Z26, Z27); the epilogue is
 // FINISH8x32 (tile512_amd64.h).
 TEXT ·kernel8x32(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVQ flags+40(FP), R10
-	MOVQ bias+48(FP), R11
-	SHLQ $2, R8
-	RUNARGS(32)
+	PARGS(32)
 	ZEROZ16
-	TESTQ CX, CX
-	JE store8
-run_kernel8x32:
-	RUNLEN(1, 1)
-	JE tail8
-loop8:
-	STEP8(0, 0, Z28, Z29)
-	STEP8(32, 128, Z26, Z27)
-	ADDQ $64, SI
-	ADDQ $256, DI
-	DECQ R9
-	JNZ loop8
-tail8:
-	TESTQ R12, R12
-	JE next_kernel8x32
-	STEP8(0, 0, Z28, Z29)
-	ADDQ $32, SI
-	ADDQ $128, DI
-next_kernel8x32:
-	ADDQ BX, SI
-	TESTQ CX, CX
-	JNE run_kernel8x32
+	PLOOP(STEP8, 32, run8, loop8, tail8, next8, store8)
 store8:
 	STORE8x32
 
@@ -122,38 +93,9 @@ store8:
 // per iteration (B rows in Z28, Z29 and Z26, Z27); the epilogue is
 // FINISH4x32 (tile512_amd64.h).
 TEXT ·kernel4x32(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	MOVQ flags+40(FP), R10
-	MOVQ bias+48(FP), R11
-	SHLQ $2, R8
-	RUNARGS(16)
+	PARGS(16)
 	ZEROZ8
-	TESTQ CX, CX
-	JE store4
-run_kernel4x32:
-	RUNLEN(1, 1)
-	JE tail4
-loop4:
-	STEP4(0, 0, Z28, Z29)
-	STEP4(16, 128, Z26, Z27)
-	ADDQ $32, SI
-	ADDQ $256, DI
-	DECQ R9
-	JNZ loop4
-tail4:
-	TESTQ R12, R12
-	JE next_kernel4x32
-	STEP4(0, 0, Z28, Z29)
-	ADDQ $16, SI
-	ADDQ $128, DI
-next_kernel4x32:
-	ADDQ BX, SI
-	TESTQ CX, CX
-	JNE run_kernel4x32
+	PLOOP(STEP4, 16, run4, loop4, tail4, next4, store4)
 store4:
 	STORE4x32
 
@@ -178,40 +120,38 @@ store4:
 	VMOVUPS (R13)(R9*4), b1; \
 	FMA4x32(aoff, b0, b1)
 
+// GLOOP(step, abytes, loop, tail, done) runs the CX k steps of a gather
+// kernel with step (GSTEP12, GSTEP8 or GSTEP4: abytes of A a step), two a
+// loop trip (R14 counts them); loop and tail are its labels, done the
+// caller's, where the k steps end.
+#define GLOOP(step, abytes, loop, tail, done) \
+	TESTQ CX, CX; \
+	JE done; \
+	MOVQ CX, R14; \
+	SHRQ $1, R14; \
+	ANDQ $1, CX; \
+	TESTQ R14, R14; \
+	JE tail; \
+loop: \
+	step(0, 0, Z28, Z29); \
+	step(abytes, 4, Z26, Z27); \
+	ADDQ $(2*abytes), SI; \
+	ADDQ $8, BX; \
+	DECQ R14; \
+	JNZ loop; \
+tail: \
+	TESTQ CX, CX; \
+	JE done; \
+	step(0, 0, Z28, Z29)
+
 // func kernel12x32g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
 //
 // kernel12x32 with row p of B read in place: x0[offs[p]:][:16] then
 // x1[offs[p]:][:16].
 TEXT ·kernel12x32g(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ x0+16(FP), R12
-	MOVQ x1+24(FP), R13
-	MOVQ offs+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	MOVQ flags+56(FP), R10
-	MOVQ bias+64(FP), R11
-	SHLQ $2, R8
+	GARGS
 	ZEROZ24
-	TESTQ CX, CX
-	JE storeg12
-	MOVQ CX, R14
-	SHRQ $1, R14
-	ANDQ $1, CX
-	TESTQ R14, R14
-	JE tailg12
-loopg12:
-	GSTEP12(0, 0, Z28, Z29)
-	GSTEP12(48, 4, Z26, Z27)
-	ADDQ $96, SI
-	ADDQ $8, BX
-	DECQ R14
-	JNZ loopg12
-tailg12:
-	TESTQ CX, CX
-	JE storeg12
-	GSTEP12(0, 0, Z28, Z29)
+	GLOOP(GSTEP12, 48, loopg12, tailg12, storeg12)
 storeg12:
 	STORE12x32
 
@@ -220,35 +160,9 @@ storeg12:
 // kernel8x32 with row p of B read in place: x0[offs[p]:][:16] then
 // x1[offs[p]:][:16].
 TEXT ·kernel8x32g(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ x0+16(FP), R12
-	MOVQ x1+24(FP), R13
-	MOVQ offs+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	MOVQ flags+56(FP), R10
-	MOVQ bias+64(FP), R11
-	SHLQ $2, R8
+	GARGS
 	ZEROZ16
-	TESTQ CX, CX
-	JE storeg8
-	MOVQ CX, R14
-	SHRQ $1, R14
-	ANDQ $1, CX
-	TESTQ R14, R14
-	JE tailg8
-loopg8:
-	GSTEP8(0, 0, Z28, Z29)
-	GSTEP8(32, 4, Z26, Z27)
-	ADDQ $64, SI
-	ADDQ $8, BX
-	DECQ R14
-	JNZ loopg8
-tailg8:
-	TESTQ CX, CX
-	JE storeg8
-	GSTEP8(0, 0, Z28, Z29)
+	GLOOP(GSTEP8, 32, loopg8, tailg8, storeg8)
 storeg8:
 	STORE8x32
 
@@ -257,34 +171,8 @@ storeg8:
 // kernel4x32 with row p of B read in place: x0[offs[p]:][:16] then
 // x1[offs[p]:][:16].
 TEXT ·kernel4x32g(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ x0+16(FP), R12
-	MOVQ x1+24(FP), R13
-	MOVQ offs+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	MOVQ flags+56(FP), R10
-	MOVQ bias+64(FP), R11
-	SHLQ $2, R8
+	GARGS
 	ZEROZ8
-	TESTQ CX, CX
-	JE storeg4
-	MOVQ CX, R14
-	SHRQ $1, R14
-	ANDQ $1, CX
-	TESTQ R14, R14
-	JE tailg4
-loopg4:
-	GSTEP4(0, 0, Z28, Z29)
-	GSTEP4(16, 4, Z26, Z27)
-	ADDQ $32, SI
-	ADDQ $8, BX
-	DECQ R14
-	JNZ loopg4
-tailg4:
-	TESTQ CX, CX
-	JE storeg4
-	GSTEP4(0, 0, Z28, Z29)
+	GLOOP(GSTEP4, 16, loopg4, tailg4, storeg4)
 storeg4:
 	STORE4x32

@@ -1,9 +1,39 @@
 // The shared pieces of the AVX-512 micro-kernels (kernel512_amd64.s,
-// half512_amd64.s): clearing the accumulators, the multiply-adds of a k
-// step, and the epilogues. A tile 32 wide holds row i in Z(2i) (columns
-// 0..15) and Z(2i+1) (16..31); a tile 16 wide (the half-width kernels)
-// row i in Z(i). Each macro for n rows is the one for n-4 rows followed
-// by four more.
+// half512_amd64.s): loading the arguments, clearing the accumulators, the
+// multiply-adds of a k step, and the epilogues. A tile 32 wide holds row
+// i in Z(2i) (columns 0..15) and Z(2i+1) (16..31); a tile 16 wide (the
+// half-width kernels) row i in Z(i). Each macro for n rows is the one for
+// n-4 rows followed by four more.
+
+// PARGS(rowBytes) loads a kernel's arguments (k, a, b, c, ldc, flags,
+// bias, seg, gap; see kernel12x32) into CX, SI, DI, DX, R8 (ldc in bytes),
+// R10, R11, and seg and gap into AX and BX (RUNARGS, rowBytes of A a k
+// step).
+#define PARGS(rowBytes) \
+	MOVQ k+0(FP), CX; \
+	MOVQ a+8(FP), SI; \
+	MOVQ b+16(FP), DI; \
+	MOVQ c+24(FP), DX; \
+	MOVQ ldc+32(FP), R8; \
+	MOVQ flags+40(FP), R10; \
+	MOVQ bias+48(FP), R11; \
+	SHLQ $2, R8; \
+	RUNARGS(rowBytes)
+
+// GARGS loads a gather kernel's arguments (see kernel12x32g): k into CX,
+// a into SI, x0 and x1 into R12 and R13, offs into BX, c into DX, ldc (in
+// bytes) into R8, flags into R10 and bias into R11.
+#define GARGS \
+	MOVQ k+0(FP), CX; \
+	MOVQ a+8(FP), SI; \
+	MOVQ x0+16(FP), R12; \
+	MOVQ x1+24(FP), R13; \
+	MOVQ offs+32(FP), BX; \
+	MOVQ c+40(FP), DX; \
+	MOVQ ldc+48(FP), R8; \
+	MOVQ flags+56(FP), R10; \
+	MOVQ bias+64(FP), R11; \
+	SHLQ $2, R8
 
 // ZEROZn clears Z0..Z(n-1).
 #define ZEROZ4 \
