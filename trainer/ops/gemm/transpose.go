@@ -208,9 +208,19 @@ func (k Kernel) Interleave(dst []float32, h int, src []float32, lds, rows, n int
 		done = n &^ 15
 		interleaveAVX512(&dst[0], h, &src[0], lds, rows, done/16)
 	}
-	if n8 := (n - done) / 8; n8 > 0 && h <= 8 && level >= levelAVX2 {
-		interleaveAVX(&dst[done*h], h, &src[done], lds, rows, n8)
-		done += 8 * n8
+	if h <= 8 && level >= levelAVX2 {
+		if n8 := (n - done) / 8; n8 > 0 {
+			interleaveAVX(&dst[done*h], h, &src[done], lds, rows, n8)
+			done += 8 * n8
+		}
+		if done < n && n >= 8 {
+			// The last positions as one block of 8 ending at n, over
+			// positions already written (the same values again, in
+			// order): a phase image's row of 19 otherwise left 3
+			// positions to the loop below, as long as 16 in vectors.
+			interleaveAVX(&dst[(n-8)*h], h, &src[n-8], lds, rows, 1)
+			done = n
+		}
 	}
 	for t := done; t < n; t++ {
 		for i := 0; i < h; i++ {

@@ -115,7 +115,7 @@ func TestInterleave(t *testing.T) {
 func testInterleave(t *testing.T, kern Kernel, rng *rand.Rand, src []float32, lds int) {
 	for _, h := range []int{4, 6, 8, 12} {
 		for rows := 1; rows <= h; rows++ {
-			for _, n := range []int{8, 16, 40, 13, 3, 35, 64} {
+			for _, n := range []int{8, 16, 40, 13, 3, 35, 64, 19, 9} {
 				dst := randSlice(rng, (n+3)*h)
 				orig := append([]float32(nil), dst...)
 				kern.Interleave(dst, h, src, lds, rows, n)
