@@ -222,13 +222,20 @@ func (k Kernel) Interleave(dst []float32, h int, src []float32, lds, rows, n int
 			done = n
 		}
 	}
-	for t := done; t < n; t++ {
-		for i := 0; i < h; i++ {
-			v := float32(0)
-			if i < rows {
-				v = src[i*lds+t]
-			}
-			dst[t*h+i] = v
+	if done == n {
+		return
+	}
+	// The rest one row at a time (rows of fewer than 8 values, a 7x7
+	// image's, go here whole), then the zero rows.
+	out := dst[done*h : n*h]
+	for i := 0; i < rows; i++ {
+		for t, v := range src[i*lds+done : i*lds+n] {
+			out[t*h+i] = v
+		}
+	}
+	for i := rows; i < h; i++ {
+		for t := i; t < len(out); t += h {
+			out[t] = 0
 		}
 	}
 }
