@@ -422,9 +422,15 @@ func (p *convPlan) packInputTaps(xpk, x []float32, nc int) {
 		ip, _, h := p.kernel.PanelRow(nc, c)
 		rows := min(h, nc-c)
 		pan := xpk[ip*p.mr*pl:]
-		for y := 0; y < g.h; y++ {
-			base := ((y+g.pad)*p.wp + g.pad) * h
-			p.kernel.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
+		if g.pad == 0 {
+			// Unpadded (a strided convolution's phase images): the
+			// plane's rows lie end to end on both sides, one run.
+			p.kernel.Interleave(pan, h, x[c*hw:], hw, rows, hw)
+		} else {
+			for y := 0; y < g.h; y++ {
+				base := ((y+g.pad)*p.wp + g.pad) * h
+				p.kernel.Interleave(pan[base:], h, x[c*hw+y*g.w:], hw, rows, g.w)
+			}
 		}
 		c += rows
 	}
