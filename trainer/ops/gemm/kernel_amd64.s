@@ -4,22 +4,24 @@
 #include "runs_amd64.h"
 #include "tile_amd64.h"
 
-// PLOOP6 and PLOOP4 run the CX k steps of a 6x16 and a 4x16 tile reading
-// A in runs (RUNARGS, RUNLEN: seg in AX, the gap's bytes in BX) at SI and
-// the packed B at DI, four steps a loop trip; run, loop, tail, loop1 and
-// next are its labels, and done the caller's, where the k steps end.
-#define PLOOP6(run, loop, tail, loop1, next, done) \
+// PLOOP(step, abytes, run, loop, tail, loop1, next, done) runs the CX k
+// steps of a tile reading A in runs (RUNARGS, RUNLEN: seg in AX, the
+// gap's bytes in BX) at SI and the packed B at DI, with step (PSTEP6 or
+// PSTEP4: abytes of A a step), four steps a loop trip; run, loop, tail,
+// loop1 and next are its labels, and done the caller's, where the k steps
+// end.
+#define PLOOP(step, abytes, run, loop, tail, loop1, next, done) \
 	TESTQ CX, CX; \
 	JE done; \
 run: \
 	RUNLEN(3, 2); \
 	JE tail; \
 loop: \
-	PSTEP6(0, 0); \
-	PSTEP6(24, 64); \
-	PSTEP6(48, 128); \
-	PSTEP6(72, 192); \
-	ADDQ $96, SI; \
+	step(0, 0); \
+	step(abytes, 64); \
+	step(2*abytes, 128); \
+	step(3*abytes, 192); \
+	ADDQ $(4*abytes), SI; \
 	ADDQ $256, DI; \
 	DECQ R9; \
 	JNZ loop; \
@@ -27,37 +29,8 @@ tail: \
 	TESTQ R12, R12; \
 	JE next; \
 loop1: \
-	PSTEP6(0, 0); \
-	ADDQ $24, SI; \
-	ADDQ $64, DI; \
-	DECQ R12; \
-	JNZ loop1; \
-next: \
-	ADDQ BX, SI; \
-	TESTQ CX, CX; \
-	JNE run;
-
-#define PLOOP4(run, loop, tail, loop1, next, done) \
-	TESTQ CX, CX; \
-	JE done; \
-run: \
-	RUNLEN(3, 2); \
-	JE tail; \
-loop: \
-	PSTEP4(0, 0); \
-	PSTEP4(16, 64); \
-	PSTEP4(32, 128); \
-	PSTEP4(48, 192); \
-	ADDQ $64, SI; \
-	ADDQ $256, DI; \
-	DECQ R9; \
-	JNZ loop; \
-tail: \
-	TESTQ R12, R12; \
-	JE next; \
-loop1: \
-	PSTEP4(0, 0); \
-	ADDQ $16, SI; \
+	step(0, 0); \
+	ADDQ $abytes, SI; \
 	ADDQ $64, DI; \
 	DECQ R12; \
 	JNZ loop1; \
@@ -84,7 +57,7 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-72
 	SHLQ $2, R8
 	RUNARGS(24)
 	ZERO6
-	PLOOP6(run_kernel6x16, loop4, tail, loop1, next_kernel6x16, store)
+	PLOOP(PSTEP6, 24, run_kernel6x16, loop4, tail, loop1, next_kernel6x16, store)
 store:
 	STORE6x16
 
@@ -103,7 +76,7 @@ TEXT ·kernel4x16(SB), NOSPLIT, $0-72
 	SHLQ $2, R8
 	RUNARGS(16)
 	ZERO4
-	PLOOP4(run_kernel4x16, loop4x4, tail4, loop1x4, next_kernel4x16, store4)
+	PLOOP(PSTEP4, 16, run_kernel4x16, loop4x4, tail4, loop1x4, next_kernel4x16, store4)
 store4:
 	STORE4x16
 
@@ -196,21 +169,22 @@ dotstore:
 	VMOVUPS (R13)(R9*4), Y13; \
 	FMA4x16(aoff)
 
-// GLOOP6 and GLOOP4 run the CX k steps of a 6x16 and a 4x16 tile reading B
-// in place (GSTEP6, GSTEP4), four a loop trip (R14 counts them), with A at
-// SI and the offsets at BX; loop, tail, loop1 and done are its labels.
-#define GLOOP6(loop, tail, loop1, done) \
+// GLOOP(step, abytes, loop, tail, loop1, done) runs the CX k steps of a
+// tile reading B in place with step (GSTEP6 or GSTEP4: abytes of A a
+// step), four a loop trip (R14 counts them), with A at SI and the offsets
+// at BX; loop, tail, loop1 and done are its labels.
+#define GLOOP(step, abytes, loop, tail, loop1, done) \
 	MOVQ CX, R14; \
 	SHRQ $2, R14; \
 	ANDQ $3, CX; \
 	TESTQ R14, R14; \
 	JE tail; \
 loop: \
-	GSTEP6(0, 0); \
-	GSTEP6(24, 4); \
-	GSTEP6(48, 8); \
-	GSTEP6(72, 12); \
-	ADDQ $96, SI; \
+	step(0, 0); \
+	step(abytes, 4); \
+	step(2*abytes, 8); \
+	step(3*abytes, 12); \
+	ADDQ $(4*abytes), SI; \
 	ADDQ $16, BX; \
 	DECQ R14; \
 	JNZ loop; \
@@ -218,34 +192,8 @@ tail: \
 	TESTQ CX, CX; \
 	JE done; \
 loop1: \
-	GSTEP6(0, 0); \
-	ADDQ $24, SI; \
-	ADDQ $4, BX; \
-	DECQ CX; \
-	JNZ loop1; \
-done:
-
-#define GLOOP4(loop, tail, loop1, done) \
-	MOVQ CX, R14; \
-	SHRQ $2, R14; \
-	ANDQ $3, CX; \
-	TESTQ R14, R14; \
-	JE tail; \
-loop: \
-	GSTEP4(0, 0); \
-	GSTEP4(16, 4); \
-	GSTEP4(32, 8); \
-	GSTEP4(48, 12); \
-	ADDQ $64, SI; \
-	ADDQ $16, BX; \
-	DECQ R14; \
-	JNZ loop; \
-tail: \
-	TESTQ CX, CX; \
-	JE done; \
-loop1: \
-	GSTEP4(0, 0); \
-	ADDQ $16, SI; \
+	step(0, 0); \
+	ADDQ $abytes, SI; \
 	ADDQ $4, BX; \
 	DECQ CX; \
 	JNZ loop1; \
@@ -267,7 +215,7 @@ TEXT ·kernel6x16g(SB), NOSPLIT, $0-72
 	MOVQ bias+64(FP), R11
 	SHLQ $2, R8
 	ZERO6
-	GLOOP6(loopg6, tailg6, loop1g6, storeg6)
+	GLOOP(GSTEP6, 24, loopg6, tailg6, loop1g6, storeg6)
 	STORE6x16
 
 // func kernel4x16g(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32)
@@ -285,7 +233,7 @@ TEXT ·kernel4x16g(SB), NOSPLIT, $0-72
 	MOVQ bias+64(FP), R11
 	SHLQ $2, R8
 	ZERO4
-	GLOOP4(loopg4, tailg4, loop1g4, storeg4)
+	GLOOP(GSTEP4, 16, loopg4, tailg4, loop1g4, storeg4)
 	STORE4x16
 
 // func gatherColumn16(k int, a *float32, x0, x1 *float32, offs *int32, c *float32, ldc int, flags int, bias *float32, full, tails, stride int)
@@ -311,7 +259,7 @@ sixes:
 	MOVQ DI, SI
 	MOVQ offs+32(FP), BX
 	ZERO6
-	GLOOP6(loopp6, tailp6, loop1p6, donep6)
+	GLOOP(GSTEP6, 24, loopp6, tailp6, loop1p6, donep6)
 	FINISH6x16
 	ADDQ R8, DX
 	ADDQ $24, R11
@@ -328,7 +276,7 @@ fourloop:
 	MOVQ DI, SI
 	MOVQ offs+32(FP), BX
 	ZERO4
-	GLOOP4(loopp4, tailp4, loop1p4, donep4)
+	GLOOP(GSTEP4, 16, loopp4, tailp4, loop1p4, donep4)
 	FINISH4x16
 	ADDQ R8, DX
 	ADDQ $16, R11
@@ -365,7 +313,7 @@ sixes:
 	MOVQ R14, SI
 	MOVQ b+24(FP), DI
 	ZERO6
-	PLOOP6(runc6, loopc6, tailc6, loop1c6, nextc6, donec6)
+	PLOOP(PSTEP6, 24, runc6, loopc6, tailc6, loop1c6, nextc6, donec6)
 donec6:
 	FINISH6x16
 	ADDQ R8, DX
@@ -386,7 +334,7 @@ fourloop:
 	MOVQ R14, SI
 	MOVQ b+24(FP), DI
 	ZERO4
-	PLOOP4(runc4, loopc4, tailc4, loop1c4, nextc4, donec4)
+	PLOOP(PSTEP4, 16, runc4, loopc4, tailc4, loop1c4, nextc4, donec4)
 donec4:
 	FINISH4x16
 	ADDQ R8, DX
