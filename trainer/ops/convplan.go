@@ -277,9 +277,9 @@ func (p *convPlan) packPanel(bp, xp []float32, q int) { p.taps.PackRuns(bp, xp, 
 
 // forward computes one image's output y [O, OH*OW] = wpk * col(xp) from
 // the worker's padded image s.xp, with weights packed by the plan's kernel
-// (O rows, p.depth deep: C*K*K, or the kept taps), plus the bias (nil for none) and through the ReLU
-// when relu is set, both applied by the micro-kernel before it stores a
-// tile. A panel whose positions are one run of NR on an output row, or two
+// (O rows, p.depth deep: C*K*K, or the kept taps), plus the bias (nil for
+// none) and through the ReLU when relu is set, both applied by the
+// micro-kernel before it stores a tile. A panel whose positions are one run of NR on an output row, or two
 // runs of NR/2 on two, is gathered from xp as the product reads it
 // (gemm.Workspace.MulGather); any other is packed into s.bp, scratch of
 // C*K*K*NR elements, first. In wide mode, see forwardWide.
